@@ -1,0 +1,16 @@
+//! Keydesk's pure core: the rules of lockout, identities, roles, activity events and
+//! secrets, as plain values and functions. It must not depend on Rocket, Diesel, lettre or
+//! tokio: the compiler guards that boundary, and every rule here is tested without I/O.
+
+pub mod email;
+pub mod events;
+pub mod lockout;
+pub mod retry;
+pub mod roles;
+pub mod secret;
+
+pub use email::EmailAddress;
+pub use events::EventKind;
+pub use lockout::{AttemptOutcome, LockoutPolicy};
+pub use roles::{OrgRole, Role, StaffRole, UnlockPolicy};
+pub use secret::{HashedToken, Pin, PlainToken};

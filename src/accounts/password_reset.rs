@@ -1,0 +1,75 @@
+//! Forgot password. The answer to a request is the same whatever the address; a locked
+//! account gets no link (the seed: "you will not be able to reset your password using the
+//! Forgot Password? feature") and the attempt is logged.
+
+use super::login::event;
+use super::{AccountError, Services};
+use crate::db::{write_transaction, DbConnection};
+use crate::mail::{self, EmailKind};
+use crate::store::events::{self, Actor};
+use crate::store;
+use keydesk_core::{EmailAddress, EventKind, PlainToken};
+
+pub fn request(conn: &mut DbConnection, services: &Services, typed_email: &str, ip: Option<&str>) -> Result<(), AccountError> {
+    let Ok(email) = EmailAddress::parse(typed_email) else { return Ok(()) };
+    let Some(user) = store::users::find_by_email(conn, &email)? else { return Ok(()) };
+    let actor = Actor::Anonymous { typed: user.email.clone() };
+    let policy = services.config.lockout_policy();
+    write_transaction(conn, |conn| {
+        if policy.is_locked(user.locked_at, store::now()) {
+            let detail = "refused: the account is locked, no link sent";
+            events::record(conn, event(&actor, &user, EventKind::PasswordResetRequested, ip, detail))?;
+            return Ok(());
+        }
+        let token = PlainToken::generate();
+        let ttl = chrono::Duration::from_std(services.config.password_reset_ttl).unwrap_or(chrono::Duration::hours(1));
+        store::secrets::create_password_reset(conn, user.id, &token.hashed(), store::now() + ttl)?;
+        let mut context = tera::Context::new();
+        context.insert("full_name", &user.full_name);
+        context.insert("email", &user.email);
+        context.insert("reset_link", &services.config.link(&format!("/reset-password/{}", token.expose())));
+        context.insert("valid_for", &humantime::format_duration(services.config.password_reset_ttl).to_string());
+        mail::queue(conn, &services.config, &services.mail, EmailKind::PasswordReset, &user.email, &context)?;
+        events::record(conn, event(&actor, &user, EventKind::PasswordResetRequested, ip, "link sent"))?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetOutcome {
+    Done,
+    /// Unknown, used, expired, or voided by a lock: one answer for all.
+    LinkInvalid,
+    WeakPassword(&'static str),
+}
+
+/// Whether a reset link can still be used (to show the form or an error).
+pub fn link_is_live(conn: &mut DbConnection, token: &PlainToken) -> Result<bool, AccountError> {
+    Ok(store::secrets::live_password_reset(conn, &token.hashed(), store::now())?.is_some())
+}
+
+pub fn complete(conn: &mut DbConnection, services: &Services, token: &PlainToken, new_password: &str, ip: Option<&str>) -> Result<ResetOutcome, AccountError> {
+    if let Err(problem) = keydesk_core::secret::check_new_password(new_password) {
+        return Ok(ResetOutcome::WeakPassword(problem));
+    }
+    let now = store::now();
+    let Some((reset_id, user_id)) = store::secrets::live_password_reset(conn, &token.hashed(), now)? else {
+        return Ok(ResetOutcome::LinkInvalid);
+    };
+    let Some(user) = store::users::find(conn, user_id)? else { return Ok(ResetOutcome::LinkInvalid) };
+    if services.config.lockout_policy().is_locked(user.locked_at, now) {
+        return Ok(ResetOutcome::LinkInvalid);
+    }
+    let hash = services.passwords.hash(new_password);
+    write_transaction(conn, |conn| {
+        if !store::secrets::use_password_reset(conn, reset_id, now)? {
+            return Ok(ResetOutcome::LinkInvalid);
+        }
+        store::users::set_password_hash(conn, user.id, &hash)?;
+        store::secrets::void_password_resets(conn, user.id, now)?;
+        store::sessions::delete_for_user(conn, user.id, None)?;
+        let actor = Actor::Anonymous { typed: user.email.clone() };
+        events::record(conn, event(&actor, &user, EventKind::PasswordResetCompleted, ip, ""))?;
+        Ok(ResetOutcome::Done)
+    })
+}

@@ -1,0 +1,122 @@
+//! Self-serve unlock by an organisation's admins or owner (the key icon in Manage Users),
+//! and the owner-PIN variant. Refusals are recorded as "Account unlock failed" in the same
+//! transaction that decides them, so they are outcomes here rather than errors.
+
+use super::login::event;
+use super::{AccountError, Services};
+use crate::db::{write_transaction, DbConnection};
+use crate::mail::{self, EmailKind};
+use crate::store::events::{self, Actor};
+use crate::store::{self, users::User};
+use keydesk_core::roles::UnlockPermission;
+use keydesk_core::{EventKind, Pin};
+use subtle::ConstantTimeEq;
+
+/// Tries a PIN allows, and how long it lives (the second seed's product).
+pub const PIN_TRIES: i32 = 5;
+pub const PIN_TTL_MINUTES: i64 = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnlockOutcome {
+    Unlocked,
+    /// A PIN went to the owner's mailbox; the unlock completes when it is entered.
+    PinSent,
+    /// Nothing to do: someone or something unlocked it already.
+    NotLocked,
+    /// This person may not unlock (shown greyed out; recorded).
+    NotPermitted,
+    PinWrong { tries_left: i32 },
+    PinExpired,
+    /// No open PIN challenge: never requested, used, or out of tries.
+    PinMissing,
+}
+
+/// The user `actor` may act on: one of their own organisation, never another's.
+pub fn colleague(conn: &mut DbConnection, actor: &User, target_id: i64) -> Result<User, AccountError> {
+    match (actor.organisation_id, store::users::find(conn, target_id)?) {
+        (Some(org), Some(target)) if target.organisation_id == Some(org) => Ok(target),
+        _ => Err(AccountError::NotFound),
+    }
+}
+
+/// The first step: the key icon's confirmed click.
+pub fn request(conn: &mut DbConnection, services: &Services, actor: &User, target_id: i64, ip: Option<&str>) -> Result<UnlockOutcome, AccountError> {
+    let target = colleague(conn, actor, target_id)?;
+    let organisation = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
+    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+    write_transaction(conn, |conn| {
+        if target.locked_at.is_none() {
+            return Ok(UnlockOutcome::NotLocked);
+        }
+        match actor.role().unlock_permission(organisation.unlock_policy()) {
+            UnlockPermission::Denied => {
+                let detail = format!("{} may not unlock under the {} policy", actor.role(), organisation.unlock_policy().as_str());
+                events::record(conn, event(&who, &target, EventKind::AccountUnlockFailed, ip, &detail))?;
+                Ok(UnlockOutcome::NotPermitted)
+            }
+            UnlockPermission::Unlock => unlock_now(conn, services, &who, &target, ip, "unlocked from Manage Users"),
+            UnlockPermission::UnlockWithPin => {
+                let expires = store::now() + chrono::Duration::minutes(PIN_TTL_MINUTES);
+                let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, expires)?;
+                let pin = Pin::generate();
+                store::secrets::set_unlock_pin_hash(conn, challenge, &pin.hashed(&challenge.to_string()))?;
+                let mut context = tera::Context::new();
+                context.insert("full_name", &target.full_name);
+                context.insert("pin", pin.expose());
+                mail::queue(conn, &services.config, &services.mail, EmailKind::UnlockPin, &actor.email, &context)?;
+                events::record(conn, event(&who, &target, EventKind::UnlockPinSent, ip, "PIN emailed to the owner"))?;
+                Ok(UnlockOutcome::PinSent)
+            }
+        }
+    })
+}
+
+/// The second step of an owner-PIN unlock: the PIN as typed.
+pub fn confirm_pin(conn: &mut DbConnection, services: &Services, actor: &User, target_id: i64, typed: &str, ip: Option<&str>) -> Result<UnlockOutcome, AccountError> {
+    let target = colleague(conn, actor, target_id)?;
+    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+    write_transaction(conn, |conn| {
+        let failed = |conn: &mut DbConnection, outcome: UnlockOutcome, detail: &str| {
+            events::record(conn, event(&who, &target, EventKind::AccountUnlockFailed, ip, detail))?;
+            Ok::<_, AccountError>(outcome)
+        };
+        let Some(challenge) = store::secrets::open_unlock_pin(conn, actor.id, target.id)? else {
+            return failed(conn, UnlockOutcome::PinMissing, "no open PIN");
+        };
+        let now = store::now();
+        if challenge.expires_at <= now {
+            store::secrets::close_unlock_pin(conn, challenge.id, now)?;
+            return failed(conn, UnlockOutcome::PinExpired, "PIN expired");
+        }
+        let Some(try_number) = store::secrets::take_unlock_pin_try(conn, challenge.id)? else {
+            return failed(conn, UnlockOutcome::PinMissing, "no open PIN");
+        };
+        let right = Pin::from_input(typed)
+            .map(|pin| pin.hashed(&challenge.id.to_string()))
+            .is_some_and(|hash| bool::from(hash.0.as_bytes().ct_eq(challenge.pin_hash.as_bytes())));
+        if !right {
+            let tries_left = (PIN_TRIES - try_number).max(0);
+            if tries_left == 0 {
+                store::secrets::close_unlock_pin(conn, challenge.id, now)?;
+            }
+            return failed(conn, UnlockOutcome::PinWrong { tries_left }, &format!("wrong PIN (try {try_number} of {PIN_TRIES})"));
+        }
+        store::secrets::close_unlock_pin(conn, challenge.id, now)?;
+        unlock_now(conn, services, &who, &target, ip, "unlocked by the owner with a PIN")
+    })
+}
+
+/// Unlocks, resets the count, records it and tells the user, or reports it was not locked.
+/// Call inside a transaction.
+pub fn unlock_now(conn: &mut DbConnection, services: &Services, who: &Actor, target: &User, ip: Option<&str>, detail: &str) -> Result<UnlockOutcome, AccountError> {
+    if !store::users::unlock(conn, target.id)? {
+        return Ok(UnlockOutcome::NotLocked);
+    }
+    events::record(conn, event(who, target, EventKind::AccountUnlocked, ip, detail))?;
+    let mut context = tera::Context::new();
+    context.insert("full_name", &target.full_name);
+    context.insert("email", &target.email);
+    context.insert("forgot_password_link", &services.config.link("/forgot-password"));
+    mail::queue(conn, &services.config, &services.mail, EmailKind::AccountUnlocked, &target.email, &context)?;
+    Ok(UnlockOutcome::Unlocked)
+}

@@ -1,0 +1,207 @@
+//! Keydesk's typed configuration: read from `Rocket.toml` (profiles) and `ROCKET_…`
+//! environment variables, checked once at start-up so that a bad value stops the process
+//! with its key named, then passed around as `&State<Config>`. Never a global.
+
+use keydesk_core::{EmailAddress, LockoutPolicy};
+use rocket::figment::Figment;
+use serde::Deserialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// A SQLite file path, or a `postgres://` URL.
+    pub database_url: String,
+    pub database_pool_size: u32,
+    /// Where Keydesk keeps what it generates (the secret key when none is configured).
+    pub data_dir: PathBuf,
+    /// The address people reach Keydesk at; links in emails start with it.
+    pub public_url: String,
+    /// Where locked users write to.
+    pub support_email: String,
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub password_reset_ttl: Duration,
+    pub lockout: LockoutConfig,
+    pub throttle: ThrottleConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LockoutConfig {
+    pub max_failed_attempts: u32,
+    #[serde(with = "humantime_serde")]
+    pub auto_unlock_after: Option<Duration>,
+}
+
+/// Limits failed logins per client address, so one address cannot lock many accounts fast.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ThrottleConfig {
+    /// Failed logins one address may make per window; 0 turns the throttle off.
+    pub max_failures_per_ip: u32,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    /// One `.eml` file per message in `mail.dir` (the embedded default).
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    pub transport: MailTransportKind,
+    pub from: String,
+    pub dir: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Accept a self-signed certificate (test servers only).
+    pub accept_invalid_certs: bool,
+    /// Run the background sender. Tests turn it off and deliver explicitly.
+    pub background_sender: bool,
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// The longest wait between two tries of a message while its server is down.
+    #[serde(with = "humantime_serde")]
+    pub max_backoff: Duration,
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "var/keydesk.sqlite".into(),
+            database_pool_size: 8,
+            data_dir: "var".into(),
+            public_url: "http://127.0.0.1:8000".into(),
+            support_email: "support@keydesk.localhost".into(),
+            session_ttl: Duration::from_secs(12 * 3600),
+            password_reset_ttl: Duration::from_secs(3600),
+            lockout: LockoutConfig::default(),
+            throttle: ThrottleConfig::default(),
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig { max_failed_attempts: 5, auto_unlock_after: None }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig { max_failures_per_ip: 30, window: Duration::from_secs(15 * 60) }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransportKind::File,
+            from: "Keydesk <keydesk@keydesk.localhost>".into(),
+            dir: "var/mail".into(),
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: SmtpSecurity::Starttls,
+            username: None,
+            password: None,
+            accept_invalid_certs: false,
+            background_sender: true,
+            poll_interval: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// A configuration value that cannot be used, with the key that holds it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Unreadable(#[from] Box<rocket::figment::Error>),
+    #[error("invalid configuration: `{key}` {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Config {
+    pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| Err(ConfigError::Invalid { key, problem: problem.to_owned() });
+        if self.lockout.max_failed_attempts == 0 {
+            return invalid("lockout.max_failed_attempts", "must be at least 1");
+        }
+        match url::Url::parse(&self.public_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => return invalid("public_url", "must be an http:// or https:// URL"),
+        }
+        if EmailAddress::parse(&self.support_email).is_err() {
+            return invalid("support_email", "must be an email address");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid("mail.from", "must be an address such as \"Keydesk <keydesk@example.com>\"");
+        }
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.host.trim().is_empty() {
+            return invalid("mail.host", "is required when mail.transport is \"smtp\"");
+        }
+        if self.database_pool_size == 0 {
+            return invalid("database_pool_size", "must be at least 1");
+        }
+        if self.throttle.max_failures_per_ip > 0 && self.throttle.window.is_zero() {
+            return invalid("throttle.window", "must be longer than zero");
+        }
+        Ok(())
+    }
+
+    pub fn lockout_policy(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            max_failed_attempts: self.lockout.max_failed_attempts,
+            auto_unlock_after: self.lockout.auto_unlock_after.and_then(|d| chrono::Duration::from_std(d).ok()),
+        }
+    }
+
+    /// Cookies get the Secure flag when Keydesk is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// An absolute link for emails.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.trim_end_matches('/'), path)
+    }
+}

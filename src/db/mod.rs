@@ -1,0 +1,172 @@
+//! The database: one connection type over PostgreSQL and SQLite, a pool, the embedded
+//! migrations, and the helpers that run blocking Diesel work off the async runtime.
+
+pub mod schema;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+/// Postgres first: diesel's MultiConnection tries the variants in order when it parses a URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// An arbitrary constant: the advisory lock that serialises migrations when several Keydesk
+/// processes start against one PostgreSQL at once.
+const MIGRATION_LOCK: i64 = 0x6b65_7964_6573_6b;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database migrations: {0}")]
+    Migration(String),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Where the data lives, as written in `database_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(std::path::PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> DatabaseUrl {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(url.to_owned())
+        } else {
+            DatabaseUrl::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).into())
+        }
+    }
+
+    fn connection_string(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Per-connection settings for SQLite: wait for a writer instead of failing at once, and
+/// enforce foreign keys (off by default in SQLite).
+#[derive(Debug)]
+struct SqliteSettings;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            diesel::sql_query("PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                .execute(sqlite)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the pool and brings the schema up to date.
+pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbError> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Task(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
+    let pool = Pool::builder()
+        .max_size(max_connections)
+        .connection_timeout(Duration::from_secs(15))
+        .connection_customizer(Box::new(SqliteSettings))
+        .build(manager)?;
+    let mut conn = pool.get()?;
+    if let DbConnection::Sqlite(sqlite) = &mut *conn {
+        // WAL lets readers proceed while one writer commits; it persists in the file.
+        diesel::sql_query("PRAGMA journal_mode = WAL").execute(sqlite)?;
+    }
+    migrate(&mut conn)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match conn {
+        DbConnection::Postgres(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(pg)?;
+            let ran = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()).map_err(failed);
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(pg)?;
+            ran
+        }
+        DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(failed),
+    }
+}
+
+/// Runs `work` in one transaction that takes the write lock up front. On SQLite a plain
+/// `BEGIN` that reads and then writes can fail with SQLITE_BUSY without waiting; `BEGIN
+/// IMMEDIATE` waits its turn (busy_timeout) instead.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgres(_) => DbConnection::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The work's error is the one worth reporting; a failed rollback marks the
+            // connection broken and r2d2 discards it.
+            let _ = DbConnection::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// The pool as Rocket state: runs blocking Diesel work on tokio's blocking threads.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+impl Db {
+    pub fn new(pool: DbPool) -> Self {
+        Db { pool }
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+}

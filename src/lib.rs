@@ -1,0 +1,128 @@
+//! Keydesk: gets locked-out users back into their accounts, quickly and safely.
+//!
+//! `build` assembles the Rocket application from a configuration; `main.rs` adds the
+//! command line. Rules live in the `keydesk-core` crate; here are the adapters around them.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod mail;
+pub mod store;
+pub mod web;
+
+use accounts::passwords::Passwords;
+use accounts::Services;
+use config::Config;
+use mail::MailTemplates;
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::fs::FileServer;
+use rocket::tokio::sync::Notify;
+use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
+use std::sync::Arc;
+
+/// Everything that can stop Keydesk from starting, each naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    #[error("email templates: {0}")]
+    Templates(#[from] tera::Error),
+    #[error("secret key in {path}: {error}")]
+    SecretKey { path: String, error: std::io::Error },
+    #[error("mail transport: {0}")]
+    Mail(#[from] mail::sender::SendError),
+}
+
+/// Rocket's figment with Keydesk's defaults under it: `Rocket.toml` (or `ROCKET_CONFIG`) and
+/// `ROCKET_…` variables override them.
+pub fn figment() -> Figment {
+    rocket::Config::figment()
+}
+
+/// The shared services, opened from a validated configuration (database migrated).
+pub fn open_services(config: Config) -> Result<Services, StartError> {
+    let url = db::DatabaseUrl::parse(&config.database_url);
+    let pool = db::connect(&url, config.database_pool_size)?;
+    Ok(Services {
+        db: db::Db::new(pool),
+        config: Arc::new(config),
+        mail: Arc::new(MailTemplates::load()?),
+        passwords: Arc::new(Passwords::new()),
+        outbox_wake: Arc::new(Notify::new()),
+    })
+}
+
+/// Builds the application: configuration checked, secret key in place, database migrated,
+/// routes and the outbox sender attached.
+pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
+    let config = Config::from_figment(&figment)?;
+    let figment = ensure_secret_key(figment, &config)?;
+    let services = open_services(config.clone())?;
+    let transport = mail::sender::Transport::from_config(&config)?;
+    let throttle = web::throttle::LoginThrottle::new(config.throttle.max_failures_per_ip, config.throttle.window);
+    let static_dir = figment.extract_inner::<String>("static_dir").unwrap_or_else(|_| "static".into());
+
+    let sender_services = services.clone();
+    let outbox_sender = AdHoc::on_liftoff("Outbox sender", move |_| {
+        Box::pin(async move {
+            if sender_services.config.mail.background_sender {
+                let Services { db, config, outbox_wake, .. } = sender_services;
+                rocket::tokio::spawn(mail::sender::run_forever(db, (*config).clone(), transport, outbox_wake));
+            }
+        })
+    });
+
+    Ok(rocket::custom(figment)
+        .manage(services)
+        .manage(throttle)
+        .attach(Template::fairing())
+        .attach(outbox_sender)
+        .mount("/", web::page_routes())
+        .mount("/api/v1", web::api_routes())
+        .mount("/static", FileServer::from(static_dir))
+        .register("/", web::page_catchers())
+        .register("/api", web::api_catchers()))
+}
+
+/// Rocket needs a secret key for private cookies. Without a configured one, Keydesk makes
+/// one on first start and keeps it in the data directory, so sessions survive restarts.
+fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, StartError> {
+    // Rocket's own defaults supply an all-zero key, which it refuses in release builds.
+    let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|key| !key.is_zero());
+    if configured {
+        return Ok(figment);
+    }
+    let path = config.data_dir.join("secret_key");
+    let failed = |error| StartError::SecretKey { path: path.display().to_string(), error };
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            use base64::Engine;
+            let mut bytes = [0u8; 64];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+            std::fs::create_dir_all(&config.data_dir).map_err(failed)?;
+            write_private(&path, &key).map_err(failed)?;
+            // Rocket's logger is not up yet at this point: say it on standard error.
+            eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
+            key
+        }
+        Err(error) => return Err(failed(error)),
+    };
+    Ok(figment.merge(("secret_key", key)))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,89 @@
+//! Outgoing mail. Emails are rendered from templates embedded at compile time (subject,
+//! plain text and HTML per message) and queued in the outbox inside the caller's
+//! transaction; `sender` delivers them in the background.
+
+pub mod sender;
+mod templates;
+
+pub use templates::MailTemplates;
+
+use crate::config::Config;
+use crate::db::DbConnection;
+use crate::store::outbox::{self, NewOutboxMessage};
+use keydesk_core::PlainToken;
+
+/// Which email, named as its template is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    AccountLocked,
+    AccountLockedAdmin,
+    AccountUnlocked,
+    PasswordReset,
+    UnlockPin,
+}
+
+impl EmailKind {
+    pub fn template(self) -> &'static str {
+        match self {
+            EmailKind::AccountLocked => "account_locked",
+            EmailKind::AccountLockedAdmin => "account_locked_admin",
+            EmailKind::AccountUnlocked => "account_unlocked",
+            EmailKind::PasswordReset => "password_reset",
+            EmailKind::UnlockPin => "unlock_pin",
+        }
+    }
+
+    /// RFC 3834: every message Keydesk sends on its own carries Auto-Submitted, so that
+    /// auto-responders do not answer it and loops cannot start.
+    fn auto_submitted(self) -> &'static str {
+        "auto-generated"
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("email template {0}: {1}")]
+    Template(&'static str, String),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Renders an email and writes it to the outbox, in the caller's transaction.
+pub fn queue(
+    conn: &mut DbConnection,
+    config: &Config,
+    templates: &MailTemplates,
+    kind: EmailKind,
+    to: &str,
+    context: &tera::Context,
+) -> Result<i64, MailError> {
+    let mut context = context.clone();
+    context.insert("support_email", &config.support_email);
+    context.insert("public_url", &config.public_url);
+    let rendered = templates.render(kind.template(), &context)?;
+    let message_id = new_message_id(kind.template(), &config.mail.from);
+    Ok(outbox::enqueue(
+        conn,
+        NewOutboxMessage {
+            kind: kind.template(),
+            to_address: to,
+            subject: &rendered.subject,
+            text_body: &rendered.text,
+            html_body: &rendered.html,
+            message_id: &message_id,
+            in_reply_to: None,
+            auto_submitted: Some(kind.auto_submitted()),
+        },
+    )?)
+}
+
+/// A globally unique Message-ID in Keydesk's own domain.
+fn new_message_id(kind: &str, from: &str) -> String {
+    let domain = from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim())
+        .filter(|d| !d.is_empty())
+        .unwrap_or("keydesk.localhost");
+    let unique = PlainToken::generate();
+    format!("<{kind}.{}@{domain}>", &unique.expose()[..24])
+}

@@ -1,0 +1,47 @@
+//! Email templates, embedded in the binary so a deployed Keydesk cannot lose them.
+
+use super::MailError;
+
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub struct MailTemplates {
+    tera: tera::Tera,
+}
+
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        [$(
+            (concat!($name, ".subject"), include_str!(concat!("../../templates/email/", $name, ".subject.tera"))),
+            (concat!($name, ".txt"), include_str!(concat!("../../templates/email/", $name, ".text.tera"))),
+            // Named `.html` so Tera escapes every value in it.
+            (concat!($name, ".html"), include_str!(concat!("../../templates/email/", $name, ".html.tera"))),
+        )*]
+    };
+}
+
+impl MailTemplates {
+    pub fn load() -> Result<Self, tera::Error> {
+        let mut tera = tera::Tera::default();
+        let sources = embedded!["account_locked", "account_locked_admin", "account_unlocked", "password_reset", "unlock_pin"];
+        tera.add_raw_templates(sources)?;
+        Ok(MailTemplates { tera })
+    }
+
+    pub fn render(&self, name: &'static str, context: &tera::Context) -> Result<RenderedEmail, MailError> {
+        let render = |part: &str| {
+            self.tera
+                .render(&format!("{name}.{part}"), context)
+                .map_err(|e| MailError::Template(name, format!("{e:?}")))
+        };
+        Ok(RenderedEmail {
+            // A subject is one line whatever the template's trailing newline or a value holds.
+            subject: render("subject")?.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: render("txt")?,
+            html: render("html")?,
+        })
+    }
+}

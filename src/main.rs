@@ -1,0 +1,47 @@
+use clap::Parser;
+use keydesk::cli::{run_admin, Cli, Command};
+use keydesk::config::Config;
+use std::process::ExitCode;
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let figment = keydesk::figment();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(figment).await,
+        admin => {
+            let outcome = Config::from_figment(&figment).map_err(anyhow::Error::from).and_then(|config| {
+                // Diesel blocks; the admin commands are short and run before any server.
+                tokio_block_in_place(|| run_admin(admin, config))
+            });
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("keydesk: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn tokio_block_in_place<T>(work: impl FnOnce() -> T) -> T {
+    rocket::tokio::task::block_in_place(work)
+}
+
+async fn serve(figment: rocket::figment::Figment) -> ExitCode {
+    let rocket = match keydesk::build(figment) {
+        Ok(rocket) => rocket,
+        Err(error) => {
+            eprintln!("keydesk: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rocket.launch().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keydesk: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

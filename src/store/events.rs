@@ -1,0 +1,106 @@
+//! The activity log. Entries are written in the same transaction as the change they record.
+
+use crate::db::schema::events;
+use crate::db::DbConnection;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use keydesk_core::events::one_line;
+use keydesk_core::EventKind;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct Event {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub actor_id: Option<i64>,
+    pub actor_label: String,
+    pub target_user_id: Option<i64>,
+    pub target_label: String,
+    pub organisation_id: Option<i64>,
+    pub ip: Option<String>,
+    pub detail: String,
+}
+
+/// Who did it: a signed-in person, or Keydesk itself (lockout, lock expiry).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User { id: i64, email: String },
+    /// Someone not signed in, named by what they typed (a login form's email).
+    Anonymous { typed: String },
+    System(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub kind: EventKind,
+    pub actor: &'a Actor,
+    pub target_user_id: Option<i64>,
+    pub target_label: &'a str,
+    pub organisation_id: Option<i64>,
+    pub ip: Option<&'a str>,
+    pub detail: &'a str,
+}
+
+pub fn record(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
+    let (actor_id, actor_label) = match event.actor {
+        Actor::User { id, email } => (Some(*id), email.clone()),
+        Actor::Anonymous { typed } => (None, typed.clone()),
+        Actor::System(name) => (None, (*name).to_owned()),
+    };
+    // Labels and details may carry typed text: keep each entry on one line.
+    diesel::insert_into(events::table)
+        .values((
+            events::at.eq(super::now()),
+            events::action.eq(event.kind.label()),
+            events::actor_id.eq(actor_id),
+            events::actor_label.eq(one_line(&actor_label)),
+            events::target_user_id.eq(event.target_user_id),
+            events::target_label.eq(one_line(event.target_label)),
+            events::organisation_id.eq(event.organisation_id),
+            events::ip.eq(event.ip),
+            events::detail.eq(one_line(event.detail)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Which entries to list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub organisation_id: Option<i64>,
+    pub target_user_id: Option<i64>,
+    pub action: Option<EventKind>,
+    pub from: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    pub limit: i64,
+}
+
+/// Newest first.
+pub fn list(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Vec<Event>> {
+    let mut query = events::table.select(Event::as_select()).into_boxed();
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(events::organisation_id.eq(org));
+    }
+    if let Some(user) = filter.target_user_id {
+        query = query.filter(events::target_user_id.eq(user));
+    }
+    if let Some(kind) = filter.action {
+        query = query.filter(events::action.eq(kind.label()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(events::at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(events::at.lt(until));
+    }
+    query.order((events::at.desc(), events::id.desc())).limit(filter.limit.max(1)).load(conn)
+}
+
+pub fn count_for_user(conn: &mut DbConnection, user_id: i64, kind: EventKind) -> QueryResult<i64> {
+    events::table
+        .filter(events::target_user_id.eq(user_id))
+        .filter(events::action.eq(kind.label()))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,130 @@
+//! Stored secrets other than sessions: API tokens, password-reset links and unlock PINs.
+//! Only hashes are kept.
+
+use crate::db::schema::{api_tokens, password_resets, unlock_pins};
+use crate::db::DbConnection;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use keydesk_core::HashedToken;
+
+pub fn create_api_token(conn: &mut DbConnection, user_id: i64, token: &HashedToken) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((api_tokens::token_hash.eq(&token.0), api_tokens::user_id.eq(user_id), api_tokens::created_at.eq(super::now())))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn api_token_user(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<Option<i64>> {
+    api_tokens::table.filter(api_tokens::token_hash.eq(&token.0)).select(api_tokens::user_id).first(conn).optional()
+}
+
+pub fn create_password_reset(conn: &mut DbConnection, user_id: i64, token: &HashedToken, expires_at: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::token_hash.eq(&token.0),
+            password_resets::user_id.eq(user_id),
+            password_resets::created_at.eq(super::now()),
+            password_resets::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The user of an unused, unexpired reset token.
+pub fn live_password_reset(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<(i64, i64)>> {
+    password_resets::table
+        .filter(password_resets::token_hash.eq(&token.0))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(now))
+        .select((password_resets::id, password_resets::user_id))
+        .first(conn)
+        .optional()
+}
+
+/// Marks a reset token used; false if another request used it first.
+pub fn use_password_reset(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(password_resets::table.find(id).filter(password_resets::used_at.is_null()))
+        .set(password_resets::used_at.eq(now))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Voids every outstanding reset link of a user (when the account locks, or the password
+/// changes).
+pub fn void_password_resets(conn: &mut DbConnection, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(password_resets::table.filter(password_resets::user_id.eq(user_id)).filter(password_resets::used_at.is_null()))
+        .set(password_resets::used_at.eq(now))
+        .execute(conn)
+}
+
+pub fn count_password_resets(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+    password_resets::table.filter(password_resets::user_id.eq(user_id)).count().get_result(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = unlock_pins)]
+pub struct UnlockPin {
+    pub id: i64,
+    pub owner_id: i64,
+    pub target_user_id: i64,
+    pub pin_hash: String,
+    pub tries: i32,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Starts a PIN challenge; the hash is set right after, salted with the new row's id.
+pub fn create_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64, expires_at: NaiveDateTime) -> QueryResult<i64> {
+    // A new PIN replaces any earlier one for the same owner and user.
+    diesel::update(
+        unlock_pins::table
+            .filter(unlock_pins::owner_id.eq(owner_id))
+            .filter(unlock_pins::target_user_id.eq(target_user_id))
+            .filter(unlock_pins::used_at.is_null()),
+    )
+    .set(unlock_pins::used_at.eq(super::now()))
+    .execute(conn)?;
+    diesel::insert_into(unlock_pins::table)
+        .values((
+            unlock_pins::owner_id.eq(owner_id),
+            unlock_pins::target_user_id.eq(target_user_id),
+            unlock_pins::pin_hash.eq(""),
+            unlock_pins::created_at.eq(super::now()),
+            unlock_pins::expires_at.eq(expires_at),
+        ))
+        .returning(unlock_pins::id)
+        .get_result(conn)
+}
+
+pub fn set_unlock_pin_hash(conn: &mut DbConnection, id: i64, hash: &HashedToken) -> QueryResult<()> {
+    diesel::update(unlock_pins::table.find(id)).set(unlock_pins::pin_hash.eq(&hash.0)).execute(conn).map(drop)
+}
+
+/// The newest unused PIN challenge of this owner for this user.
+pub fn open_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64) -> QueryResult<Option<UnlockPin>> {
+    unlock_pins::table
+        .filter(unlock_pins::owner_id.eq(owner_id))
+        .filter(unlock_pins::target_user_id.eq(target_user_id))
+        .filter(unlock_pins::used_at.is_null())
+        .order(unlock_pins::id.desc())
+        .select(UnlockPin::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Counts one try atomically; returns the try number, or None if the challenge is closed.
+pub fn take_unlock_pin_try(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i32>> {
+    diesel::update(unlock_pins::table.find(id).filter(unlock_pins::used_at.is_null()))
+        .set(unlock_pins::tries.eq(unlock_pins::tries + 1))
+        .returning(unlock_pins::tries)
+        .get_result(conn)
+        .optional()
+}
+
+pub fn close_unlock_pin(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(unlock_pins::table.find(id).filter(unlock_pins::used_at.is_null()))
+        .set(unlock_pins::used_at.eq(now))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}

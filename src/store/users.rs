@@ -1,0 +1,137 @@
+//! Users and their lock state. The lockout counters change only through the atomic
+//! statements here, each a single UPDATE, so concurrent logins cannot race past them.
+
+use crate::db::schema::users;
+use crate::db::DbConnection;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use keydesk_core::{EmailAddress, Role};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub organisation_id: Option<i64>,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub failed_attempts: i32,
+    pub locked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        // Written only from `Role::as_str`; a hand-edited unknown value gets the least power.
+        self.role.parse().unwrap_or(Role::Org(keydesk_core::OrgRole::Member))
+    }
+}
+
+pub struct NewUser<'a> {
+    pub organisation_id: Option<i64>,
+    pub email: &'a EmailAddress,
+    pub full_name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<User> {
+    let now = super::now();
+    diesel::insert_into(users::table)
+        .values((
+            users::organisation_id.eq(new.organisation_id),
+            users::email.eq(new.email.as_str()),
+            users::full_name.eq(new.full_name),
+            users::role.eq(new.role.as_str()),
+            users::password_hash.eq(new.password_hash),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result::<i64>(conn)
+        .and_then(|id| users::table.find(id).select(User::as_select()).first(conn))
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table.find(id).select(User::as_select()).first(conn).optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
+    users::table.filter(users::email.eq(email.as_str())).select(User::as_select()).first(conn).optional()
+}
+
+pub fn list_for_organisation(conn: &mut DbConnection, organisation_id: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::organisation_id.eq(organisation_id))
+        .order(users::full_name.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+pub fn update_profile(conn: &mut DbConnection, id: i64, full_name: &str, email: &EmailAddress, role: Role) -> QueryResult<User> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::full_name.eq(full_name),
+            users::email.eq(email.as_str()),
+            users::role.eq(role.as_str()),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    users::table.find(id).select(User::as_select()).first(conn)
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes the next attempt number for an unlocked account: one atomic increment, done before
+/// the password is checked. `None` means the account is locked.
+pub fn reserve_login_attempt(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i32>> {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
+        .set(users::failed_attempts.eq(users::failed_attempts + 1))
+        .returning(users::failed_attempts)
+        .get_result(conn)
+        .optional()
+}
+
+/// Resets the count after a successful login; false when the account got locked meanwhile.
+pub fn reset_failures(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
+        .set(users::failed_attempts.eq(0))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Locks the account; false when it was locked already (so the caller records one lock).
+pub fn lock(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
+        .set(users::locked_at.eq(at))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Unlocks the account and resets its count; false when it was not locked (so two unlocks at
+/// once record one).
+pub fn unlock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_not_null()))
+        .set((users::locked_at.eq(None::<NaiveDateTime>), users::failed_attempts.eq(0)))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Lifts a lock set before `cutoff` (temporary locks); false when there was none to lift.
+pub fn unlock_if_locked_before(conn: &mut DbConnection, id: i64, cutoff: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.lt(cutoff)))
+        .set((users::locked_at.eq(None::<NaiveDateTime>), users::failed_attempts.eq(0)))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}

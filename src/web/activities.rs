@@ -1,0 +1,80 @@
+//! The "Activities" page: an organisation's owner and admins see their organisation's
+//! events; agents and managers see everyone's.
+
+use super::guards::ActivityViewer;
+use super::page::Layout;
+use crate::accounts::{AccountError, Services};
+use crate::store::events::EventFilter;
+use crate::store::{self, events::Event};
+use chrono::NaiveDate;
+use keydesk_core::{EmailAddress, EventKind};
+use rocket::form::FromForm;
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+#[derive(FromForm, Default)]
+pub struct ActivityQuery {
+    user: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+pub fn event_json(event: &Event) -> Value {
+    json!({
+        "at": event.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "action": event.action,
+        "actor": event.actor_label,
+        "target": event.target_label,
+        "ip": event.ip,
+        "detail": event.detail,
+    })
+}
+
+fn date(value: &Option<String>) -> Option<NaiveDate> {
+    value.as_deref().filter(|v| !v.is_empty()).and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+}
+
+#[rocket::get("/activities?<query..>")]
+pub async fn activities(query: ActivityQuery, viewer: ActivityViewer, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = viewer.0.user;
+    let action = query.action.as_deref().and_then(EventKind::from_label);
+    let from = date(&query.from);
+    let to = date(&query.to);
+    let user_email = query.user.clone().filter(|u| !u.trim().is_empty());
+    let events = services
+        .run(move |conn, _| {
+            // Organisation people see only their organisation, whatever the query says.
+            let organisation_id = if me.role().may_read_all_accounts() { None } else { Some(me.organisation_id.ok_or(AccountError::Forbidden)?) };
+            let target_user_id = match user_email.as_deref().map(EmailAddress::parse) {
+                Some(Ok(email)) => match store::users::find_by_email(conn, &email)? {
+                    Some(user) if organisation_id.is_none() || user.organisation_id == organisation_id => Some(user.id),
+                    _ => return Ok(vec![]),
+                },
+                Some(Err(_)) => return Ok(vec![]),
+                None => None,
+            };
+            let filter = EventFilter {
+                organisation_id,
+                target_user_id,
+                action,
+                from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
+                until: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)),
+                limit: 500,
+            };
+            Ok(store::events::list(conn, &filter)?)
+        })
+        .await?;
+    let rows: Vec<Value> = events.iter().map(event_json).collect();
+    let actions: Vec<&str> = EventKind::ALL.iter().map(|k| k.label()).collect();
+    Ok(layout.render(
+        "activities",
+        "Activities",
+        json!({
+            "events": rows,
+            "actions": actions,
+            "query": {"user": query.user, "action": query.action, "from": query.from, "to": query.to},
+        }),
+    ))
+}

@@ -1,0 +1,127 @@
+//! Logging in and out, and forgotten passwords. Thin handlers: parse, call one account
+//! action, answer.
+
+use super::csrf::{CsrfForm, TokenOnly};
+use super::guards::{start_session, ClientIp, SignedIn, SESSION_COOKIE};
+use super::page::Layout;
+use super::throttle::LoginThrottle;
+use crate::accounts::login::{self, LoginOutcome};
+use crate::accounts::password_reset::{self, ResetOutcome};
+use crate::accounts::{AccountError, Services};
+use keydesk_core::PlainToken;
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+#[rocket::get("/")]
+pub fn home(layout: Layout) -> Result<Template, Redirect> {
+    match &layout.signed_in {
+        Some(_) => Ok(layout.render("home", "Home", json!({}))),
+        None => Err(Redirect::to("/login")),
+    }
+}
+
+#[rocket::get("/login")]
+pub fn login_page(layout: Layout, services: &State<Services>) -> Template {
+    login_form(&layout, services, "", None, Status::Ok).1
+}
+
+fn login_form(layout: &Layout, services: &Services, email: &str, error: Option<String>, status: Status) -> (Status, Template) {
+    let context = json!({
+        "email": email,
+        "error": error,
+        "max_failed_attempts": services.config.lockout.max_failed_attempts,
+        "support_email": services.config.support_email,
+    });
+    (status, layout.render("login", "Log in", context))
+}
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+/// One message for every refusal: whether the address exists, the password was right or the
+/// account is locked is not told here (the lock is told by email, to the account's owner).
+const LOGIN_REFUSED: &str = "We couldn't log you in with that email address and password.";
+
+#[rocket::post("/login", data = "<form>")]
+pub async fn login_submit(
+    form: CsrfForm<LoginForm>,
+    layout: Layout,
+    ip: ClientIp,
+    cookies: &CookieJar<'_>,
+    services: &State<Services>,
+    throttle: &State<LoginThrottle>,
+) -> Result<Result<Redirect, (Status, Template)>, AccountError> {
+    let LoginForm { email, password } = form.0;
+    let address = ip.0.clone().unwrap_or_default();
+    if let Some(wait) = throttle.wait_for(&address) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!("Too many failed logins from your network. Please try again in {minutes} minute(s).");
+        return Ok(Err(login_form(&layout, services, &email, Some(message), Status::TooManyRequests)));
+    }
+    match login::log_in(services, &email, &password, ip.0).await? {
+        LoginOutcome::LoggedIn { session, .. } => {
+            start_session(cookies, services, &session);
+            Ok(Ok(Redirect::to("/")))
+        }
+        LoginOutcome::Refused => {
+            throttle.record_failure(&address);
+            Ok(Err(login_form(&layout, services, &email, Some(LOGIN_REFUSED.into()), Status::Ok)))
+        }
+    }
+}
+
+#[rocket::post("/logout", data = "<_form>")]
+pub async fn logout(_form: CsrfForm<TokenOnly>, signed_in: SignedIn, ip: ClientIp, cookies: &CookieJar<'_>, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    login::log_out(services, signed_in.session, signed_in.user, ip.0).await?;
+    cookies.remove_private(SESSION_COOKIE);
+    Ok(Flash::success(Redirect::to("/login"), "You have logged out."))
+}
+
+#[rocket::get("/forgot-password")]
+pub fn forgot_page(layout: Layout) -> Template {
+    layout.render("forgot_password", "Forgot password", json!({"sent": false}))
+}
+
+#[derive(FromForm)]
+pub struct ForgotForm {
+    email: String,
+}
+
+#[rocket::post("/forgot-password", data = "<form>")]
+pub async fn forgot_submit(form: CsrfForm<ForgotForm>, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Template, AccountError> {
+    let email = form.0.email;
+    services.run(move |conn, services| password_reset::request(conn, services, &email, ip.0.as_deref())).await?;
+    Ok(layout.render("forgot_password", "Forgot password", json!({"sent": true})))
+}
+
+#[rocket::get("/reset-password/<token>")]
+pub async fn reset_page(token: &str, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let token = PlainToken::from_client(token);
+    let live = services.run(move |conn, _| password_reset::link_is_live(conn, &token)).await?;
+    Ok(layout.render("reset_password", "Choose a new password", json!({"live": live, "error": null})))
+}
+
+#[derive(FromForm)]
+pub struct ResetForm {
+    password: String,
+}
+
+#[rocket::post("/reset-password/<token>", data = "<form>")]
+pub async fn reset_submit(token: &str, form: CsrfForm<ResetForm>, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, Template>, AccountError> {
+    let token = PlainToken::from_client(token);
+    let password = form.0.password;
+    let outcome = services.run(move |conn, services| password_reset::complete(conn, services, &token, &password, ip.0.as_deref())).await?;
+    let render = |live: bool, error: &str| layout.render("reset_password", "Choose a new password", json!({"live": live, "error": error}));
+    Ok(match outcome {
+        ResetOutcome::Done => Ok(Flash::success(Redirect::to("/login"), "Your password has been changed. You can log in now.")),
+        ResetOutcome::LinkInvalid => Err(render(false, "")),
+        ResetOutcome::WeakPassword(problem) => Err(render(true, problem)),
+    })
+}

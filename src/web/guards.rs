@@ -1,0 +1,136 @@
+//! Request guards: who is asking (session cookie or API token), from where, and with which
+//! role. Role guards are built on `SignedIn`, so every page states its audience in its
+//! signature.
+
+use crate::accounts::Services;
+use crate::store::{self, users::User};
+use keydesk_core::{PlainToken, Role};
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::time::Duration as CookieDuration;
+
+pub const SESSION_COOKIE: &str = "keydesk_session";
+
+/// The client's address, as Rocket sees it (set `ip_header` behind a proxy).
+pub struct ClientIp(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientIp {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientIp(req.client_ip().map(|ip| ip.to_string())))
+    }
+}
+
+fn services<'r>(req: &'r Request<'_>) -> &'r Services {
+    req.rocket().state::<Services>().expect("Services is managed from start-up")
+}
+
+/// A person signed in through the login page.
+pub struct SignedIn {
+    pub user: User,
+    pub session: PlainToken,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
+            return Outcome::Error((Status::Unauthorized, ()));
+        };
+        let session = PlainToken::from_client(cookie.value());
+        let hashed = session.hashed();
+        let found = services(req)
+            .db
+            .run(move |conn| {
+                let Some(user_id) = store::sessions::user_for(conn, &hashed, store::now())? else { return Ok(None) };
+                Ok::<_, crate::db::DbError>(store::users::find(conn, user_id)?)
+            })
+            .await;
+        match found {
+            Ok(Some(user)) => Outcome::Success(SignedIn { user, session }),
+            Ok(None) => {
+                req.cookies().remove_private(SESSION_COOKIE);
+                Outcome::Error((Status::Unauthorized, ()))
+            }
+            Err(error) => {
+                log::error!("session lookup: {error}");
+                Outcome::Error((Status::InternalServerError, ()))
+            }
+        }
+    }
+}
+
+/// Sets the session cookie: private (encrypted and signed), HttpOnly, SameSite=Lax (so the
+/// link in an email still arrives signed in), Secure when served over https.
+pub fn start_session(cookies: &CookieJar<'_>, services: &Services, session: &PlainToken) {
+    let cookie = Cookie::build((SESSION_COOKIE, session.expose().to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(services.config.secure_cookies())
+        .path("/")
+        .max_age(CookieDuration::seconds(i64::try_from(services.config.session_ttl.as_secs()).unwrap_or(43_200)));
+    cookies.add_private(cookie);
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub SignedIn);
+
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name {
+            type Error = ();
+            async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+                let allowed: fn(Role) -> bool = $allowed;
+                match SignedIn::from_request(req).await {
+                    Outcome::Success(signed_in) if allowed(signed_in.user.role()) => Outcome::Success($name(signed_in)),
+                    Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+                    Outcome::Error(e) => Outcome::Error(e),
+                    Outcome::Forward(f) => Outcome::Forward(f),
+                }
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// An organisation's admin or owner: Manage Users.
+    UserManager,
+    Role::may_manage_users
+);
+role_guard!(
+    /// Whoever may read an activity log: their organisation's, or all for agents and managers.
+    ActivityViewer,
+    Role::may_view_activities
+);
+
+/// A staff member calling the JSON API with `Authorization: Bearer TOKEN`.
+pub struct ApiCaller(pub User);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiCaller {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(token) = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")) else {
+            return Outcome::Error((Status::Unauthorized, ()));
+        };
+        let hashed = PlainToken::from_client(token).hashed();
+        let found = services(req)
+            .db
+            .run(move |conn| {
+                let Some(user_id) = store::secrets::api_token_user(conn, &hashed)? else { return Ok(None) };
+                Ok::<_, crate::db::DbError>(store::users::find(conn, user_id)?)
+            })
+            .await;
+        match found {
+            Ok(Some(user)) if user.role().is_staff() => Outcome::Success(ApiCaller(user)),
+            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Err(error) => {
+                log::error!("API token lookup: {error}");
+                Outcome::Error((Status::InternalServerError, ()))
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Manage Users: an organisation's admins and owner list, add and update their users and
+//! unlock the locked ones with the key icon (and, under the owner-PIN policy, a PIN).
+
+use super::csrf::{CsrfForm, TokenOnly};
+use super::guards::{ClientIp, UserManager};
+use super::page::Layout;
+use crate::accounts::unlock::{self, UnlockOutcome};
+use crate::accounts::users::{self, assignable_roles};
+use crate::accounts::{AccountError, Services};
+use crate::store::{self, users::User};
+use keydesk_core::roles::UnlockPermission;
+use keydesk_core::Role;
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+fn user_row(user: &User, permission: UnlockPermission, lock_is_live: bool) -> Value {
+    json!({
+        "id": user.id,
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role,
+        "locked": lock_is_live,
+        "locked_at": user.locked_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        "failed_attempts": user.failed_attempts,
+        "unlock": permission,
+    })
+}
+
+#[rocket::get("/org/users")]
+pub async fn list(manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = manager.0.user;
+    let (organisation, people) = services
+        .run(move |conn, _| {
+            let org = store::orgs::find(conn, me.organisation_id.ok_or(AccountError::Forbidden)?)?.ok_or(AccountError::NotFound)?;
+            let people = store::users::list_for_organisation(conn, org.id)?;
+            Ok((org, people))
+        })
+        .await?;
+    let permission = layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(organisation.unlock_policy()));
+    let policy = services.config.lockout_policy();
+    let now = store::now();
+    let rows: Vec<Value> = people
+        .iter()
+        .map(|u| user_row(u, permission.unwrap_or(UnlockPermission::Denied), policy.is_locked(u.locked_at, now)))
+        .collect();
+    Ok(layout.render(
+        "users/list",
+        "Manage Users",
+        json!({"organisation": organisation, "users": rows, "owner_pin": organisation.unlock_policy() == keydesk_core::UnlockPolicy::OwnerPin}),
+    ))
+}
+
+/// The confirmation the key icon leads to (works without JavaScript).
+#[rocket::get("/org/users/<id>/unlock")]
+pub async fn unlock_confirm(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = manager.0.user;
+    let (target, policy) = services
+        .run(move |conn, _| {
+            let target = unlock::colleague(conn, &me, id)?;
+            let org = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
+            Ok((target, org.unlock_policy()))
+        })
+        .await?;
+    let permission = layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
+    let locked = services.config.lockout_policy().is_locked(target.locked_at, store::now());
+    Ok(layout.render("users/unlock_confirm", "Unlock account", json!({"target": user_row(&target, permission, locked)})))
+}
+
+#[rocket::post("/org/users/<id>/unlock", data = "<_form>")]
+pub async fn unlock_submit(id: i64, _form: CsrfForm<TokenOnly>, manager: UserManager, ip: ClientIp, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = manager.0.user;
+    let outcome = services.run(move |conn, services| unlock::request(conn, services, &me, id, ip.0.as_deref())).await?;
+    Ok(flash_for(id, outcome))
+}
+
+#[rocket::get("/org/users/<id>/unlock/pin")]
+pub async fn pin_page(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = manager.0.user;
+    let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
+    Ok(layout.render("users/unlock_pin", "Enter the PIN", json!({"target": {"id": target.id, "full_name": target.full_name}})))
+}
+
+#[derive(FromForm)]
+pub struct PinForm {
+    pin: String,
+}
+
+#[rocket::post("/org/users/<id>/unlock/pin", data = "<form>")]
+pub async fn pin_submit(id: i64, form: CsrfForm<PinForm>, manager: UserManager, ip: ClientIp, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = manager.0.user;
+    let pin = form.0.pin;
+    let outcome = services.run(move |conn, services| unlock::confirm_pin(conn, services, &me, id, &pin, ip.0.as_deref())).await?;
+    Ok(flash_for(id, outcome))
+}
+
+fn flash_for(id: i64, outcome: UnlockOutcome) -> Flash<Redirect> {
+    let list = || Redirect::to("/org/users");
+    let pin = || Redirect::to(format!("/org/users/{id}/unlock/pin"));
+    match outcome {
+        UnlockOutcome::Unlocked => Flash::success(list(), "Account unlocked. We have emailed the user to reset their password with Forgot Password before logging in again."),
+        UnlockOutcome::NotLocked => Flash::warning(list(), "That account is not locked (anymore): nothing to unlock."),
+        UnlockOutcome::NotPermitted => Flash::error(list(), "Only the organisation's owner can unlock accounts here."),
+        UnlockOutcome::PinSent => Flash::success(pin(), "We have emailed you a PIN. It expires in 10 minutes."),
+        UnlockOutcome::PinWrong { tries_left: 0 } => Flash::error(list(), "Wrong PIN, and no tries left. Start the unlock again for a new PIN."),
+        UnlockOutcome::PinWrong { tries_left } => Flash::error(pin(), format!("Wrong PIN. {tries_left} tries left.")),
+        UnlockOutcome::PinExpired => Flash::error(list(), "That PIN has expired. Start the unlock again for a new PIN."),
+        UnlockOutcome::PinMissing => Flash::error(list(), "There is no PIN waiting for this account. Start the unlock again."),
+    }
+}
+
+#[derive(FromForm)]
+pub struct UserForm {
+    email: String,
+    full_name: String,
+    role: String,
+}
+
+fn user_form(layout: &Layout, title: &str, action: &str, values: Value, error: Option<String>) -> Template {
+    let roles: Vec<&str> = layout.signed_in.as_ref().map(|s| assignable_roles(&s.user)).unwrap_or_default().iter().map(|r| r.as_str()).collect();
+    layout.render("users/form", title, json!({"action": action, "values": values, "roles": roles, "error": error}))
+}
+
+#[rocket::get("/org/users/new")]
+pub fn new_page(_manager: UserManager, layout: Layout) -> Template {
+    user_form(&layout, "Add a user", "/org/users", json!({"role": "member"}), None)
+}
+
+#[rocket::post("/org/users", data = "<form>")]
+pub async fn create(form: CsrfForm<UserForm>, manager: UserManager, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+    let me = manager.0.user;
+    let UserForm { email, full_name, role } = form.0;
+    let values = json!({"email": email, "full_name": full_name, "role": role});
+    let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
+    let result = services.run(move |conn, services| users::add_colleague(conn, services, &me, &email, &full_name, parsed, ip.0.as_deref())).await;
+    match result {
+        Ok(user) => Ok(Ok(Flash::success(Redirect::to("/org/users"), format!("{} added. We have emailed them a link to choose a password.", user.full_name)))),
+        Err(AccountError::Invalid(problem)) => Ok(Err((Status::UnprocessableEntity, user_form(&layout, "Add a user", "/org/users", values, Some(problem))))),
+        Err(other) => Err(other),
+    }
+}
+
+#[rocket::get("/org/users/<id>/edit")]
+pub async fn edit_page(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = manager.0.user;
+    let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
+    let values = json!({"email": target.email, "full_name": target.full_name, "role": target.role});
+    Ok(user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, None))
+}
+
+#[rocket::post("/org/users/<id>", data = "<form>")]
+pub async fn update(id: i64, form: CsrfForm<UserForm>, manager: UserManager, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+    let me = manager.0.user;
+    let UserForm { email, full_name, role } = form.0;
+    let values = json!({"email": email, "full_name": full_name, "role": role});
+    let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
+    let result = services.run(move |conn, _| users::update_colleague(conn, &me, id, &email, &full_name, parsed, ip.0.as_deref())).await;
+    match result {
+        Ok(user) => Ok(Ok(Flash::success(Redirect::to("/org/users"), format!("{} updated.", user.full_name)))),
+        Err(AccountError::Invalid(problem)) => Ok(Err((Status::UnprocessableEntity, user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, Some(problem))))),
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,101 @@
+//! The web layer: thin handlers that parse a request, check who asks (a guard), make one
+//! call into `accounts`, and answer with a page, a redirect or JSON.
+
+pub mod activities;
+pub mod api;
+pub mod auth;
+pub mod csrf;
+pub mod guards;
+pub mod manage_users;
+pub mod page;
+pub mod throttle;
+
+use crate::accounts::Services;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::serde::json::Json;
+use rocket::{Request, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn page_routes() -> Vec<Route> {
+    rocket::routes![
+        auth::home,
+        auth::login_page,
+        auth::login_submit,
+        auth::logout,
+        auth::forgot_page,
+        auth::forgot_submit,
+        auth::reset_page,
+        auth::reset_submit,
+        manage_users::list,
+        manage_users::new_page,
+        manage_users::create,
+        manage_users::edit_page,
+        manage_users::update,
+        manage_users::unlock_confirm,
+        manage_users::unlock_submit,
+        manage_users::pin_page,
+        manage_users::pin_submit,
+        activities::activities,
+        healthz,
+    ]
+}
+
+pub fn api_routes() -> Vec<Route> {
+    rocket::routes![api::account, api::events]
+}
+
+pub fn page_catchers() -> Vec<rocket::Catcher> {
+    rocket::catchers![unauthorized, forbidden, not_found, unprocessable, internal_error]
+}
+
+pub fn api_catchers() -> Vec<rocket::Catcher> {
+    rocket::catchers![api::unauthorized, api::forbidden, api::not_found, api::internal_error]
+}
+
+/// Liveness and the database's reachability, for load balancers and the operator.
+#[rocket::get("/healthz")]
+async fn healthz(services: &State<Services>) -> (Status, Json<Value>) {
+    let database = services.db.run(|conn| Ok::<_, crate::db::DbError>(crate::store::users::count(conn)?)).await;
+    match database {
+        Ok(_) => (Status::Ok, Json(json!({"status": "ok", "database": "ok"}))),
+        Err(error) => {
+            log::error!("health check: {error}");
+            (Status::ServiceUnavailable, Json(json!({"status": "error", "database": "unreachable"})))
+        }
+    }
+}
+
+fn error_page(status: Status, heading: &str, message: &str) -> Template {
+    Template::render("error", json!({"title": heading, "status": status.code, "heading": heading, "message": message}))
+}
+
+#[rocket::catch(401)]
+fn unauthorized(_req: &Request<'_>) -> Redirect {
+    Redirect::to("/login")
+}
+
+#[rocket::catch(403)]
+fn forbidden() -> Template {
+    error_page(
+        Status::Forbidden,
+        "Not allowed",
+        "You don't have access to this page, or the form you sent had expired. Go back, reload the page and try again.",
+    )
+}
+
+#[rocket::catch(404)]
+fn not_found() -> Template {
+    error_page(Status::NotFound, "Not found", "There is nothing here. Check the address, or go back to the start page.")
+}
+
+#[rocket::catch(422)]
+fn unprocessable() -> Template {
+    error_page(Status::UnprocessableEntity, "That form was incomplete", "Go back, check the fields and try again.")
+}
+
+#[rocket::catch(500)]
+fn internal_error() -> Template {
+    error_page(Status::InternalServerError, "Something went wrong", "Keydesk could not finish that. Nothing was changed; please try again in a moment.")
+}

@@ -1,0 +1,76 @@
+//! The shared layout's context: who is signed in, the CSRF token for forms, the flash
+//! message. Every page renders through `Layout::render`, so they share one navigation and
+//! one way of showing messages.
+
+use super::csrf::CsrfToken;
+use super::guards::SignedIn;
+use crate::accounts::AccountError;
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::{self, Responder};
+use rocket::http::Status;
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub struct Layout {
+    pub signed_in: Option<SignedIn>,
+    csrf: CsrfToken,
+    flash: Option<(String, String)>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Layout {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let signed_in = SignedIn::from_request(req).await.succeeded();
+        let csrf = match CsrfToken::from_request(req).await {
+            Outcome::Success(token) => token,
+            _ => unreachable!("CsrfToken never fails"),
+        };
+        let flash = req.guard::<Option<FlashMessage<'_>>>().await.succeeded().flatten().map(|f| (f.kind().to_owned(), f.message().to_owned()));
+        Outcome::Success(Layout { signed_in, csrf, flash })
+    }
+}
+
+impl Layout {
+    /// Renders `template` with the page's own `context` (a JSON object) and the layout's.
+    pub fn render(&self, template: &'static str, title: &str, context: Value) -> Template {
+        let user = self.signed_in.as_ref().map(|s| {
+            let role = s.user.role();
+            json!({
+                "id": s.user.id,
+                "full_name": s.user.full_name,
+                "email": s.user.email,
+                "role": role.as_str(),
+                "may_manage_users": role.may_manage_users(),
+                "may_view_activities": role.may_view_activities(),
+            })
+        });
+        let mut all = json!({
+            "title": title,
+            "csrf_token": self.csrf.0,
+            "user": user,
+            "flash": self.flash.as_ref().map(|(kind, message)| json!({"kind": kind, "message": message})),
+        });
+        if let (Some(all), Value::Object(own)) = (all.as_object_mut(), context) {
+            all.extend(own);
+        }
+        Template::render(template, all)
+    }
+}
+
+/// Faults become a 500 with a log line; refusals become their status, rendered by the
+/// catchers in `web::errors`.
+impl<'r> Responder<'r, 'static> for AccountError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = match &self {
+            AccountError::NotFound => Status::NotFound,
+            AccountError::Forbidden => Status::Forbidden,
+            AccountError::Invalid(_) => Status::BadRequest,
+            AccountError::Db(_) | AccountError::Mail(_) => {
+                log::error!("{} {}: {self}", req.method(), req.uri().path());
+                Status::InternalServerError
+            }
+        };
+        Err(status)
+    }
+}

@@ -1,0 +1,252 @@
+//! The test harness: every test gets a fresh database (a SQLite file, or a new PostgreSQL
+//! database), its own mail folder, and a Rocket local client; helpers create people, log in,
+//! run the outbox and read what was sent.
+#![allow(dead_code)]
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use keydesk::accounts::Services;
+use keydesk::mail::sender::{deliver_due, DeliveryReport, Transport};
+use keydesk::store::events::{Actor, Event, EventFilter};
+use keydesk::store::orgs::Organisation;
+use keydesk::store::users::User;
+use keydesk_core::{EmailAddress, Role, UnlockPolicy};
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use std::path::{Path, PathBuf};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests, one per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[rocket::async_test] async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[rocket::async_test] async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+        }
+    };
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("KEYDESK_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database made for one test; a PostgreSQL one is dropped when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend, dir: &Path) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => TestDatabase { url: dir.join("keydesk.sqlite").display().to_string(), postgres_name: None },
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("keydesk_test_{}", &keydesk_core::PlainToken::generate().expose()[..16]);
+                let mut conn = PgConnection::establish(&admin)
+                    .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin} (run scripts/test, which starts it): {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+                let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+                TestDatabase { url: format!("{base}/{name}"), postgres_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name {
+            if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    // Dropped after the client (fields drop in order), so the pool closes first.
+    pub database: TestDatabase,
+}
+
+pub fn repo_path(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative).display().to_string()
+}
+
+/// The configuration a test app starts from: quiet, deterministic mail, no throttle.
+pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
+    keydesk::figment()
+        .merge(("database_url", database_url))
+        .merge(("database_pool_size", 8))
+        .merge(("data_dir", dir.join("data").display().to_string()))
+        .merge(("template_dir", repo_path("templates")))
+        .merge(("static_dir", repo_path("static")))
+        .merge(("log_level", "off"))
+        .merge(("public_url", "http://keydesk.test"))
+        .merge(("support_email", "support@keydesk.test"))
+        .merge(("mail.transport", "file"))
+        .merge(("mail.dir", dir.join("mail").display().to_string()))
+        .merge(("mail.from", "Keydesk <keydesk@keydesk.test>"))
+        .merge(("mail.background_sender", false))
+        .merge(("throttle.max_failures_per_ip", 0))
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with(backend, |figment| figment).await
+    }
+
+    pub async fn with(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path());
+        let figment = configure(test_figment(&database.url, dir.path()));
+        let rocket = keydesk::build(figment).expect("Keydesk builds");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp { client, backend, dir, database }
+    }
+
+    pub fn services(&self) -> &Services {
+        self.client.rocket().state::<Services>().expect("services")
+    }
+
+    pub async fn org(&self, name: &str, slug: &str, policy: UnlockPolicy) -> Organisation {
+        let (name, slug) = (name.to_owned(), slug.to_owned());
+        self.services()
+            .run(move |conn, _| keydesk::accounts::users::create_organisation(conn, &name, &slug, policy))
+            .await
+            .expect("organisation")
+    }
+
+    pub async fn user(&self, email: &str, name: &str, role: &str, org: Option<&Organisation>) -> User {
+        let (email, name, org) = (email.to_owned(), name.to_owned(), org.cloned());
+        let role: Role = role.parse().expect("role");
+        let hash = self.services().passwords.hash(PASSWORD);
+        self.services()
+            .run(move |conn, _| {
+                let details = keydesk::accounts::users::UserDetails { email: &email, full_name: &name, role, organisation: org.as_ref() };
+                keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None)
+            })
+            .await
+            .expect("user")
+    }
+
+    pub async fn reload(&self, user: &User) -> User {
+        let email = EmailAddress::parse(&user.email).unwrap();
+        self.services()
+            .run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?.expect("user exists")))
+            .await
+            .unwrap()
+    }
+
+    /// The CSRF token of this client's cookie jar (fetching a page issues one).
+    pub async fn csrf_token(&self) -> String {
+        let body = self.client.get("/login").dispatch().await.into_string().await.unwrap();
+        hidden_csrf_token(&body).expect("login page has a CSRF token")
+    }
+
+    /// Posts a form with this client's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let body = form_urlencoded(fields);
+        self.client.post(path.to_owned()).header(ContentType::Form).body(body).dispatch().await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> LocalResponse<'_> {
+        self.post_form("/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// Logs in and checks it worked.
+    pub async fn logged_in_as(&self, email: &str) {
+        let response = self.log_in(email, PASSWORD).await;
+        assert_eq!(response.status(), Status::SeeOther, "login of {email} should succeed");
+    }
+
+    pub async fn deliver_mail(&self) -> DeliveryReport {
+        let services = self.services();
+        let transport = Transport::from_config(&services.config).expect("transport");
+        deliver_due(&services.db, &services.config, &transport).await.expect("delivery")
+    }
+
+    /// Delivers the outbox and returns every message in the mail folder, oldest first.
+    pub async fn mail(&self) -> Vec<Mail> {
+        self.deliver_mail().await;
+        read_mail_dir(&self.dir.path().join("mail"))
+    }
+
+    pub async fn mail_to(&self, address: &str) -> Vec<Mail> {
+        self.mail().await.into_iter().filter(|m| m.to == address).collect()
+    }
+
+    /// Events about one user, newest first.
+    pub async fn events_of(&self, user: &User) -> Vec<Event> {
+        let id = user.id;
+        self.services()
+            .run(move |conn, _| {
+                Ok(keydesk::store::events::list(conn, &EventFilter { target_user_id: Some(id), limit: 10_000, ..Default::default() })?)
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn actions_of(&self, user: &User) -> Vec<String> {
+        let mut actions: Vec<String> = self.events_of(user).await.into_iter().map(|e| e.action).collect();
+        actions.reverse();
+        actions
+    }
+}
+
+pub fn form_urlencoded(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+pub fn hidden_csrf_token(html: &str) -> Option<String> {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse("input[name=csrf_token]").unwrap();
+    document.select(&selector).next().and_then(|e| e.value().attr("value")).map(str::to_owned)
+}
+
+/// A delivered email, parsed enough for assertions.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub path: PathBuf,
+    pub to: String,
+    pub subject: String,
+    pub raw: String,
+    pub text: String,
+}
+
+pub fn read_mail_dir(dir: &Path) -> Vec<Mail> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths.into_iter().map(|path| parse_mail(path)).collect()
+}
+
+fn parse_mail(path: PathBuf) -> Mail {
+    let raw = std::fs::read_to_string(&path).unwrap();
+    let message = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("a parseable email");
+    let to = message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+    let subject = message.subject().unwrap_or_default().to_owned();
+    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    Mail { path, to, subject, raw, text }
+}
