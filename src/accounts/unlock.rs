@@ -56,8 +56,9 @@ pub fn request(conn: &mut DbConnection, services: &Services, actor: &User, targe
             }
             UnlockPermission::Unlock => unlock_now(conn, services, &who, &target, ip, "unlocked from Manage Users"),
             UnlockPermission::UnlockWithPin => {
-                let expires = store::now() + chrono::Duration::minutes(PIN_TTL_MINUTES);
-                let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, expires)?;
+                let now = store::now();
+                let expires = now + chrono::Duration::minutes(PIN_TTL_MINUTES);
+                let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, now, expires)?;
                 let pin = Pin::generate();
                 store::secrets::set_unlock_pin_hash(conn, challenge, &pin.hashed(&challenge.to_string()))?;
                 let mut context = tera::Context::new();

@@ -75,7 +75,7 @@ pub struct UnlockPin {
 }
 
 /// Starts a PIN challenge; the hash is set right after, salted with the new row's id.
-pub fn create_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64, expires_at: NaiveDateTime) -> QueryResult<i64> {
+pub fn create_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64, created_at: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<i64> {
     // A new PIN replaces any earlier one for the same owner and user.
     diesel::update(
         unlock_pins::table
@@ -83,14 +83,14 @@ pub fn create_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id:
             .filter(unlock_pins::target_user_id.eq(target_user_id))
             .filter(unlock_pins::used_at.is_null()),
     )
-    .set(unlock_pins::used_at.eq(super::now()))
+    .set(unlock_pins::used_at.eq(created_at))
     .execute(conn)?;
     diesel::insert_into(unlock_pins::table)
         .values((
             unlock_pins::owner_id.eq(owner_id),
             unlock_pins::target_user_id.eq(target_user_id),
             unlock_pins::pin_hash.eq(""),
-            unlock_pins::created_at.eq(super::now()),
+            unlock_pins::created_at.eq(created_at),
             unlock_pins::expires_at.eq(expires_at),
         ))
         .returning(unlock_pins::id)

@@ -1,0 +1,141 @@
+//! Every page and API route against every role: who gets in, who is sent to log in, who is
+//! refused. The tables below are the access policy; a new route must be added here.
+
+mod common;
+
+use common::{Backend, TestApp};
+use keydesk_core::UnlockPolicy;
+use rocket::http::{Header, Status};
+
+on_both_backends!(every_page_refuses_the_roles_that_may_not_use_it, every_form_refuses_the_roles_that_may_not_use_it, every_api_route_refuses_the_callers_that_may_not_use_it);
+
+const ROLES: [&str; 7] = ["anonymous", "member", "admin", "owner", "agent", "manager", "operator"];
+
+/// Expected answer per role, in the order of `ROLES`: O = 200, L = redirect to /login,
+/// F = 403 Forbidden.
+const PAGES: &[(&str, &str)] = &[
+    ("/", "LOOOOOO"),
+    ("/org/users", "LFOOFFF"),
+    ("/org/users/new", "LFOOFFF"),
+    ("/org/users/{member}/edit", "LFOOFFF"),
+    ("/org/users/{member}/unlock", "LFOOFFF"),
+    ("/org/users/{member}/unlock/pin", "LFOOFFF"),
+    ("/activities", "LFOOOOF"),
+    ("/login", "OOOOOOO"),
+    ("/forgot-password", "OOOOOOO"),
+    ("/healthz", "OOOOOOO"),
+];
+
+/// State-changing forms (with a valid CSRF token): S = allowed (any non-refusal answer),
+/// L = redirect to /login, F = 403.
+const FORMS: &[(&str, &str)] = &[
+    ("/org/users", "LFSSFFF"),
+    ("/org/users/{member}", "LFSSFFF"),
+    ("/org/users/{member}/unlock", "LFSSFFF"),
+    ("/org/users/{member}/unlock/pin", "LFSSFFF"),
+];
+
+async fn staffed_app(backend: Backend) -> (TestApp, i64) {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let member = app.user("member@acme.test", "Mia Member", "member", Some(&org)).await;
+    app.user("admin@acme.test", "Adam Admin", "admin", Some(&org)).await;
+    app.user("owner@acme.test", "Olive Owner", "owner", Some(&org)).await;
+    for staff in ["agent", "manager", "operator"] {
+        app.user(&format!("{staff}@support.test"), &format!("Sam {staff}"), staff, None).await;
+    }
+    (app, member.id)
+}
+
+fn email_of(role: &str) -> String {
+    match role {
+        "member" | "admin" | "owner" => format!("{role}@acme.test"),
+        staff => format!("{staff}@support.test"),
+    }
+}
+
+async fn sign_in_as(app: &TestApp, role: &str) {
+    // A fresh session each time: log out whoever was signed in.
+    app.client.cookies().iter().map(|c| c.name().to_owned()).collect::<Vec<_>>().into_iter().for_each(|name| {
+        app.client.cookies().remove(name);
+    });
+    if role != "anonymous" {
+        app.logged_in_as(&email_of(role)).await;
+    }
+}
+
+async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
+    let (app, member) = staffed_app(backend).await;
+    let mut mismatches = vec![];
+    for (index, role) in ROLES.iter().enumerate() {
+        sign_in_as(&app, role).await;
+        for (path, expected) in PAGES {
+            let path = path.replace("{member}", &member.to_string());
+            let response = app.client.get(path.clone()).dispatch().await;
+            let status = response.status();
+            let location = response.headers().get_one("Location").map(str::to_owned);
+            let got = match (status, location.as_deref()) {
+                (Status::Ok, _) => 'O',
+                (Status::SeeOther, Some("/login")) => 'L',
+                (Status::Forbidden, _) => 'F',
+                _ => '?',
+            };
+            let want = expected.chars().nth(index).unwrap();
+            if got != want {
+                mismatches.push(format!("{role} GET {path}: expected {want}, got {status} {location:?}"));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
+    let (app, member) = staffed_app(backend).await;
+    let mut mismatches = vec![];
+    for (index, role) in ROLES.iter().enumerate() {
+        for (path, expected) in FORMS {
+            sign_in_as(&app, role).await;
+            let path = path.replace("{member}", &member.to_string());
+            let fields = [("email", "member@acme.test"), ("full_name", "Mia Member"), ("role", "member"), ("pin", "000000")];
+            let response = app.post_form(&path, &fields).await;
+            let status = response.status();
+            let location = response.headers().get_one("Location").map(str::to_owned);
+            let got = match (status, location.as_deref()) {
+                (Status::SeeOther, Some("/login")) => 'L',
+                (Status::Forbidden, _) => 'F',
+                (Status::Unauthorized, _) => 'L',
+                (s, _) if s.code < 500 => 'S',
+                _ => '?',
+            };
+            let want = expected.chars().nth(index).unwrap();
+            if got != want {
+                mismatches.push(format!("{role} POST {path}: expected {want}, got {status} {location:?}"));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backend) {
+    let (app, _) = staffed_app(backend).await;
+    let routes = ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test"];
+    for route in routes {
+        let anonymous = app.client.get(route).dispatch().await;
+        assert_eq!(anonymous.status(), Status::Unauthorized, "{route} without a token");
+        let wrong = app.client.get(route).header(Header::new("Authorization", "Bearer not-a-token")).dispatch().await;
+        assert_eq!(wrong.status(), Status::Unauthorized, "{route} with a wrong token");
+    }
+    for (staff, expected) in [("agent", Status::Ok), ("manager", Status::Ok), ("operator", Status::Forbidden)] {
+        let email = email_of(staff);
+        let token = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &email)).await.unwrap();
+        for route in routes {
+            let response = app.client.get(route).header(Header::new("Authorization", format!("Bearer {}", token.expose()))).dispatch().await;
+            assert_eq!(response.status(), expected, "{staff} GET {route}");
+        }
+    }
+    // Organisation people cannot hold API tokens at all.
+    for person in ["member@acme.test", "admin@acme.test", "owner@acme.test"] {
+        let refused = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, person)).await;
+        assert!(refused.is_err(), "{person} got a token");
+    }
+}

@@ -1,0 +1,246 @@
+//! Self-serve unlock from Manage Users: the key icon under the `admins` policy, the owner's
+//! PIN under `owner_pin`, and every refusal recorded as "Account unlock failed".
+
+mod common;
+
+use common::{Backend, TestApp, PASSWORD};
+use diesel::prelude::*;
+use keydesk::db::schema::unlock_pins;
+use keydesk::store::users::User;
+use keydesk_core::UnlockPolicy;
+use rocket::http::Status;
+
+on_both_backends!(
+    an_admin_unlocks_with_the_key_icon_and_the_user_is_told,
+    the_manage_users_page_shows_the_key_only_for_locked_users,
+    unlocking_an_account_that_is_not_locked_changes_nothing,
+    under_owner_pin_an_admin_sees_a_greyed_key_and_a_try_is_recorded,
+    under_owner_pin_the_owner_unlocks_with_the_emailed_pin,
+    a_pin_expires_after_ten_minutes,
+    five_wrong_pins_close_the_challenge,
+    a_pin_is_bound_to_its_owner_and_its_user,
+    nobody_sees_or_unlocks_another_organisations_users,
+);
+
+struct Clinic {
+    app: TestApp,
+    jane: User,
+}
+
+/// An organisation with an owner, an admin, and Jane, who has locked herself out.
+async fn clinic(backend: Backend, policy: UnlockPolicy) -> Clinic {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme Clinic", "acme", policy).await;
+    app.user("owner@acme.test", "Olive Owner", "owner", Some(&org)).await;
+    app.user("admin@acme.test", "Adam Admin", "admin", Some(&org)).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    for _ in 0..5 {
+        app.log_in("jane@acme.test", "wrong password").await;
+    }
+    let jane = app.reload(&jane).await;
+    assert!(jane.locked_at.is_some());
+    Clinic { app, jane }
+}
+
+fn unlock_path(user: &User) -> String {
+    format!("/org/users/{}/unlock", user.id)
+}
+
+async fn an_admin_unlocks_with_the_key_icon_and_the_user_is_told(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    app.logged_in_as("admin@acme.test").await;
+    let confirm = app.client.get(unlock_path(&jane)).dispatch().await;
+    assert_eq!(confirm.status(), Status::Ok);
+    assert!(confirm.into_string().await.unwrap().contains("Unlock Jane Doe?"));
+
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(response.headers().get_one("Location"), Some("/org/users"));
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("Account unlocked"), "the flash confirms it");
+
+    let jane = app.reload(&jane).await;
+    assert!(jane.locked_at.is_none());
+    assert_eq!(jane.failed_attempts, 0);
+    let unlocked = app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlocked").expect("recorded");
+    assert_eq!(unlocked.actor_label, "admin@acme.test");
+
+    let mail = app.mail_to("jane@acme.test").await;
+    let notice = mail.iter().find(|m| m.subject == "Your account has been unlocked").expect("the user is told");
+    assert!(notice.text.contains("reset your password with the Forgot Password feature"));
+    assert_eq!(app.log_in("jane@acme.test", PASSWORD).await.status(), Status::SeeOther);
+}
+
+async fn the_manage_users_page_shows_the_key_only_for_locked_users(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    app.logged_in_as("admin@acme.test").await;
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    let document = scraper::Html::parse_document(&page);
+    let keys: Vec<String> = document
+        .select(&scraper::Selector::parse("a.unlock-key").unwrap())
+        .map(|a| a.value().attr("aria-label").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, ["Unlock Jane Doe"]);
+    let row = document.select(&scraper::Selector::parse(&format!("#user-{}", jane.id)).unwrap()).next().unwrap();
+    assert!(row.text().any(|t| t.contains("Locked")));
+}
+
+async fn unlocking_an_account_that_is_not_locked_changes_nothing(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    app.logged_in_as("admin@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("not locked"));
+    let unlocks = app.actions_of(&jane).await.iter().filter(|a| *a == "Account unlocked").count();
+    assert_eq!(unlocks, 1, "a double click unlocks once");
+    let notices = app.mail_to("jane@acme.test").await.iter().filter(|m| m.subject == "Your account has been unlocked").count();
+    assert_eq!(notices, 1, "and tells the user once");
+}
+
+async fn under_owner_pin_an_admin_sees_a_greyed_key_and_a_try_is_recorded(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("admin@acme.test").await;
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("disabled aria-label=\"Unlock Jane Doe (only the owner can unlock)\""));
+    assert!(!page.contains("class=\"icon-button unlock-key\""));
+
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert!(app.reload(&jane).await.locked_at.is_some());
+    let failed = app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlock failed").expect("recorded");
+    assert_eq!(failed.actor_label, "admin@acme.test");
+    assert!(app.mail_to("admin@acme.test").await.iter().all(|m| m.subject != "User Account Unlock"));
+}
+
+/// The PIN from the newest "User Account Unlock" email to `to`.
+async fn emailed_pin(app: &TestApp, to: &str, full_name: &str) -> String {
+    let mail = app.mail_to(to).await;
+    let message = mail.iter().rev().find(|m| m.subject == "User Account Unlock").expect("a PIN email");
+    assert!(message.text.contains(&format!("Use this PIN to unlock the account of this employee: {full_name}.")));
+    message
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.len() == 6 && line.chars().all(|c| c.is_ascii_digit()))
+        .expect("a six-digit PIN line")
+        .to_owned()
+}
+
+fn wrong_pin_for(pin: &str) -> String {
+    let first = pin.chars().next().unwrap().to_digit(10).unwrap();
+    format!("{}{}", (first + 1) % 10, &pin[1..])
+}
+
+async fn under_owner_pin_the_owner_unlocks_with_the_emailed_pin(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.headers().get_one("Location"), Some(format!("/org/users/{}/unlock/pin", jane.id).as_str()));
+    let form = app.client.get(format!("/org/users/{}/unlock/pin", jane.id)).dispatch().await.into_string().await.unwrap();
+    assert!(form.contains("Please enter the PIN code to unlock the account."));
+    assert!(app.reload(&jane).await.locked_at.is_some(), "nothing unlocks before the PIN");
+
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    let pin_path = format!("/org/users/{}/unlock/pin", jane.id);
+    app.post_form(&pin_path, &[("pin", &wrong_pin_for(&pin))]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some());
+    let response = app.post_form(&pin_path, &[("pin", &pin)]).await;
+    assert_eq!(response.headers().get_one("Location"), Some("/org/users"));
+    assert!(app.reload(&jane).await.locked_at.is_none());
+
+    let actions = app.actions_of(&jane).await;
+    assert!(actions.ends_with(&["Unlock PIN sent".into(), "Account unlock failed".into(), "Account unlocked".into()]), "{actions:?}");
+    let events = app.events_of(&jane).await;
+    assert!(events.iter().all(|e| !e.detail.contains(&pin)), "the PIN never reaches the log");
+
+    // Used once: the same PIN does nothing more.
+    app.log_in("jane@acme.test", "wrong").await;
+    app.post_form(&pin_path, &[("pin", &pin)]).await;
+    assert_eq!(app.actions_of(&jane).await.last().map(String::as_str), Some("Account unlock failed"));
+}
+
+async fn a_pin_expires_after_ten_minutes(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    let (created, expires) = app
+        .services()
+        .db
+        .run(|conn| {
+            let row: (chrono::NaiveDateTime, chrono::NaiveDateTime) =
+                unlock_pins::table.select((unlock_pins::created_at, unlock_pins::expires_at)).first(conn)?;
+            // Ten minutes pass.
+            diesel::update(unlock_pins::table).set(unlock_pins::expires_at.eq(keydesk::store::now())).execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(row)
+        })
+        .await
+        .unwrap();
+    assert_eq!(expires - created, chrono::Duration::minutes(10));
+    app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some());
+    let failed = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!((failed.action.as_str(), failed.detail.as_str()), ("Account unlock failed", "PIN expired"));
+}
+
+async fn five_wrong_pins_close_the_challenge(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    let pin_path = format!("/org/users/{}/unlock/pin", jane.id);
+    for _ in 0..5 {
+        app.post_form(&pin_path, &[("pin", &wrong_pin_for(&pin))]).await;
+    }
+    app.post_form(&pin_path, &[("pin", &pin)]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some(), "the right PIN after five wrong ones is refused");
+    let failures = app.actions_of(&jane).await.iter().filter(|a| *a == "Account unlock failed").count();
+    assert_eq!(failures, 6);
+}
+
+async fn a_pin_is_bound_to_its_owner_and_its_user(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    let org = keydesk_find_org(&app, "acme").await;
+    app.user("owner2@acme.test", "Otto Owner", "owner", Some(&org)).await;
+    let bob = app.user("bob@acme.test", "Bob Roe", "member", Some(&org)).await;
+    for _ in 0..5 {
+        app.log_in("bob@acme.test", "wrong password").await;
+    }
+    app.logged_in_as("owner@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    // Jane's PIN does not unlock Bob.
+    app.post_form(&format!("/org/users/{}/unlock/pin", bob.id), &[("pin", &pin)]).await;
+    assert!(app.reload(&bob).await.locked_at.is_some());
+    // Nor does it work for another owner.
+    app.logged_in_as("owner2@acme.test").await;
+    app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some());
+}
+
+async fn keydesk_find_org(app: &TestApp, slug: &'static str) -> keydesk::store::orgs::Organisation {
+    app.services().run(move |conn, _| Ok(keydesk::store::orgs::find_by_slug(conn, slug)?.unwrap())).await.unwrap()
+}
+
+async fn nobody_sees_or_unlocks_another_organisations_users(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    let other = app.org("Other Co", "other", UnlockPolicy::Admins).await;
+    app.user("admin@other.test", "Odile Admin", "admin", Some(&other)).await;
+    app.logged_in_as("admin@other.test").await;
+    let list = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(!list.contains("jane@acme.test"));
+    assert_eq!(app.client.get(unlock_path(&jane)).dispatch().await.status(), Status::NotFound);
+    assert_eq!(app.client.get(format!("/org/users/{}/edit", jane.id)).dispatch().await.status(), Status::NotFound);
+    assert_eq!(app.post_form(&unlock_path(&jane), &[]).await.status(), Status::NotFound);
+    assert_eq!(
+        app.post_form(&format!("/org/users/{}", jane.id), &[("email", "x@other.test"), ("full_name", "X"), ("role", "member")]).await.status(),
+        Status::NotFound
+    );
+    assert!(app.reload(&jane).await.locked_at.is_some());
+    let activities = app.client.get("/activities").dispatch().await.into_string().await.unwrap();
+    assert!(!activities.contains("jane@acme.test"), "another organisation's log stays hidden");
+    let filtered = app.client.get("/activities?user=jane%40acme.test").dispatch().await.into_string().await.unwrap();
+    assert!(filtered.contains("No activity matches."), "filtering by another organisation's user shows nothing");
+}
