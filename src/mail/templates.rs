@@ -15,10 +15,10 @@ pub struct MailTemplates {
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
         [$(
-            (concat!($name, ".subject"), include_str!(concat!("../../templates/email/", $name, ".subject.tera"))),
-            (concat!($name, ".txt"), include_str!(concat!("../../templates/email/", $name, ".text.tera"))),
+            (concat!($name, ".subject"), include_str!(concat!("templates/", $name, ".subject.tera"))),
+            (concat!($name, ".txt"), include_str!(concat!("templates/", $name, ".text.tera"))),
             // Named `.html` so Tera escapes every value in it.
-            (concat!($name, ".html"), include_str!(concat!("../../templates/email/", $name, ".html.tera"))),
+            (concat!($name, ".html"), include_str!(concat!("templates/", $name, ".html.tera"))),
         )*]
     };
 }
