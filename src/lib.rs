@@ -63,6 +63,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
     let config = Config::from_figment(&figment)?;
     let figment = ensure_secret_key(figment, &config)?;
     let services = open_services(config.clone())?;
+    announce_first_steps(&services)?;
     let transport = mail::sender::Transport::from_config(&config)?;
     let throttle = web::throttle::LoginThrottle::new(config.throttle.max_failures_per_ip, config.throttle.window);
     let static_dir = figment.extract_inner::<String>("static_dir").unwrap_or_else(|_| "static".into());
@@ -87,6 +88,20 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
         .mount("/static", FileServer::from(static_dir))
         .register("/", web::page_catchers())
         .register("/api", web::api_catchers()))
+}
+
+/// On an empty database, tells the operator how to create the first people.
+fn announce_first_steps(services: &Services) -> Result<(), StartError> {
+    let mut conn = services.db.pool().get().map_err(db::DbError::from)?;
+    if store::users::count(&mut conn).map_err(db::DbError::from)? == 0 {
+        eprintln!(
+            "keydesk: no users yet. Create the first organisation and its owner:\n  \
+             keydesk org create --name \"Acme Clinic\" --slug acme\n  \
+             echo 'a long passphrase' | keydesk user create --email owner@acme.test --name \"Olive Owner\" --role owner --org acme --password-stdin\n\
+             (with cargo: cargo run --release -- org create ...)"
+        );
+    }
+    Ok(())
 }
 
 /// Rocket needs a secret key for private cookies. Without a configured one, Keydesk makes

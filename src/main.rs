@@ -5,7 +5,18 @@ use std::process::ExitCode;
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version are answers, not errors.
+        Err(error) if !error.use_stderr() => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprint!("keydesk: {}", error.to_string().trim_start_matches("error: "));
+            return ExitCode::FAILURE;
+        }
+    };
     let figment = keydesk::figment();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(figment).await,

@@ -49,13 +49,14 @@ pub fn link_is_live(conn: &mut DbConnection, token: &PlainToken) -> Result<bool,
 }
 
 pub fn complete(conn: &mut DbConnection, services: &Services, token: &PlainToken, new_password: &str, ip: Option<&str>) -> Result<ResetOutcome, AccountError> {
-    if let Err(problem) = keydesk_core::secret::check_new_password(new_password) {
-        return Ok(ResetOutcome::WeakPassword(problem));
-    }
     let now = store::now();
+    // The link first: a dead link never shows the form again, whatever password came with it.
     let Some((reset_id, user_id)) = store::secrets::live_password_reset(conn, &token.hashed(), now)? else {
         return Ok(ResetOutcome::LinkInvalid);
     };
+    if let Err(problem) = keydesk_core::secret::check_new_password(new_password) {
+        return Ok(ResetOutcome::WeakPassword(problem));
+    }
     let Some(user) = store::users::find(conn, user_id)? else { return Ok(ResetOutcome::LinkInvalid) };
     if services.config.lockout_policy().is_locked(user.locked_at, now) {
         return Ok(ResetOutcome::LinkInvalid);

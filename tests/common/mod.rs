@@ -250,3 +250,58 @@ fn parse_mail(path: PathBuf) -> Mail {
     let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     Mail { path, to, subject, raw, text }
 }
+
+/// A second browser against the same application: its own Rocket instance on the same
+/// configuration (database, secret key, mail folder), and its own cookie jar.
+pub struct TestClient {
+    pub client: Client,
+}
+
+impl TestClient {
+    pub async fn new(app: &TestApp) -> TestClient {
+        let figment = app.client.rocket().figment().clone();
+        let rocket = keydesk::build(figment).expect("Keydesk builds");
+        TestClient { client: Client::tracked(rocket).await.expect("valid rocket") }
+    }
+
+    /// The CSRF token of this client's cookie jar (fetching a page issues one).
+    pub async fn csrf_token(&self) -> String {
+        let body = self.client.get("/login").dispatch().await.into_string().await.unwrap();
+        hidden_csrf_token(&body).expect("login page has a CSRF token")
+    }
+
+    /// Posts a form with this client's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        let body = form_urlencoded(&all);
+        self.client.post(path.to_owned()).header(ContentType::Form).body(body).dispatch().await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> LocalResponse<'_> {
+        self.post_form("/login", &[("email", email), ("password", password)]).await
+    }
+}
+
+/// Locks an account the way an attacker would: five wrong passwords in a row (the default
+/// `lockout.max_failed_attempts`), and checks that it is locked.
+pub async fn lock_by_wrong_logins(app: &TestApp, user: &User) -> User {
+    for _ in 0..5 {
+        assert_eq!(app.log_in(&user.email, "wrong password").await.status(), Status::Ok);
+    }
+    let user = app.reload(user).await;
+    assert!(user.locked_at.is_some(), "{} should be locked after five wrong passwords", user.email);
+    user
+}
+
+impl TestApp {
+    /// A test app on a database that already exists (e.g. one the command line filled), with
+    /// the usual test configuration in `dir`.
+    pub async fn open(backend: Backend, database: TestDatabase, dir: tempfile::TempDir) -> TestApp {
+        let figment = test_figment(&database.url, dir.path());
+        let rocket = keydesk::build(figment).expect("Keydesk builds");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp { client, backend, dir, database }
+    }
+}

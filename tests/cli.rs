@@ -1,0 +1,269 @@
+//! The `keydesk` command line, run as the real binary: migrate, org/user/token create, and
+//! the refusals that print `keydesk: <reason>` and exit with status 1.
+
+mod common;
+
+use common::{Backend, TestApp, TestDatabase, PASSWORD};
+use rocket::http::{Header, Status};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    migrate_succeeds_and_can_run_again,
+    org_create_refuses_a_duplicate_slug,
+    user_create_reads_the_password_from_stdin_and_the_user_can_log_in,
+    user_create_refuses_bad_input_with_the_reason,
+    token_create_prints_a_token_for_an_agent_and_refuses_a_member,
+);
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// The binary, configured by environment only, in a temp dir of its own.
+struct Keydesk {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    database: TestDatabase,
+}
+
+impl Keydesk {
+    fn new(backend: Backend) -> Keydesk {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path());
+        Keydesk { backend, dir, database }
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keydesk"));
+        command.args(args).current_dir(self.dir.path());
+        // Only what this test says: nothing from the environment the tests run in.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("ROCKET_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("ROCKET_CONFIG", self.dir.path().join("no-such-Rocket.toml"))
+            .env("ROCKET_DATABASE_URL", &self.database.url)
+            .env("ROCKET_DATA_DIR", self.dir.path().join("data"))
+            .env("ROCKET_TEMPLATE_DIR", common::repo_path("templates"))
+            .env("ROCKET_STATIC_DIR", common::repo_path("static"))
+            .env("ROCKET_MAIL", format!("{{dir=\"{}\"}}", self.dir.path().join("mail").display()))
+            .env("ROCKET_LOG_LEVEL", "off");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+        let mut child = self
+            .command(args, env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the keydesk binary runs");
+        {
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        } // closed: end of input
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!("keydesk {args:?} did not exit within 60 s; stderr: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let output = child.wait_with_output().unwrap();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_with(args, stdin, &[])
+    }
+
+    /// Runs and checks it succeeded.
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let run = self.run(args, stdin);
+        assert_eq!(run.code, Some(0), "keydesk {args:?} should succeed: {run:?}");
+        run
+    }
+
+    /// Runs and checks it failed with status 1 and `keydesk: …reason…` on standard error.
+    fn refused(&self, args: &[&str], stdin: Option<&str>, reason: &str) -> Run {
+        let run = self.run(args, stdin);
+        assert_eq!(run.code, Some(1), "keydesk {args:?} should exit with status 1: {run:?}");
+        assert!(run.stderr.starts_with("keydesk: "), "keydesk {args:?}: stderr should start with `keydesk: `: {:?}", run.stderr);
+        assert!(run.stderr.contains(reason), "keydesk {args:?}: stderr should say {reason:?}: {:?}", run.stderr);
+        run
+    }
+
+    /// A test app on the database the binary filled.
+    async fn app(self) -> TestApp {
+        TestApp::open(self.backend, self.database, self.dir).await
+    }
+}
+
+fn user_args<'a>(email: &'a str, name: &'a str, role: &'a str, org: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec!["user", "create", "--email", email, "--name", name, "--role", role];
+    if let Some(org) = org {
+        args.extend(["--org", org]);
+    }
+    args.push("--password-stdin");
+    args
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    app.services().run(|conn, _| Ok(keydesk::store::users::count(conn)?)).await.unwrap()
+}
+
+async fn migrate_succeeds_and_can_run_again(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    let run = keydesk.ok(&["migrate"], None);
+    assert!(run.stdout.contains("Database is up to date."), "{run:?}");
+    if backend == Backend::Sqlite {
+        assert!(std::path::Path::new(&keydesk.database.url).is_file(), "the SQLite file was created");
+    }
+    keydesk.ok(&["migrate"], None);
+    // The schema is there: the operator's next command works.
+    keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+}
+
+async fn org_create_refuses_a_duplicate_slug(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    let run = keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+    assert!(run.stdout.contains("Acme Clinic (acme)"), "{run:?}");
+    keydesk.refused(&["org", "create", "--name", "Another Acme", "--slug", "acme"], None, "already exists");
+    keydesk.refused(&["org", "create", "--name", "Bad Slug", "--slug", "Not A Slug"], None, "lower-case letters, digits and dashes");
+
+    let app = keydesk.app().await;
+    let orgs = app
+        .services()
+        .run(|conn, _| Ok(keydesk::store::orgs::find_by_slug(conn, "acme")?.map(|o| o.name)))
+        .await
+        .unwrap();
+    assert_eq!(orgs.as_deref(), Some("Acme Clinic"), "the first organisation is kept as it was");
+}
+
+async fn user_create_reads_the_password_from_stdin_and_the_user_can_log_in(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+    let run = keydesk.ok(&user_args("Owner@Acme.test", "Olive  Owner", "owner", Some("acme")), Some(&format!("{PASSWORD}\n")));
+    assert!(run.stdout.contains("owner@acme.test"), "{run:?}");
+    assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD), "the password is never echoed");
+    keydesk.ok(&user_args("agent@support.test", "Agnes Agent", "agent", None), Some(PASSWORD));
+
+    let app = keydesk.app().await;
+    let owner = keydesk_user(&app, "owner@acme.test").await;
+    assert_eq!(owner.full_name, "Olive Owner");
+    assert_eq!(owner.role, "owner");
+    assert!(owner.password_hash.starts_with("$argon2id$"), "stored as an Argon2id hash");
+    assert_eq!(app.log_in("owner@acme.test", PASSWORD).await.status(), Status::SeeOther, "the owner logs in");
+    assert_eq!(app.client.get("/org/users").dispatch().await.status(), Status::Ok, "and manages the organisation's users");
+    let other = common::TestClient::new(&app).await;
+    assert_eq!(other.log_in("agent@support.test", PASSWORD).await.status(), Status::SeeOther, "the agent logs in");
+    assert_eq!(app.actions_of(&owner).await, ["User created", "Login succeeded"]);
+}
+
+async fn keydesk_user(app: &TestApp, email: &str) -> keydesk::store::users::User {
+    let email = keydesk_core::EmailAddress::parse(email).unwrap();
+    app.services()
+        .run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?))
+        .await
+        .unwrap()
+        .expect("the user exists")
+}
+
+async fn user_create_refuses_bad_input_with_the_reason(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+    keydesk.ok(&user_args("owner@acme.test", "Olive Owner", "owner", Some("acme")), Some(PASSWORD));
+
+    keydesk.refused(&user_args("short@acme.test", "Sho Rt", "member", Some("acme")), Some("short\n"), "at least 10 characters");
+    keydesk.refused(&user_args("empty@acme.test", "Em Pty", "member", Some("acme")), Some(""), "at least 10 characters");
+    keydesk.refused(&user_args("  OWNER@Acme.TEST ", "Olive Again", "member", Some("acme")), Some(PASSWORD), "already exists");
+    keydesk.refused(&user_args("new@acme.test", "New Person", "member", Some("nope")), Some(PASSWORD), "no organisation with slug \"nope\"");
+    keydesk.refused(&user_args("new@acme.test", "New Person", "admin", None), Some(PASSWORD), "needs an organisation");
+    keydesk.refused(&user_args("agent@acme.test", "Agnes Agent", "agent", Some("acme")), Some(PASSWORD), "has no organisation");
+    keydesk.refused(&user_args("bad address", "New Person", "member", Some("acme")), Some(PASSWORD), "name@example.com");
+
+    let app = keydesk.app().await;
+    assert_eq!(user_count(&app).await, 1, "only the owner was created");
+}
+
+async fn token_create_prints_a_token_for_an_agent_and_refuses_a_member(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+    keydesk.ok(&user_args("jane@acme.test", "Jane Doe", "member", Some("acme")), Some(PASSWORD));
+    keydesk.ok(&user_args("agent@support.test", "Agnes Agent", "agent", None), Some(PASSWORD));
+
+    let run = keydesk.ok(&["token", "create", "--email", "Agent@Support.test"], None);
+    let token = run.stdout.trim().to_owned();
+    assert_eq!(token.len(), 64, "{run:?}");
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()), "{run:?}");
+    let second = keydesk.ok(&["token", "create", "--email", "agent@support.test"], None);
+    assert_ne!(second.stdout.trim(), token, "every token is new");
+
+    keydesk.refused(&["token", "create", "--email", "jane@acme.test"], None, "not support staff");
+    keydesk.refused(&["token", "create", "--email", "nobody@acme.test"], None, "no user nobody@acme.test");
+
+    let app = keydesk.app().await;
+    let response = app
+        .client
+        .get("/api/v1/accounts/jane@acme.test")
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok, "the printed token works on the API");
+    let hashes = app
+        .services()
+        .run(|conn, _| {
+            use diesel::prelude::*;
+            use keydesk::db::schema::api_tokens;
+            Ok(api_tokens::table.select(api_tokens::token_hash).load::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert!(!hashes.contains(&token), "only the token's hash is stored");
+}
+
+#[test]
+fn a_bad_config_value_stops_migrate_and_serve_naming_the_key() {
+    let keydesk = Keydesk::new(Backend::Sqlite);
+    let bad = [("ROCKET_PUBLIC_URL", "ftp://x"), ("ROCKET_PORT", "0")];
+    for command in [&["migrate"][..], &["serve"][..], &[][..]] {
+        let run = keydesk.run_with(command, None, &bad);
+        assert_eq!(run.code, Some(1), "keydesk {command:?} with a bad public_url: {run:?}");
+        assert!(run.stderr.contains("`public_url`"), "keydesk {command:?} names the key: {:?}", run.stderr);
+        assert!(run.stderr.starts_with("keydesk: "), "{:?}", run.stderr);
+    }
+    assert!(!std::path::Path::new(&keydesk.database.url).exists(), "nothing was created with a bad configuration");
+}
+
+/// Arguments the parser rejects are refused like every other mistake: `keydesk: <reason>`
+/// and status 1 (README, "Command line").
+#[test]
+fn bad_arguments_exit_with_status_1_and_the_reason() {
+    let keydesk = Keydesk::new(Backend::Sqlite);
+    keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
+    keydesk.refused(&user_args("new@acme.test", "New Person", "boss", Some("acme")), Some(PASSWORD), "unknown role \"boss\"");
+    keydesk.refused(&["org", "create", "--name", "Bad Policy", "--slug", "bad", "--unlock-policy", "anyone"], None, "unknown unlock policy \"anyone\"");
+    keydesk.refused(&["user", "create", "--email", "new@acme.test", "--name", "New Person", "--role", "member", "--org", "acme"], Some(PASSWORD), "--password-stdin");
+    keydesk.refused(&["org", "remove", "--slug", "acme"], None, "remove");
+}

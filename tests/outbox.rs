@@ -1,0 +1,231 @@
+//! The outbox: mail that cannot be delivered waits and is retried with back-off, delivered
+//! mail is written once, and every message is well formed (Auto-Submitted, Message-ID,
+//! text and HTML parts, escaped HTML).
+
+mod common;
+
+use chrono::{Duration, NaiveDateTime};
+use common::{lock_by_wrong_logins, Backend, TestApp};
+use keydesk::mail::sender::DeliveryReport;
+use keydesk::store::outbox::OutboxMessage;
+use keydesk_core::UnlockPolicy;
+use mail_parser::{MessageParser, MimeHeaders};
+use rocket::http::Status;
+
+on_both_backends!(
+    an_unreachable_smtp_server_leaves_the_message_queued_for_a_retry_in_ten_seconds,
+    a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long_after_a_second_failure,
+    delivering_twice_writes_each_message_once,
+    every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_part,
+    html_parts_escape_values_and_text_parts_keep_them,
+);
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    port
+}
+
+async fn app_with_unreachable_smtp(backend: Backend) -> TestApp {
+    let port = closed_port();
+    TestApp::with(backend, |f| {
+        f.merge(("mail.transport", "smtp"))
+            .merge(("mail.host", "127.0.0.1"))
+            .merge(("mail.port", port))
+            .merge(("mail.security", "none"))
+    })
+    .await
+}
+
+async fn outbox(app: &TestApp) -> Vec<OutboxMessage> {
+    app.services().run(|conn, _| Ok(keydesk::store::outbox::all(conn)?)).await.unwrap()
+}
+
+/// Jane locked in an organisation with nobody to tell: exactly one email (hers) is queued.
+async fn lock_jane_alone(app: &TestApp) {
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    lock_by_wrong_logins(app, &jane).await;
+    let queued = outbox(app).await;
+    assert_eq!(queued.len(), 1, "one lock email queued: {queued:?}");
+    assert_eq!(queued[0].to_address, "jane@acme.test");
+    assert!(queued[0].sent_at.is_none());
+}
+
+/// Delivers once and returns the report with the instants just before and after.
+async fn timed_delivery(app: &TestApp) -> (DeliveryReport, NaiveDateTime, NaiveDateTime) {
+    let before = keydesk::store::now();
+    let report = app.deliver_mail().await;
+    let after = keydesk::store::now();
+    (report, before, after)
+}
+
+fn assert_between(value: NaiveDateTime, low: NaiveDateTime, high: NaiveDateTime, what: &str) {
+    let slack = Duration::milliseconds(1);
+    assert!(value >= low - slack && value <= high + slack, "{what}: {value} should be between {low} and {high}");
+}
+
+async fn an_unreachable_smtp_server_leaves_the_message_queued_for_a_retry_in_ten_seconds(backend: Backend) {
+    let app = app_with_unreachable_smtp(backend).await;
+    lock_jane_alone(&app).await;
+
+    let (report, before, after) = timed_delivery(&app).await;
+    assert_eq!(report, DeliveryReport { sent: 0, failed: 1 });
+    let rows = outbox(&app).await;
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.attempts, 1);
+    assert!(row.sent_at.is_none(), "not sent");
+    assert!(row.claimed_until.is_none(), "the lease is released after the failure");
+    let error = row.last_error.as_deref().expect("the error is kept");
+    assert!(error.starts_with("SMTP"), "{error}");
+    assert_between(row.next_attempt_at, before + Duration::seconds(10), after + Duration::seconds(10), "the first retry is 10 s later");
+    assert!(app.mail().await.is_empty(), "nothing reached the mail folder");
+}
+
+async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long_after_a_second_failure(backend: Backend) {
+    let app = app_with_unreachable_smtp(backend).await;
+    lock_jane_alone(&app).await;
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 1 });
+    let first = outbox(&app).await.remove(0);
+
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 }, "not due yet: no early retry");
+    let unchanged = outbox(&app).await.remove(0);
+    assert_eq!(unchanged.attempts, 1);
+    assert_eq!(unchanged.next_attempt_at, first.next_attempt_at);
+
+    // Time passes: the retry falls due, fails again, and waits 20 s.
+    let id = first.id;
+    let due = keydesk::store::now() - Duration::seconds(1);
+    app.services()
+        .run(move |conn, _| {
+            use diesel::prelude::*;
+            use keydesk::db::schema::outbox;
+            diesel::update(outbox::table.find(id)).set(outbox::next_attempt_at.eq(due)).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (report, before, after) = timed_delivery(&app).await;
+    assert_eq!(report, DeliveryReport { sent: 0, failed: 1 });
+    let second = outbox(&app).await.remove(0);
+    assert_eq!(second.attempts, 2);
+    assert!(second.sent_at.is_none());
+    assert_between(second.next_attempt_at, before + Duration::seconds(20), after + Duration::seconds(20), "the second retry is 20 s later");
+}
+
+/// The `.eml` files and any other entries (e.g. half-written files) in the mail folder.
+fn mail_folder_entries(app: &TestApp) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(app.dir.path().join("mail"))
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+async fn delivering_twice_writes_each_message_once(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
+    lock_by_wrong_logins(&app, &jane).await;
+
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 2, failed: 0 });
+    let files = mail_folder_entries(&app);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with(".eml")), "only whole messages: {files:?}");
+    let rows = outbox(&app).await;
+    assert!(rows.iter().all(|r| r.sent_at.is_some() && r.attempts == 1 && r.last_error.is_none()), "{rows:?}");
+
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 });
+    assert_eq!(mail_folder_entries(&app), files, "a second delivery writes nothing");
+
+    // A new email adds exactly one file.
+    assert_eq!(app.post_form("/forgot-password", &[("email", "boss@acme.test")]).await.status(), Status::Ok);
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 1, failed: 0 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 });
+    assert_eq!(mail_folder_entries(&app).len(), 3);
+}
+
+/// A delivered email's text and HTML parts (decoded), and its Message-ID and Auto-Submitted.
+struct Parts {
+    root: String,
+    text: Vec<String>,
+    html: Vec<String>,
+    message_id: Option<String>,
+    auto_submitted: Option<String>,
+}
+
+fn parts_of(raw: &str) -> Parts {
+    let message = MessageParser::default().parse(raw.as_bytes()).expect("a parseable email");
+    let kind = |p: &mail_parser::MessagePart<'_>| p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default())).unwrap_or_default();
+    let of_kind = |wanted: &str| -> Vec<String> {
+        message.parts.iter().filter(|p| kind(p) == wanted).filter_map(|p| p.text_contents()).map(str::to_owned).collect()
+    };
+    Parts {
+        root: message.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default())).unwrap_or_default(),
+        text: of_kind("text/plain"),
+        html: of_kind("text/html"),
+        message_id: message.message_id().map(str::to_owned),
+        auto_submitted: message.header_raw("Auto-Submitted").map(|v| v.trim().to_owned()),
+    }
+}
+
+async fn every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_part(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
+    app.post_form("/forgot-password", &[("email", "jane@acme.test")]).await;
+    lock_by_wrong_logins(&app, &jane).await;
+    app.logged_in_as("boss@acme.test").await;
+    assert_eq!(app.post_form(&format!("/org/users/{}/unlock", jane.id), &[]).await.status(), Status::SeeOther);
+
+    let mails = app.mail().await;
+    let rows = outbox(&app).await;
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["password_reset", "account_locked", "account_locked_admin", "account_unlocked"]);
+    assert_eq!(mails.len(), rows.len());
+    let mut ids = Vec::new();
+    for (mail, row) in mails.iter().zip(&rows) {
+        let parts = parts_of(&mail.raw);
+        assert_eq!(parts.auto_submitted.as_deref(), Some("auto-generated"), "{}: {}", row.kind, mail.raw);
+        let id = parts.message_id.clone().unwrap_or_else(|| panic!("{} has a Message-ID", row.kind));
+        assert_eq!(format!("<{id}>"), row.message_id, "{}: the Message-ID is the outbox row's", row.kind);
+        assert!(id.ends_with("@keydesk.test"), "in Keydesk's own domain: {id}");
+        ids.push(id);
+        assert_eq!(parts.root, "multipart/alternative", "{}", row.kind);
+        assert_eq!(parts.text.len(), 1, "{}: one text part", row.kind);
+        assert_eq!(parts.html.len(), 1, "{}: one HTML part", row.kind);
+        // Email lines end in CRLF on the wire.
+        let lf = |s: &str| s.replace("\r\n", "\n").trim().to_owned();
+        assert_eq!(lf(&parts.text[0]), lf(&row.text_body), "{}: the text part is the rendered text", row.kind);
+        assert!(lf(&parts.html[0]).contains(&lf(&row.html_body)), "{}: the HTML part is the rendered HTML", row.kind);
+        assert!(!parts.text[0].contains("<p>"), "{}: the text part is not HTML", row.kind);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), rows.len(), "every message has its own Message-ID");
+}
+
+async fn html_parts_escape_values_and_text_parts_keep_them(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let name = "Jane <script>alert(1)</script> Doe";
+    let jane = app.user("jane@acme.test", name, "member", Some(&org)).await;
+    app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
+    app.post_form("/forgot-password", &[("email", "jane@acme.test")]).await;
+    lock_by_wrong_logins(&app, &jane).await;
+
+    let reset = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.subject == "Reset your password").expect("a reset email");
+    let note = app.mail_to("boss@acme.test").await.into_iter().next().expect("the owner's lock note");
+    for mail in [reset, note] {
+        let parts = parts_of(&mail.raw);
+        let html = &parts.html[0];
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}: {html}", mail.subject);
+        assert!(!html.contains("<script>"), "{}: the HTML part must not carry the raw tag: {html}", mail.subject);
+        assert!(parts.text[0].contains(name), "{}: the text part shows the name as typed: {}", mail.subject, parts.text[0]);
+    }
+}
