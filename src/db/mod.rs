@@ -89,6 +89,9 @@ pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbErro
     let pool = Pool::builder()
         .max_size(max_connections)
         .connection_timeout(Duration::from_secs(15))
+        // No `SELECT 1` round trip before every use: a connection that failed is marked
+        // broken by Diesel and discarded when it returns to the pool.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SqliteSettings))
         .build(manager)?;
     let mut conn = pool.get()?;
