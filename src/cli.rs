@@ -37,6 +37,17 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Mail intake.
+    Intake {
+        #[command(subcommand)]
+        action: IntakeAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IntakeAction {
+    /// Take in what the configured source holds now, once, and print a summary.
+    Once,
 }
 
 #[derive(Subcommand)]
@@ -93,6 +104,12 @@ fn parse_policy(value: &str) -> Result<UnlockPolicy, String> {
 
 /// Runs an administrative command (everything but `serve`).
 pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
+    if let Command::Intake { action: IntakeAction::Once } = command {
+        let services = crate::open_services(config).context("opening the database")?;
+        let summary = rocket::tokio::runtime::Handle::current().block_on(crate::intake::worker::run_once(&services))?;
+        println!("{summary}");
+        return Ok(());
+    }
     let url = crate::db::DatabaseUrl::parse(&config.database_url);
     if let Command::Migrate = command {
         let pool = crate::db::connect(&url, 1).context("migrating the database")?;
@@ -103,7 +120,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     let pool = crate::db::connect(&url, 1).context("opening the database")?;
     let conn = &mut *pool.get()?;
     match command {
-        Command::Serve | Command::Migrate => unreachable!("handled by the caller"),
+        Command::Serve | Command::Migrate | Command::Intake { .. } => unreachable!("handled above"),
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
             let org = users::create_organisation(conn, &name, &slug, unlock_policy)?;
             println!("Created organisation {} ({}), unlock policy {}.", org.name, org.slug, org.unlock_policy);

@@ -28,6 +28,56 @@ pub struct Config {
     pub lockout: LockoutConfig,
     pub throttle: ThrottleConfig,
     pub mail: MailConfig,
+    pub intake: IntakeConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntakeSourceKind {
+    /// Messages dropped into `intake.dir`/new (the embedded default).
+    Maildir,
+    Imap,
+    Off,
+}
+
+/// Where locked users' emails come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct IntakeConfig {
+    pub source: IntakeSourceKind,
+    /// The Maildir for `maildir` (its new/, cur/ and tmp/ are created).
+    pub dir: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Option<Secret>,
+    pub mailbox: String,
+    pub accept_invalid_certs: bool,
+    pub poll_seconds: u64,
+    /// Larger messages are quarantined unread.
+    pub max_message_bytes: usize,
+    /// Run intake in this process's background.
+    pub background: bool,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            source: IntakeSourceKind::Maildir,
+            dir: "var/intake".into(),
+            host: "127.0.0.1".into(),
+            port: 993,
+            security: SmtpSecurity::Tls,
+            username: String::new(),
+            password: None,
+            mailbox: "INBOX".into(),
+            accept_invalid_certs: false,
+            poll_seconds: 30,
+            max_message_bytes: 10 * 1024 * 1024,
+            background: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +160,7 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             throttle: ThrottleConfig::default(),
             mail: MailConfig::default(),
+            intake: IntakeConfig::default(),
         }
     }
 }
@@ -179,6 +230,12 @@ impl Config {
         if self.mail.transport == MailTransportKind::Smtp && self.mail.host.trim().is_empty() {
             return invalid("mail.host", "is required when mail.transport is \"smtp\"");
         }
+        if self.intake.source == IntakeSourceKind::Imap && (self.intake.host.trim().is_empty() || self.intake.username.is_empty()) {
+            return invalid("intake.host", "and intake.username are required when intake.source is \"imap\"");
+        }
+        if self.intake.poll_seconds == 0 {
+            return invalid("intake.poll_seconds", "must be at least 1");
+        }
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");
         }
@@ -198,6 +255,12 @@ impl Config {
     /// Cookies get the Secure flag when Keydesk is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The addresses that are Keydesk itself: mail from them is never a ticket.
+    pub fn own_addresses(&self) -> Vec<EmailAddress> {
+        let from = self.mail.from.parse::<lettre::message::Mailbox>().ok().map(|m| m.email.to_string());
+        [Some(self.support_email.clone()), from].into_iter().flatten().filter_map(|a| EmailAddress::parse(&a).ok()).collect()
     }
 
     /// An absolute link for emails.

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod intake;
 pub mod mail;
 pub mod store;
 pub mod web;
@@ -78,11 +79,21 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
         })
     });
 
+    let intake_services = services.clone();
+    let intake_worker = AdHoc::on_liftoff("Mail intake", move |_| {
+        Box::pin(async move {
+            if intake_services.config.intake.background && intake_services.config.intake.source != config::IntakeSourceKind::Off {
+                rocket::tokio::spawn(intake::worker::run_forever(intake_services));
+            }
+        })
+    });
+
     Ok(rocket::custom(figment)
         .manage(services)
         .manage(throttle)
         .attach(Template::fairing())
         .attach(outbox_sender)
+        .attach(intake_worker)
         .mount("/", web::page_routes())
         .mount("/api/v1", web::api_routes())
         .mount("/static", FileServer::from(static_dir))

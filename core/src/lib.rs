@@ -1,9 +1,11 @@
-//! Keydesk's pure core: the rules of lockout, identities, roles, activity events and
-//! secrets, as plain values and functions. It must not depend on Rocket, Diesel, lettre or
-//! tokio: the compiler guards that boundary, and every rule here is tested without I/O.
+//! Keydesk's pure core: the rules of lockout, identities, roles, activity events, secrets
+//! and mail intake parsing, as plain values and functions. It must not depend on Rocket,
+//! Diesel, lettre or tokio: the compiler guards that boundary, and every rule here is
+//! tested without I/O.
 
 pub mod email;
 pub mod events;
+pub mod intake;
 pub mod lockout;
 pub mod retry;
 pub mod roles;

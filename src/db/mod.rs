@@ -125,9 +125,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Nested calls become savepoints, which Diesel's own `begin_transaction` handles.
+    let nested = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(_)));
     match conn {
-        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgres(_) => DbConnection::begin_transaction(conn)?,
+        DbConnection::Sqlite(sqlite) if !nested => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+        _ => DbConnection::begin_transaction(conn)?,
     }
     match work(conn) {
         Ok(value) => {

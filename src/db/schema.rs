@@ -103,11 +103,72 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        status -> Text,
+        received_at -> Timestamp,
+        sender -> Text,
+        sender_name -> Nullable<Text>,
+        subject -> Text,
+        full_name -> Nullable<Text>,
+        full_name_source -> Nullable<Text>,
+        registered_email -> Nullable<Text>,
+        registered_email_source -> Nullable<Text>,
+        description -> Nullable<Text>,
+        description_source -> Nullable<Text>,
+        account_user_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbound_messages (id) {
+        id -> BigInt,
+        source -> Text,
+        source_key -> Text,
+        message_id -> Nullable<Text>,
+        content_hash -> Text,
+        received_at -> Timestamp,
+        raw -> Binary,
+        outcome -> Text,
+        reason -> Text,
+        ticket_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ticket_messages (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        direction -> Text,
+        message_id -> Text,
+        at -> Timestamp,
+        sender -> Text,
+        subject -> Text,
+        body_text -> Text,
+        inbound_message_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    intake_health (source) {
+        source -> Text,
+        last_success_at -> Nullable<Timestamp>,
+        consecutive_errors -> Integer,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(tickets -> users (account_user_id));
+diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations, users, sessions, api_tokens, password_resets, unlock_pins, events, outbox,
+    tickets, inbound_messages, ticket_messages, intake_health,
 );

@@ -5,7 +5,7 @@
 pub mod sender;
 mod templates;
 
-pub use templates::MailTemplates;
+pub use templates::{MailTemplates, RenderedEmail};
 
 use crate::config::Config;
 use crate::db::DbConnection;
@@ -20,6 +20,7 @@ pub enum EmailKind {
     AccountUnlocked,
     PasswordReset,
     UnlockPin,
+    TicketAcknowledgement,
 }
 
 impl EmailKind {
@@ -30,13 +31,17 @@ impl EmailKind {
             EmailKind::AccountUnlocked => "account_unlocked",
             EmailKind::PasswordReset => "password_reset",
             EmailKind::UnlockPin => "unlock_pin",
+            EmailKind::TicketAcknowledgement => "ticket_acknowledgement",
         }
     }
 
     /// RFC 3834: every message Keydesk sends on its own carries Auto-Submitted, so that
     /// auto-responders do not answer it and loops cannot start.
     fn auto_submitted(self) -> &'static str {
-        "auto-generated"
+        match self {
+            EmailKind::TicketAcknowledgement => "auto-replied",
+            _ => "auto-generated",
+        }
     }
 }
 
@@ -57,12 +62,52 @@ pub fn queue(
     to: &str,
     context: &tera::Context,
 ) -> Result<i64, MailError> {
+    let message_id = new_message_id(kind.template(), &config.mail.from);
+    enqueue_rendered(conn, config, templates, kind, to, context, &message_id, None).map(|(id, _)| id)
+}
+
+/// What was queued for a ticket: the thread records it.
+pub struct QueuedReply {
+    pub message_id: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Queues an email about a ticket: its Message-ID carries the ticket number and it answers
+/// `in_reply_to` (without angle brackets), so the user's mail client threads it.
+#[allow(clippy::too_many_arguments)]
+pub fn queue_ticket_reply(
+    conn: &mut DbConnection,
+    config: &Config,
+    templates: &MailTemplates,
+    kind: EmailKind,
+    to: &str,
+    context: &tera::Context,
+    ticket_number: i64,
+    in_reply_to: &str,
+) -> Result<QueuedReply, MailError> {
+    let message_id = new_message_id(&format!("ticket-{ticket_number}"), &config.mail.from);
+    let parent = format!("<{in_reply_to}>");
+    let (_, rendered) = enqueue_rendered(conn, config, templates, kind, to, context, &message_id, Some(&parent))?;
+    Ok(QueuedReply { message_id: message_id.trim_matches(['<', '>']).to_owned(), subject: rendered.subject, text: rendered.text })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn enqueue_rendered(
+    conn: &mut DbConnection,
+    config: &Config,
+    templates: &MailTemplates,
+    kind: EmailKind,
+    to: &str,
+    context: &tera::Context,
+    message_id: &str,
+    in_reply_to: Option<&str>,
+) -> Result<(i64, RenderedEmail), MailError> {
     let mut context = context.clone();
     context.insert("support_email", &config.support_email);
     context.insert("public_url", &config.public_url);
     let rendered = templates.render(kind.template(), &context)?;
-    let message_id = new_message_id(kind.template(), &config.mail.from);
-    Ok(outbox::enqueue(
+    let id = outbox::enqueue(
         conn,
         NewOutboxMessage {
             kind: kind.template(),
@@ -70,11 +115,12 @@ pub fn queue(
             subject: &rendered.subject,
             text_body: &rendered.text,
             html_body: &rendered.html,
-            message_id: &message_id,
-            in_reply_to: None,
+            message_id,
+            in_reply_to,
             auto_submitted: Some(kind.auto_submitted()),
         },
-    )?)
+    )?;
+    Ok((id, rendered))
 }
 
 /// A globally unique Message-ID in Keydesk's own domain.

@@ -26,7 +26,14 @@ macro_rules! embedded {
 impl MailTemplates {
     pub fn load() -> Result<Self, tera::Error> {
         let mut tera = tera::Tera::default();
-        let sources = embedded!["account_locked", "account_locked_admin", "account_unlocked", "password_reset", "unlock_pin"];
+        let sources = embedded![
+            "account_locked",
+            "account_locked_admin",
+            "account_unlocked",
+            "password_reset",
+            "unlock_pin",
+            "ticket_acknowledgement",
+        ];
         tera.add_raw_templates(sources)?;
         Ok(MailTemplates { tera })
     }

@@ -3,10 +3,12 @@
 //! transaction; none of them decides a business rule.
 
 pub mod events;
+pub mod inbound;
 pub mod orgs;
 pub mod outbox;
 pub mod secrets;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 use chrono::{NaiveDateTime, Utc};

@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 /// An API error as JSON: `{"error": "..."}` with its status.
 pub type ApiResult = Result<Json<Value>, (Status, Json<Value>)>;
 
-fn api_error(status: Status, error: &str) -> (Status, Json<Value>) {
+pub(super) fn api_error(status: Status, error: &str) -> (Status, Json<Value>) {
     (status, Json(json!({"error": error})))
 }
 
-fn fault(error: AccountError) -> (Status, Json<Value>) {
+pub(super) fn fault(error: AccountError) -> (Status, Json<Value>) {
     match error {
         AccountError::NotFound => api_error(Status::NotFound, "not_found"),
         AccountError::Forbidden => api_error(Status::Forbidden, "forbidden"),
@@ -29,7 +29,7 @@ fn fault(error: AccountError) -> (Status, Json<Value>) {
     }
 }
 
-fn may_read_accounts(caller: &ApiCaller) -> Result<(), (Status, Json<Value>)> {
+pub(super) fn may_read_accounts(caller: &ApiCaller) -> Result<(), (Status, Json<Value>)> {
     if caller.0.role().may_read_all_accounts() {
         Ok(())
     } else {

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod api;
+pub mod api_tickets;
 pub mod auth;
 pub mod csrf;
 pub mod guards;
@@ -43,7 +44,7 @@ pub fn page_routes() -> Vec<Route> {
 }
 
 pub fn api_routes() -> Vec<Route> {
-    rocket::routes![api::account, api::events]
+    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine]
 }
 
 pub fn page_catchers() -> Vec<rocket::Catcher> {
@@ -57,9 +58,15 @@ pub fn api_catchers() -> Vec<rocket::Catcher> {
 /// Liveness and the database's reachability, for load balancers and the operator.
 #[rocket::get("/healthz")]
 async fn healthz(services: &State<Services>) -> (Status, Json<Value>) {
-    let database = services.db.run(|conn| Ok::<_, crate::db::DbError>(crate::store::users::count(conn)?)).await;
+    let database = services.db.run(|conn| Ok::<_, crate::db::DbError>(crate::store::inbound::health(conn)?)).await;
     match database {
-        Ok(_) => (Status::Ok, Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(intake) => {
+            let intake: Vec<Value> = intake
+                .iter()
+                .map(|h| json!({"source": h.source, "last_success_at": h.last_success_at.map(|t| t.and_utc().to_rfc3339()), "consecutive_errors": h.consecutive_errors, "last_error": h.last_error}))
+                .collect();
+            (Status::Ok, Json(json!({"status": "ok", "database": "ok", "intake": intake})))
+        }
         Err(error) => {
             log::error!("health check: {error}");
             (Status::ServiceUnavailable, Json(json!({"status": "error", "database": "unreachable"})))

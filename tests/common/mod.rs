@@ -101,6 +101,9 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("mail.from", "Keydesk <keydesk@keydesk.test>"))
         .merge(("mail.background_sender", false))
         .merge(("throttle.max_failures_per_ip", 0))
+        .merge(("intake.source", "maildir"))
+        .merge(("intake.dir", dir.join("intake").display().to_string()))
+        .merge(("intake.background", false))
 }
 
 impl TestApp {
@@ -178,6 +181,27 @@ impl TestApp {
     pub async fn logged_in_as(&self, email: &str) {
         let response = self.log_in(email, PASSWORD).await;
         assert_eq!(response.status(), Status::SeeOther, "login of {email} should succeed");
+    }
+
+    /// Drops a raw message into the intake Maildir's new/, as an MTA would.
+    pub fn drop_mail(&self, raw: &str) -> PathBuf {
+        let new = self.dir.path().join("intake").join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        let name = format!("{}.{}.keydesk-test", chrono::Utc::now().timestamp_micros(), keydesk_core::PlainToken::generate().expose().get(..8).unwrap());
+        let path = new.join(name);
+        std::fs::write(&path, raw.replace('\n', "\r\n")).unwrap();
+        path
+    }
+
+    /// One intake pass over the Maildir.
+    pub async fn intake_once(&self) -> keydesk::intake::IntakeSummary {
+        keydesk::intake::worker::run_once(self.services()).await.expect("intake pass")
+    }
+
+    pub async fn tickets(&self) -> Vec<keydesk::store::tickets::Ticket> {
+        let mut tickets = self.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1000)?)).await.unwrap();
+        tickets.reverse();
+        tickets
     }
 
     pub async fn deliver_mail(&self) -> DeliveryReport {

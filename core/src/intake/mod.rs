@@ -1,0 +1,134 @@
+//! Mail intake: turns the raw bytes of one inbound email into a [`ParsedMessage`] a
+//! ticket can be made from — who sent it, what they wrote (without the quoted history),
+//! the name, registered email and description the help-centre articles ask for, and
+//! whether the message was sent by a machine and must not be answered.
+//!
+//! It owns parsing only. Fetching mail (IMAP, Maildir), storing tickets and deciding what to
+//! do with an automated message belong to the adapters around the core; nothing here does
+//! I/O, and every rule is a pure function of the bytes and the addresses Keydesk sends from.
+//! The sender's claims (From, Date, a name in the body) are reported as claims: identity is
+//! verified elsewhere, which is why the Authentication-Results headers are passed through.
+
+mod automated;
+mod fields;
+mod message;
+mod names;
+mod quoting;
+mod subject;
+
+pub use automated::AutomatedReason;
+pub use fields::{extract_fields, extract_fields_ignoring};
+pub use message::parse_message;
+pub use names::normalise_full_name;
+pub use quoting::strip_quotes_and_signature;
+pub use subject::subject_tag;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// One address from a header, with its display name as the sender wrote it (RFC 2047
+/// decoded) and the address in canonical lower-case form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+/// Where an extracted field came from, strongest first: staff trust a labelled line more
+/// than a guess from prose, and both more than the From header, which may be a shared inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// A labelled line such as "Full name: Jane Doe".
+    BodyLabel,
+    /// A sentence such as "my name is Jane Doe".
+    Prose,
+    /// The From header's display name or address.
+    Header,
+}
+
+impl FieldSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldSource::BodyLabel => "body_label",
+            FieldSource::Prose => "prose",
+            FieldSource::Header => "header",
+        }
+    }
+}
+
+/// A value found in a message and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub value: String,
+    pub source: FieldSource,
+}
+
+impl Extracted {
+    fn new(value: impl Into<String>, source: FieldSource) -> Self {
+        Extracted { value: value.into(), source }
+    }
+}
+
+/// The three things the help centre asks a locked-out user to send. Each is optional:
+/// a ticket is still opened without them, and staff ask for what is missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFields {
+    pub full_name: Option<Extracted>,
+    /// Canonical form (see [`crate::EmailAddress`]).
+    pub registered_email: Option<Extracted>,
+    pub description: Option<Extracted>,
+}
+
+/// Everything intake needs from one email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedMessage {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    /// Without angle brackets, in header order.
+    pub in_reply_to: Vec<String>,
+    /// Without angle brackets, in header order (oldest first by convention).
+    pub references: Vec<String>,
+    /// RFC 2047 decoded; empty when the header is missing.
+    pub subject: String,
+    pub from: Option<Mailbox>,
+    /// The sender's Date header: a claim, for display only, never for ordering or SLAs.
+    pub sender_date: Option<DateTime<Utc>>,
+    /// The whole readable body, decoded: the text/plain part, or the HTML part as text.
+    pub body_text: String,
+    /// `body_text` without quoted replies and signatures: what the sender wrote this time.
+    pub reply_text: String,
+    pub has_html: bool,
+    /// Set when a machine sent the message; Keydesk must not reply to it.
+    pub automated: Option<AutomatedReason>,
+    /// From a "[#123]" tag in the subject: the ticket this message answers.
+    pub ticket_number: Option<i64>,
+    /// Raw values of every Authentication-Results header, topmost (newest) first.
+    pub authentication_results: Vec<String>,
+    pub fields: RequestFields,
+}
+
+/// Why a message could not become a ticket; the text is shown in the quarantine list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not an email: no message headers could be read")]
+    NotAnEmail,
+    #[error("the message has no From address, so there is no one to answer")]
+    NoSender,
+    #[error("the From header {0:?} does not contain a usable email address")]
+    InvalidSender(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_sources_serialise_as_their_snake_case_names() {
+        for source in [FieldSource::BodyLabel, FieldSource::Prose, FieldSource::Header] {
+            let json = serde_json::to_string(&source).unwrap();
+            assert_eq!(json, format!("\"{}\"", source.as_str()));
+        }
+        assert_eq!(FieldSource::BodyLabel.as_str(), "body_label");
+    }
+}

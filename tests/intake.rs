@@ -1,0 +1,214 @@
+//! Mail intake from the Maildir source: every email becomes exactly one ticket, parsed and
+//! linked to its account; duplicates, replies, auto-replies and unreadable mail are handled
+//! without losing or duplicating anything.
+
+mod common;
+
+use common::{Backend, TestApp};
+use keydesk_core::UnlockPolicy;
+use rocket::http::{Header, Status};
+
+on_both_backends!(
+    a_locked_users_email_becomes_a_ticket_linked_to_the_account_and_is_acknowledged,
+    the_same_message_delivered_twice_makes_one_ticket,
+    a_different_message_reusing_a_message_id_is_not_dropped,
+    a_user_who_writes_three_times_has_one_open_ticket,
+    replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_tickets,
+    auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply,
+    unreadable_and_oversized_mail_is_quarantined_and_listed,
+    a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice,
+    the_tickets_api_shows_the_ticket_and_its_thread,
+);
+
+fn email(from: &str, message_id: &str, subject: &str, body: &str) -> String {
+    format!(
+        "From: {from}\nTo: support@keydesk.test\nSubject: {subject}\nMessage-ID: <{message_id}>\nDate: Mon, 23 Nov 2026 09:12:00 +0000\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n{body}\n"
+    )
+}
+
+const JANE_ASKS: &str = "Hello,\n\nFull name: Jane Doe\nRegistered email: jane@acme.test\nIssue: I typed my password wrong too many times and my account is locked.\n\nThanks,\nJane";
+
+async fn acme(backend: Backend) -> TestApp {
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme Clinic", "acme", UnlockPolicy::Admins).await;
+    app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    app
+}
+
+async fn a_locked_users_email_becomes_a_ticket_linked_to_the_account_and_is_acknowledged(backend: Backend) {
+    let app = acme(backend).await;
+    for _ in 0..5 {
+        app.log_in("jane@acme.test", "wrong password").await;
+    }
+    let dropped = app.drop_mail(&email("Jane Doe <Jane@Acme.test>", "m1@acme.test", "Account locked", JANE_ASKS));
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets), (1, 1));
+    assert!(!dropped.exists(), "the message left new/");
+    let cur: Vec<_> = std::fs::read_dir(app.dir.path().join("intake/cur")).unwrap().collect();
+    assert_eq!(cur.len(), 1, "and is kept in cur/");
+
+    let tickets = app.tickets().await;
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket.status, "new");
+    assert_eq!(ticket.full_name.as_deref(), Some("Jane Doe"));
+    assert_eq!(ticket.full_name_source.as_deref(), Some("body_label"));
+    assert_eq!(ticket.registered_email.as_deref(), Some("jane@acme.test"));
+    assert!(ticket.description.as_deref().unwrap().contains("my account is locked"));
+    assert!(ticket.account_user_id.is_some());
+
+    let ack = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.subject.starts_with(&format!("[#{}]", ticket.id))).expect("acknowledged");
+    assert!(ack.raw.contains("In-Reply-To: <m1@acme.test>"), "threaded to the user's message");
+    assert!(ack.raw.contains("Auto-Submitted: auto-replied"));
+    assert!(ack.raw.contains(&format!("Message-ID: <ticket-{}.", ticket.id)), "our Message-ID carries the ticket number");
+    assert!(!ack.text.contains("we need a few details"), "nothing was missing");
+}
+
+async fn the_same_message_delivered_twice_makes_one_ticket(backend: Backend) {
+    let app = acme(backend).await;
+    let message = email("Jane Doe <jane@acme.test>", "twice@acme.test", "Locked", JANE_ASKS);
+    app.drop_mail(&message);
+    app.drop_mail(&message);
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.duplicates), (2, 1, 1));
+    assert_eq!(app.tickets().await.len(), 1);
+    let acks = app.mail().await.iter().filter(|m| m.subject.starts_with("[#")).count();
+    assert_eq!(acks, 1, "one acknowledgement");
+}
+
+async fn a_different_message_reusing_a_message_id_is_not_dropped(backend: Backend) {
+    let app = acme(backend).await;
+    app.drop_mail(&email("Jane Doe <jane@acme.test>", "reused@x", "Locked", JANE_ASKS));
+    app.drop_mail(&email("Bob Roe <bob@elsewhere.test>", "reused@x", "Me too", "Full name: Bob Roe\nI am locked out as well."));
+    let summary = app.intake_once().await;
+    assert_eq!(summary.new_tickets, 2);
+    let senders: Vec<String> = app.tickets().await.into_iter().map(|t| t.sender).collect();
+    assert_eq!(senders, ["jane@acme.test", "bob@elsewhere.test"]);
+}
+
+async fn a_user_who_writes_three_times_has_one_open_ticket(backend: Backend) {
+    let app = acme(backend).await;
+    for n in 1..=3 {
+        app.drop_mail(&email("Jane Doe <jane@acme.test>", &format!("again{n}@acme.test"), &format!("Still locked ({n})"), JANE_ASKS));
+        app.intake_once().await;
+    }
+    let tickets = app.tickets().await;
+    assert_eq!(tickets.len(), 1);
+    let thread = app.services().run({
+        let id = tickets[0].id;
+        move |conn, _| Ok(keydesk::store::tickets::messages(conn, id)?)
+    });
+    let thread = thread.await.unwrap();
+    assert_eq!(thread.iter().filter(|m| m.direction == "in").count(), 3);
+}
+
+async fn replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_tickets(backend: Backend) {
+    let app = acme(backend).await;
+    // Someone without an account, so only threading can join the messages.
+    app.drop_mail(&email("Sam Stranger <sam@stranger.test>", "first@stranger.test", "Locked out", "My name is Sam Stranger and I cannot log in."));
+    app.intake_once().await;
+    let ticket = app.tickets().await.remove(0);
+    app.services()
+        .run(move |conn, _| Ok(keydesk::store::tickets::set_status(conn, ticket.id, "resolved", keydesk::store::now())?))
+        .await
+        .unwrap();
+    app.drop_mail(&email("Sam Stranger <sam@stranger.test>", "second@stranger.test", &format!("Re: [#{}] We have your request", ticket.id), "Still locked."));
+    let ack = app.mail_to("sam@stranger.test").await.remove(0);
+    let ack_id = ack.raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap().trim().to_owned();
+    let reply = format!(
+        "From: Sam Stranger <sam@stranger.test>\nTo: support@keydesk.test\nSubject: no tag here\nMessage-ID: <third@stranger.test>\nIn-Reply-To: {ack_id}\nReferences: {ack_id}\n\nA reply to your acknowledgement.\n"
+    );
+    app.drop_mail(&reply);
+    let summary = app.intake_once().await;
+    assert_eq!((summary.new_tickets, summary.threaded), (0, 2));
+    let tickets = app.tickets().await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].status, "open", "a reply reopens a resolved ticket");
+}
+
+async fn auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply(backend: Backend) {
+    let app = acme(backend).await;
+    let out_of_office = "From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Out of office\nMessage-ID: <ooo@acme.test>\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n";
+    let bulk = "From: News <news@lists.test>\nTo: support@keydesk.test\nSubject: Newsletter\nMessage-ID: <news@lists.test>\nPrecedence: bulk\n\nOur news.\n";
+    let bounce = "From: MAILER-DAEMON@mx.test\nTo: support@keydesk.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce@mx.test>\n\nThis is the mail system.\n";
+    let ours = "From: Keydesk <keydesk@keydesk.test>\nTo: support@keydesk.test\nSubject: [#1] We have your request\nMessage-ID: <ours@keydesk.test>\n\nLooped back.\n";
+    for raw in [out_of_office, bulk, bounce, ours] {
+        app.drop_mail(raw);
+    }
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.ignored, summary.new_tickets), (4, 4, 0));
+    assert!(app.tickets().await.is_empty());
+    assert!(app.mail().await.is_empty(), "no reply to any of them");
+    let ignored = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "ignored", 10)?)).await.unwrap();
+    assert_eq!(ignored.len(), 4, "recorded for staff");
+    assert!(ignored.iter().all(|m| !m.reason.is_empty()));
+}
+
+async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backend) {
+    let app = TestApp::with(backend, |f| f.merge(("intake.max_message_bytes", 2_000))).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    app.drop_mail("this is not an email at all");
+    app.drop_mail(&email("Big Sender <big@sender.test>", "big@sender.test", "Huge", &"x".repeat(5_000)));
+    app.drop_mail(&email("Fine Sender <fine@sender.test>", "fine@sender.test", "Locked", "My name is Fine Sender, I am locked out."));
+    let summary = app.intake_once().await;
+    assert_eq!((summary.quarantined, summary.new_tickets), (2, 1), "one bad message never blocks the rest");
+
+    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
+    let response = app.client.get("/api/v1/quarantine").header(Header::new("Authorization", format!("Bearer {}", token.expose()))).dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    let listed: serde_json::Value = response.into_json().await.unwrap();
+    let reasons: Vec<&str> = listed.as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(reasons.iter().any(|r| r.contains("max_message_bytes")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("cannot be parsed")), "{reasons:?}");
+
+    // Kept raw: re-processing finds the same problem again and loses nothing.
+    let id = listed[0]["id"].as_i64().unwrap();
+    let again = app.services().run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id)).await.unwrap();
+    assert!(matches!(again, keydesk::intake::IntakeOutcome::Quarantined(_)));
+    let still = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?)).await.unwrap();
+    assert_eq!(still.len(), 2);
+}
+
+async fn a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice(backend: Backend) {
+    let app = acme(backend).await;
+    let path = app.drop_mail(&email("Jane Doe <jane@acme.test>", "crash@acme.test", "Locked", JANE_ASKS));
+    // The ticket is committed, then the process dies before moving the file to cur/.
+    let raw = keydesk::intake::RawMessage {
+        source: keydesk::intake::maildir::source_name(&app.dir.path().join("intake")),
+        source_key: path.file_name().unwrap().to_str().unwrap().split(':').next().unwrap().to_owned(),
+        arrived_at: keydesk::store::now(),
+        bytes: std::fs::read(&path).unwrap(),
+    };
+    app.services().run(move |conn, services| keydesk::intake::take_in(conn, services, &raw)).await.unwrap();
+    // On restart the pass finds the file still in new/.
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.duplicates, summary.new_tickets), (1, 1, 0));
+    assert_eq!(app.tickets().await.len(), 1);
+    assert!(!path.exists());
+}
+
+async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {
+    let app = acme(backend).await;
+    app.drop_mail(&email("Jane Doe <jane@acme.test>", "api@acme.test", "Account locked", JANE_ASKS));
+    app.intake_once().await;
+    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
+    let auth = Header::new("Authorization", format!("Bearer {}", token.expose()));
+    let list: serde_json::Value = app.client.get("/api/v1/tickets?status=new").header(auth.clone()).dispatch().await.into_json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let number = list[0]["number"].as_i64().unwrap();
+    let ticket: serde_json::Value = app.client.get(format!("/api/v1/tickets/{number}")).header(auth.clone()).dispatch().await.into_json().await.unwrap();
+    for key in ["number", "status", "received_at", "sender", "subject", "full_name", "registered_email", "description", "account", "account_locked", "messages"] {
+        assert!(ticket.get(key).is_some(), "{key} missing from {ticket}");
+    }
+    assert_eq!(ticket["account"], "jane@acme.test");
+    assert_eq!(ticket["account_locked"], false);
+    let directions: Vec<&str> = ticket["messages"].as_array().unwrap().iter().map(|m| m["direction"].as_str().unwrap()).collect();
+    assert_eq!(directions, ["in", "out"], "the user's message, then our acknowledgement");
+    let none: serde_json::Value = app.client.get("/api/v1/tickets?status=resolved").header(auth.clone()).dispatch().await.into_json().await.unwrap();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    assert_eq!(app.client.get("/api/v1/tickets/999999").header(auth.clone()).dispatch().await.status(), Status::NotFound);
+    assert_eq!(app.client.get("/api/v1/tickets?status=bogus").header(auth).dispatch().await.status(), Status::BadRequest);
+    assert_eq!(app.client.get("/api/v1/tickets").dispatch().await.status(), Status::Unauthorized);
+}
