@@ -179,6 +179,13 @@ first_valid_uid = $uid
 last_valid_uid = $uid
 mail_location = maildir:$dir/mail/%Lu
 
+# Plus-addressing: support+box@keydesk.test lands in the folder "box" (created on delivery),
+# so every intake test has a mailbox of its own on the shared server.
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = yes
+lda_mailbox_autocreate = yes
+lda_mailbox_autosubscribe = yes
+
 namespace inbox {
   inbox = yes
   mailbox Drafts {
@@ -253,6 +260,7 @@ message_size_limit = 20971520
 virtual_mailbox_domains = ${KEYDESK_MAIL_DOMAINS[*]}
 virtual_mailbox_maps = texthash:$dir/postfix/conf/vmailbox
 virtual_transport = lmtp:inet:$KEYDESK_MAIL_HOST:$KEYDESK_MAIL_LMTP_PORT
+recipient_delimiter = +
 relay_domains =
 relayhost =
 alias_maps =

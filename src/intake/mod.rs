@@ -6,6 +6,7 @@
 //! threads it onto an existing ticket, or opens a new ticket and queues the acknowledgement.
 //! The source marks a message done (moves it to cur/, sets \Seen) only after that commit.
 
+pub mod imap;
 pub mod maildir;
 mod pipeline;
 pub mod worker;

@@ -2,7 +2,7 @@
 //! background, recording each pass's health (last success, consecutive errors, last error)
 //! for staff and `/healthz`. A failing pass backs off and tries again; it never stops intake.
 
-use super::{maildir, IntakeSummary};
+use super::{imap, maildir, IntakeSummary};
 use crate::accounts::{AccountError, Services};
 use crate::config::IntakeSourceKind;
 use crate::store;
@@ -22,7 +22,12 @@ pub fn source_name(services: &Services) -> String {
 pub async fn run_once(services: &Services) -> Result<IntakeSummary, AccountError> {
     let outcome = match services.config.intake.source {
         IntakeSourceKind::Maildir => maildir::pass(services, &services.config.intake.dir).await,
-        IntakeSourceKind::Imap => Err(AccountError::Invalid("intake.source \"imap\" is not available in this build yet".into())),
+        IntakeSourceKind::Imap => {
+            let services = services.clone();
+            rocket::tokio::task::spawn_blocking(move || imap::run_once(&services))
+                .await
+                .map_err(|e| AccountError::Db(crate::db::DbError::Task(e.to_string())))?
+        }
         IntakeSourceKind::Off => return Ok(IntakeSummary::default()),
     };
     let source = source_name(services);
@@ -37,8 +42,35 @@ pub async fn run_once(services: &Services) -> Result<IntakeSummary, AccountError
     outcome
 }
 
-/// Polls until the process ends, backing off (up to ten polls' time) while passes fail.
+/// Records a pass's health from a blocking thread; `error` is None for a success.
+pub fn record_health_blocking(services: &Services, error: Option<&str>) {
+    let source = source_name(services);
+    let recorded = services.db.pool().get().map_err(crate::db::DbError::from).and_then(|mut conn| {
+        let now = store::now();
+        match error {
+            None => store::inbound::record_success(&mut conn, &source, now),
+            Some(error) => store::inbound::record_error(&mut conn, &source, now, error),
+        }
+        .map_err(crate::db::DbError::from)
+    });
+    if let Err(failure) = recorded {
+        log::error!("intake health: {failure}");
+    }
+}
+
+/// Runs the configured source until the process ends.
 pub async fn run_forever(services: Services) {
+    match services.config.intake.source {
+        IntakeSourceKind::Imap => {
+            let _ = rocket::tokio::task::spawn_blocking(move || imap::run_forever(services)).await;
+        }
+        IntakeSourceKind::Maildir => poll_forever(services).await,
+        IntakeSourceKind::Off => {}
+    }
+}
+
+/// Polls until the process ends, backing off (up to ten polls' time) while passes fail.
+async fn poll_forever(services: Services) {
     let poll = Duration::from_secs(services.config.intake.poll_seconds);
     let mut failures: u32 = 0;
     loop {

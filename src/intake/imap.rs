@@ -1,0 +1,106 @@
+//! The IMAP source. Unseen messages are fetched without marking them (BODY.PEEK), taken in,
+//! and flagged \Seen only after their ticket is committed. The ledger key is
+//! `UIDVALIDITY:UID`, so a crash before the flag is set, or a second delivery of the same
+//! UID, takes nothing in twice. Between passes the connection IDLEs when the server offers
+//! it (new mail becomes a ticket within seconds) and sleeps `intake.poll_seconds` otherwise.
+//! The imap crate is blocking: all of this runs on a blocking thread.
+
+use super::{take_in, worker, IntakeSummary, RawMessage};
+use crate::accounts::{AccountError, Services};
+use crate::config::SmtpSecurity;
+use crate::db::DbError;
+use imap::{ClientBuilder, ConnectionMode, Session};
+use std::time::Duration;
+
+type ImapSession = Session<imap::Connection>;
+
+/// Servers may drop an IDLE after 30 minutes (RFC 2177): renew it before.
+const IDLE_RENEWAL: Duration = Duration::from_secs(25 * 60);
+
+fn imap_error(error: impl std::fmt::Display) -> AccountError {
+    AccountError::Db(DbError::Task(format!("IMAP: {error}")))
+}
+
+fn connect(services: &Services) -> Result<ImapSession, AccountError> {
+    let intake = &services.config.intake;
+    let mode = match intake.security {
+        SmtpSecurity::None => ConnectionMode::Plaintext,
+        SmtpSecurity::Starttls => ConnectionMode::StartTls,
+        SmtpSecurity::Tls => ConnectionMode::Tls,
+    };
+    let client = ClientBuilder::new(intake.host.as_str(), intake.port)
+        .mode(mode)
+        .danger_skip_tls_verify(intake.accept_invalid_certs)
+        .connect()
+        .map_err(imap_error)?;
+    let password = intake.password.as_ref().map(|p| p.0.as_str()).unwrap_or_default();
+    // The error names the server's answer, never the password.
+    client.login(&intake.username, password).map_err(|(error, _)| imap_error(error))
+}
+
+/// Takes in every unseen message of the configured mailbox.
+fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary, AccountError> {
+    let mailbox = session.select(&services.config.intake.mailbox).map_err(imap_error)?;
+    let uid_validity = mailbox.uid_validity.unwrap_or_default();
+    let mut uids: Vec<u32> = session.uid_search("UNSEEN").map_err(imap_error)?.into_iter().collect();
+    uids.sort_unstable();
+    let source = worker::source_name(services);
+    let mut summary = IntakeSummary::default();
+    for uid in uids {
+        let fetches = session.uid_fetch(uid.to_string(), "(UID INTERNALDATE BODY.PEEK[])").map_err(imap_error)?;
+        let Some(fetch) = fetches.iter().find(|f| f.uid == Some(uid)) else { continue };
+        let raw = RawMessage {
+            source: source.clone(),
+            source_key: format!("{uid_validity}:{uid}"),
+            // INTERNALDATE is when the server received it.
+            arrived_at: fetch.internal_date().map(|d| d.naive_utc()).unwrap_or_else(crate::store::now),
+            bytes: fetch.body().unwrap_or_default().to_vec(),
+        };
+        let mut conn = services.db.pool().get().map_err(DbError::from)?;
+        let outcome = take_in(&mut conn, services, &raw)?;
+        drop(conn);
+        summary.count(&outcome);
+        session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").map_err(imap_error)?;
+    }
+    services.outbox_wake.notify_one();
+    Ok(summary)
+}
+
+/// One connection, one pass, logged out (for `keydesk intake once`).
+pub fn run_once(services: &Services) -> Result<IntakeSummary, AccountError> {
+    let mut session = connect(services)?;
+    let summary = pass(services, &mut session);
+    let _ = session.logout();
+    summary
+}
+
+/// Passes until the process ends: IDLE between them when offered, reconnecting with a
+/// growing pause after errors. Each pass's health is recorded.
+pub fn run_forever(services: Services) {
+    let poll = Duration::from_secs(services.config.intake.poll_seconds);
+    let mut failures: u32 = 0;
+    loop {
+        let result: Result<(), AccountError> = connect(&services).and_then(|mut session| {
+            let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
+            loop {
+                let summary = pass(&services, &mut session)?;
+                worker::record_health_blocking(&services, None);
+                failures = 0;
+                if summary.fetched > 0 {
+                    log::info!("intake: {summary}");
+                }
+                if idle {
+                    session.idle().timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL)).wait_while(|_| false).map_err(imap_error)?;
+                } else {
+                    std::thread::sleep(poll);
+                }
+            }
+        });
+        if let Err(error) = result {
+            failures = failures.saturating_add(1);
+            log::error!("intake: {error}");
+            worker::record_health_blocking(&services, Some(&error.to_string()));
+            std::thread::sleep(poll * failures.clamp(1, 10));
+        }
+    }
+}

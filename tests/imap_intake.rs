@@ -1,0 +1,163 @@
+//! Mail intake end to end against the real servers: a locked user's email goes over SMTP
+//! (Postfix) into the support mailbox (Dovecot), Keydesk takes it in over IMAP — plain,
+//! STARTTLS, TLS; by polling and by IDLE — and its acknowledgement travels back through
+//! the same SMTP server into the user's mailbox, where it is read over IMAP.
+//! Each test uses mailboxes of its own through plus-addressing (support+box@…).
+
+mod common;
+
+use common::{Backend, TestApp};
+use keydesk_core::UnlockPolicy;
+use lettre::{Message, SmtpTransport, Transport};
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    an_email_over_smtp_becomes_a_ticket_over_plain_imap_and_the_acknowledgement_comes_back,
+    intake_works_over_imap_with_starttls,
+    intake_works_over_imaps,
+    with_idle_new_mail_becomes_a_ticket_within_seconds,
+);
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot"))
+}
+
+fn unique_box() -> String {
+    format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10])
+}
+
+/// A plain IMAP session as a mail user (the test's own client, not Keydesk's).
+fn imap_as(user: &str) -> imap::Session<imap::Connection> {
+    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
+        .mode(imap::ConnectionMode::Plaintext)
+        .connect()
+        .unwrap()
+        .login(user, env("KEYDESK_MAIL_PASSWORD"))
+        .map_err(|(e, _)| e)
+        .unwrap()
+}
+
+fn send_over_smtp(from: &str, to: &str, subject: &str, body: &str) {
+    let message = Message::builder().from(from.parse().unwrap()).to(to.parse().unwrap()).subject(subject).body(body.to_owned()).unwrap();
+    let smtp = SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST")).port(env("KEYDESK_SMTP_PORT").parse().unwrap()).build();
+    smtp.send(&message).expect("Postfix accepts the message");
+}
+
+async fn imap_app(backend: Backend, mailbox: &str, port: &str, security: &str, background: bool) -> TestApp {
+    let (mailbox, port, security) = (mailbox.to_owned(), port.to_owned(), security.to_owned());
+    let app = TestApp::with(backend, move |f| {
+        f.merge(("intake.source", "imap"))
+            .merge(("intake.host", env("KEYDESK_IMAP_HOST")))
+            .merge(("intake.port", port.parse::<u16>().unwrap()))
+            .merge(("intake.security", security))
+            .merge(("intake.accept_invalid_certs", true))
+            .merge(("intake.username", "support@keydesk.test"))
+            .merge(("intake.password", env("KEYDESK_MAIL_PASSWORD")))
+            .merge(("intake.mailbox", mailbox))
+            .merge(("intake.poll_seconds", 600))
+            .merge(("intake.background", background))
+            .merge(("mail.transport", "smtp"))
+            .merge(("mail.host", env("KEYDESK_SMTP_HOST")))
+            .merge(("mail.port", env("KEYDESK_SMTP_PORT").parse::<u16>().unwrap()))
+            .merge(("mail.security", "none"))
+    })
+    .await;
+    let org = app.org("Acme Clinic", "acme", UnlockPolicy::Admins).await;
+    app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    app
+}
+
+/// Waits for `check` to hold, up to `limit`.
+async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+/// Sends Jane's request into `mailbox` and takes it in by polling.
+async fn round_trip(backend: Backend, port: &str, security: &str) {
+    let mailbox = unique_box();
+    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    let app = imap_app(backend, &mailbox, port, security, false).await;
+    let jane = format!("Jane Doe <jane+{mailbox}@acme.test>");
+    send_over_smtp(&jane, &format!("support+{mailbox}@keydesk.test"), "My account is locked", "Full name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out after too many tries");
+
+    let arrived = eventually(Duration::from_secs(20), || async {
+        app.intake_once().await;
+        !app.tickets().await.is_empty()
+    })
+    .await;
+    assert!(arrived, "the email became a ticket");
+    let ticket = app.tickets().await.remove(0);
+    assert_eq!(ticket.registered_email.as_deref(), Some("jane@acme.test"));
+    assert_eq!(ticket.full_name.as_deref(), Some("Jane Doe"));
+    assert!(ticket.account_user_id.is_some());
+
+    // Marked \Seen only after the commit: nothing left unseen, and another pass takes nothing.
+    let mut support = imap_as("support@keydesk.test");
+    support.select(&mailbox).unwrap();
+    assert!(support.uid_search("UNSEEN").unwrap().is_empty());
+    let again = app.intake_once().await;
+    assert_eq!(again.fetched, 0);
+    assert_eq!(app.tickets().await.len(), 1);
+
+    // The acknowledgement goes out through Postfix and lands in Jane's mailbox.
+    assert_eq!(app.deliver_mail().await.sent, 1);
+    let tag = format!("[#{}]", ticket.id);
+    let acknowledged = eventually(Duration::from_secs(20), || {
+        let mailbox = mailbox.clone();
+        let tag = tag.clone();
+        async move {
+            let mut jane = imap_as("jane@acme.test");
+            if jane.select(&mailbox).is_err() {
+                return false;
+            }
+            let found = jane.uid_search(format!("SUBJECT \"{tag}\"")).unwrap_or_default();
+            !found.is_empty()
+        }
+    })
+    .await;
+    assert!(acknowledged, "Jane received the acknowledgement {tag} over IMAP");
+}
+
+async fn an_email_over_smtp_becomes_a_ticket_over_plain_imap_and_the_acknowledgement_comes_back(backend: Backend) {
+    round_trip(backend, &env("KEYDESK_IMAP_PORT"), "none").await;
+}
+
+async fn intake_works_over_imap_with_starttls(backend: Backend) {
+    round_trip(backend, &env("KEYDESK_IMAP_PORT"), "starttls").await;
+}
+
+async fn intake_works_over_imaps(backend: Backend) {
+    round_trip(backend, &env("KEYDESK_IMAPS_PORT"), "tls").await;
+}
+
+async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
+    let mailbox = unique_box();
+    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    // Polling every ten minutes: only IDLE can bring the mail in quickly.
+    let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
+    let services = app.services().clone();
+    std::thread::spawn(move || keydesk::intake::imap::run_forever(services));
+    // Let the worker connect, find the empty mailbox and start to IDLE.
+    let idling = eventually(Duration::from_secs(10), || async {
+        let services = app.services().clone();
+        services.run(|conn, _| Ok(keydesk::store::inbound::health(conn)?)).await.unwrap().iter().any(|h| h.last_success_at.is_some())
+    })
+    .await;
+    assert!(idling, "the worker made its first pass");
+    let sent_at = Instant::now();
+    send_over_smtp(&format!("Jane Doe <jane+{mailbox}@acme.test>"), &format!("support+{mailbox}@keydesk.test"), "Locked", "My name is Jane Doe, my account jane@acme.test is locked.");
+    let arrived = eventually(Duration::from_secs(15), || async { !app.tickets().await.is_empty() }).await;
+    assert!(arrived, "a ticket within seconds, not after the 10-minute poll");
+    assert!(sent_at.elapsed() < Duration::from_secs(15));
+}
