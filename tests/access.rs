@@ -21,6 +21,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/org/users/{member}/unlock", "LFOOFFF"),
     ("/org/users/{member}/unlock/pin", "LFOOFFF"),
     ("/activities", "LFOOOOF"),
+    ("/intake", "LFFFOOO"),
     ("/login", "OOOOOOO"),
     ("/forgot-password", "OOOOOOO"),
     ("/healthz", "OOOOOOO"),
@@ -33,6 +34,8 @@ const FORMS: &[(&str, &str)] = &[
     ("/org/users/{member}", "LFSSFFF"),
     ("/org/users/{member}/unlock", "LFSSFFF"),
     ("/org/users/{member}/unlock/pin", "LFSSFFF"),
+    ("/intake/quarantine/{quarantined}/reprocess", "LFFFSSS"),
+    ("/intake/quarantine/{quarantined}/discard", "LFFFSSS"),
 ];
 
 async fn staffed_app(backend: Backend) -> (TestApp, i64) {
@@ -95,7 +98,8 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
     for (index, role) in ROLES.iter().enumerate() {
         for (path, expected) in FORMS {
             sign_in_as(&app, role).await;
-            let path = path.replace("{member}", &member.to_string());
+            // A quarantine entry that does not exist: allowed roles get 404, others 403.
+            let path = path.replace("{member}", &member.to_string()).replace("{quarantined}", "999999");
             let fields = [("email", "member@acme.test"), ("full_name", "Mia Member"), ("role", "member"), ("pin", "000000")];
             let response = app.post_form(&path, &fields).await;
             let status = response.status();

@@ -18,6 +18,7 @@ on_both_backends!(
     unreadable_and_oversized_mail_is_quarantined_and_listed,
     a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice,
     the_tickets_api_shows_the_ticket_and_its_thread,
+    staff_see_intake_health_and_reprocess_or_discard_quarantined_mail,
 );
 
 fn email(from: &str, message_id: &str, subject: &str, body: &str) -> String {
@@ -211,4 +212,34 @@ async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {
     assert_eq!(app.client.get("/api/v1/tickets/999999").header(auth.clone()).dispatch().await.status(), Status::NotFound);
     assert_eq!(app.client.get("/api/v1/tickets?status=bogus").header(auth).dispatch().await.status(), Status::BadRequest);
     assert_eq!(app.client.get("/api/v1/tickets").dispatch().await.status(), Status::Unauthorized);
+}
+
+async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backend: Backend) {
+    let app = acme(backend).await;
+    app.drop_mail("not an email");
+    app.drop_mail("neither is this");
+    app.intake_once().await;
+    app.logged_in_as("agent@support.test").await;
+    let page = app.client.get("/intake").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("maildir:"), "the source's health is shown");
+    let document = scraper::Html::parse_document(&page);
+    let rows: Vec<String> = document
+        .select(&scraper::Selector::parse("tr[id^=quarantined-]").unwrap())
+        .map(|r| r.value().attr("id").unwrap().trim_start_matches("quarantined-").to_owned())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert!(page.contains("cannot be parsed"));
+
+    let response = app.post_form(&format!("/intake/quarantine/{}/reprocess", rows[0]), &[]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let page = app.client.get("/intake").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("Still cannot be taken in"));
+
+    app.post_form(&format!("/intake/quarantine/{}/discard", rows[1]), &[]).await;
+    let quarantined = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?)).await.unwrap();
+    assert_eq!(quarantined.len(), 1, "one re-processed back into quarantine, one discarded");
+    let discarded = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "discarded", 10)?)).await.unwrap();
+    assert_eq!(discarded.len(), 1);
+    assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
+    assert!(!discarded[0].raw.is_empty(), "kept raw");
 }

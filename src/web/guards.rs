@@ -106,6 +106,12 @@ role_guard!(
     Role::may_view_activities
 );
 
+role_guard!(
+    /// Support staff: agents, managers and operators.
+    Staff,
+    Role::is_staff
+);
+
 /// A staff member calling the JSON API with `Authorization: Bearer TOKEN`.
 pub struct ApiCaller(pub User);
 

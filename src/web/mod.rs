@@ -7,6 +7,7 @@ pub mod api_tickets;
 pub mod auth;
 pub mod csrf;
 pub mod guards;
+pub mod intake_page;
 pub mod manage_users;
 pub mod page;
 pub mod throttle;
@@ -39,6 +40,9 @@ pub fn page_routes() -> Vec<Route> {
         manage_users::pin_page,
         manage_users::pin_submit,
         activities::activities,
+        intake_page::page,
+        intake_page::reprocess,
+        intake_page::discard,
         healthz,
     ]
 }

@@ -43,6 +43,7 @@ impl Layout {
                 "role": role.as_str(),
                 "may_manage_users": role.may_manage_users(),
                 "may_view_activities": role.may_view_activities(),
+                "is_staff": role.is_staff(),
             })
         });
         let mut all = json!({
