@@ -222,6 +222,9 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     app.logged_in_as("agent@support.test").await;
     let page = app.client.get("/intake").dispatch().await.into_string().await.unwrap();
     assert!(page.contains("maildir:"), "the source's health is shown");
+    let health: serde_json::Value = app.client.get("/healthz").dispatch().await.into_json().await.unwrap();
+    assert_eq!(health["intake"][0]["consecutive_errors"], 0);
+    assert!(health["intake"][0]["last_success_at"].is_string(), "{health}");
     let document = scraper::Html::parse_document(&page);
     let rows: Vec<String> = document
         .select(&scraper::Selector::parse("tr[id^=quarantined-]").unwrap())
