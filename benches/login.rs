@@ -23,9 +23,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn app(database_url: &str, dir: &std::path::Path) -> Client {
+/// Quiet, no background work, no throttle: only the request path is measured.
+fn figment(database_url: &str, dir: &std::path::Path) -> rocket::figment::Figment {
     let root = env!("CARGO_MANIFEST_DIR");
-    let figment = keydesk::figment()
+    keydesk::figment()
         .merge(("database_url", database_url))
         .merge(("database_pool_size", 16))
         .merge(("data_dir", dir.join("data").display().to_string()))
@@ -34,9 +35,17 @@ async fn app(database_url: &str, dir: &std::path::Path) -> Client {
         .merge(("log_level", "off"))
         .merge(("mail.dir", dir.join("mail").display().to_string()))
         .merge(("mail.background_sender", false))
+        .merge(("intake.source", "off"))
         .merge(("throttle.max_failures_per_ip", 0))
-        .merge(("lockout.max_failed_attempts", 1_000_000));
+}
+
+async fn client(figment: rocket::figment::Figment) -> Client {
     Client::tracked(keydesk::build(figment).expect("keydesk builds")).await.expect("rocket")
+}
+
+/// An app whose accounts never lock, so every login is a full one.
+async fn app(database_url: &str, dir: &std::path::Path) -> Client {
+    client(figment(database_url, dir).merge(("lockout.max_failed_attempts", 1_000_000))).await
 }
 
 async fn add_user(services: &Services, email: &str) {
@@ -135,20 +144,7 @@ async fn run(label: &str, database_url: &str) {
 async fn app_with_default_lockout(database_url: &str, dir: &std::path::Path, label: &str) -> Client {
     // A second database for the lockout run, so the first run's account stays unlocked.
     let url = if label == "PostgreSQL" { fresh_postgres_database(database_url) } else { dir.join("lock.sqlite").display().to_string() };
-    let client = app(&url, dir).await;
-    drop(client);
-    let root = env!("CARGO_MANIFEST_DIR");
-    let figment = keydesk::figment()
-        .merge(("database_url", url))
-        .merge(("database_pool_size", 16))
-        .merge(("data_dir", dir.join("data").display().to_string()))
-        .merge(("template_dir", format!("{root}/templates")))
-        .merge(("static_dir", format!("{root}/static")))
-        .merge(("log_level", "off"))
-        .merge(("mail.dir", dir.join("mail").display().to_string()))
-        .merge(("mail.background_sender", false))
-        .merge(("throttle.max_failures_per_ip", 0));
-    Client::tracked(keydesk::build(figment).unwrap()).await.unwrap()
+    client(figment(&url, dir)).await
 }
 
 fn admin_url() -> String {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, PASSWORD};
+use common::{Backend, TestApp, TestClient, PASSWORD};
 use keydesk_core::UnlockPolicy;
 use rocket::http::Status;
 
@@ -169,26 +169,6 @@ async fn locking_ends_the_accounts_sessions(backend: Backend) {
     let response = app.client.get("/").dispatch().await;
     assert_eq!(response.status(), Status::SeeOther, "the old session no longer works");
     assert_eq!(response.headers().get_one("Location"), Some("/login"));
-}
-
-/// A second browser against the same application (its own cookies).
-struct TestClient {
-    client: rocket::local::asynchronous::Client,
-}
-
-impl TestClient {
-    async fn new(app: &TestApp) -> TestClient {
-        let figment = app.client.rocket().figment().clone();
-        let rocket = keydesk::build(figment).unwrap();
-        TestClient { client: rocket::local::asynchronous::Client::tracked(rocket).await.unwrap() }
-    }
-
-    async fn log_in(&self, email: &str, password: &str) -> Status {
-        let page = self.client.get("/login").dispatch().await.into_string().await.unwrap();
-        let token = common::hidden_csrf_token(&page).unwrap();
-        let body = common::form_urlencoded(&[("csrf_token", &token), ("email", email), ("password", password)]);
-        self.client.post("/login").header(rocket::http::ContentType::Form).body(body).dispatch().await.status()
-    }
 }
 
 async fn temporary_locks_expire(backend: Backend) {

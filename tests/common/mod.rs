@@ -155,22 +155,17 @@ impl TestApp {
 
     /// The CSRF token of this client's cookie jar (fetching a page issues one).
     pub async fn csrf_token(&self) -> String {
-        let body = self.client.get("/login").dispatch().await.into_string().await.unwrap();
-        hidden_csrf_token(&body).expect("login page has a CSRF token")
+        csrf_token_of(&self.client).await
     }
 
     /// Posts a form with this client's CSRF token added.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        let token = self.csrf_token().await;
-        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
+        post_form_with(&self.client, path, fields).await
     }
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        let body = form_urlencoded(fields);
-        self.client.post(path.to_owned()).header(ContentType::Form).body(body).dispatch().await
+        post_raw_with(&self.client, path, fields).await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> LocalResponse<'_> {
@@ -238,6 +233,25 @@ impl TestApp {
     }
 }
 
+/// The CSRF token of a client's cookie jar (fetching a page issues one).
+pub async fn csrf_token_of(client: &Client) -> String {
+    let body = client.get("/login").dispatch().await.into_string().await.unwrap();
+    hidden_csrf_token(&body).expect("login page has a CSRF token")
+}
+
+/// Posts a form with the client's CSRF token added.
+pub async fn post_form_with<'c>(client: &'c Client, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'c> {
+    let token = csrf_token_of(client).await;
+    let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    post_raw_with(client, path, &all).await
+}
+
+/// Posts exactly these fields (no token added).
+pub async fn post_raw_with<'c>(client: &'c Client, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'c> {
+    client.post(path.to_owned()).header(ContentType::Form).body(form_urlencoded(fields)).dispatch().await
+}
+
 pub fn form_urlencoded(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
 }
@@ -288,19 +302,12 @@ impl TestClient {
         TestClient { client: Client::tracked(rocket).await.expect("valid rocket") }
     }
 
-    /// The CSRF token of this client's cookie jar (fetching a page issues one).
     pub async fn csrf_token(&self) -> String {
-        let body = self.client.get("/login").dispatch().await.into_string().await.unwrap();
-        hidden_csrf_token(&body).expect("login page has a CSRF token")
+        csrf_token_of(&self.client).await
     }
 
-    /// Posts a form with this client's CSRF token added.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        let token = self.csrf_token().await;
-        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
-        all.extend_from_slice(fields);
-        let body = form_urlencoded(&all);
-        self.client.post(path.to_owned()).header(ContentType::Form).body(body).dispatch().await
+        post_form_with(&self.client, path, fields).await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> LocalResponse<'_> {
