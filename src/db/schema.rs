@@ -119,6 +119,36 @@ diesel::table! {
         description_source -> Nullable<Text>,
         account_user_id -> Nullable<BigInt>,
         updated_at -> Timestamp,
+        assignee_id -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+        verified_by_id -> Nullable<BigInt>,
+        verification_method -> Nullable<Text>,
+        verification_note -> Nullable<Text>,
+        mailbox_confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    mailbox_challenges (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        token_hash -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -162,7 +192,8 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> organisations (organisation_id));
-diesel::joinable!(tickets -> users (account_user_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(mailbox_challenges -> tickets (ticket_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -170,5 +201,5 @@ diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations, users, sessions, api_tokens, password_resets, unlock_pins, events, outbox,
-    tickets, inbound_messages, ticket_messages, intake_health,
+    tickets, inbound_messages, ticket_messages, intake_health, ticket_events, mailbox_challenges,
 );

@@ -133,7 +133,11 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     let message_id = parsed.message_id.clone().unwrap_or_else(|| format!("keydesk-inbound-{ledger_id}@keydesk.invalid"));
     if let Some(ticket) = existing {
         add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
+        store::ticket_events::record(conn, ticket.id, None, "user_replied", &format!("from {sender}"))?;
         if matches!(ticket.status.as_str(), "resolved" | "closed") {
+            tickets::set_status(conn, ticket.id, "open", store::now())?;
+            store::ticket_events::record(conn, ticket.id, None, "reopened", "the user wrote again")?;
+        } else if ticket.status == "waiting_on_user" {
             tickets::set_status(conn, ticket.id, "open", store::now())?;
         }
         return Ok(IntakeOutcome::Threaded(ticket.id));
@@ -156,7 +160,9 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
         },
     )?;
     add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
+    store::ticket_events::record(conn, ticket.id, None, "received", &format!("from {sender}"))?;
     acknowledge(conn, services, &ticket, parsed, &sender, &message_id)?;
+    store::ticket_events::record(conn, ticket.id, None, "acknowledged", "automatic reply queued")?;
     Ok(IntakeOutcome::NewTicket(ticket.id))
 }
 

@@ -2,12 +2,14 @@
 //! concept. Functions take a `&mut DbConnection` so callers can compose them inside one
 //! transaction; none of them decides a business rule.
 
+pub mod challenges;
 pub mod events;
 pub mod inbound;
 pub mod orgs;
 pub mod outbox;
 pub mod secrets;
 pub mod sessions;
+pub mod ticket_events;
 pub mod tickets;
 pub mod users;
 

@@ -22,6 +22,12 @@ pub struct Ticket {
     pub description_source: Option<String>,
     pub account_user_id: Option<i64>,
     pub updated_at: NaiveDateTime,
+    pub assignee_id: Option<i64>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub verified_by_id: Option<i64>,
+    pub verification_method: Option<String>,
+    pub verification_note: Option<String>,
+    pub mailbox_confirmed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -144,4 +150,34 @@ pub fn list(conn: &mut DbConnection, status: Option<&str>, limit: i64) -> QueryR
         query = query.filter(tickets::status.eq(status.to_owned()));
     }
     query.order((tickets::received_at.desc(), tickets::id.desc())).limit(limit).load(conn)
+}
+
+pub fn assign(conn: &mut DbConnection, id: i64, assignee: Option<i64>, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(tickets::table.find(id)).set((tickets::assignee_id.eq(assignee), tickets::updated_at.eq(now))).execute(conn).map(drop)
+}
+
+/// Marks the sender verified, once; false if it already was.
+pub fn mark_verified(conn: &mut DbConnection, id: i64, by: i64, method: &str, note: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(tickets::table.find(id).filter(tickets::verified_at.is_null()))
+        .set((
+            tickets::verified_at.eq(now),
+            tickets::verified_by_id.eq(by),
+            tickets::verification_method.eq(method),
+            tickets::verification_note.eq(note),
+            tickets::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+pub fn confirm_mailbox(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(tickets::table.find(id)).set((tickets::mailbox_confirmed_at.eq(now), tickets::updated_at.eq(now))).execute(conn).map(drop)
+}
+
+/// Resolves a ticket that is not resolved or closed yet; false if another request did first.
+pub fn resolve_if_open(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(tickets::table.find(id).filter(tickets::status.ne_all(["resolved", "closed"])))
+        .set((tickets::status.eq("resolved"), tickets::updated_at.eq(now)))
+        .execute(conn)
+        .map(|rows| rows == 1)
 }

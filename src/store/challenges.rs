@@ -1,0 +1,38 @@
+//! Mailbox challenges: single-use, expiring links sent to a ticket's *registered* address.
+//! Only the token's hash is stored.
+
+use crate::db::schema::mailbox_challenges;
+use crate::db::DbConnection;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use keydesk_core::HashedToken;
+
+pub fn create(conn: &mut DbConnection, ticket_id: i64, token: &HashedToken, email: &str, now: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(mailbox_challenges::table)
+        .values((
+            mailbox_challenges::ticket_id.eq(ticket_id),
+            mailbox_challenges::token_hash.eq(&token.0),
+            mailbox_challenges::email.eq(email),
+            mailbox_challenges::created_at.eq(now),
+            mailbox_challenges::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Uses a live challenge once; returns its ticket and the address it was sent to.
+pub fn redeem(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<(i64, String)>> {
+    let live = mailbox_challenges::table
+        .filter(mailbox_challenges::token_hash.eq(&token.0))
+        .filter(mailbox_challenges::used_at.is_null())
+        .filter(mailbox_challenges::expires_at.gt(now))
+        .select((mailbox_challenges::id, mailbox_challenges::ticket_id, mailbox_challenges::email))
+        .first::<(i64, i64, String)>(conn)
+        .optional()?;
+    let Some((id, ticket_id, email)) = live else { return Ok(None) };
+    let won = diesel::update(mailbox_challenges::table.find(id).filter(mailbox_challenges::used_at.is_null()))
+        .set(mailbox_challenges::used_at.eq(now))
+        .execute(conn)?
+        == 1;
+    Ok(won.then_some((ticket_id, email)))
+}
