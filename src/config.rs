@@ -29,6 +29,18 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     pub mail: MailConfig,
     pub intake: IntakeConfig,
+    pub working_hours: keydesk_core::calendar::WorkingHoursConfig,
+    pub verification: VerificationConfig,
+}
+
+/// How senders are authenticated.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct VerificationConfig {
+    /// The authserv-id your receiving mail server stamps on `Authentication-Results`. Only its
+    /// topmost header counts; empty trusts none (every sender then needs the mailbox
+    /// challenge or a manager). The server must strip such headers arriving from outside.
+    pub trusted_authserv_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -161,6 +173,8 @@ impl Default for Config {
             throttle: ThrottleConfig::default(),
             mail: MailConfig::default(),
             intake: IntakeConfig::default(),
+            working_hours: Default::default(),
+            verification: VerificationConfig::default(),
         }
     }
 }
@@ -203,6 +217,8 @@ pub enum ConfigError {
     Unreadable(#[from] Box<rocket::figment::Error>),
     #[error("invalid configuration: `{key}` {problem}")]
     Invalid { key: &'static str, problem: String },
+    #[error("invalid configuration: {0}")]
+    WorkingHours(#[from] keydesk_core::calendar::CalendarError),
 }
 
 impl Config {
@@ -236,6 +252,7 @@ impl Config {
         if self.intake.poll_seconds == 0 {
             return invalid("intake.poll_seconds", "must be at least 1");
         }
+        self.calendar()?;
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");
         }
@@ -243,6 +260,11 @@ impl Config {
             return invalid("throttle.window", "must be longer than zero");
         }
         Ok(())
+    }
+
+    /// Support's opening hours, from `[working_hours]`.
+    pub fn calendar(&self) -> Result<keydesk_core::calendar::BusinessCalendar, ConfigError> {
+        Ok(keydesk_core::calendar::BusinessCalendar::from_config(&self.working_hours)?)
     }
 
     pub fn lockout_policy(&self) -> LockoutPolicy {

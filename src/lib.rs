@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod intake;
 pub mod mail;
+pub mod queue;
 pub mod store;
 pub mod web;
 
@@ -47,6 +48,7 @@ pub fn figment() -> Figment {
 
 /// The shared services, opened from a validated configuration (database migrated).
 pub fn open_services(config: Config) -> Result<Services, StartError> {
+    let calendar = Arc::new(config.calendar()?);
     let url = db::DatabaseUrl::parse(&config.database_url);
     let pool = db::connect(&url, config.database_pool_size)?;
     Ok(Services {
@@ -55,6 +57,7 @@ pub fn open_services(config: Config) -> Result<Services, StartError> {
         mail: Arc::new(MailTemplates::load()?),
         passwords: Arc::new(Passwords::new()),
         outbox_wake: Arc::new(Notify::new()),
+        calendar,
     })
 }
 

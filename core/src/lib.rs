@@ -1,8 +1,9 @@
-//! Keydesk's pure core: the rules of lockout, identities, roles, activity events, secrets
-//! and mail intake parsing, as plain values and functions. It must not depend on Rocket,
-//! Diesel, lettre or tokio: the compiler guards that boundary, and every rule here is
-//! tested without I/O.
+//! Keydesk's pure core: the rules of lockout, identities, roles, activity events, secrets,
+//! working hours and mail intake parsing, as plain values and functions. It must not depend
+//! on Rocket, Diesel, lettre or tokio: the compiler guards that boundary, and every rule here
+//! is tested without I/O.
 
+pub mod calendar;
 pub mod email;
 pub mod events;
 pub mod intake;
@@ -10,7 +11,9 @@ pub mod lockout;
 pub mod retry;
 pub mod roles;
 pub mod secret;
+pub mod verification;
 
+pub use calendar::{BusinessCalendar, CalendarError, WorkingHoursConfig};
 pub use email::EmailAddress;
 pub use events::EventKind;
 pub use lockout::{AttemptOutcome, LockoutPolicy};

@@ -24,6 +24,8 @@ pub struct Services {
     pub passwords: Arc<Passwords>,
     /// Wakes the outbox sender when a request has queued mail.
     pub outbox_wake: Arc<Notify>,
+    /// Support's working hours.
+    pub calendar: Arc<keydesk_core::calendar::BusinessCalendar>,
 }
 
 /// Errors the account actions can end in. Refusals that people cause (a wrong PIN, a

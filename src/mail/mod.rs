@@ -21,6 +21,9 @@ pub enum EmailKind {
     PasswordReset,
     UnlockPin,
     TicketAcknowledgement,
+    /// An agent's own words to the user: a person wrote it, so no Auto-Submitted.
+    TicketReply,
+    MailboxChallenge,
 }
 
 impl EmailKind {
@@ -32,15 +35,18 @@ impl EmailKind {
             EmailKind::PasswordReset => "password_reset",
             EmailKind::UnlockPin => "unlock_pin",
             EmailKind::TicketAcknowledgement => "ticket_acknowledgement",
+            EmailKind::TicketReply => "ticket_reply",
+            EmailKind::MailboxChallenge => "mailbox_challenge",
         }
     }
 
     /// RFC 3834: every message Keydesk sends on its own carries Auto-Submitted, so that
     /// auto-responders do not answer it and loops cannot start.
-    fn auto_submitted(self) -> &'static str {
+    fn auto_submitted(self) -> Option<&'static str> {
         match self {
-            EmailKind::TicketAcknowledgement => "auto-replied",
-            _ => "auto-generated",
+            EmailKind::TicketAcknowledgement => Some("auto-replied"),
+            EmailKind::TicketReply => None,
+            _ => Some("auto-generated"),
         }
     }
 }
@@ -117,7 +123,7 @@ fn enqueue_rendered(
             html_body: &rendered.html,
             message_id,
             in_reply_to,
-            auto_submitted: Some(kind.auto_submitted()),
+            auto_submitted: kind.auto_submitted(),
         },
     )?;
     Ok((id, rendered))

@@ -33,6 +33,8 @@ impl MailTemplates {
             "password_reset",
             "unlock_pin",
             "ticket_acknowledgement",
+            "ticket_reply",
+            "mailbox_challenge",
         ];
         tera.add_raw_templates(sources)?;
         Ok(MailTemplates { tera })

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod api;
 pub mod api_tickets;
 pub mod auth;
+pub mod confirm;
 pub mod csrf;
 pub mod guards;
 pub mod intake_page;
@@ -40,6 +41,8 @@ pub fn page_routes() -> Vec<Route> {
         manage_users::pin_page,
         manage_users::pin_submit,
         activities::activities,
+        confirm::page,
+        confirm::submit,
         intake_page::page,
         intake_page::reprocess,
         intake_page::discard,
@@ -48,7 +51,7 @@ pub fn page_routes() -> Vec<Route> {
 }
 
 pub fn api_routes() -> Vec<Route> {
-    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine]
+    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine, api_tickets::verify, api_tickets::challenge, api_tickets::unlock, api_tickets::notes]
 }
 
 pub fn page_catchers() -> Vec<rocket::Catcher> {

@@ -104,6 +104,11 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("intake.source", "maildir"))
         .merge(("intake.dir", dir.join("intake").display().to_string()))
         .merge(("intake.background", false))
+        // Support is always open unless a test says otherwise.
+        .merge(("working_hours.timezone", "UTC"))
+        .merge(("working_hours.days", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]))
+        .merge(("working_hours.open", "00:00"))
+        .merge(("working_hours.close", "24:00"))
 }
 
 impl TestApp {
