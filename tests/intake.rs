@@ -19,6 +19,8 @@ on_both_backends!(
     a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice,
     the_tickets_api_shows_the_ticket_and_its_thread,
     staff_see_intake_health_and_reprocess_or_discard_quarantined_mail,
+    the_acknowledgement_states_the_hours_and_when_closed_the_next_opening,
+    the_acknowledgement_asks_for_what_could_not_be_parsed,
 );
 
 fn email(from: &str, message_id: &str, subject: &str, body: &str) -> String {
@@ -245,4 +247,34 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     assert_eq!(discarded.len(), 1);
     assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
     assert!(!discarded[0].raw.is_empty(), "kept raw");
+}
+
+async fn the_acknowledgement_states_the_hours_and_when_closed_the_next_opening(backend: Backend) {
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let reopening = tomorrow.succ_opt().unwrap();
+    let app = TestApp::with(backend, move |f| f.merge(("working_hours.holidays", [today.to_string(), tomorrow.to_string()]))).await;
+    app.drop_mail(&email("Jane Doe <jane@acme.test>", "closed@acme.test", "Locked", JANE_ASKS));
+    app.intake_once().await;
+    let ack = app.mail_to("jane@acme.test").await.remove(0);
+    let text = ack.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Support hours: Every day, 0:00–24:00 (UTC)"), "{text}");
+    let expected = format!("we will look at your ticket from {} (UTC)", reopening.and_hms_opt(0, 0, 0).unwrap().format("%A %-d %B at %H:%M"));
+    assert!(text.contains(&expected), "{text}");
+
+    let open_app = acme(backend).await;
+    open_app.drop_mail(&email("Jane Doe <jane@acme.test>", "open@acme.test", "Locked", JANE_ASKS));
+    open_app.intake_once().await;
+    let ack = open_app.mail_to("jane@acme.test").await.remove(0);
+    assert!(ack.text.contains("We are open now"));
+}
+
+async fn the_acknowledgement_asks_for_what_could_not_be_parsed(backend: Backend) {
+    let app = acme(backend).await;
+    app.drop_mail("From: someone@nowhere.test\nTo: support@keydesk.test\nSubject: help\nMessage-ID: <vague@nowhere.test>\n\nI cannot get in.\n");
+    app.intake_once().await;
+    let ack = app.mail_to("someone@nowhere.test").await.remove(0);
+    let text = ack.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("we need a few details"), "{text}");
+    assert!(text.contains("your full name"), "{text}");
 }

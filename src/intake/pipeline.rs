@@ -217,6 +217,13 @@ fn acknowledge(conn: &mut DbConnection, services: &Services, ticket: &Ticket, pa
     context.insert("full_name", &ticket.full_name);
     context.insert("missing_name", &ticket.full_name.is_none());
     context.insert("missing_email", &ticket.registered_email.is_none());
+    // The promise about when: the support hours, and the next opening when closed now.
+    let calendar = &services.calendar;
+    let now = chrono::Utc::now();
+    context.insert("support_hours", &calendar.describe_hours());
+    let next_opening = if calendar.is_open(now) { None } else { calendar.next_opening(now) };
+    let zone = calendar.timezone();
+    context.insert("next_opening", &next_opening.map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())));
     let queued = mail::queue_ticket_reply(conn, &services.config, &services.mail, EmailKind::TicketAcknowledgement, to, &context, ticket.id, answering)?;
     tickets::add_message(
         conn,
