@@ -109,6 +109,7 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("working_hours.days", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]))
         .merge(("working_hours.open", "00:00"))
         .merge(("working_hours.close", "24:00"))
+        .merge(("working_hours.holidays", Vec::<String>::new()))
 }
 
 impl TestApp {
