@@ -16,6 +16,7 @@ on_both_backends!(
     an_authenticated_sender_can_be_verified_by_call_back,
     an_unauthenticated_sender_needs_the_challenge_or_a_manager,
     an_account_unlocked_another_way_is_resolved_without_unlocking,
+    an_admin_may_write_on_behalf_of_an_employee_and_the_organisation_confirms,
 );
 
 const REQUEST: &str = "Full name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out";
@@ -170,4 +171,28 @@ async fn an_account_unlocked_another_way_is_resolved_without_unlocking(backend: 
     let resolved = app.services().run(move |conn, _| keydesk::queue::work::resolve(conn, &agent_user, number, "already unlocked by the organisation")).await.unwrap();
     assert!(resolved);
     assert_eq!(app.tickets().await[0].status, "resolved");
+}
+
+async fn an_admin_may_write_on_behalf_of_an_employee_and_the_organisation_confirms(backend: Backend) {
+    let app = TestApp::with(backend, |f| f.merge(("verification.trusted_authserv_id", "mx.keydesk.test"))).await;
+    let org = app.org("Acme Clinic", "acme", UnlockPolicy::OwnerPin).await;
+    app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    app.user("adam@acme.test", "Adam Admin", "admin", Some(&org)).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    for _ in 0..5 {
+        app.log_in("jane@acme.test", "wrong password").await;
+    }
+    // Signed by the clinic's mail server: the requester is authenticated.
+    app.drop_mail("From: Adam Admin <adam@acme.test>\nTo: support@keydesk.test\nSubject: Please unlock Jane\nMessage-ID: <behalf@acme.test>\nAuthentication-Results: mx.keydesk.test; dkim=pass header.d=acme.test\n\nOur owner is away. Employee name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out, I confirm it is her.\n");
+    app.intake_once().await;
+    let number = app.tickets().await[0].id;
+    let agent = token_for(&app, "agent@support.test").await;
+    let ticket: Value = app.client.get(format!("/api/v1/tickets/{number}")).header(agent.clone()).dispatch().await.into_json().await.unwrap();
+    assert_eq!(ticket["account"], "jane@acme.test", "linked to the employee named in the mail");
+    assert_eq!(ticket["requester"]["email"], "adam@acme.test");
+    assert_eq!(ticket["requester"]["role"], "admin");
+    let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/verify"), json!({"method": "confirmed_by_organisation", "note": "Adam vouched"})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (status, _) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
+    assert_eq!(status, Status::Ok);
 }

@@ -125,6 +125,7 @@ diesel::table! {
         verification_method -> Nullable<Text>,
         verification_note -> Nullable<Text>,
         mailbox_confirmed_at -> Nullable<Timestamp>,
+        requester_user_id -> Nullable<BigInt>,
     }
 }
 

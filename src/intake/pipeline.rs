@@ -146,6 +146,7 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     let (full_name, registered_email, description) = (field(&parsed.fields.full_name), field(&parsed.fields.registered_email), field(&parsed.fields.description));
     let pair = |f: &Option<(String, String)>| f.as_ref().map(|(v, s)| (v.clone(), s.clone()));
     let (full_name, registered_email, description) = (pair(&full_name), pair(&registered_email), pair(&description));
+    let requester_id = requester(conn, account.as_ref(), &sender)?.map(|u| u.id);
     let ticket = tickets::insert(
         conn,
         NewTicket {
@@ -157,6 +158,7 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
             registered_email: registered_email.as_ref().map(|(v, s)| (v.as_str(), s.as_str())),
             description: description.as_ref().map(|(v, s)| (v.as_str(), s.as_str())),
             account_user_id: account.as_ref().map(|u| u.id),
+            requester_user_id: requester_id,
         },
     )?;
     add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
@@ -206,6 +208,15 @@ fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opt
         }
     }
     Ok(None)
+}
+
+/// The second seed's special case: when the owner is unavailable, an admin (or another
+/// owner) of the employee's organisation writes on the employee's behalf.
+fn requester(conn: &mut DbConnection, account: Option<&store::users::User>, sender: &str) -> Result<Option<store::users::User>, AccountError> {
+    let (Some(account), Ok(sender)) = (account, EmailAddress::parse(sender)) else { return Ok(None) };
+    let Some(writer) = store::users::find_by_email(conn, &sender)? else { return Ok(None) };
+    let same_organisation = writer.organisation_id.is_some() && writer.organisation_id == account.organisation_id;
+    Ok((writer.id != account.id && same_organisation && writer.role().may_manage_users()).then_some(writer))
 }
 
 /// The automatic reply to a new ticket: its number in the subject, threaded to the

@@ -3,6 +3,7 @@
 //! change and its history event in one transaction.
 
 pub mod challenge;
+pub mod listing;
 pub mod unlock;
 pub mod verify;
 pub mod work;

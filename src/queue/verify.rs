@@ -61,11 +61,18 @@ pub fn verify(conn: &mut DbConnection, services: &Services, agent: &User, number
         }
         let checks = checks(conn, services, &ticket)?;
         let is_manager = agent.role() == Role::Staff(StaffRole::Manager);
-        if let Err(refusal) = may_verify(method, registered_sender_authenticated(&checks), ticket.mailbox_confirmed_at.is_some(), is_manager) {
+        if method == VerificationMethod::ConfirmedByOrganisation {
+            // The organisation vouches through its requester, who must be verified first:
+            // authenticated mail from them, or a manager's judgement.
+            if ticket.requester_user_id.is_none() || ticket.account_user_id.is_none() {
+                return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: "no one from the organisation wrote on the user's behalf".into() });
+            }
+            let requester_authenticated = checks.iter().any(|c| c.name == Check::SENDER_AUTHENTICATED && c.passed);
+            if !(requester_authenticated || is_manager) {
+                return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: "the requester's email is not authenticated: a manager must verify".into() });
+            }
+        } else if let Err(refusal) = may_verify(method, registered_sender_authenticated(&checks), ticket.mailbox_confirmed_at.is_some(), is_manager) {
             return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: refusal.to_string() });
-        }
-        if method == VerificationMethod::ConfirmedByOrganisation && ticket.account_user_id.is_none() {
-            return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: "the ticket is not linked to an account".into() });
         }
         store::tickets::mark_verified(conn, ticket.id, agent.id, method.as_str(), note.trim(), store::now())?;
         store::ticket_events::record(conn, ticket.id, actor(agent), "verified", &format!("{}: {}", method.as_str(), note.trim()))?;

@@ -7,6 +7,7 @@ pub mod events;
 pub mod inbound;
 pub mod orgs;
 pub mod outbox;
+pub mod queue;
 pub mod secrets;
 pub mod sessions;
 pub mod ticket_events;

@@ -28,6 +28,8 @@ pub struct Ticket {
     pub verification_method: Option<String>,
     pub verification_note: Option<String>,
     pub mailbox_confirmed_at: Option<NaiveDateTime>,
+    /// An admin or owner who wrote on behalf of the locked employee (the second seed).
+    pub requester_user_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -53,6 +55,7 @@ pub struct NewTicket<'a> {
     pub registered_email: Option<(&'a str, &'a str)>,
     pub description: Option<(&'a str, &'a str)>,
     pub account_user_id: Option<i64>,
+    pub requester_user_id: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket> {
@@ -70,6 +73,7 @@ pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket
             tickets::description.eq(new.description.map(|f| f.0)),
             tickets::description_source.eq(new.description.map(|f| f.1)),
             tickets::account_user_id.eq(new.account_user_id),
+            tickets::requester_user_id.eq(new.requester_user_id),
             tickets::updated_at.eq(new.received_at),
         ))
         .returning(tickets::id)

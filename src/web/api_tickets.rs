@@ -100,6 +100,10 @@ fn full_ticket_json(conn: &mut crate::db::DbConnection, services: &Services, num
         })
     };
     let verified_by = email_of(conn, ticket.verified_by_id)?;
+    let requester = match ticket.requester_user_id {
+        Some(id) => store::users::find(conn, id)?.map(|u| json!({"email": u.email, "name": u.full_name, "role": u.role})),
+        None => None,
+    };
     let assignee = email_of(conn, ticket.assignee_id)?;
     let mut value = ticket_json(&ticket, account.as_ref(), locked, Some(messages));
     value["checks"] = serde_json::to_value(&checks).unwrap_or_default();
@@ -108,6 +112,7 @@ fn full_ticket_json(conn: &mut crate::db::DbConnection, services: &Services, num
     value["verification_method"] = json!(ticket.verification_method);
     value["mailbox_confirmed"] = json!(ticket.mailbox_confirmed_at.is_some());
     value["assignee"] = json!(assignee);
+    value["requester"] = json!(requester);
     Ok(value)
 }
 

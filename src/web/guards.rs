@@ -112,6 +112,12 @@ role_guard!(
     Role::is_staff
 );
 
+role_guard!(
+    /// Agents and managers: the queue, its tickets and everyone's accounts.
+    Agent,
+    Role::may_read_all_accounts
+);
+
 /// A staff member calling the JSON API with `Authorization: Bearer TOKEN`.
 pub struct ApiCaller(pub User);
 

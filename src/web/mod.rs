@@ -11,6 +11,7 @@ pub mod guards;
 pub mod intake_page;
 pub mod manage_users;
 pub mod page;
+pub mod queue_pages;
 pub mod throttle;
 
 use crate::accounts::Services;
@@ -46,6 +47,16 @@ pub fn page_routes() -> Vec<Route> {
         intake_page::page,
         intake_page::reprocess,
         intake_page::discard,
+        queue_pages::queue,
+        queue_pages::ticket,
+        queue_pages::take,
+        queue_pages::note,
+        queue_pages::reply,
+        queue_pages::challenge,
+        queue_pages::verify,
+        queue_pages::waiting,
+        queue_pages::resolve,
+        queue_pages::unlock,
         healthz,
     ]
 }

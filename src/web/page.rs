@@ -44,6 +44,7 @@ impl Layout {
                 "may_manage_users": role.may_manage_users(),
                 "may_view_activities": role.may_view_activities(),
                 "is_staff": role.is_staff(),
+                "may_read_all_accounts": role.may_read_all_accounts(),
             })
         });
         let mut all = json!({
