@@ -21,6 +21,11 @@
 //!   instant for an opening and the latest for a closing, so the desk is open for as long as
 //!   the wall clock reads inside its hours: 00:30–03:00 on the autumn change is 3½ hours.
 //!   A period whose opening and closing both fall in the same skipped hour is empty.
+//!   "24:00" is the first instant of the next local day (the earliest, when midnight happens
+//!   twice), so a day open to 24:00 and a next day open from 00:00 meet exactly.
+//! - Where the clock goes back across midnight, consecutive days' periods can overlap; the
+//!   desk is open during either, and the overlap is counted once.
+//! - `next_opening` and `next_closing` look two years ahead at most.
 
 mod config;
 mod describe;
@@ -94,10 +99,11 @@ impl BusinessCalendar {
 
     /// Whether the desk is open at `at`: inclusive at the opening time, exclusive at the closing.
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
-        let today = self.local_date(at);
-        // Yesterday too: only in a zone whose clock goes back across midnight can yesterday's
-        // hours reach an instant that reads as today, but then they do.
-        self.open_periods(day_before(today), 2).any(|period| period.contains(at))
+        // Yesterday and tomorrow too: where the clock goes back across midnight (Goose Bay fell
+        // back from 00:01 to 23:01 until 2010), an instant that reads as today can lie in
+        // yesterday's hours, which end at the last 23:30, or in tomorrow's, which began at the
+        // first 00:00.
+        self.open_periods(day_before(self.local_date(at)), 3).any(|period| period.contains(at))
     }
 
     /// The first instant at or after `after` at which the desk is open: `after` itself when it
@@ -138,8 +144,8 @@ impl BusinessCalendar {
             return Duration::zero();
         }
         let first = day_before(self.local_date(from));
-        // Through the day after `to`'s date, for the same reason `is_open` looks at yesterday;
-        // the walk stops at the first period that starts at or after `to` anyway.
+        // From the day before `from`'s date through the day after `to`'s, for the reason
+        // `is_open` looks at both; the walk stops at the first period starting at or after `to`.
         let last = self.local_date(to).succ_opt().unwrap_or(NaiveDate::MAX);
         let days = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
         self.open_periods(first, days)
@@ -172,9 +178,9 @@ impl BusinessCalendar {
 
     /// The open periods of `days` local dates from `first`, in order and without overlap.
     ///
-    /// Consecutive dates' periods can only overlap in a zone whose clock goes back across
-    /// midnight (yesterday's latest 23:30 after today's earliest 00:00); each period is cut to
-    /// start where the one before ended, so nothing is counted twice.
+    /// Consecutive dates' periods overlap only where the clock goes back across midnight
+    /// (yesterday's last 23:30 comes after today's first 00:00); each period is cut to start
+    /// where the one before ended, so nothing is counted twice.
     fn open_periods(&self, first: NaiveDate, days: usize) -> impl Iterator<Item = OpenPeriod> + '_ {
         let mut covered_until: Option<DateTime<Utc>> = None;
         first.iter_days().take(days).filter_map(move |date| {

@@ -1,6 +1,6 @@
 //! Properties that hold for every calendar and instant, checked on the table tests'
 //! calendars with instants drawn from 2025–2028 and, more densely, from the days around
-//! London's and New York's clock changes.
+//! clock changes.
 
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
@@ -13,16 +13,29 @@ const CALENDARS: &[&str] = &[
     "london sunday night",
     "london sunday gap",
     "london sunday in gap",
+    "london sunday overlap",
     "new york",
     "new york sunday night",
     "new york sunday gap",
     "24h weekdays",
     "24h every day",
     "never",
+    "havana saturday",
+    "goose bay saturday",
+    "goose bay sunday",
+    "goose bay weekend",
 ];
 
-/// 2026's clock changes: London spring and autumn, New York spring and autumn.
-const CLOCK_CHANGES: &[&str] = &["2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z", "2026-03-08T07:00:00Z", "2026-11-01T06:00:00Z"];
+/// Clock changes: London's and New York's in spring and autumn 2026, Havana's midnight that
+/// came twice in 2026 and Goose Bay's Saturday hour that came after Sunday's midnight in 2009.
+const CLOCK_CHANGES: &[&str] = &[
+    "2026-03-29T01:00:00Z",
+    "2026-10-25T01:00:00Z",
+    "2026-03-08T07:00:00Z",
+    "2026-11-01T06:00:00Z",
+    "2026-11-01T05:00:00Z",
+    "2009-11-01T03:01:00Z",
+];
 
 fn any_calendar() -> impl Strategy<Value = BusinessCalendar> {
     proptest::sample::select(CALENDARS).prop_map(calendar)

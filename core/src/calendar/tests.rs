@@ -1,6 +1,7 @@
 //! Table tests of the calendar's queries, around the dates that break naive arithmetic:
 //! 2026's clock changes in London (29 March, 25 October) and New York (8 March, 1 November),
-//! holidays, midnight and the exact opening and closing instants.
+//! midnights that happen twice (Havana 2026, Goose Bay 2009), holidays, and the exact
+//! opening and closing instants.
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 
@@ -13,24 +14,28 @@ pub(super) fn calendar(name: &str) -> BusinessCalendar {
         holidays: vec!["2026-12-25".into(), "2026-08-31".into()],
         ..WorkingHoursConfig::default()
     };
-    let mut sunday = |hours: &str| _ = config.hours.insert("sun".into(), hours.into());
+    fn set_hours(config: &mut WorkingHoursConfig, day: &str, hours: &str) {
+        config.hours.insert(day.into(), hours.into());
+    }
     match name {
         "london" => {}
         // Across both of London's 01:00 UTC changes.
-        "london sunday night" => sunday("00:30-03:00"),
+        "london sunday night" => set_hours(&mut config, "sun", "00:30-03:00"),
         // Opens in the skipped hour in March, and in the repeated hour in October.
-        "london sunday gap" => sunday("01:30-02:30"),
+        "london sunday gap" => set_hours(&mut config, "sun", "01:30-02:30"),
         // Opens and closes inside the skipped hour: that Sunday never opens.
-        "london sunday in gap" => sunday("01:10-01:50"),
+        "london sunday in gap" => set_hours(&mut config, "sun", "01:10-01:50"),
+        // Closes in the repeated hour in October, and at the jump in March.
+        "london sunday overlap" => set_hours(&mut config, "sun", "00:30-01:30"),
         "new york" => config.timezone = "America/New_York".into(),
         // Across both of New York's 02:00 local changes.
         "new york sunday night" => {
             config.timezone = "America/New_York".into();
-            sunday("01:00-04:00");
+            set_hours(&mut config, "sun", "01:00-04:00");
         }
         "new york sunday gap" => {
             config.timezone = "America/New_York".into();
-            sunday("02:30-05:00");
+            set_hours(&mut config, "sun", "02:30-05:00");
         }
         "24h weekdays" => (config.open, config.close) = ("00:00".into(), "24:00".into()),
         "24h every day" => {
@@ -38,6 +43,22 @@ pub(super) fn calendar(name: &str) -> BusinessCalendar {
             (config.open, config.close, config.holidays) = ("00:00".into(), "24:00".into(), vec![]);
         }
         "never" => config.days.clear(),
+        // Cuba falls back from 01:00 to 00:00: the first Sunday of November 2026 starts twice.
+        "havana saturday" => {
+            (config.timezone, config.days) = ("America/Havana".into(), vec![]);
+            set_hours(&mut config, "sat", "00:00-24:00");
+        }
+        // Goose Bay fell back from 00:01 to 23:01 the day before until 2010: on 1 November
+        // 2009 Sunday began, then Saturday's last hour came round again.
+        "goose bay saturday" | "goose bay sunday" | "goose bay weekend" => {
+            (config.timezone, config.days) = ("America/Goose_Bay".into(), vec![]);
+            if name != "goose bay sunday" {
+                set_hours(&mut config, "sat", "00:00-23:30");
+            }
+            if name != "goose bay saturday" {
+                set_hours(&mut config, "sun", "00:00-24:00");
+            }
+        }
         other => panic!("no calendar named {other:?}"),
     }
     BusinessCalendar::from_config(&config).unwrap_or_else(|error| panic!("{name}: {error}"))
@@ -84,6 +105,8 @@ fn open_or_closed_at_an_instant() {
         ("autumn: 01:30 GMT, the hour again", "london sunday night", "2026-10-25T01:30:00Z", true),
         ("autumn: 02:59:59 GMT", "london sunday night", "2026-10-25T02:59:59Z", true),
         ("autumn: 03:00 GMT closes", "london sunday night", "2026-10-25T03:00:00Z", false),
+        ("autumn: 01:29:59 GMT, in the hour that came round again", "london sunday overlap", "2026-10-25T01:29:59Z", true),
+        ("autumn: the last 01:30 (GMT) closes", "london sunday overlap", "2026-10-25T01:30:00Z", false),
         ("01:30 never happens: closed before the jump", "london sunday gap", "2026-03-29T00:59:59Z", false),
         ("01:30 never happens: opens at the jump to 02:00 BST", "london sunday gap", "2026-03-29T01:00:00Z", true),
         ("02:30 BST closes", "london sunday gap", "2026-03-29T01:30:00Z", false),
@@ -108,6 +131,12 @@ fn open_or_closed_at_an_instant() {
         ("24h: Saturday's midnight", "24h weekdays", "2026-03-07 00:00", false),
         ("24h: Sunday's last second", "24h weekdays", "2026-03-01 23:59:59", false),
         ("never open", "never", "2026-03-02 12:00", false),
+        ("Havana: Saturday's last second", "havana saturday", "2026-11-01T03:59:59Z", true),
+        ("Havana: Saturday to 24:00 ends at the first of two midnights", "havana saturday", "2026-11-01T04:00:00Z", false),
+        ("Goose Bay: Sunday 00:00:30 ADT, inside Saturday's hours to the last 23:30", "goose bay saturday", "2009-11-01T03:00:30Z", true),
+        ("Goose Bay: the last 23:30 closes", "goose bay saturday", "2009-11-01T03:30:00Z", false),
+        ("Goose Bay: a second before Sunday's first midnight", "goose bay sunday", "2009-11-01T02:59:59Z", false),
+        ("Goose Bay: Saturday 23:15 AST again, after Sunday began", "goose bay sunday", "2009-11-01T03:15:00Z", true),
     ];
     for (case, name, instant, expected) in cases {
         let calendar = calendar(name);
@@ -134,6 +163,7 @@ fn next_opening_at_or_after_an_instant() {
         ("New York Friday evening → Sunday 01:00 EST", "new york sunday night", "2026-03-06 17:00", Some("2026-03-08T06:00:00Z")),
         ("New York autumn → the first 01:00", "new york sunday night", "2026-10-31 12:00", Some("2026-11-01T05:00:00Z")),
         ("24h weekdays: Saturday → Monday's midnight", "24h weekdays", "2026-03-07 12:00", Some("2026-03-09 00:00")),
+        ("Goose Bay: Sunday's first midnight", "goose bay sunday", "2009-10-31T12:00:00Z", Some("2009-11-01T03:00:00Z")),
         ("never open", "never", "2026-03-02 12:00", None),
     ];
     for (case, name, after, expected) in cases {
@@ -154,6 +184,8 @@ fn next_closing_at_or_after_an_instant() {
         ("17:00 BST on the Friday before the autumn change", "london", "2026-10-23 10:00", Some("2026-10-23T16:00:00Z")),
         ("days that run into each other are one stretch", "24h weekdays", "2026-03-02 10:00", Some("2026-03-07 00:00")),
         ("never closes", "24h every day", "2026-03-02 10:00", None),
+        ("Goose Bay: the last 23:30", "goose bay saturday", "2009-11-01T03:00:30Z", Some("2009-11-01T03:30:00Z")),
+        ("Goose Bay: overlapping days are one stretch", "goose bay weekend", "2009-10-31T12:00:00Z", Some("2009-11-02T04:00:00Z")),
         ("the latest 02:30", "london sunday gap", "2026-10-25T01:00:00Z", Some("2026-10-25T02:30:00Z")),
         ("never open", "never", "2026-03-02 12:00", Some("2026-03-02 12:00")),
     ];
@@ -187,6 +219,8 @@ fn business_time_between_two_instants() {
         ("spring: 02:00 BST (the jump)–02:30 BST", "london sunday gap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 30)),
         ("autumn: 01:30 BST–02:30 GMT", "london sunday gap", "2026-10-24 00:00", "2026-10-26 00:00", (2, 0)),
         ("a Sunday opening and closing in the skipped hour", "london sunday in gap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 0)),
+        ("spring: 00:30 GMT–the jump past 01:30", "london sunday overlap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 30)),
+        ("autumn: 00:30 BST–the last 01:30 (GMT)", "london sunday overlap", "2026-10-24 00:00", "2026-10-26 00:00", (2, 0)),
         ("New York Friday 16:00 EST → Monday 10:00 EDT", "new york", "2026-03-06 16:00", "2026-03-09 10:00", (2, 0)),
         ("New York Friday 16:00 EDT → Monday 10:00 EST", "new york", "2026-10-30 16:00", "2026-11-02 10:00", (2, 0)),
         ("New York spring Sunday 01:00 EST–04:00 EDT", "new york sunday night", "2026-03-07 00:00", "2026-03-09 00:00", (2, 0)),
@@ -198,6 +232,10 @@ fn business_time_between_two_instants() {
         ("24h: London's spring Sunday has 23 hours", "24h every day", "2026-03-29 00:00", "2026-03-30 00:00", (23, 0)),
         ("24h: London's autumn Sunday has 25 hours", "24h every day", "2026-10-25 00:00", "2026-10-26 00:00", (25, 0)),
         ("never open", "never", "2026-03-02 00:00", "2026-04-02 00:00", (0, 0)),
+        ("Havana: Saturday to 24:00 is 24 hours, though midnight comes twice", "havana saturday", "2026-10-31T00:00:00Z", "2026-11-02T12:00:00Z", (24, 0)),
+        ("Goose Bay: overlapping days counted once", "goose bay weekend", "2009-10-31T03:00:00Z", "2009-11-02T04:00:00Z", (49, 0)),
+        ("Goose Bay: `to` reads Saturday, but Sunday had begun", "goose bay sunday", "2009-11-01T02:00:00Z", "2009-11-01T03:15:00Z", (0, 15)),
+        ("Goose Bay: `from` reads Sunday, but Saturday goes on", "goose bay saturday", "2009-11-01T03:00:00Z", "2009-11-01T04:00:00Z", (0, 30)),
     ];
     for (case, name, from, to, (hours, minutes)) in cases {
         let calendar = calendar(name);
@@ -232,28 +270,5 @@ fn business_duration_is_fast() {
     eprintln!("business_duration: {per_call:?} per call (total {} hours)", total.num_hours());
     if !cfg!(debug_assertions) {
         assert!(per_call < std::time::Duration::from_micros(1), "{per_call:?} per call");
-    }
-}
-
-
-#[test]
-#[ignore]
-fn scratch_scan() {
-    use chrono::Offset;
-    for zone in chrono_tz::TZ_VARIANTS {
-        let mut t = DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).unwrap(); // 1900
-        let end = DateTime::<Utc>::from_timestamp(2_208_988_800, 0).unwrap(); // 2040
-        let off = |t: DateTime<Utc>| zone.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc() as i64;
-        while t < end {
-            let next = t + Duration::hours(12);
-            if off(t) != off(next) {
-                let (mut lo, mut hi) = (t, next);
-                while hi - lo > Duration::seconds(1) { let mid = lo + (hi - lo) / 2; if off(mid) == off(t) { lo = mid } else { hi = mid } }
-                let before = lo.with_timezone(&zone).naive_local();
-                let after = hi.with_timezone(&zone).naive_local();
-                if after.date() < before.date() { eprintln!("{} {} -> {} at {}", zone.name(), before, after, hi); }
-            }
-            t = next;
-        }
     }
 }

@@ -66,7 +66,8 @@ mod tests {
 
     #[test]
     fn wall_clock_times_around_daylight_saving_changes() {
-        let (london, new_york, santiago) = (chrono_tz::Europe::London, chrono_tz::America::New_York, chrono_tz::America::Santiago);
+        use chrono_tz::America::{Havana, New_York as new_york, Santiago};
+        let london = chrono_tz::Europe::London;
         // (case, zone, local date, time, when repeated, expected instant)
         let cases = [
             ("London winter", london, "2026-03-02", time("09:00"), Earliest, "2026-03-02T09:00:00Z"),
@@ -82,8 +83,10 @@ mod tests {
             ("24:00 is the next midnight", london, "2026-03-27", TimeOfDay::END_OF_DAY, Latest, "2026-03-28T00:00:00Z"),
             ("24:00 before a summer day", london, "2026-06-01", TimeOfDay::END_OF_DAY, Latest, "2026-06-01T23:00:00Z"),
             // Chile springs forward at midnight: 2026-09-06 00:00 never happens there.
-            ("24:00 into a skipped midnight", santiago, "2026-09-05", TimeOfDay::END_OF_DAY, Latest, "2026-09-06T04:00:00Z"),
-            ("midnight skipped", santiago, "2026-09-06", TimeOfDay::MIDNIGHT, Earliest, "2026-09-06T04:00:00Z"),
+            ("24:00 into a skipped midnight", Santiago, "2026-09-05", TimeOfDay::END_OF_DAY, Latest, "2026-09-06T04:00:00Z"),
+            // Havana falls back from 01:00 to 00:00: 2026-11-01 00:00 happens twice.
+            ("24:00 before a repeated midnight: the first", Havana, "2026-10-31", TimeOfDay::END_OF_DAY, Latest, "2026-11-01T04:00:00Z"),
+            ("midnight skipped", Santiago, "2026-09-06", TimeOfDay::MIDNIGHT, Earliest, "2026-09-06T04:00:00Z"),
         ];
         for (case, zone, date, time, when_repeated, expected) in cases {
             let date: NaiveDate = date.parse().unwrap();

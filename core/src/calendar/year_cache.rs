@@ -16,11 +16,13 @@ use super::OpenPeriod;
 const FIRST_CACHED_YEAR: i32 = 1970;
 const CACHED_YEARS: usize = 130;
 
+/// One year's periods, indexed by day of the year from 0.
+type YearOfPeriods = Box<[Option<OpenPeriod>]>;
+
 pub(super) struct YearCache {
-    /// One slot per year from `FIRST_CACHED_YEAR`, filled with that year's periods
-    /// (indexed by day of the year, from 0) on first use; `OnceLock` makes filling safe when
-    /// several request threads share one calendar.
-    years: Box<[OnceLock<Box<[Option<OpenPeriod>]>>]>,
+    /// One slot per year from `FIRST_CACHED_YEAR`, filled on first use; `OnceLock` makes
+    /// filling safe when several request threads share one calendar.
+    years: Box<[OnceLock<YearOfPeriods>]>,
 }
 
 impl YearCache {
