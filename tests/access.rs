@@ -22,6 +22,9 @@ const PAGES: &[(&str, &str)] = &[
     ("/org/users/{member}/unlock/pin", "LFOOFFF"),
     ("/activities", "LFOOOOF"),
     ("/intake", "LFFFOOO"),
+    ("/queue", "LFFFOOF"),
+    ("/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
+    ("/tickets/{ticket}", "LFFFOOF"),
     ("/login", "OOOOOOO"),
     ("/forgot-password", "OOOOOOO"),
     ("/healthz", "OOOOOOO"),
@@ -36,9 +39,29 @@ const FORMS: &[(&str, &str)] = &[
     ("/org/users/{member}/unlock/pin", "LFSSFFF"),
     ("/intake/quarantine/{quarantined}/reprocess", "LFFFSSS"),
     ("/intake/quarantine/{quarantined}/discard", "LFFFSSS"),
+    ("/tickets/{ticket}/take", "LFFFSSF"),
+    ("/tickets/{ticket}/note", "LFFFSSF"),
+    ("/tickets/{ticket}/reply", "LFFFSSF"),
+    ("/tickets/{ticket}/challenge", "LFFFSSF"),
+    ("/tickets/{ticket}/verify", "LFFFSSF"),
+    ("/tickets/{ticket}/waiting", "LFFFSSF"),
+    ("/tickets/{ticket}/resolve", "LFFFSSF"),
+    ("/tickets/{ticket}/unlock", "LFFFSSF"),
 ];
 
-async fn staffed_app(backend: Backend) -> (TestApp, i64) {
+/// The ids a path's placeholders stand for.
+struct Ids {
+    member: i64,
+    ticket: i64,
+}
+
+impl Ids {
+    fn fill(&self, path: &str) -> String {
+        path.replace("{member}", &self.member.to_string()).replace("{ticket}", &self.ticket.to_string())
+    }
+}
+
+async fn staffed_app(backend: Backend) -> (TestApp, Ids) {
     let app = TestApp::new(backend).await;
     let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
     let member = app.user("member@acme.test", "Mia Member", "member", Some(&org)).await;
@@ -47,7 +70,11 @@ async fn staffed_app(backend: Backend) -> (TestApp, i64) {
     for staff in ["agent", "manager", "operator"] {
         app.user(&format!("{staff}@support.test"), &format!("Sam {staff}"), staff, None).await;
     }
-    (app, member.id)
+    // One ticket, from the member, for the queue's pages and forms.
+    app.drop_mail("From: Mia Member <member@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <access@acme.test>\n\nFull name: Mia Member\nRegistered email: member@acme.test\nIssue: locked out\n");
+    app.intake_once().await;
+    let ticket = app.tickets().await[0].id;
+    (app, Ids { member: member.id, ticket })
 }
 
 fn email_of(role: &str) -> String {
@@ -68,12 +95,12 @@ async fn sign_in_as(app: &TestApp, role: &str) {
 }
 
 async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
-    let (app, member) = staffed_app(backend).await;
+    let (app, ids) = staffed_app(backend).await;
     let mut mismatches = vec![];
     for (index, role) in ROLES.iter().enumerate() {
         sign_in_as(&app, role).await;
         for (path, expected) in PAGES {
-            let path = path.replace("{member}", &member.to_string());
+            let path = ids.fill(path);
             let response = app.client.get(path.clone()).dispatch().await;
             let status = response.status();
             let location = response.headers().get_one("Location").map(str::to_owned);
@@ -93,14 +120,22 @@ async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
 }
 
 async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
-    let (app, member) = staffed_app(backend).await;
+    let (app, ids) = staffed_app(backend).await;
     let mut mismatches = vec![];
     for (index, role) in ROLES.iter().enumerate() {
         for (path, expected) in FORMS {
             sign_in_as(&app, role).await;
             // A quarantine entry that does not exist: allowed roles get 404, others 403.
-            let path = path.replace("{member}", &member.to_string()).replace("{quarantined}", "999999");
-            let fields = [("email", "member@acme.test"), ("full_name", "Mia Member"), ("role", "member"), ("pin", "000000")];
+            let path = ids.fill(path).replace("{quarantined}", "999999");
+            let fields = [
+                ("email", "member@acme.test"),
+                ("full_name", "Mia Member"),
+                ("role", "member"),
+                ("pin", "000000"),
+                ("text", "a note or a reply"),
+                ("method", "call_back"),
+                ("note", "access test"),
+            ];
             let response = app.post_form(&path, &fields).await;
             let status = response.status();
             let location = response.headers().get_one("Location").map(str::to_owned);

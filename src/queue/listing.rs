@@ -511,8 +511,8 @@ fn event_label(kind: &str) -> &'static str {
     }
 }
 
-/// Capitalised, with a full stop.
-fn sentence(text: &str) -> String {
+/// Capitalised, with one full stop (for reasons worded to follow a colon).
+pub fn sentence(text: &str) -> String {
     let mut chars = text.chars();
     let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
     format!("{first}{}.", chars.as_str().trim_end_matches('.'))

@@ -1,17 +1,22 @@
 // Starts a throwaway Keydesk for one browser test: a temporary directory
-// (SQLite database under var/, outgoing mail as .eml files under mail/), an
-// organisation "Acme Clinic" (slug acme) with the given users, and
+// (SQLite database under var/, outgoing mail as .eml files under mail/,
+// incoming mail from the Maildir intake/), support open around the clock, an
+// organisation "Acme Clinic" (slug acme) with the given users (staff roles
+// without an organisation), and
 // `keydesk serve` on a free port of 127.0.0.1. Call stop() when done (it kills
 // the server and removes the directory); a process 'exit' hook kills any
 // server still running if a test crashes before that.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Roles that belong to no organisation (support staff). */
+const STAFF_ROLES = new Set(['agent', 'manager', 'operator']);
 
 const live = new Set();
 process.on('exit', () => {
@@ -166,12 +171,13 @@ export function parseEml(raw) {
  * @param {object} opts
  * @param {'admins'|'owner_pin'} [opts.unlockPolicy]
  * @param {{email: string, name: string, role: string, password: string}[]} opts.users
- *        created in organisation acme, in this order
+ *        created in this order: organisation roles in acme, staff roles in none
  * @param {Record<string, string>} [opts.env] extra environment variables
  */
 export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: extraEnv = {} } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keydesk-browser-'));
   const mailDir = path.join(dir, 'mail');
+  const intakeDir = path.join(dir, 'intake');
   let server = null;
   let port = 0;
 
@@ -197,6 +203,9 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
     // Nested tables use figment's env dict syntax: {key=value,...}, TOML values.
     ROCKET_MAIL: `{transport="file",dir=${JSON.stringify(mailDir)},from="Keydesk <keydesk@keydesk.test>",poll_interval="200ms"}`,
     ROCKET_THROTTLE: '{max_failures_per_ip=0}',
+    // Open every day, all day, so unlocking never waits for office hours.
+    ROCKET_WORKING_HOURS: '{timezone="UTC",days=["mon","tue","wed","thu","fri","sat","sun"],open="00:00",close="24:00"}',
+    ROCKET_INTAKE: `{source="maildir",dir=${JSON.stringify(intakeDir)},poll_seconds=1}`,
     ...extraEnv,
   });
 
@@ -207,7 +216,8 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
     await runCli(orgArgs, { cwd: dir, env });
     for (const u of users) {
       await runCli(
-        ['user', 'create', '--email', u.email, '--name', u.name, '--role', u.role, '--org', 'acme', '--password-stdin'],
+        ['user', 'create', '--email', u.email, '--name', u.name, '--role', u.role,
+          ...(STAFF_ROLES.has(u.role) ? [] : ['--org', 'acme']), '--password-stdin'],
         { cwd: dir, env, input: `${u.password}\n` },
       );
     }
@@ -261,9 +271,24 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
     }
   };
 
+  /** Deliver a raw message to the intake Maildir as an MTA does: written
+   *  into tmp/, then renamed into new/ (so intake never sees half a file). */
+  let delivered = 0;
+  const dropMail = async (raw) => {
+    await mkdir(path.join(intakeDir, 'tmp'), { recursive: true });
+    await mkdir(path.join(intakeDir, 'new'), { recursive: true });
+    const name = `${Date.now()}.${process.pid}_${++delivered}.keydesk-browser-test`;
+    const tmp = path.join(intakeDir, 'tmp', name);
+    await writeFile(tmp, raw.replace(/\r?\n/g, '\r\n'));
+    await rename(tmp, path.join(intakeDir, 'new', name));
+    return name;
+  };
+
   return {
     dir,
     mailDir,
+    intakeDir,
+    dropMail,
     port,
     baseUrl,
     url: (p = '/') => new URL(p, baseUrl).href,

@@ -1,0 +1,172 @@
+//! The agents' pages: the queue (oldest first, filtered) and one ticket with its thread,
+//! checks, history and the actions that work it. Agents and managers only. Each action is a
+//! form answered with a flash back on the ticket; a refusal is an error flash with its reason.
+
+use super::csrf::{CsrfForm, TokenOnly};
+use super::guards::Agent;
+use super::page::Layout;
+use crate::accounts::{AccountError, Services};
+use crate::queue::listing::{self, sentence, QueueQuery, ALREADY_UNLOCKED, NOT_VERIFIED, NO_ACCOUNT};
+use crate::queue::unlock::TicketUnlock;
+use crate::queue::verify::VerifyOutcome;
+use crate::queue::work;
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+#[derive(FromForm, Default)]
+pub struct QueueParams {
+    status: Option<String>,
+    org: Option<String>,
+    verified: Option<String>,
+    hours: Option<String>,
+    mine: Option<String>,
+}
+
+#[rocket::get("/queue?<params..>")]
+pub async fn queue(params: QueueParams, agent: Agent, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let query = QueueQuery::from_form(&text(&params.status), &text(&params.org), &text(&params.verified), &text(&params.hours), &text(&params.mine));
+    let me = agent.0.user;
+    let filters = query.form_values();
+    let now = chrono::Utc::now();
+    let queue = services.run(move |conn, services| listing::queue(conn, services, &me, &query, now)).await?;
+    Ok(layout.render(
+        "queue/list",
+        "Queue",
+        json!({
+            "rows": queue.rows,
+            "matched": queue.matched,
+            "max_rows": listing::MAX_ROWS,
+            "organisations": queue.organisations,
+            "statuses": listing::STATUSES.iter().map(|s| json!({"value": s, "label": listing::status_label(s)})).collect::<Vec<_>>(),
+            "filters": filters,
+            "hours": services.calendar.describe_hours(),
+        }),
+    ))
+}
+
+#[rocket::get("/tickets/<number>")]
+pub async fn ticket(number: i64, agent: Agent, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+    let me = agent.0.user;
+    let now = chrono::Utc::now();
+    let view = services.run(move |conn, services| listing::ticket_view(conn, services, &me, number, now)).await?;
+    Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
+}
+
+fn back(number: i64) -> Redirect {
+    Redirect::to(format!("/tickets/{number}"))
+}
+
+/// A refusal the agent can act on (`Invalid`) is an error flash; anything else propagates.
+fn refusal_as_flash(number: i64, result: Result<Flash<Redirect>, AccountError>) -> Result<Flash<Redirect>, AccountError> {
+    match result {
+        Err(AccountError::Invalid(reason)) => Ok(Flash::error(back(number), sentence(&reason))),
+        other => other,
+    }
+}
+
+#[rocket::post("/tickets/<number>/take", data = "<_form>")]
+pub async fn take(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    services.run(move |conn, _| work::take(conn, &me, number)).await?;
+    Ok(Flash::success(back(number), format!("Ticket #{number} is assigned to you.")))
+}
+
+#[derive(FromForm)]
+pub struct TextForm {
+    text: String,
+}
+
+#[rocket::post("/tickets/<number>/note", data = "<form>")]
+pub async fn note(number: i64, form: CsrfForm<TextForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let text = form.0.text;
+    let result = services.run(move |conn, _| work::add_note(conn, &me, number, &text)).await;
+    refusal_as_flash(number, result.map(|_| Flash::success(back(number), "Internal note added. The user does not see it.")))
+}
+
+#[rocket::post("/tickets/<number>/reply", data = "<form>")]
+pub async fn reply(number: i64, form: CsrfForm<TextForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let text = form.0.text;
+    let result = services
+        .run(move |conn, services| {
+            work::reply(conn, services, &me, number, &text)?;
+            Ok(crate::queue::ticket(conn, number)?.sender)
+        })
+        .await;
+    refusal_as_flash(number, result.map(|to| Flash::success(back(number), format!("Reply sent to {to}."))))
+}
+
+#[rocket::post("/tickets/<number>/challenge", data = "<_form>")]
+pub async fn challenge(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let result = services.run(move |conn, services| crate::queue::challenge::send(conn, services, &me, number)).await;
+    refusal_as_flash(
+        number,
+        result.map(|to| Flash::success(back(number), format!("Mailbox challenge sent to the registered address {to}. The ticket shows \"Mailbox confirmed\" once they follow the link."))),
+    )
+}
+
+#[derive(FromForm)]
+pub struct VerifyForm {
+    method: String,
+    note: String,
+}
+
+#[rocket::post("/tickets/<number>/verify", data = "<form>")]
+pub async fn verify(number: i64, form: CsrfForm<VerifyForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let VerifyForm { method, note } = form.0;
+    let words = listing::method_words(&method);
+    let result = services.run(move |conn, services| crate::queue::verify::verify(conn, services, &me, number, &method, &note)).await;
+    refusal_as_flash(
+        number,
+        result.map(|outcome| match outcome {
+            VerifyOutcome::Verified => Flash::success(back(number), format!("Verified ({words}).")),
+            VerifyOutcome::AlreadyVerified => Flash::warning(back(number), "This ticket was verified already: nothing changed."),
+            VerifyOutcome::Refused { reason, .. } => Flash::error(back(number), format!("Not verified. {}", sentence(&reason))),
+        }),
+    )
+}
+
+#[rocket::post("/tickets/<number>/waiting", data = "<_form>")]
+pub async fn waiting(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let result = services.run(move |conn, _| work::mark_waiting(conn, &me, number)).await;
+    refusal_as_flash(number, result.map(|_| Flash::success(back(number), "Marked as waiting on the user.")))
+}
+
+#[derive(FromForm)]
+pub struct ResolveForm {
+    note: Option<String>,
+}
+
+#[rocket::post("/tickets/<number>/resolve", data = "<form>")]
+pub async fn resolve(number: i64, form: CsrfForm<ResolveForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let note = form.0.note.unwrap_or_default();
+    let resolved = services.run(move |conn, _| work::resolve(conn, &me, number, &note)).await?;
+    Ok(match resolved {
+        true => Flash::success(back(number), format!("Ticket #{number} resolved.")),
+        false => Flash::warning(back(number), format!("Ticket #{number} was resolved already: nothing changed.")),
+    })
+}
+
+#[rocket::post("/tickets/<number>/unlock", data = "<_form>")]
+pub async fn unlock(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+    let me = agent.0.user;
+    let now = chrono::Utc::now();
+    let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number, now)).await?;
+    let refused = |reason: &str| Flash::error(back(number), format!("Not unlocked. {reason}"));
+    Ok(match outcome {
+        TicketUnlock::Unlocked => Flash::success(back(number), "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password."),
+        TicketUnlock::NotVerified => refused(NOT_VERIFIED),
+        TicketUnlock::AlreadyUnlocked => refused(ALREADY_UNLOCKED),
+        TicketUnlock::NoAccount => refused(NO_ACCOUNT),
+        TicketUnlock::OutsideWorkingHours { next_opening } => refused(&format!("{}.", listing::closed_message(&services.calendar, next_opening))),
+    })
+}

@@ -1,0 +1,221 @@
+// The support queue, end to end in a real browser: a member locks their
+// account and emails support; the ticket appears in an agent's queue; the
+// agent sends the mailbox challenge, the member answers it from the email,
+// the agent verifies and unlocks; the member is told and logs in again.
+// Screenshots of the queue and the ticket page, desktop and phone, go to
+// docs/screenshots/.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launch, screenshot } from './lib/browser.mjs';
+import { startKeydesk } from './lib/keydesk.mjs';
+
+const MEMBER = { email: 'mia.member@acme.test', name: 'Mia Member', role: 'member', password: 'mia-correct-horse' };
+const AGENT = { email: 'agnes.agent@support.test', name: 'Agnes Agent', role: 'agent', password: 'agnes-battery-staple' };
+const WRONG_PASSWORD = 'not-the-password';
+const MAX_FAILED_ATTEMPTS = 5;
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 740 };
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function keydeskFor(t, opts) {
+  const kd = await startKeydesk(opts);
+  t.after(() => kd.stop());
+  return kd;
+}
+
+async function pageFor(t, viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport });
+  t.after(() => context.close());
+  context.setDefaultTimeout(10_000);
+  return context.newPage();
+}
+
+/** Click something that submits a form or follows a link and wait until the
+ *  resulting page has loaded; returns the final (non-redirect) response. */
+async function clickAndLoad(page, locator) {
+  const main = page.mainFrame();
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().isNavigationRequest() && r.frame() === main
+      && !(r.status() >= 300 && r.status() < 400)),
+    page.waitForEvent('framenavigated', { predicate: (f) => f === main }),
+    locator.click(),
+  ]);
+  await page.waitForLoadState('load');
+  return response;
+}
+
+async function submitLogin(page, email, password) {
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  return clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
+}
+
+async function logIn(page, kd, user) {
+  await page.goto(kd.url('/login'));
+  const response = await submitLogin(page, user.email, user.password);
+  assert.equal(response.status(), 200);
+  assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
+  assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
+}
+
+/** The member's request, as their mail server would deliver it. */
+function request({ from, name, messageId, body }) {
+  return [
+    `From: ${name} <${from}>`,
+    'To: support@keydesk.localhost',
+    'Subject: Account locked',
+    `Message-ID: <${messageId}>`,
+    `Date: ${new Date().toUTCString()}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+    '',
+  ].join('\n');
+}
+
+/** Reload /queue until ticket rows for every sender in `emails` are there
+ *  (intake polls the Maildir every second); returns { email: row id }. */
+async function waitForTickets(page, kd, emails, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.goto(kd.url('/queue'));
+    const found = {};
+    for (const email of emails) {
+      const row = page.locator('table.queue tbody tr', { hasText: email });
+      if (await row.count() === 1) found[email] = await row.getAttribute('id');
+    }
+    if (Object.keys(found).length === emails.length) return found;
+    if (Date.now() >= deadline) throw new Error(`tickets from ${emails} not in the queue within ${timeoutMs} ms; found ${JSON.stringify(found)}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** The page must not scroll sideways (wide content scrolls in its own box). */
+async function assertNoPageOverflow(page, what) {
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= clientWidth, `${what}: page is ${scrollWidth}px wide in a ${clientWidth}px viewport`);
+}
+
+async function flash(page) {
+  return (await page.locator('.flash').innerText()).replace(/\s+/g, ' ').trim();
+}
+
+test('an agent verifies a locked member by the mailbox challenge and unlocks them', async (t) => {
+  const kd = await keydeskFor(t, { users: [MEMBER, AGENT] });
+
+  // The member locks themselves out.
+  const member = await pageFor(t);
+  await member.goto(kd.url('/login'));
+  for (let attempt = 1; attempt <= MAX_FAILED_ATTEMPTS; attempt++) {
+    const response = await submitLogin(member, MEMBER.email, WRONG_PASSWORD);
+    assert.equal(response.status(), 200, `failed login ${attempt}`);
+    await member.locator('#login-error').waitFor();
+  }
+  await kd.waitForMail((m) => m.to.includes(MEMBER.email) && m.subject === 'Account Locked',
+    { what: `"Account Locked" to ${MEMBER.email}` });
+
+  // They write to support; someone without an account writes too.
+  await kd.dropMail(request({
+    from: MEMBER.email,
+    name: MEMBER.name,
+    messageId: 'locked-1@acme.test',
+    body: `Hello,\n\nFull name: ${MEMBER.name}\nRegistered email: ${MEMBER.email}\nIssue: I mistyped my password and now my account is locked.\nI need it for the morning clinic.\n\nThanks,\nMia`,
+  }));
+  await kd.dropMail(request({
+    from: 'sam@elsewhere.test',
+    name: 'Sam Stranger',
+    messageId: 'stranger-1@elsewhere.test',
+    body: 'Hi, I cannot log in any more. Can you help?',
+  }));
+
+  // The agent finds the ticket in the queue.
+  const agent = await pageFor(t);
+  await logIn(agent, kd, AGENT);
+  const nav = agent.getByRole('navigation', { name: 'Main' });
+  await clickAndLoad(agent, nav.getByRole('link', { name: 'Queue', exact: true }));
+  assert.equal(new URL(agent.url()).pathname, '/queue');
+  const rows = await waitForTickets(agent, kd, [MEMBER.email, 'sam@elsewhere.test']);
+  const number = rows[MEMBER.email].replace('ticket-', '');
+  const row = agent.locator(`tr#ticket-${number}`);
+  assert.equal(await row.locator('td.who .name').innerText(), MEMBER.name);
+  assert.equal(await row.locator('td.org').innerText(), 'Acme Clinic');
+  assert.equal(await row.locator('td.status').innerText(), 'New');
+  assert.equal(await row.locator('td.verification').innerText(), 'Not verified');
+  assert.equal(await row.locator('td.arrived').innerText(), 'In hours');
+  assert.match(await row.locator('td.age').innerText(), /business hour/);
+  await screenshot(agent, 'queue-desktop');
+
+  // The queue on a phone.
+  const agentPhone = await pageFor(t, PHONE);
+  await logIn(agentPhone, kd, AGENT);
+  await agentPhone.goto(kd.url('/queue'));
+  await agentPhone.locator(`tr#ticket-${number}`).waitFor();
+  await assertNoPageOverflow(agentPhone, 'the queue at 375px');
+  await screenshot(agentPhone, 'queue-phone');
+
+  // The ticket: not verified, so Unlock is disabled and says why.
+  await clickAndLoad(agent, row.getByRole('link', { name: `Ticket ${number}` }));
+  assert.equal(new URL(agent.url()).pathname, `/tickets/${number}`);
+  assert.equal(await agent.locator('h1').innerText(), `#${number} · Account locked`);
+  assert.equal(await agent.locator('ul.checks li.check').count(), 5);
+  const unlock = agent.locator('button#unlock');
+  assert.ok(await unlock.isDisabled(), 'Unlock is disabled before verification');
+  assert.equal(await agent.locator('#unlock-blocked').innerText(), 'The ticket is not verified: verify the sender first.');
+  assert.match(await agent.locator('#verification-rule').innerText(), /mailbox challenge must be answered, or a manager must verify/);
+  assert.match(await agent.locator('article.message.in .message-body').innerText(), /I need it for the morning clinic\./);
+
+  await clickAndLoad(agent, agent.getByRole('button', { name: 'Take (assign to me)' }));
+  assert.match(await flash(agent), /^Done: Ticket #\d+ is assigned to you\.$/);
+
+  // The mailbox challenge, to the registered address.
+  await clickAndLoad(agent, agent.getByRole('button', { name: 'Send mailbox challenge' }));
+  assert.match(await flash(agent), new RegExp(`^Done: Mailbox challenge sent to the registered address ${MEMBER.email.replace('.', '\\.')}`));
+  const challenge = await kd.waitForMail((m) => m.to.includes(MEMBER.email) && m.subject.includes('Please confirm it is you'),
+    { what: `the mailbox challenge to ${MEMBER.email}` });
+  const link = challenge.text.match(/https?:\/\/\S+\/confirm\/\S+/)?.[0];
+  assert.ok(link, `a confirmation link in:\n${challenge.text}`);
+
+  // The member follows it and presses the button.
+  await member.goto(link);
+  await clickAndLoad(member, member.getByRole('button', { name: 'Yes, it was me' }));
+  await member.locator('#confirmed').waitFor();
+
+  await agent.reload();
+  assert.equal(await agent.locator('#ticket-verification').innerText(), 'Mailbox confirmed');
+  await screenshot(agent, 'ticket-desktop');
+  await agentPhone.goto(kd.url(`/tickets/${number}`));
+  await assertNoPageOverflow(agentPhone, 'the ticket at 375px');
+  await screenshot(agentPhone, 'ticket-phone');
+
+  // Verify by "mailbox confirmed", then unlock.
+  await agent.locator('#verify-method').selectOption({ label: 'mailbox confirmed' });
+  await agent.locator('#verify-note').fill('Followed the challenge link');
+  await clickAndLoad(agent, agent.getByRole('button', { name: 'Verify', exact: true }));
+  assert.equal(await flash(agent), 'Done: Verified (mailbox confirmed).');
+  assert.equal(await agent.locator('#ticket-verification').innerText(), 'Verified (mailbox confirmed)');
+  assert.ok(await unlock.isEnabled(), 'Unlock can be pressed once verified');
+
+  await clickAndLoad(agent, unlock);
+  assert.match(await flash(agent), /^Done: Account unlocked and ticket resolved\./);
+  assert.equal(await agent.locator('#ticket-status').innerText(), 'Resolved');
+  assert.equal(await agent.locator('.account-line .status-active').innerText(), 'Active');
+
+  const unlocked = await kd.waitForMail((m) => m.to.includes(MEMBER.email) && m.subject === 'Your account has been unlocked',
+    { what: `"Your account has been unlocked" to ${MEMBER.email}` });
+  assert.match(unlocked.text, /Forgot Password/);
+
+  // The member is back in.
+  await logIn(member, kd, MEMBER);
+
+  // The ticket has left the agent's queue.
+  await agent.goto(kd.url('/queue'));
+  assert.equal(await agent.locator(`tr#ticket-${number}`).count(), 0);
+});
