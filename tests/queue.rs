@@ -191,6 +191,11 @@ async fn an_admin_may_write_on_behalf_of_an_employee_and_the_organisation_confir
     assert_eq!(ticket["account"], "jane@acme.test", "linked to the employee named in the mail");
     assert_eq!(ticket["requester"]["email"], "adam@acme.test");
     assert_eq!(ticket["requester"]["role"], "admin");
+    app.logged_in_as("agent@support.test").await;
+    let page = app.client.get(format!("/tickets/{number}")).dispatch().await.into_string().await.unwrap();
+    let at: String = page.find("id=\"requester\"").map(|i| page[i..].chars().take(300).collect()).unwrap_or_default();
+    assert!(at.contains("behalf by <strong>Adam Admin</strong>"), "the ticket page shows the requester: {at}");
+    assert!(page.contains("<strong>admin</strong> of the organisation"));
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/verify"), json!({"method": "confirmed_by_organisation", "note": "Adam vouched"})).await;
     assert_eq!(status, Status::Ok, "{body}");
     let (status, _) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;

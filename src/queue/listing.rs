@@ -310,6 +310,8 @@ pub struct TicketView {
     /// Why Unlock cannot be pressed now, if it cannot.
     pub unlock_blocked: Option<String>,
     pub hours: String,
+    /// Who wrote on the user's behalf, and their role in the organisation (the second seed).
+    pub requester: Option<(String, String, String)>,
 }
 
 pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, number: i64, now: DateTime<Utc>) -> Result<TicketView, AccountError> {
@@ -389,6 +391,10 @@ pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, numb
         assigned_to_me: ticket.assignee_id == Some(me.id),
         unlock_blocked: unlock_blocker(&ticket, locked, calendar, now),
         hours: calendar.describe_hours(),
+        requester: match ticket.requester_user_id {
+            Some(id) => store::users::find(conn, id)?.map(|u| (u.full_name, u.email, u.role)),
+            None => None,
+        },
     })
 }
 

@@ -100,6 +100,9 @@ impl fmt::Display for NotAuthenticated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NotAuthenticated::NoFromDomain => f.write_str("no From address to authenticate"),
+            NotAuthenticated::NoTrustedHeader { trusted, .. } if trusted.trim().is_empty() => {
+                write!(f, "no mail server is trusted: set verification.trusted_authserv_id")
+            }
             NotAuthenticated::NoTrustedHeader { trusted, others } if others.is_empty() => {
                 write!(f, "no Authentication-Results header from {trusted}")
             }
