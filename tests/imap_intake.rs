@@ -16,6 +16,7 @@ on_both_backends!(
     intake_works_over_imap_with_starttls,
     intake_works_over_imaps,
     with_idle_new_mail_becomes_a_ticket_within_seconds,
+    the_full_loop_over_the_real_mail_servers,
 );
 
 fn env(name: &str) -> String {
@@ -160,4 +161,82 @@ async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
     let arrived = eventually(Duration::from_secs(15), || async { !app.tickets().await.is_empty() }).await;
     assert!(arrived, "a ticket within seconds, not after the 10-minute poll");
     assert!(sent_at.elapsed() < Duration::from_secs(15));
+}
+
+/// The newest message in `user`'s `mailbox` whose subject contains `needle`, read over IMAP.
+fn try_read_over_imap(user: &str, mailbox: &str, needle: &str) -> Option<String> {
+    let mut session = imap_as(user);
+    session.select(mailbox).ok()?;
+    let uid = session.uid_search(format!("SUBJECT \"{needle}\"")).ok()?.into_iter().max()?;
+    let fetches = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").ok()?;
+    let raw = fetches.iter().next()?.body()?.to_vec();
+    let parsed = mail_parser::MessageParser::default().parse(&raw)?;
+    parsed.body_text(0).map(|t| t.into_owned())
+}
+
+async fn read_over_imap(user: &str, mailbox: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(text) = try_read_over_imap(user, mailbox, needle) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{needle:?} never reached {user}'s {mailbox} folder");
+        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
+    let mailbox = unique_box();
+    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
+    // Jane's registered address is plus-addressed, so all her mail lands in this test's folder.
+    let jane = format!("jane+{mailbox}@acme.test");
+    let org = app.services().run(|conn, _| Ok(keydesk::store::orgs::find_by_slug(conn, "acme")?.unwrap())).await.unwrap();
+    app.user(&jane, "Jane Roe", "member", Some(&org)).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+
+    // 1. Jane locks herself out, and is told so by email.
+    for _ in 0..5 {
+        app.log_in(&jane, "wrong password").await;
+    }
+    app.deliver_mail().await;
+    let lock_notice = read_over_imap("jane@acme.test", &mailbox, "Account Locked").await;
+    assert!(lock_notice.contains("Please contact your administrator"));
+
+    // 2. She emails support over SMTP; intake takes it in over IMAP.
+    send_over_smtp(&format!("Jane Roe <{jane}>"), &format!("support+{mailbox}@keydesk.test"), "Locked out", &format!("Full name: Jane Roe\nRegistered email: {jane}\nIssue: I am locked out"));
+    let arrived = eventually(Duration::from_secs(20), || async {
+        app.intake_once().await;
+        !app.tickets().await.is_empty()
+    })
+    .await;
+    assert!(arrived);
+    let number = app.tickets().await[0].id;
+
+    // 3. The agent challenges the registered mailbox; Jane follows the link.
+    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
+    let auth = rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()));
+    let challenged = app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(auth.clone()).dispatch().await;
+    assert_eq!(challenged.status(), rocket::http::Status::Ok);
+    app.deliver_mail().await;
+    let challenge = read_over_imap("jane@acme.test", &mailbox, "Please confirm it is you").await;
+    let link = challenge.split_whitespace().find(|w| w.starts_with("http://keydesk.test/confirm/")).expect("a link").trim_start_matches("http://keydesk.test").to_owned();
+    assert!(app.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));
+
+    // 4. The agent verifies and unlocks; Jane's mailbox receives the notification.
+    let verify = app
+        .client
+        .post(format!("/api/v1/tickets/{number}/verify"))
+        .header(auth.clone())
+        .header(rocket::http::ContentType::JSON)
+        .body(r#"{"method": "mailbox_confirmed", "note": "followed the link"}"#)
+        .dispatch()
+        .await;
+    assert_eq!(verify.status(), rocket::http::Status::Ok);
+    let unlock = app.client.post(format!("/api/v1/tickets/{number}/unlock")).header(auth).dispatch().await;
+    assert_eq!(unlock.status(), rocket::http::Status::Ok);
+    app.deliver_mail().await;
+    let notice = read_over_imap("jane@acme.test", &mailbox, "Your account has been unlocked").await;
+    assert!(notice.contains("Forgot Password"));
+    assert_eq!(app.log_in(&jane, common::PASSWORD).await.status(), rocket::http::Status::SeeOther, "Jane is back in");
 }
