@@ -5,54 +5,16 @@
 // Screenshots of the queue and the ticket page, desktop and phone, go to
 // docs/screenshots/.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, screenshot } from './lib/browser.mjs';
-import { startKeydesk } from './lib/keydesk.mjs';
+import { test } from 'node:test';
+import { screenshot } from './lib/browser.mjs';
+import {
+  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser,
+} from './lib/flows.mjs';
+
+useBrowser();
 
 const MEMBER = { email: 'mia.member@acme.test', name: 'Mia Member', role: 'member', password: 'mia-correct-horse' };
 const AGENT = { email: 'agnes.agent@support.test', name: 'Agnes Agent', role: 'agent', password: 'agnes-battery-staple' };
-const WRONG_PASSWORD = 'not-the-password';
-const MAX_FAILED_ATTEMPTS = 5;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 740 };
-
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-async function keydeskFor(t, opts) {
-  const kd = await startKeydesk(opts);
-  t.after(() => kd.stop());
-  return kd;
-}
-
-async function pageFor(t, viewport = DESKTOP) {
-  const context = await browser.newContext({ viewport });
-  t.after(() => context.close());
-  context.setDefaultTimeout(10_000);
-  return context.newPage();
-}
-
-/** Click something that submits a form or follows a link and wait until the
- *  resulting page has loaded; returns the final (non-redirect) response. */
-async function clickAndLoad(page, locator) {
-  const main = page.mainFrame();
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().isNavigationRequest() && r.frame() === main
-      && !(r.status() >= 300 && r.status() < 400)),
-    page.waitForEvent('framenavigated', { predicate: (f) => f === main }),
-    locator.click(),
-  ]);
-  await page.waitForLoadState('load');
-  return response;
-}
-
-async function submitLogin(page, email, password) {
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  return clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-}
 
 async function logIn(page, kd, user) {
   await page.goto(kd.url('/login'));
