@@ -4,6 +4,7 @@
 
 pub mod challenge;
 pub mod listing;
+pub mod ticket_view;
 pub mod unlock;
 pub mod verify;
 pub mod work;

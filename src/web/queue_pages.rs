@@ -52,7 +52,7 @@ pub async fn queue(params: QueueParams, agent: Agent, layout: Layout, services: 
 pub async fn ticket(number: i64, agent: Agent, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
     let me = agent.0.user;
     let now = chrono::Utc::now();
-    let view = services.run(move |conn, services| listing::ticket_view(conn, services, &me, number, now)).await?;
+    let view = services.run(move |conn, services| crate::queue::ticket_view::ticket_view(conn, services, &me, number, now)).await?;
     Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
 }
 

@@ -1,0 +1,240 @@
+//! The ticket page's view: everything an agent reads about one ticket, and why Unlock can
+//! or cannot be pressed, as plain rows for the template.
+
+use super::listing::{business_age, method_words, sentence, status_label, typical_business_day, unlock_blocker, verification_of, when, Verification};
+use crate::accounts::{AccountError, Services};
+use crate::db::DbConnection;
+use crate::store::events::EventFilter;
+use crate::store::{self, users::User};
+use chrono::{DateTime, Utc};
+use keydesk_core::verification::{registered_sender_authenticated, Check, VerificationMethod, VerificationRefusal};
+use keydesk_core::{Role, StaffRole};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A field parsed from the request, and where it was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedField {
+    pub label: &'static str,
+    pub value: Option<String>,
+    pub source: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    /// "in" (from the user) or "out" (from support).
+    pub direction: String,
+    pub sender: String,
+    pub at: String,
+    pub subject: String,
+    /// Text only: a sender's HTML never reaches the page.
+    pub body_text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub label: &'static str,
+    pub detail: String,
+    /// An internal note: never sent to the user.
+    pub internal: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub email: String,
+    pub full_name: String,
+    pub organisation: Option<String>,
+    pub locked: bool,
+    pub locked_at: Option<String>,
+    pub failed_attempts: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityEntry {
+    pub at: String,
+    pub action: String,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodOption {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// Everything the ticket page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub resolved: bool,
+    pub received_at: String,
+    pub age: String,
+    pub arrived_in_hours: bool,
+    pub sender: String,
+    pub sender_name: Option<String>,
+    pub fields: Vec<ParsedField>,
+    pub messages: Vec<MessageView>,
+    pub history: Vec<HistoryEntry>,
+    pub account: Option<AccountView>,
+    pub activity: Vec<ActivityEntry>,
+    pub checks: Vec<CheckView>,
+    pub verification: Verification,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<String>,
+    pub verification_note: Option<String>,
+    pub mailbox_confirmed: bool,
+    /// The rule, when the sender is not authenticated and the mailbox not yet confirmed.
+    pub verification_rule: Option<String>,
+    pub viewer_is_manager: bool,
+    pub methods: Vec<MethodOption>,
+    pub assignee: Option<String>,
+    pub assigned_to_me: bool,
+    /// Why Unlock cannot be pressed now, if it cannot.
+    pub unlock_blocked: Option<String>,
+    pub hours: String,
+    /// Who wrote on the user's behalf, and their role in the organisation (the second seed).
+    pub requester: Option<(String, String, String)>,
+}
+
+pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, number: i64, now: DateTime<Utc>) -> Result<TicketView, AccountError> {
+    let ticket = super::ticket(conn, number)?;
+    let calendar = &services.calendar;
+    let account = match ticket.account_user_id {
+        Some(id) => store::users::find(conn, id)?,
+        None => None,
+    };
+    let locked = account.as_ref().map(|a| services.config.lockout_policy().is_locked(a.locked_at, now.naive_utc()));
+    let organisation = match account.as_ref().and_then(|a| a.organisation_id) {
+        Some(id) => store::orgs::find(conn, id)?,
+        None => None,
+    };
+    let activity = match &account {
+        Some(account) => store::events::list(conn, &EventFilter { target_user_id: Some(account.id), limit: 10, ..Default::default() })?,
+        None => vec![],
+    };
+    let messages = store::tickets::messages(conn, ticket.id)?;
+    let history = store::ticket_events::of_ticket(conn, ticket.id)?;
+    let checks = super::verify::checks(conn, services, &ticket)?;
+    let mut ids: Vec<i64> = [ticket.assignee_id, ticket.verified_by_id].into_iter().flatten().collect();
+    ids.dedup();
+    let people: HashMap<i64, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let name_of = |id: Option<i64>| id.and_then(|id| people.get(&id)).map(|u| u.full_name.clone());
+
+    let sender_authenticated = registered_sender_authenticated(&checks);
+    let mailbox_confirmed = ticket.mailbox_confirmed_at.is_some();
+    let viewer_is_manager = me.role() == Role::Staff(StaffRole::Manager);
+    let received = ticket.received_at.and_utc();
+    Ok(TicketView {
+        number: ticket.id,
+        subject: ticket.subject.clone(),
+        status: ticket.status.clone(),
+        status_label: status_label(&ticket.status),
+        resolved: matches!(ticket.status.as_str(), "resolved" | "closed"),
+        received_at: when(ticket.received_at),
+        age: business_age(calendar.business_duration(received, now), typical_business_day(calendar, now)),
+        arrived_in_hours: calendar.is_open(received),
+        sender: ticket.sender.clone(),
+        sender_name: ticket.sender_name.clone(),
+        fields: vec![
+            ParsedField { label: "Full name", value: ticket.full_name.clone(), source: ticket.full_name_source.as_deref().map(source_words) },
+            ParsedField { label: "Registered email", value: ticket.registered_email.clone(), source: ticket.registered_email_source.as_deref().map(source_words) },
+            ParsedField { label: "Description", value: ticket.description.clone(), source: ticket.description_source.as_deref().map(source_words) },
+        ],
+        messages: messages
+            .into_iter()
+            .map(|m| MessageView { direction: m.direction, sender: m.sender, at: when(m.at), subject: m.subject, body_text: m.body_text })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|e| HistoryEntry { at: when(e.at), label: event_label(&e.kind), internal: e.kind == "note", actor: e.actor_label, kind: e.kind, detail: e.detail })
+            .collect(),
+        account: account.as_ref().map(|a| AccountView {
+            email: a.email.clone(),
+            full_name: a.full_name.clone(),
+            organisation: organisation.as_ref().map(|o| o.name.clone()),
+            locked: locked.unwrap_or(false),
+            locked_at: a.locked_at.map(when),
+            failed_attempts: a.failed_attempts,
+        }),
+        activity: activity
+            .into_iter()
+            .map(|e| ActivityEntry { at: when(e.at), action: e.action, actor: e.actor_label, ip: e.ip, detail: e.detail })
+            .collect(),
+        checks: checks.iter().map(|c| CheckView { name: c.name, label: check_label(c.name), passed: c.passed, detail: c.detail.clone() }).collect(),
+        verification: verification_of(&ticket),
+        verified_by: name_of(ticket.verified_by_id),
+        verified_at: ticket.verified_at.map(when),
+        verification_note: ticket.verification_note.clone().filter(|n| !n.is_empty()),
+        mailbox_confirmed,
+        verification_rule: (!sender_authenticated && !mailbox_confirmed).then(|| sentence(&VerificationRefusal::SenderNotAuthenticated.to_string())),
+        viewer_is_manager,
+        methods: VerificationMethod::ALL.iter().map(|m| MethodOption { value: m.as_str(), label: method_words(m.as_str()) }).collect(),
+        assignee: name_of(ticket.assignee_id),
+        assigned_to_me: ticket.assignee_id == Some(me.id),
+        unlock_blocked: unlock_blocker(&ticket, locked, calendar, now),
+        hours: calendar.describe_hours(),
+        requester: match ticket.requester_user_id {
+            Some(id) => store::users::find(conn, id)?.map(|u| (u.full_name, u.email, u.role)),
+            None => None,
+        },
+    })
+}
+
+/// Why `queue::unlock::unlock` would refuse now, in its order; `None` when it would unlock.
+/// `account_locked` is `None` for a ticket with no linked account.
+
+fn check_label(name: &str) -> &'static str {
+    match name {
+        Check::REGISTERED_EMAIL_HAS_ACCOUNT => "Registered email has an account",
+        Check::ACCOUNT_LOCKED => "Account is locked",
+        Check::NAME_MATCHES => "Name matches the account",
+        Check::SENDER_IS_REGISTERED_ADDRESS => "Sender is the registered address",
+        Check::SENDER_AUTHENTICATED => "Sender authenticated by our mail server",
+        _ => "Check",
+    }
+}
+
+fn source_words(source: &str) -> &'static str {
+    match source {
+        "body_label" => "a labelled line",
+        "prose" => "the wording of the message",
+        "header" => "the From header",
+        _ => "the message",
+    }
+}
+
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "received" => "Received",
+        "acknowledged" => "Acknowledged",
+        "assigned" => "Assigned",
+        "note" => "Internal note",
+        "agent_replied" => "Replied to the user",
+        "user_replied" => "The user replied",
+        "reopened" => "Reopened",
+        "waiting_on_user" => "Waiting on the user",
+        "resolved" => "Resolved",
+        "challenge_sent" => "Mailbox challenge sent",
+        "mailbox_confirmed" => "Mailbox confirmed",
+        "verified" => "Verified",
+        "unlocked" => "Account unlocked",
+        _ => "Event",
+    }
+}
+
