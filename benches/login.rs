@@ -159,12 +159,27 @@ fn fresh_postgres_database(_like: &str) -> String {
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
 }
 
+/// Drops the databases this run created.
+fn drop_bench_databases() {
+    let Ok(mut conn) = PgConnection::establish(&admin_url()) else { return };
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'keydesk_bench_%'").load(&mut conn).unwrap_or_default();
+    for name in names {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name.datname)).execute(&mut conn);
+    }
+}
+
 #[rocket::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     run("SQLite", &dir.path().join("bench.sqlite").display().to_string()).await;
     if PgConnection::establish(&admin_url()).is_ok() {
         run("PostgreSQL", &fresh_postgres_database("")).await;
+        drop_bench_databases();
     } else {
         println!("PostgreSQL: not reachable at {}, skipped", admin_url());
     }
