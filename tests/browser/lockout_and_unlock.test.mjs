@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { screenshot } from './lib/browser.mjs';
 import {
-  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser,
+  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
 } from './lib/flows.mjs';
 
 useBrowser();
@@ -16,11 +16,7 @@ const ADMIN = { email: 'ada.admin@acme.test', name: 'Ada Admin', role: 'admin', 
 const OWNER = { email: 'otto.owner@acme.test', name: 'Otto Owner', role: 'owner', password: 'otto-owner-secret' };
 
 async function logIn(page, kd, user) {
-  await page.goto(kd.url('/login'));
-  const response = await submitLogin(page, user.email, user.password);
-  assert.equal(response.status(), 200);
-  assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
-  assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
+  await logInAs(page, kd, user);
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('button', { name: `Log out ${user.name}`, exact: true }).waitFor();
   const manageLinks = await nav.getByRole('link', { name: 'Manage Users' }).count();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { screenshot } from './lib/browser.mjs';
 import {
-  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser,
+  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
 } from './lib/flows.mjs';
 
 useBrowser();
@@ -16,13 +16,6 @@ useBrowser();
 const MEMBER = { email: 'mia.member@acme.test', name: 'Mia Member', role: 'member', password: 'mia-correct-horse' };
 const AGENT = { email: 'agnes.agent@support.test', name: 'Agnes Agent', role: 'agent', password: 'agnes-battery-staple' };
 
-async function logIn(page, kd, user) {
-  await page.goto(kd.url('/login'));
-  const response = await submitLogin(page, user.email, user.password);
-  assert.equal(response.status(), 200);
-  assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
-  assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
-}
 
 /** The member's request, as their mail server would deliver it. */
 function request({ from, name, messageId, body }) {
@@ -100,7 +93,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
 
   // The agent finds the ticket in the queue.
   const agent = await pageFor(t);
-  await logIn(agent, kd, AGENT);
+  await logInAs(agent, kd, AGENT);
   const nav = agent.getByRole('navigation', { name: 'Main' });
   await clickAndLoad(agent, nav.getByRole('link', { name: 'Queue', exact: true }));
   assert.equal(new URL(agent.url()).pathname, '/queue');
@@ -117,7 +110,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
 
   // The queue on a phone.
   const agentPhone = await pageFor(t, PHONE);
-  await logIn(agentPhone, kd, AGENT);
+  await logInAs(agentPhone, kd, AGENT);
   await agentPhone.goto(kd.url('/queue'));
   await agentPhone.locator(`tr#ticket-${number}`).waitFor();
   await assertNoPageOverflow(agentPhone, 'the queue at 375px');
@@ -175,7 +168,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   assert.match(unlocked.text, /Forgot Password/);
 
   // The member is back in.
-  await logIn(member, kd, MEMBER);
+  await logInAs(member, kd, MEMBER);
 
   // The ticket has left the agent's queue.
   await agent.goto(kd.url('/queue'));

@@ -1,5 +1,6 @@
 // What every browser test does: one Chromium per file, a throwaway Keydesk and a fresh
 // browser context per test, clicks that wait for the next page, the login form.
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { launch } from './browser.mjs';
 import { startKeydesk } from './keydesk.mjs';
@@ -52,4 +53,13 @@ export async function submitLogin(page, email, password) {
   await emailBox.pressSequentially(email);
   await page.locator('#password').pressSequentially(password);
   return clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
+}
+
+/** Log `user` in through the form and check they land on the start page. */
+export async function logInAs(page, kd, user) {
+  await page.goto(kd.url('/login'));
+  const response = await submitLogin(page, user.email, user.password);
+  assert.equal(response.status(), 200);
+  assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
+  assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
 }
