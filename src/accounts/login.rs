@@ -49,10 +49,12 @@ fn attempt(conn: &mut DbConnection, services: &Services, email: &EmailAddress, p
         return Ok(LoginOutcome::Refused);
     };
     let attempt_number = u32::try_from(attempt_number).unwrap_or(u32::MAX);
-    let matches = policy.may_verify(attempt_number) && services.passwords.verify(password, &user.password_hash);
-    if !policy.may_verify(attempt_number) {
+    let matches = if policy.may_verify(attempt_number) {
+        services.passwords.verify(password, &user.password_hash)
+    } else {
         services.passwords.verify_dummy(password);
-    }
+        false
+    };
     let max = policy.max_failed_attempts;
     match policy.outcome(attempt_number, matches) {
         AttemptOutcome::Succeeded => write_transaction(conn, |conn| {

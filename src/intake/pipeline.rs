@@ -236,19 +236,7 @@ fn acknowledge(conn: &mut DbConnection, services: &Services, ticket: &Ticket, pa
     let zone = calendar.timezone();
     context.insert("next_opening", &next_opening.map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())));
     let queued = mail::queue_ticket_reply(conn, &services.config, &services.mail, EmailKind::TicketAcknowledgement, to, &context, ticket.id, answering)?;
-    tickets::add_message(
-        conn,
-        NewTicketMessage {
-            ticket_id: ticket.id,
-            direction: "out",
-            message_id: &queued.message_id,
-            at: store::now(),
-            sender: &services.config.support_email,
-            subject: &queued.subject,
-            body_text: &queued.text,
-            inbound_message_id: None,
-        },
-    )?;
+    tickets::add_outgoing(conn, ticket.id, &queued.message_id, &queued.subject, &services.config.support_email, &queued.text)?;
     Ok(())
 }
 

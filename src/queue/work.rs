@@ -5,7 +5,7 @@ use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{self, EmailKind};
-use crate::store::{self, tickets::NewTicketMessage, users::User};
+use crate::store::{self, users::User};
 
 pub fn take(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), AccountError> {
     write_transaction(conn, |conn| {
@@ -47,19 +47,8 @@ pub fn reply(conn: &mut DbConnection, services: &Services, agent: &User, number:
         context.insert("body", text);
         context.insert("agent_name", &agent.full_name);
         let queued = mail::queue_ticket_reply(conn, &services.config, &services.mail, EmailKind::TicketReply, &ticket.sender, &context, ticket.id, &answering)?;
-        store::tickets::add_message(
-            conn,
-            NewTicketMessage {
-                ticket_id: ticket.id,
-                direction: "out",
-                message_id: &queued.message_id,
-                at: store::now(),
-                sender: &agent.email,
-                subject: &queued.subject,
-                body_text: text,
-                inbound_message_id: None,
-            },
-        )?;
+        // The thread keeps the agent's words, without the signature the email adds.
+        store::tickets::add_outgoing(conn, ticket.id, &queued.message_id, &queued.subject, &agent.email, text)?;
         if ticket.status == "new" {
             store::tickets::set_status(conn, ticket.id, "open", store::now())?;
         }

@@ -50,10 +50,6 @@ pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<i64> 
         .get_result(conn)
 }
 
-pub fn set_ticket(conn: &mut DbConnection, id: i64, ticket_id: i64) -> QueryResult<()> {
-    diesel::update(inbound_messages::table.find(id)).set(inbound_messages::ticket_id.eq(ticket_id)).execute(conn).map(drop)
-}
-
 pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         inbound_messages::table.filter(inbound_messages::source.eq(source)).filter(inbound_messages::source_key.eq(source_key)),

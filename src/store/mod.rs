@@ -14,23 +14,11 @@ pub mod ticket_events;
 pub mod tickets;
 pub mod users;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, SubsecRound, Utc};
 
 /// The current instant as stored: naive UTC, whole microseconds (what both backends keep).
 pub fn now() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond_truncated()
-}
-
-trait TruncateToMicros {
-    fn with_nanosecond_truncated(self) -> Self;
-}
-
-impl TruncateToMicros for NaiveDateTime {
-    fn with_nanosecond_truncated(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(self.nanosecond() / 1_000 * 1_000).unwrap_or(self)
-    }
+    Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 /// True when a Diesel error is a unique-constraint violation (a duplicate).

@@ -139,6 +139,14 @@ pub fn add_message(conn: &mut DbConnection, message: NewTicketMessage<'_>) -> Qu
         .map(drop)
 }
 
+/// Records in the thread an email Keydesk queued for the ticket.
+pub fn add_outgoing(conn: &mut DbConnection, ticket_id: i64, message_id: &str, subject: &str, sender: &str, body_text: &str) -> QueryResult<()> {
+    add_message(
+        conn,
+        NewTicketMessage { ticket_id, direction: "out", message_id, at: super::now(), sender, subject, body_text, inbound_message_id: None },
+    )
+}
+
 pub fn messages(conn: &mut DbConnection, ticket_id: i64) -> QueryResult<Vec<TicketMessage>> {
     ticket_messages::table
         .filter(ticket_messages::ticket_id.eq(ticket_id))
