@@ -11,6 +11,7 @@ pub mod lockout;
 pub mod retry;
 pub mod roles;
 pub mod secret;
+pub mod tickets;
 pub mod verification;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHoursConfig};
@@ -19,3 +20,4 @@ pub use events::EventKind;
 pub use lockout::{AttemptOutcome, LockoutPolicy};
 pub use roles::{OrgRole, Role, StaffRole, UnlockPolicy};
 pub use secret::{HashedToken, Pin, PlainToken};
+pub use tickets::TicketEventKind;

@@ -1,5 +1,6 @@
 //! The intake transaction: ledger, then quarantine, ignore, thread or open a ticket.
 
+use keydesk_core::TicketEventKind;
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{self, EmailKind};
@@ -133,10 +134,10 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     let message_id = parsed.message_id.clone().unwrap_or_else(|| format!("keydesk-inbound-{ledger_id}@keydesk.invalid"));
     if let Some(ticket) = existing {
         add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
-        store::ticket_events::record(conn, ticket.id, None, "user_replied", &format!("from {sender}"))?;
+        store::ticket_events::record(conn, ticket.id, None, TicketEventKind::UserReplied, &format!("from {sender}"))?;
         if matches!(ticket.status.as_str(), "resolved" | "closed") {
             tickets::set_status(conn, ticket.id, "open", store::now())?;
-            store::ticket_events::record(conn, ticket.id, None, "reopened", "the user wrote again")?;
+            store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Reopened, "the user wrote again")?;
         } else if ticket.status == "waiting_on_user" {
             tickets::set_status(conn, ticket.id, "open", store::now())?;
         }
@@ -162,9 +163,9 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
         },
     )?;
     add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
-    store::ticket_events::record(conn, ticket.id, None, "received", &format!("from {sender}"))?;
+    store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Received, &format!("from {sender}"))?;
     acknowledge(conn, services, &ticket, parsed, &sender, &message_id)?;
-    store::ticket_events::record(conn, ticket.id, None, "acknowledged", "automatic reply queued")?;
+    store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Acknowledged, "automatic reply queued")?;
     Ok(IntakeOutcome::NewTicket(ticket.id))
 }
 

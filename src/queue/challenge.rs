@@ -2,6 +2,7 @@
 //! expiring link to the account's *registered* address (never the sender's); following it
 //! shows "mailbox confirmed" on the ticket.
 
+use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
@@ -26,7 +27,7 @@ pub fn send(conn: &mut DbConnection, services: &Services, agent: &User, number: 
         context.insert("confirm_link", &services.config.link(&format!("/confirm/{}", token.expose())));
         context.insert("valid_for", &format!("{CHALLENGE_TTL_HOURS} hours"));
         mail::queue(conn, &services.config, &services.mail, EmailKind::MailboxChallenge, &account.email, &context)?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "challenge_sent", &format!("to the registered address {}", account.email))?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::ChallengeSent, &format!("to the registered address {}", account.email))?;
         Ok(account.email)
     })
 }
@@ -37,7 +38,7 @@ pub fn confirm(conn: &mut DbConnection, token: &PlainToken) -> Result<bool, Acco
         let now = store::now();
         let Some((ticket_id, email)) = store::challenges::redeem(conn, &token.hashed(), now)? else { return Ok(false) };
         store::tickets::confirm_mailbox(conn, ticket_id, now)?;
-        store::ticket_events::record(conn, ticket_id, None, "mailbox_confirmed", &format!("{email} followed the link"))?;
+        store::ticket_events::record(conn, ticket_id, None, TicketEventKind::MailboxConfirmed, &format!("{email} followed the link"))?;
         Ok(true)
     })
 }

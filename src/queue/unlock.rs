@@ -3,6 +3,7 @@
 //! agent as actor and the ticket as detail, resolves the ticket and queues the notification
 //! to the registered address. Two agents at once, or a double click, unlock once.
 
+use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::unlock::{unlock_now, UnlockOutcome};
 use crate::accounts::{AccountError, Services};
@@ -38,8 +39,8 @@ pub fn unlock(conn: &mut DbConnection, services: &Services, agent: &User, number
             return Ok(TicketUnlock::AlreadyUnlocked);
         }
         store::tickets::resolve_if_open(conn, ticket.id, store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "unlocked", &format!("{} unlocked; the user was emailed", account.email))?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "resolved", "unlocked")?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Unlocked, &format!("{} unlocked; the user was emailed", account.email))?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Resolved, "unlocked")?;
         Ok(TicketUnlock::Unlocked)
     })
 }

@@ -3,6 +3,7 @@
 //! then marks the sender verified with a method and a note, under the rule that an
 //! unauthenticated sender needs the mailbox challenge or a manager.
 
+use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
@@ -75,7 +76,7 @@ pub fn verify(conn: &mut DbConnection, services: &Services, agent: &User, number
             return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: refusal.to_string() });
         }
         store::tickets::mark_verified(conn, ticket.id, agent.id, method.as_str(), note.trim(), store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "verified", &format!("{}: {}", method.as_str(), note.trim()))?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Verified, &format!("{}: {}", method.as_str(), note.trim()))?;
         Ok(VerifyOutcome::Verified)
     })
 }

@@ -1,6 +1,7 @@
 //! Working a ticket: take or assign it, keep internal notes, reply to the user (through the
 //! outbox, threaded), wait on the user, resolve.
 
+use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
@@ -14,7 +15,7 @@ pub fn take(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), Ac
         if ticket.status == "new" {
             store::tickets::set_status(conn, ticket.id, "open", store::now())?;
         }
-        store::ticket_events::record(conn, ticket.id, actor(agent), "assigned", &format!("to {}", agent.email))?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Assigned, &format!("to {}", agent.email))?;
         Ok(())
     })
 }
@@ -26,7 +27,7 @@ pub fn add_note(conn: &mut DbConnection, agent: &User, number: i64, text: &str) 
     }
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "note", text)?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Note, text)?;
         Ok(())
     })
 }
@@ -52,7 +53,7 @@ pub fn reply(conn: &mut DbConnection, services: &Services, agent: &User, number:
         if ticket.status == "new" {
             store::tickets::set_status(conn, ticket.id, "open", store::now())?;
         }
-        store::ticket_events::record(conn, ticket.id, actor(agent), "agent_replied", "")?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::AgentReplied, "")?;
         Ok(())
     })
 }
@@ -64,7 +65,7 @@ pub fn mark_waiting(conn: &mut DbConnection, agent: &User, number: i64) -> Resul
             return Err(AccountError::Invalid(format!("ticket #{number} is {}", ticket.status)));
         }
         store::tickets::set_status(conn, ticket.id, "waiting_on_user", store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), "waiting_on_user", "")?;
+        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::WaitingOnUser, "")?;
         Ok(())
     })
 }
@@ -76,7 +77,7 @@ pub fn resolve(conn: &mut DbConnection, agent: &User, number: i64, note: &str) -
         let ticket = ticket(conn, number)?;
         let resolved = store::tickets::resolve_if_open(conn, ticket.id, store::now())?;
         if resolved {
-            store::ticket_events::record(conn, ticket.id, actor(agent), "resolved", note.trim())?;
+            store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Resolved, note.trim())?;
         }
         Ok(resolved)
     })

@@ -5,6 +5,7 @@ use crate::db::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::events::one_line;
+use keydesk_core::TicketEventKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = ticket_events)]
@@ -18,14 +19,14 @@ pub struct TicketEvent {
     pub detail: String,
 }
 
-pub fn record(conn: &mut DbConnection, ticket_id: i64, actor: Option<(i64, &str)>, kind: &str, detail: &str) -> QueryResult<()> {
+pub fn record(conn: &mut DbConnection, ticket_id: i64, actor: Option<(i64, &str)>, kind: TicketEventKind, detail: &str) -> QueryResult<()> {
     diesel::insert_into(ticket_events::table)
         .values((
             ticket_events::ticket_id.eq(ticket_id),
             ticket_events::at.eq(super::now()),
             ticket_events::actor_id.eq(actor.map(|a| a.0)),
             ticket_events::actor_label.eq(actor.map(|a| a.1).unwrap_or("Keydesk")),
-            ticket_events::kind.eq(kind),
+            ticket_events::kind.eq(kind.as_str()),
             ticket_events::detail.eq(one_line(detail)),
         ))
         .execute(conn)

@@ -1,0 +1,2 @@
+DROP INDEX ticket_events_by_time;
+DROP INDEX tickets_received;

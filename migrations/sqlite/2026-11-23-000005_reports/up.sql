@@ -1,0 +1,4 @@
+-- Reports read a range of ticket history by time. The first index answers that read from
+-- the index alone (no table lookups); the second finds the tickets received in a range.
+CREATE INDEX ticket_events_by_time ON ticket_events (at, kind, ticket_id, actor_id);
+CREATE INDEX tickets_received ON tickets (received_at);
