@@ -8,6 +8,7 @@ pub mod email;
 pub mod events;
 pub mod intake;
 pub mod lockout;
+pub mod reports;
 pub mod retry;
 pub mod roles;
 pub mod secret;

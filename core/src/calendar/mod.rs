@@ -29,6 +29,7 @@
 
 mod config;
 mod describe;
+mod timeline;
 mod wall_clock;
 mod year_cache;
 
@@ -38,6 +39,7 @@ mod properties;
 mod tests;
 
 pub use config::{CalendarError, WorkingHoursConfig};
+pub use timeline::BusinessTimeline;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -155,8 +157,16 @@ impl BusinessCalendar {
             .sum()
     }
 
-    fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+    /// The local date of `at` in the desk's zone.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         at.with_timezone(&self.schedule.timezone).date_naive()
+    }
+
+    /// The first instant of a local date in the desk's zone (the earliest, where midnight
+    /// happens twice; the end of the skip, where the clock jumps over it).
+    pub fn start_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        instant_at(self.schedule.timezone, date, config::TimeOfDay::MIDNIGHT, WhenRepeated::Earliest)
+            .expect("every local date has a first instant")
     }
 
     /// `date`'s open period, if the desk opens that day at all.

@@ -1,0 +1,33 @@
+//! Service-hour reports: how quickly support answers and unlocks, counted in the hours
+//! support is open and in calendar time, against the targets.
+//!
+//! Everything is rebuilt from each ticket's history (`history`), never from counters, so
+//! each figure can be traced to the rows behind it (`measure` gives one row per ticket,
+//! which is also the CSV export). It owns the arithmetic only: reading the history,
+//! naming agents and organisations and drawing charts belong to the app.
+//!
+//! The rules, in one place:
+//! - A report covers tickets *received* in its local-date range; the backlog covers every
+//!   ticket open at each day's end, whenever it arrived; unlock sources count unlocks done in
+//!   the range.
+//! - History after the range's end is not looked at, so a past range's report never changes.
+//!   A ticket still open then is "pending" for a target, or "breached" once its time so far
+//!   is over it.
+//! - The clock starts when the email arrived. Time waiting on the user (from "waiting on
+//!   user" until they write, answer the challenge or the ticket is resolved) is taken out of
+//!   every figure.
+//! - First response: the first reply, verification or unlock by a person.
+
+mod build;
+mod history;
+mod measure;
+mod range;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+pub use build::{build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget, UnlockSources, VerificationOutcomes};
+pub use history::{HistoryEvent, Milestone, Span, TicketFacts, TicketHistory};
+pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
+pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
+pub use stats::Summary;
