@@ -31,6 +31,32 @@ pub struct Config {
     pub intake: IntakeConfig,
     pub working_hours: keydesk_core::calendar::WorkingHoursConfig,
     pub verification: VerificationConfig,
+    pub sla: SlaConfig,
+}
+
+/// The service-level targets reports measure against, in business time (working hours only).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default)]
+pub struct SlaConfig {
+    /// From the email's arrival to the first human reply, verification or unlock.
+    #[serde(with = "humantime_serde")]
+    pub first_response: Duration,
+    /// From the email's arrival to the unlock.
+    #[serde(with = "humantime_serde")]
+    pub unlock: Duration,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        SlaConfig { first_response: Duration::from_secs(3600), unlock: Duration::from_secs(4 * 3600) }
+    }
+}
+
+impl SlaConfig {
+    pub fn targets(&self) -> keydesk_core::reports::SlaTargets {
+        let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        keydesk_core::reports::SlaTargets { first_response_seconds: seconds(self.first_response), unlock_seconds: seconds(self.unlock) }
+    }
 }
 
 /// How senders are authenticated.
@@ -175,6 +201,7 @@ impl Default for Config {
             intake: IntakeConfig::default(),
             working_hours: Default::default(),
             verification: VerificationConfig::default(),
+            sla: SlaConfig::default(),
         }
     }
 }
@@ -258,6 +285,9 @@ impl Config {
         }
         if self.throttle.max_failures_per_ip > 0 && self.throttle.window.is_zero() {
             return invalid("throttle.window", "must be longer than zero");
+        }
+        if self.sla.first_response.is_zero() || self.sla.unlock.is_zero() {
+            return invalid("sla", "first_response and unlock must be longer than zero");
         }
         Ok(())
     }

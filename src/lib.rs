@@ -10,6 +10,7 @@ pub mod db;
 pub mod intake;
 pub mod mail;
 pub mod queue;
+pub mod reports;
 pub mod store;
 pub mod web;
 

@@ -25,6 +25,12 @@ const PAGES: &[(&str, &str)] = &[
     ("/queue", "LFFFOOF"),
     ("/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
     ("/tickets/{ticket}", "LFFFOOF"),
+    // Reports: managers (everything), agents (their own), owners (their organisation's).
+    ("/reports", "LFFOOOF"),
+    ("/reports?from=2026-01-01&to=2026-01-31", "LFFOOOF"),
+    ("/reports?org=acme", "LFFOOOF"),
+    ("/reports/tickets.csv", "LFFOOOF"),
+    ("/reports/summary.csv?org=acme", "LFFOOOF"),
     ("/login", "OOOOOOO"),
     ("/forgot-password", "OOOOOOO"),
     ("/healthz", "OOOOOOO"),
@@ -157,7 +163,7 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
 
 async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backend) {
     let (app, _) = staffed_app(backend).await;
-    let routes = ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test"];
+    let routes = ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test", "/api/v1/reports/service-hours"];
     for route in routes {
         let anonymous = app.client.get(route).dispatch().await;
         assert_eq!(anonymous.status(), Status::Unauthorized, "{route} without a token");

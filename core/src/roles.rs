@@ -105,6 +105,11 @@ impl Role {
     }
 
     /// May look up any account and its events (staff pages and the JSON API).
+    /// Managers (everything), agents (their own figures), owners (their organisation's).
+    pub fn may_view_reports(self) -> bool {
+        matches!(self, Role::Staff(StaffRole::Agent | StaffRole::Manager) | Role::Org(OrgRole::Owner))
+    }
+
     pub fn may_read_all_accounts(self) -> bool {
         matches!(self, Role::Staff(StaffRole::Agent | StaffRole::Manager))
     }

@@ -66,6 +66,26 @@ impl TicketEventKind {
         }
     }
 
+    /// How the ticket page's history names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketEventKind::Received => "Received",
+            TicketEventKind::Acknowledged => "Acknowledged",
+            TicketEventKind::SpoofSuspected => "Spoof suspected",
+            TicketEventKind::UserReplied => "The user replied",
+            TicketEventKind::Reopened => "Reopened",
+            TicketEventKind::Assigned => "Assigned",
+            TicketEventKind::Note => "Internal note",
+            TicketEventKind::AgentReplied => "Replied to the user",
+            TicketEventKind::WaitingOnUser => "Waiting on the user",
+            TicketEventKind::ChallengeSent => "Mailbox challenge sent",
+            TicketEventKind::MailboxConfirmed => "Mailbox confirmed",
+            TicketEventKind::Verified => "Verified",
+            TicketEventKind::Unlocked => "Account unlocked",
+            TicketEventKind::Resolved => "Resolved",
+        }
+    }
+
     /// The first human answer to the user: a reply, a verification or the unlock itself
     /// (the automatic acknowledgement is not one).
     pub fn is_first_response(self) -> bool {

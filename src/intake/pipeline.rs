@@ -164,6 +164,9 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     )?;
     add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
     store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Received, &format!("from {sender}"))?;
+    if let Some(why) = suspected_spoof(services, parsed, account.as_ref()) {
+        store::ticket_events::record(conn, ticket.id, None, TicketEventKind::SpoofSuspected, &why)?;
+    }
     acknowledge(conn, services, &ticket, parsed, &sender, &message_id)?;
     store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Acknowledged, "automatic reply queued")?;
     Ok(IntakeOutcome::NewTicket(ticket.id))
@@ -196,6 +199,18 @@ fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opti
     }
     let answered: Vec<String> = parsed.in_reply_to.iter().chain(parsed.references.iter()).cloned().collect();
     Ok(tickets::by_message_id(conn, &answered)?)
+}
+
+/// Recorded once, at intake, so reports count suspected spoofs from the history.
+fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<&store::users::User>) -> Option<String> {
+    let sender = parsed.from.as_ref().and_then(|m| EmailAddress::parse(&m.address).ok());
+    let account_email = account.and_then(|a| EmailAddress::parse(&a.email).ok());
+    keydesk_core::verification::spoof_suspected(
+        sender.as_ref(),
+        account_email.as_ref(),
+        &parsed.authentication_results,
+        &services.config.verification.trusted_authserv_id,
+    )
 }
 
 /// The account the ticket is about: the stated registered email, else the sender.

@@ -220,21 +220,6 @@ fn source_words(source: &str) -> &'static str {
 }
 
 fn event_label(kind: &str) -> &'static str {
-    match kind {
-        "received" => "Received",
-        "acknowledged" => "Acknowledged",
-        "assigned" => "Assigned",
-        "note" => "Internal note",
-        "agent_replied" => "Replied to the user",
-        "user_replied" => "The user replied",
-        "reopened" => "Reopened",
-        "waiting_on_user" => "Waiting on the user",
-        "resolved" => "Resolved",
-        "challenge_sent" => "Mailbox challenge sent",
-        "mailbox_confirmed" => "Mailbox confirmed",
-        "verified" => "Verified",
-        "unlocked" => "Account unlocked",
-        _ => "Event",
-    }
+    kind.parse::<keydesk_core::TicketEventKind>().map_or("Event", |kind| kind.label())
 }
 

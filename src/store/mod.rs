@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod orgs;
 pub mod outbox;
 pub mod queue;
+pub mod reports;
 pub mod secrets;
 pub mod sessions;
 pub mod ticket_events;

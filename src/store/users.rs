@@ -135,3 +135,8 @@ pub fn unlock_if_locked_before(conn: &mut DbConnection, id: i64, cutoff: NaiveDa
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
+
+/// Agents and managers, by name: the people a report can be filtered by.
+pub fn support_staff(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
+    users::table.filter(users::role.eq_any(["agent", "manager"])).order(users::full_name.asc()).select(User::as_select()).load(conn)
+}

@@ -118,6 +118,12 @@ role_guard!(
     Role::may_read_all_accounts
 );
 
+role_guard!(
+    /// Managers, agents and organisation owners: the service-hours reports, each scoped.
+    ReportViewer,
+    Role::may_view_reports
+);
+
 /// A staff member calling the JSON API with `Authorization: Bearer TOKEN`.
 pub struct ApiCaller(pub User);
 

@@ -12,6 +12,7 @@ pub mod intake_page;
 pub mod manage_users;
 pub mod page;
 pub mod queue_pages;
+pub mod reports;
 pub mod throttle;
 
 use crate::accounts::Services;
@@ -57,12 +58,15 @@ pub fn page_routes() -> Vec<Route> {
         queue_pages::waiting,
         queue_pages::resolve,
         queue_pages::unlock,
+        reports::reports_page,
+        reports::tickets_csv,
+        reports::summary_csv,
         healthz,
     ]
 }
 
 pub fn api_routes() -> Vec<Route> {
-    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine, api_tickets::verify, api_tickets::challenge, api_tickets::unlock, api_tickets::notes]
+    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine, api_tickets::verify, api_tickets::challenge, api_tickets::unlock, api_tickets::notes, reports::service_hours]
 }
 
 pub fn page_catchers() -> Vec<rocket::Catcher> {

@@ -45,6 +45,7 @@ impl Layout {
                 "may_view_activities": role.may_view_activities(),
                 "is_staff": role.is_staff(),
                 "may_read_all_accounts": role.may_read_all_accounts(),
+                "may_view_reports": role.may_view_reports(),
             })
         });
         let mut all = json!({

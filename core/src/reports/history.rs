@@ -7,9 +7,26 @@ use chrono::{DateTime, Utc};
 use crate::verification::VerificationMethod;
 use crate::TicketEventKind;
 
+/// The kinds of history row the facts are made from; the rest (notes, acknowledgements,
+/// assignments) need not be read.
+pub const KINDS_COUNTED: [TicketEventKind; 10] = [
+    TicketEventKind::SpoofSuspected,
+    TicketEventKind::UserReplied,
+    TicketEventKind::Reopened,
+    TicketEventKind::AgentReplied,
+    TicketEventKind::WaitingOnUser,
+    TicketEventKind::ChallengeSent,
+    TicketEventKind::MailboxConfirmed,
+    TicketEventKind::Verified,
+    TicketEventKind::Unlocked,
+    TicketEventKind::Resolved,
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryEvent {
     pub at: DateTime<Utc>,
+    /// The order rows were recorded in, for events in the same second.
+    pub sequence: i64,
     pub kind: TicketEventKind,
     /// The staff member who did it; `None` for the user and for Keydesk itself.
     pub actor_id: Option<i64>,

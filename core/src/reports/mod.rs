@@ -18,6 +18,7 @@
 //!   every figure.
 //! - First response: the first reply, verification or unlock by a person.
 
+mod audience;
 mod build;
 mod history;
 mod measure;
@@ -26,8 +27,9 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
+pub use audience::{Audience, ReportScope, ScopeRefused};
 pub use build::{build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget, UnlockSources, VerificationOutcomes};
-pub use history::{HistoryEvent, Milestone, Span, TicketFacts, TicketHistory};
+pub use history::{HistoryEvent, KINDS_COUNTED, Milestone, Span, TicketFacts, TicketHistory};
 pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
 pub use stats::Summary;

@@ -32,7 +32,7 @@ fn ticket(id: i64, received: &str, organisation: Option<i64>, method: Option<Ver
         received_at: at(received),
         organisation_id: organisation,
         verification_method: method,
-        events: events.iter().map(|(when, kind, actor)| HistoryEvent { at: at(when), kind: *kind, actor_id: *actor }).collect(),
+        events: events.iter().zip(0..).map(|((when, kind, actor), sequence)| HistoryEvent { at: at(when), sequence, kind: *kind, actor_id: *actor }).collect(),
     }
 }
 

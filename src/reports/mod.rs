@@ -1,0 +1,71 @@
+//! Service-hours reports: reads a range's ticket history (store::reports), rebuilds each
+//! ticket's facts with the core's rules, and names the agents and organisations in it.
+//! The arithmetic is `keydesk_core::reports`; the pages and the API are in `web`.
+
+pub mod charts;
+pub mod export;
+pub mod page;
+pub mod view;
+
+use keydesk_core::reports::{HistoryEvent, ReportInput, ReportScope, ReportWindow, SlaTargets, TicketFacts, TicketHistory, KINDS_COUNTED};
+use keydesk_core::verification::VerificationMethod;
+use keydesk_core::{BusinessCalendar, TicketEventKind};
+
+use crate::db::DbConnection;
+use crate::store::reports::{self as reads, epoch_seconds, EventRead, TicketRead};
+
+/// Reads everything a report over `window` needs, for `scope`.
+pub fn load<'a>(
+    conn: &mut DbConnection,
+    calendar: &'a BusinessCalendar,
+    targets: SlaTargets,
+    window: ReportWindow,
+    scope: ReportScope,
+) -> diesel::QueryResult<ReportInput<'a>> {
+    let kinds: Vec<&str> = KINDS_COUNTED.iter().map(|kind| kind.as_str()).collect();
+    let (start, as_of) = (window.start, window.as_of);
+
+    let mut received = histories(reads::tickets_received(conn, start, window.end, scope.organisation)?);
+    let events = reads::events_between(conn, start, as_of, &kinds)?;
+    attach(&mut received, events);
+
+    // Older tickets count in the backlog while they were open in the range.
+    let older = reads::tickets_maybe_open_since(conn, start, scope.organisation)?;
+    let older_ids: Vec<i64> = older.iter().map(|t| t.ticket_id).collect();
+    let mut carried_over = histories(older);
+    attach(&mut carried_over, reads::events_of_tickets(conn, &older_ids, as_of, &kinds)?);
+
+    let unlock_sources = reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent)?;
+    let facts = |list: Vec<TicketHistory>| list.iter().map(|history| TicketFacts::from_history(history, as_of)).collect::<Vec<_>>();
+    let carried_over = facts(carried_over).into_iter().filter(|ticket: &TicketFacts| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start))).collect();
+    Ok(ReportInput { window, calendar, targets, agent: scope.agent, received: facts(received), carried_over, unlock_sources })
+}
+
+/// Empty histories of the tickets, in id order.
+fn histories(tickets: Vec<TicketRead>) -> Vec<TicketHistory> {
+    tickets
+        .into_iter()
+        .map(|t| TicketHistory {
+            ticket_id: t.ticket_id,
+            received_at: epoch_seconds(t.received_at),
+            organisation_id: t.organisation_id,
+            verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
+            events: Vec::new(),
+        })
+        .collect()
+}
+
+/// Files each row under its ticket (rows of other tickets are skipped) and puts each
+/// ticket's rows in the order they happened.
+fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) {
+    for event in events {
+        let Ok(index) = histories.binary_search_by_key(&event.ticket_id, |h| h.ticket_id) else { continue };
+        let Ok(kind) = event.kind.parse::<TicketEventKind>() else { continue };
+        histories[index].events.push(HistoryEvent { at: epoch_seconds(event.at), sequence: event.id, kind, actor_id: event.actor_id });
+    }
+    for history in histories {
+        if !history.events.is_sorted_by_key(|e| (e.at, e.sequence)) {
+            history.events.sort_unstable_by_key(|e| (e.at, e.sequence));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The report page's context: headline figures in words, the charts, the tables and the
+//! links that keep the page's filters.
+
+use keydesk_core::reports::{Audience, Preset, SlaTarget};
+use serde_json::{json, Value};
+
+use super::charts;
+use super::view::{duration_words, share_words, Report, ReportRequest};
+
+/// Breaches listed on the page; the CSV export has them all.
+pub const BREACHES_SHOWN: usize = 100;
+
+pub fn context(report: &Report, audience: Audience, request: &ReportRequest, today: chrono::NaiveDate, staff: &[(i64, String)], organisations: &[(String, String)]) -> Value {
+    let s = &report.summary;
+    let names = &report.names;
+    let query = query_string(report);
+    let figure = |summary: &keydesk_core::reports::Summary| json!({
+        "median": duration_words(summary.median), "p90": duration_words(summary.p90), "mean": duration_words(summary.mean), "count": summary.count,
+    });
+    let target_label = |target: SlaTarget| match target {
+        SlaTarget::FirstResponse => "First response",
+        SlaTarget::Unlock => "Unlock",
+    };
+    json!({
+        "from": s.from.to_string(),
+        "to": s.to.to_string(),
+        "as_of": s.as_of.with_timezone(&report.input.calendar.timezone()).format("%Y-%m-%d %H:%M %Z").to_string(),
+        "hours": s.working_hours,
+        "scope": scope_words(report, audience),
+        "query": query,
+        "presets": Preset::ALL.iter().map(|preset| {
+            let (from, to) = preset.dates(today);
+            json!({"label": preset.label(), "from": from.to_string(), "to": to.to_string(), "active": from == s.from && to == s.to})
+        }).collect::<Vec<_>>(),
+        "filters": {
+            "org": report.organisation_slug.clone().unwrap_or_default(),
+            "agent": request.agent,
+            "may_filter_org": !matches!(audience, Audience::Organisation { .. }),
+            "may_filter_agent": matches!(audience, Audience::Everything),
+        },
+        "organisations": organisations.iter().map(|(slug, name)| json!({"slug": slug, "name": name})).collect::<Vec<_>>(),
+        "staff": staff.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "received": s.received,
+        "received_in_hours": s.received_in_hours,
+        "received_out_of_hours": s.received_out_of_hours,
+        "still_open": s.still_open,
+        "first_response": {"business": figure(&s.first_response_business_seconds), "calendar": figure(&s.first_response_calendar_seconds)},
+        "unlock": {"business": figure(&s.unlock_business_seconds), "calendar": figure(&s.unlock_calendar_seconds)},
+        "times": [
+            {"label": "First response", "business": figure(&s.first_response_business_seconds), "calendar": figure(&s.first_response_calendar_seconds)},
+            {"label": "Unlock", "business": figure(&s.unlock_business_seconds), "calendar": figure(&s.unlock_calendar_seconds)},
+            {"label": "Resolve", "business": figure(&s.resolve_business_seconds), "calendar": figure(&s.resolve_calendar_seconds)},
+        ],
+        "sla": {
+            "first_response_target": duration_words(Some(s.sla.first_response.target_seconds)),
+            "first_response_met": share_words(s.sla.first_response_met),
+            "first_response": s.sla.first_response,
+            "unlock_target": duration_words(Some(s.sla.unlock.target_seconds)),
+            "unlock_met": share_words(s.sla.unlock_met),
+            "unlock": s.sla.unlock,
+            "breach_count": s.sla.breaches.len(),
+            "breaches": s.sla.breaches.iter().take(BREACHES_SHOWN).map(|b| json!({
+                "ticket": b.ticket_id,
+                "target": target_label(b.target),
+                "took": duration_words(Some(b.business_seconds)),
+                "allowed": duration_words(Some(b.target_seconds)),
+                "still_open": b.still_open,
+            })).collect::<Vec<_>>(),
+        },
+        "charts": {
+            "volume": charts::volume(&s.days),
+            "unlock": charts::unlock_times(&s.days, s.sla.unlock.target_seconds),
+            "backlog": charts::backlog(&s.days),
+            "heat_map": charts::heat_map(&s.arrivals_by_weekday_and_hour),
+        },
+        "agents": s.agents.iter().map(|a| json!({
+            "name": names.agent(a.agent_id), "id": a.agent_id, "handled": a.tickets_handled, "first_responses": a.first_responses,
+            "unlocks": a.unlocks, "median_unlock": duration_words(a.unlock_business_seconds.median),
+        })).collect::<Vec<_>>(),
+        "organisation_rows": s.organisations.iter().map(|o| json!({
+            "name": names.organisation(o.organisation_id), "received": o.received, "out_of_hours": o.received_out_of_hours,
+            "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": share_words(o.unlock_met),
+        })).collect::<Vec<_>>(),
+        "verification": {
+            "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": method_words(method.as_str()), "count": count})).collect::<Vec<_>>(),
+            "spoof_suspected": s.verification.spoof_suspected,
+            "abandoned": s.verification.abandoned,
+            "pending": s.verification.pending,
+        },
+        "unlocks": s.unlocks,
+        "days": s.days.iter().map(|d| json!({
+            "date": d.date.to_string(), "in_hours": d.received_in_hours, "out_of_hours": d.received_out_of_hours,
+            "backlog": d.backlog_at_end, "median_unlock": duration_words(d.unlock_business_seconds.median),
+        })).collect::<Vec<_>>(),
+        "links_to_tickets": !matches!(audience, Audience::Organisation { .. }),
+    })
+}
+
+fn scope_words(report: &Report, audience: Audience) -> String {
+    let mut words = match (audience, report.scope.agent) {
+        (Audience::OwnTickets { .. }, _) => "Tickets you handled".to_owned(),
+        (_, Some(agent)) => format!("Tickets {} handled", report.names.agent(agent)),
+        _ => "All tickets".to_owned(),
+    };
+    if let Some(id) = report.scope.organisation {
+        words.push_str(&format!(" for {}", report.names.organisation(Some(id))));
+    }
+    words
+}
+
+fn method_words(method: &str) -> &'static str {
+    match method {
+        "mailbox_confirmed" => "Mailbox confirmed",
+        "call_back" => "Called back",
+        "confirmed_by_owner" => "Confirmed by the owner",
+        "confirmed_by_organisation" => "Confirmed by the organisation",
+        _ => "Other",
+    }
+}
+
+/// `from=…&to=…[&org=…][&agent=…]`, for the export links.
+pub fn query_string(report: &Report) -> String {
+    let s = &report.summary;
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("from", &s.from.to_string()).append_pair("to", &s.to.to_string());
+    if let Some(slug) = &report.organisation_slug {
+        query.append_pair("org", slug);
+    }
+    if let Some(agent) = report.scope.agent {
+        query.append_pair("agent", &agent.to_string());
+    }
+    query.finish()
+}

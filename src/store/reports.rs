@@ -1,0 +1,208 @@
+//! The reads behind a service-hours report: the tickets received in a range, the history
+//! rows of the range, the older tickets still open in it, and unlocks by who did them.
+//!
+//! These are the only statements here written as SQL text: they read up to millions of
+//! rows, so instants come back as epoch seconds (cheap to decode on both backends, where a
+//! SQLite timestamp is text) and each read is shaped to be answered from an index.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use keydesk_core::EventKind;
+
+use crate::db::DbConnection;
+
+/// How the two backends spell what these reads need.
+#[derive(Debug, Clone, Copy)]
+enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    fn epoch(self, column: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+            Dialect::Sqlite => format!("unixepoch({column})"),
+        }
+    }
+
+    /// Statements are written with `$1`-style parameters; SQLite's numbered form is `?1`.
+    fn statement(self, sql: &str) -> String {
+        match self {
+            Dialect::Postgres => sql.to_owned(),
+            Dialect::Sqlite => sql.replace('$', "?"),
+        }
+    }
+
+    /// SQLite would rather use `(kind, at)` and look each row up in the table; the time
+    /// index holds every column these reads need. PostgreSQL's planner finds it alone.
+    fn by_time_index(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "",
+            Dialect::Sqlite => "INDEXED BY ticket_events_by_time",
+        }
+    }
+}
+
+/// Runs the same statement on either backend, with that backend's dialect.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident, $dialect:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Postgres($c) => {
+                let $dialect = Dialect::Postgres;
+                $body
+            }
+            DbConnection::Sqlite($c) => {
+                let $dialect = Dialect::Sqlite;
+                $body
+            }
+        }
+    };
+}
+
+/// A ticket as the report needs it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TicketRead {
+    #[diesel(sql_type = BigInt)]
+    pub ticket_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub received_at: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub organisation_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub verification_method: Option<String>,
+}
+
+/// One history row as the report needs it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct EventRead {
+    #[diesel(sql_type = BigInt)]
+    pub ticket_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub at: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub actor_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+}
+
+pub fn epoch_seconds(at: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(at, 0).unwrap_or_default()
+}
+
+fn naive(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+/// `'a', 'b'` for an `IN (…)` of fixed, known words (never user input).
+fn sql_list(words: &[&str]) -> String {
+    words.iter().map(|word| format!("'{word}'")).collect::<Vec<_>>().join(", ")
+}
+
+const TICKET_COLUMNS: &str = "t.id AS ticket_id, {received} AS received_at, u.organisation_id AS organisation_id, t.verification_method AS verification_method";
+
+fn ticket_select(dialect: Dialect) -> String {
+    format!("SELECT {} FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id", TICKET_COLUMNS.replace("{received}", &dialect.epoch("t.received_at")))
+}
+
+/// Tickets received in `[start, end)`, optionally of one organisation, by id.
+pub fn tickets_received(conn: &mut DbConnection, start: DateTime<Utc>, end: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+    on_backend!(conn, |c, dialect| {
+        let sql = format!(
+            "{} WHERE t.received_at >= $1 AND t.received_at < $2 AND ($3 IS NULL OR u.organisation_id = $3) ORDER BY t.id",
+            ticket_select(dialect)
+        );
+        diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Timestamp, _>(naive(end)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+    })
+}
+
+/// The history rows in `[start, until]` of the kinds in `kinds`, in index order (by time).
+pub fn events_between(conn: &mut DbConnection, start: DateTime<Utc>, until: DateTime<Utc>, kinds: &[&str]) -> QueryResult<Vec<EventRead>> {
+    let kinds = sql_list(kinds);
+    on_backend!(conn, |c, dialect| {
+        let hint = dialect.by_time_index();
+        let sql = format!(
+            "SELECT e.ticket_id AS ticket_id, {} AS at, e.kind AS kind, e.actor_id AS actor_id, e.id AS id \
+             FROM ticket_events e {hint} WHERE e.at >= $1 AND e.at <= $2 AND e.kind IN ({kinds})",
+            dialect.epoch("e.at")
+        );
+        diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Timestamp, _>(naive(until)).load(c)
+    })
+}
+
+/// Tickets received before `start` that may have been open in the range: unresolved now,
+/// or resolved or reopened at or after `start`. The caller works out which really were.
+pub fn tickets_maybe_open_since(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+    on_backend!(conn, |c, dialect| {
+        let sql = format!(
+            "{} WHERE t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2) AND (t.status IN ('new', 'open', 'waiting_on_user') \
+             OR t.id IN (SELECT e.ticket_id FROM ticket_events e WHERE e.at >= $1 AND e.kind IN ('resolved', 'reopened'))) ORDER BY t.id",
+            ticket_select(dialect)
+        );
+        diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+    })
+}
+
+/// The whole history (of `kinds`, up to `until`) of a few tickets, in chunks.
+pub fn events_of_tickets(conn: &mut DbConnection, ticket_ids: &[i64], until: DateTime<Utc>, kinds: &[&str]) -> QueryResult<Vec<EventRead>> {
+    let kinds = sql_list(kinds);
+    let mut rows = Vec::new();
+    for chunk in ticket_ids.chunks(500) {
+        let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let mut read: Vec<EventRead> = on_backend!(&mut *conn, |c, dialect| {
+            let sql = format!(
+                "SELECT e.ticket_id AS ticket_id, {} AS at, e.kind AS kind, e.actor_id AS actor_id, e.id AS id \
+                 FROM ticket_events e WHERE e.ticket_id IN ({ids}) AND e.at <= $1 AND e.kind IN ({kinds})",
+                dialect.epoch("e.at")
+            );
+            diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(until)).load(c)
+        })?;
+        rows.append(&mut read);
+    }
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+struct UnlockCount {
+    #[diesel(sql_type = Text)]
+    source: String,
+    #[diesel(sql_type = BigInt)]
+    unlocks: i64,
+}
+
+/// "Account unlocked" entries in `[start, until]` by who did them: staff (support), anyone
+/// else signed in (self-serve: owners and admins), or nobody (a lock that expired).
+pub fn unlocks_by_source(
+    conn: &mut DbConnection,
+    start: DateTime<Utc>,
+    until: DateTime<Utc>,
+    organisation: Option<i64>,
+    actor: Option<i64>,
+) -> QueryResult<keydesk_core::reports::UnlockSources> {
+    let sql: &str = "SELECT CASE WHEN e.actor_id IS NULL THEN 'automatic' WHEN u.role IN ('agent', 'manager', 'operator') THEN 'support' ELSE 'self_serve' END AS source, \
+               COUNT(*) AS unlocks FROM events e LEFT JOIN users u ON u.id = e.actor_id \
+               WHERE e.action = $1 AND e.at >= $2 AND e.at <= $3 AND ($4 IS NULL OR e.organisation_id = $4) AND ($5 IS NULL OR e.actor_id = $5) \
+               GROUP BY 1";
+    let counts: Vec<UnlockCount> = on_backend!(conn, |c, dialect| {
+        diesel::sql_query(dialect.statement(sql))
+            .bind::<Text, _>(EventKind::AccountUnlocked.label())
+            .bind::<Timestamp, _>(naive(start))
+            .bind::<Timestamp, _>(naive(until))
+            .bind::<Nullable<BigInt>, _>(organisation)
+            .bind::<Nullable<BigInt>, _>(actor)
+            .load(c)
+    })?;
+    let mut sources = keydesk_core::reports::UnlockSources::default();
+    for count in counts {
+        let n = u64::try_from(count.unlocks).unwrap_or(0);
+        match count.source.as_str() {
+            "automatic" => sources.automatic += n,
+            "support" => sources.support += n,
+            _ => sources.self_serve += n,
+        }
+    }
+    Ok(sources)
+}
