@@ -21,6 +21,7 @@ on_both_backends!(
     the_csv_exports_hold_every_ticket_and_the_summary,
     bad_ranges_get_a_clear_error_and_an_empty_range_zeros,
     a_ticket_worked_through_the_queue_shows_in_todays_report,
+    a_forged_request_is_recorded_and_counted_as_a_suspected_spoof,
 );
 
 const RANGE: &str = "from=2026-10-19&to=2026-10-26";
@@ -300,4 +301,28 @@ async fn a_ticket_worked_through_the_queue_shows_in_todays_report(backend: Backe
     assert_eq!(report["unlocks"]["support"], 1);
     let method = report["verification"]["by_method"].as_array().unwrap().iter().find(|m| m[0] == "call_back").unwrap()[1].clone();
     assert_eq!(method, 1);
+}
+
+async fn a_forged_request_is_recorded_and_counted_as_a_suspected_spoof(backend: Backend) {
+    let app = TestApp::with(backend, |f| f.merge(("verification.trusted_authserv_id", "mx.keydesk.test"))).await;
+    let acme = app.org("Acme Clinic", "acme", UnlockPolicy::Admins).await;
+    app.user("jane@acme.test", "Jane Doe", "member", Some(&acme)).await;
+    app.user("manager@support.test", "Mona Manager", "manager", None).await;
+    let request = "Full name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out\n";
+    // Our server failed the first; the second merely has no results (not suspicious).
+    app.drop_mail(&format!("From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <forged@evil.test>\nAuthentication-Results: mx.keydesk.test; spf=fail smtp.mailfrom=acme.test; dmarc=fail header.from=acme.test\n\n{request}"));
+    app.intake_once().await;
+    let forged = app.tickets().await[0].id;
+    let history = app.services().run(move |conn, _| Ok(keydesk::store::ticket_events::of_ticket(conn, forged)?)).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["received", "spoof_suspected", "acknowledged"]);
+    assert!(history[1].detail.contains("dmarc=fail"), "{}", history[1].detail);
+    let manager = token_for(&app, "manager@support.test").await;
+    let today = chrono::Utc::now().date_naive();
+    let (_, report) = api(&app, &manager, &format!("from={}&to={today}", today.pred_opt().unwrap())).await;
+    assert_eq!((report["received"].clone(), report["verification"]["spoof_suspected"].clone()), (json!(1), json!(1)));
+    // The ticket page names it in the history.
+    app.logged_in_as("manager@support.test").await;
+    let page = app.client.get(format!("/tickets/{forged}")).dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("Spoof suspected"));
 }

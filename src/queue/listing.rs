@@ -198,7 +198,7 @@ pub fn queue(conn: &mut DbConnection, services: &Services, me: &User, query: &Qu
                 email: email.unwrap_or_else(|| t.sender.clone()),
                 organisation: account.and_then(|a| a.organisation_id).and_then(|id| organisation_names.get(&id)).map(|o| o.name.clone()),
                 received_at: when(t.received_at),
-                age: business_age(calendar.business_duration(t.received_at.and_utc(), now), business_day),
+                age: business_age(calendar.business_duration(t.received_at.and_utc(), t.age_until(now)), business_day),
                 status: t.status.clone(),
                 status_label: status_label(&t.status),
                 verification: verification_of(t),

@@ -82,7 +82,7 @@ pub fn context(report: &Report, audience: Audience, request: &ReportRequest, tod
             "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": share_words(o.unlock_met),
         })).collect::<Vec<_>>(),
         "verification": {
-            "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": method_words(method.as_str()), "count": count})).collect::<Vec<_>>(),
+            "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": crate::queue::listing::method_words(method.as_str()), "count": count})).collect::<Vec<_>>(),
             "spoof_suspected": s.verification.spoof_suspected,
             "abandoned": s.verification.abandoned,
             "pending": s.verification.pending,
@@ -106,16 +106,6 @@ fn scope_words(report: &Report, audience: Audience) -> String {
         words.push_str(&format!(" for {}", report.names.organisation(Some(id))));
     }
     words
-}
-
-fn method_words(method: &str) -> &'static str {
-    match method {
-        "mailbox_confirmed" => "Mailbox confirmed",
-        "call_back" => "Called back",
-        "confirmed_by_owner" => "Confirmed by the owner",
-        "confirmed_by_organisation" => "Confirmed by the organisation",
-        _ => "Other",
-    }
 }
 
 /// `from=…&to=…[&org=…][&agent=…]`, for the export links.

@@ -22,7 +22,8 @@ enum Dialect {
 impl Dialect {
     fn epoch(self, column: &str) -> String {
         match self {
-            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+            // Whole seconds, rounded down as SQLite's `unixepoch` does (a cast would round half up).
+            Dialect::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
             Dialect::Sqlite => format!("unixepoch({column})"),
         }
     }

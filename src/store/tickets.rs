@@ -32,6 +32,18 @@ pub struct Ticket {
     pub requester_user_id: Option<i64>,
 }
 
+impl Ticket {
+    pub fn is_resolved(&self) -> bool {
+        matches!(self.status.as_str(), "resolved" | "closed")
+    }
+
+    /// Where its age stops: now while it is open, its resolution (the last status change)
+    /// once it is resolved.
+    pub fn age_until(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        if self.is_resolved() { self.updated_at.and_utc().min(now) } else { now }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = ticket_messages)]
 pub struct TicketMessage {
