@@ -144,11 +144,11 @@ pub fn backlog(days: &[DayFigures]) -> String {
     let mut frame = Frame::new("Backlog: open tickets at the end of each day", max, "open");
     let slot = frame.plot_width / days.len().max(1) as f64;
     let base = frame.y(0.0);
-    let mut points = format!("{LEFT:.1},{base:.1} ");
+    let mut points = format!("{:.1},{base:.1} ", LEFT + 0.5 * slot);
     for (i, day) in days.iter().enumerate() {
         let _ = write!(points, "{:.1},{:.1} ", LEFT + (i as f64 + 0.5) * slot, frame.y(f64::from(day.backlog_at_end)));
     }
-    let _ = write!(points, "{:.1},{base:.1}", LEFT + days.len() as f64 * slot);
+    let _ = write!(points, "{:.1},{base:.1}", LEFT + (days.len() as f64 - 0.5) * slot);
     let _ = write!(frame.svg, r##"<polygon points="{points}" fill="#c9dbef" stroke="{IN_HOURS}"/>"##);
     for (i, day) in days.iter().enumerate() {
         let _ = write!(

@@ -77,7 +77,7 @@ pub fn context(report: &Report, audience: Audience, request: &ReportRequest, tod
             "name": names.agent(a.agent_id), "id": a.agent_id, "handled": a.tickets_handled, "first_responses": a.first_responses,
             "unlocks": a.unlocks, "median_unlock": duration_words(a.unlock_business_seconds.median),
         })).collect::<Vec<_>>(),
-        "organisation_rows": s.organisations.iter().map(|o| json!({
+        "organisation_rows": organisations_by_name(report).into_iter().map(|o| json!({
             "name": names.organisation(o.organisation_id), "received": o.received, "out_of_hours": o.received_out_of_hours,
             "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": share_words(o.unlock_met),
         })).collect::<Vec<_>>(),
@@ -94,6 +94,13 @@ pub fn context(report: &Report, audience: Audience, request: &ReportRequest, tod
         })).collect::<Vec<_>>(),
         "links_to_tickets": !matches!(audience, Audience::Organisation { .. }),
     })
+}
+
+/// By name, "No linked account" last.
+fn organisations_by_name<'r>(report: &'r Report) -> Vec<&'r keydesk_core::reports::OrganisationFigures> {
+    let mut rows: Vec<_> = report.summary.organisations.iter().collect();
+    rows.sort_by_key(|o| (o.organisation_id.is_none(), report.names.organisation(o.organisation_id).to_lowercase()));
+    rows
 }
 
 fn scope_words(report: &Report, audience: Audience) -> String {

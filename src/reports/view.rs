@@ -114,6 +114,7 @@ pub fn duration_words(seconds: Option<i64>) -> String {
     match (days, hours, minutes) {
         (0, 0, 0) => format!("{seconds} s"),
         (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
         (0, h, m) => format!("{h} h {m:02} min"),
         (d, h, _) => format!("{d} d {h} h"),
     }
@@ -122,4 +123,18 @@ pub fn duration_words(seconds: Option<i64>) -> String {
 /// "93%"; a dash when nothing was decided.
 pub fn share_words(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{duration_words, share_words};
+
+    #[test]
+    fn durations_and_shares_in_words() {
+        let cases = [(None, "—"), (Some(0), "0 s"), (Some(45), "45 s"), (Some(60), "1 min"), (Some(3600), "1 h"), (Some(3900), "1 h 05 min"), (Some(93_600), "1 d 2 h")];
+        for (seconds, words) in cases {
+            assert_eq!(duration_words(seconds), words, "{seconds:?}");
+        }
+        assert_eq!((share_words(None), share_words(Some(0.75)), share_words(Some(0.996))), ("—".to_owned(), "75%".to_owned(), "100%".to_owned()));
+    }
 }

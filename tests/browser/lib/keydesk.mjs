@@ -174,12 +174,15 @@ export function parseEml(raw) {
  *        created in this order: organisation roles in acme, staff roles in none
  * @param {Record<string, string>} [opts.env] extra environment variables
  */
-export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: extraEnv = {} } = {}) {
+/** `demo`: `{ tickets, days, password }` runs `keydesk demo seed` before serving; its
+ *  output is `kd.demoOutput`. */
+export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: extraEnv = {}, demo = null } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keydesk-browser-'));
   const mailDir = path.join(dir, 'mail');
   const intakeDir = path.join(dir, 'intake');
   let server = null;
   let port = 0;
+  let demoOutput = '';
 
   const stop = async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) {
@@ -219,6 +222,12 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
         ['user', 'create', '--email', u.email, '--name', u.name, '--role', u.role,
           ...(STAFF_ROLES.has(u.role) ? [] : ['--org', 'acme']), '--password-stdin'],
         { cwd: dir, env, input: `${u.password}\n` },
+      );
+    }
+    if (demo) {
+      demoOutput = await runCli(
+        ['demo', 'seed', '--tickets', String(demo.tickets), '--days', String(demo.days), '--password-stdin'],
+        { cwd: dir, env, input: `${demo.password}\n` },
       );
     }
     // Another process may grab the port between freePort() and serve: retry.
@@ -293,6 +302,7 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
     baseUrl,
     url: (p = '/') => new URL(p, baseUrl).href,
     serverOutput: () => server.output(),
+    demoOutput,
     mails,
     waitForMail,
     stop,
