@@ -3,6 +3,7 @@
 use crate::accounts::passwords::Passwords;
 use crate::accounts::users::{self, UserDetails};
 use crate::config::Config;
+use crate::demo::{self, DemoOptions};
 use crate::store::{self, events::Actor};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -41,6 +42,31 @@ pub enum Command {
     Intake {
         #[command(subcommand)]
         action: IntakeAction,
+    },
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DemoAction {
+    /// Fill the database with a realistic support history: organisations and their people,
+    /// the desk's manager and agents, and tickets with their history. Run it again to add more.
+    Seed {
+        /// How many tickets to make.
+        #[arg(long)]
+        tickets: usize,
+        /// How many days of history, ending now.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// The same seed gives the same history (for the same moment).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Read the demo users' shared password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -110,6 +136,10 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
+    if let Command::Demo { action: DemoAction::Seed { tickets, days, seed, password_stdin } } = command {
+        let options = DemoOptions { tickets, days, seed, now: chrono::Utc::now() };
+        return seed_demo(&options, password_stdin, config);
+    }
     let url = crate::db::DatabaseUrl::parse(&config.database_url);
     if let Command::Migrate = command {
         let pool = crate::db::connect(&url, 1).context("migrating the database")?;
@@ -120,7 +150,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     let pool = crate::db::connect(&url, 1).context("opening the database")?;
     let conn = &mut *pool.get()?;
     match command {
-        Command::Serve | Command::Migrate | Command::Intake { .. } => unreachable!("handled above"),
+        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => unreachable!("handled above"),
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
             let org = users::create_organisation(conn, &name, &slug, unlock_policy)?;
             println!("Created organisation {} ({}), unlock policy {}.", org.name, org.slug, org.unlock_policy);
@@ -130,13 +160,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
                 Some(slug) => Some(store::orgs::find_by_slug(conn, slug)?.with_context(|| format!("no organisation with slug {slug:?}"))?),
                 None => None,
             };
-            let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            if let Err(problem) = keydesk_core::secret::check_new_password(password) {
-                bail!("password: {problem}");
-            }
-            let hash = Passwords::new().hash(password);
+            let hash = Passwords::new().hash(&password_from_stdin()?);
             let details = UserDetails { email: &email, full_name: &name, role, organisation: organisation.as_ref() };
             let user = users::create_user(conn, details, &hash, &Actor::System("keydesk user create"), None)?;
             println!("Created {} <{}> as {}.", user.full_name, user.email, user.role);
@@ -147,4 +171,52 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A new password read from standard input (without its line ending), checked.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if let Err(problem) = keydesk_core::secret::check_new_password(password) {
+        bail!("password: {problem}");
+    }
+    Ok(password.to_owned())
+}
+
+/// `keydesk demo seed`: the history, then one password for every demo user, hashed once.
+fn seed_demo(options: &DemoOptions, password_stdin: bool, config: Config) -> anyhow::Result<()> {
+    options.check()?;
+    let password = if password_stdin { password_from_stdin()? } else { generated_password() };
+    let calendar = config.calendar()?;
+    let pool = crate::db::connect(&crate::db::DatabaseUrl::parse(&config.database_url), 1).context("opening the database")?;
+    let conn = &mut *pool.get()?;
+    let started = std::time::Instant::now();
+    let mut next_report = options.tickets / 10;
+    let summary = demo::seed_with_progress(conn, &calendar, options, &mut |written, planned| {
+        // Large seeds take minutes: say how far along they are, about every tenth.
+        if planned >= 50_000 && written >= next_report {
+            eprintln!("keydesk: {written} of {planned} tickets written ({:.0?})", started.elapsed());
+            next_report += planned / 10;
+        }
+    })?;
+    demo::set_password(conn, &Passwords::new().hash(&password))?;
+    println!("{summary}");
+    println!("Sign in at {} ({}).", config.link("/login"), calendar.describe_hours());
+    if password_stdin {
+        println!("Every demo user's password is the one given on standard input.");
+    } else {
+        println!("Every demo user's password (shown only now): {password}");
+    }
+    println!("Took {:.1?}.", started.elapsed());
+    Ok(())
+}
+
+/// Four groups of four letters and digits, none easily misread: about 79 bits.
+fn generated_password() -> String {
+    use rand::seq::SliceRandom;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let groups: Vec<String> = (0..4).map(|_| (0..4).map(|_| char::from(*ALPHABET.choose(&mut rng).expect("alphabet"))).collect()).collect();
+    groups.join("-")
 }

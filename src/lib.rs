@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod intake;
 pub mod mail;
 pub mod queue;

@@ -1,5 +1,5 @@
-//! The `keydesk` command line, run as the real binary: migrate, org/user/token create, and
-//! the refusals that print `keydesk: <reason>` and exit with status 1.
+//! The `keydesk` command line, run as the real binary: migrate, org/user/token create, demo
+//! seed, and the refusals that print `keydesk: <reason>` and exit with status 1.
 
 mod common;
 
@@ -15,6 +15,7 @@ on_both_backends!(
     user_create_reads_the_password_from_stdin_and_the_user_can_log_in,
     user_create_refuses_bad_input_with_the_reason,
     token_create_prints_a_token_for_an_agent_and_refuses_a_member,
+    demo_seed_prints_the_logins_and_the_password_they_sign_in_with,
 );
 
 /// What a run of the binary left behind.
@@ -241,6 +242,47 @@ async fn token_create_prints_a_token_for_an_agent_and_refuses_a_member(backend: 
         .unwrap();
     assert_eq!(hashes.len(), 2);
     assert!(!hashes.contains(&token), "only the token's hash is stored");
+}
+
+/// "Sign in as the manager m, the agent a, or the owner o." → [m, a, o].
+fn demo_logins(stdout: &str) -> Vec<String> {
+    let line = stdout.lines().find(|l| l.starts_with("Sign in as the manager ")).unwrap_or_else(|| panic!("no logins in {stdout:?}"));
+    line.split_whitespace().filter(|word| word.contains('@')).map(|word| word.trim_end_matches([',', '.']).to_owned()).collect()
+}
+
+async fn demo_seed_prints_the_logins_and_the_password_they_sign_in_with(backend: Backend) {
+    let keydesk = Keydesk::new(backend);
+    let run = keydesk.ok(&["demo", "seed", "--tickets", "120", "--days", "14"], None);
+    assert!(run.stdout.contains("Seeded 120 tickets"), "{run:?}");
+    let logins = demo_logins(&run.stdout);
+    assert_eq!(logins.len(), 3, "{run:?}");
+    let generated = run.stdout.lines().find_map(|l| l.split_once("(shown only now): ")).map(|(_, p)| p.trim().to_owned()).expect("the password is printed");
+    assert!(generated.len() >= 16 && !run.stderr.contains(&generated), "{run:?}");
+
+    // Again, with a password of one's own: more tickets, the same people, the new password.
+    let again = keydesk.ok(&["demo", "seed", "--tickets", "30", "--seed", "2", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    assert!(again.stdout.contains("Organisations: 8 (0 new)") && again.stdout.contains("(0 new), staff included"), "{again:?}");
+    assert_eq!(demo_logins(&again.stdout), logins);
+    assert!(!again.stdout.contains(PASSWORD) && !again.stderr.contains(PASSWORD), "the password is never echoed");
+
+    let app = keydesk.app().await;
+    for login in &logins {
+        let client = common::TestClient::new(&app).await;
+        assert_eq!(client.log_in(login, PASSWORD).await.status(), Status::SeeOther, "{login} signs in");
+    }
+    assert_eq!(app.log_in(&logins[0], &generated).await.status(), Status::Ok, "the first password was replaced");
+    let tickets = app.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1_000)?.len())).await.unwrap();
+    assert_eq!(tickets, 150);
+}
+
+#[test]
+fn demo_seed_refuses_to_seed_nothing_before_touching_the_database() {
+    let keydesk = Keydesk::new(Backend::Sqlite);
+    keydesk.refused(&["demo", "seed", "--tickets", "0"], None, "--tickets must be at least 1");
+    keydesk.refused(&["demo", "seed", "--tickets", "10", "--days", "0"], None, "--days must be between 1 and 3650");
+    keydesk.refused(&["demo", "seed", "--days", "10"], None, "--tickets");
+    keydesk.refused(&["demo", "seed", "--tickets", "10", "--password-stdin"], Some("short\n"), "at least 10 characters");
+    assert!(!std::path::Path::new(&keydesk.database.url).exists(), "nothing was created");
 }
 
 #[test]

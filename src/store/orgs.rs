@@ -23,12 +23,17 @@ impl Organisation {
 }
 
 pub fn create(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPolicy) -> QueryResult<Organisation> {
+    create_at(conn, name, slug, policy, super::now())
+}
+
+/// As [`create`], dated `created_at` (the demo's organisations predate its history).
+pub fn create_at(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPolicy, created_at: chrono::NaiveDateTime) -> QueryResult<Organisation> {
     diesel::insert_into(organisations::table)
         .values((
             organisations::name.eq(name),
             organisations::slug.eq(slug),
             organisations::unlock_policy.eq(policy.as_str()),
-            organisations::created_at.eq(super::now()),
+            organisations::created_at.eq(created_at),
         ))
         .returning(organisations::id)
         .get_result::<i64>(conn)
