@@ -1,0 +1,148 @@
+//! A one-year service-hours report over a seeded history, measured beside the bare SQL that
+//! reads the same rows in the same run. Goal: the report within 1 s, and within 3× the read.
+//!
+//! Run with `cargo bench --bench reports` (SQLite; PostgreSQL too when
+//! KEYDESK_TEST_POSTGRES_URL or the default local server answers). The size is
+//! KEYDESK_BENCH_TICKETS (default 1,000,000 tickets over 365 days). The seeded databases are
+//! kept under `target/bench-data/` and in PostgreSQL as `keydesk_bench_reports_<n>`, and
+//! reused while they hold the tickets asked for: seeding a million takes minutes. Set
+//! KEYDESK_BENCH_RESEED=1 to start again.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Days, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use keydesk::db::{self, DatabaseUrl, DbConnection};
+use keydesk::demo::{self, DemoOptions};
+use keydesk::reports::view::{self, ReportRequest};
+use keydesk::store::reports as reads;
+use keydesk_core::reports::{Audience, ReportWindow, SlaTargets, KINDS_COUNTED};
+use keydesk_core::{BusinessCalendar, WorkingHoursConfig};
+
+const RUNS: usize = 5;
+const DAYS: u32 = 365;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn tickets_wanted() -> usize {
+    std::env::var("KEYDESK_BENCH_TICKETS").ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(1_000_000)
+}
+
+fn ticket_count(conn: &mut DbConnection) -> i64 {
+    use diesel::dsl::count_star;
+    use diesel::QueryDsl;
+    keydesk::db::schema::tickets::table.select(count_star()).first(conn).unwrap_or(0)
+}
+
+/// The bare read: the report's own statements, rows loaded and counted, nothing computed.
+fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
+    let kinds: Vec<&str> = KINDS_COUNTED.iter().map(|kind| kind.as_str()).collect();
+    let received = reads::tickets_received(conn, window.start, window.end, None).unwrap();
+    let events = reads::events_between(conn, window.start, window.as_of, &kinds).unwrap();
+    let older = reads::tickets_maybe_open_since(conn, window.start, None).unwrap();
+    let ids: Vec<i64> = older.iter().map(|t| t.ticket_id).collect();
+    let older_events = reads::events_of_tickets(conn, &ids, window.as_of, &kinds).unwrap();
+    let unlocks = reads::unlocks_by_source(conn, window.start, window.as_of, None, None).unwrap();
+    received.len() + events.len() + older.len() + older_events.len() + usize::from(unlocks.support > 0)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn run(label: &str, url: &str) {
+    let wanted = tickets_wanted();
+    let pool = db::connect(&DatabaseUrl::parse(url), 2).expect("database");
+    let mut conn = pool.get().expect("connection");
+    db::migrate(&mut conn).expect("migrations");
+    let calendar = BusinessCalendar::from_config(&WorkingHoursConfig::default()).unwrap();
+    let now = Utc::now();
+    let have = ticket_count(&mut conn);
+    if have < wanted as i64 {
+        let started = Instant::now();
+        let mut last = Instant::now();
+        let options = DemoOptions { tickets: wanted - have as usize, days: DAYS, seed: 7, now };
+        let summary = demo::seed_with_progress(&mut conn, &calendar, &options, &mut |done, total| {
+            if last.elapsed() > Duration::from_secs(15) {
+                eprintln!("  {label}: seeded {done} of {total}");
+                last = Instant::now();
+            }
+        })
+        .expect("seed");
+        println!("{label}: seeded {} tickets ({} history rows) in {:.0} s", summary.tickets, summary.ticket_events, started.elapsed().as_secs_f64());
+    } else {
+        println!("{label}: reusing {have} seeded tickets");
+    }
+    // Fresh statistics, and (PostgreSQL) a visibility map, so plans are the ones a
+    // maintained database gets.
+    let maintenance = match &mut *conn {
+        DbConnection::Postgres(_) => "VACUUM ANALYZE",
+        DbConnection::Sqlite(_) => "ANALYZE",
+    };
+    diesel::sql_query(maintenance).execute(&mut *conn).expect("analyze");
+
+    let today = calendar.local_date(now);
+    let request = ReportRequest { from: Some((today - Days::days(i64::from(DAYS) - 1)).to_string()), to: Some(today.to_string()), org: None, agent: None };
+    let window = ReportWindow::new(&calendar, today - Days::days(i64::from(DAYS) - 1), today, now).unwrap();
+    let targets = SlaTargets { first_response_seconds: 3600, unlock_seconds: 4 * 3600 };
+    let (mut reads_taken, mut reports_taken) = (Vec::new(), Vec::new());
+    let (mut rows, mut received) = (0, 0);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        rows = bare_read(&mut conn, &window);
+        reads_taken.push(started.elapsed());
+        let started = Instant::now();
+        let report = view::report(&mut conn, &calendar, targets, Audience::Everything, &request, now).expect("report");
+        reports_taken.push(started.elapsed());
+        received = report.summary.received;
+    }
+    let (read, report) = (median(reads_taken), median(reports_taken));
+    println!(
+        "{label}: one-year report over {received} tickets ({rows} rows read): report {} · bare read {} · ratio {:.2}× · peak RSS {:.0} MiB (median of {RUNS})",
+        ms(report),
+        ms(read),
+        report.as_secs_f64() / read.as_secs_f64(),
+        peak_rss_mib(),
+    );
+}
+
+fn admin_url() -> String {
+    std::env::var("KEYDESK_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn postgres_url(tickets: usize) -> Option<String> {
+    let admin = admin_url();
+    let mut conn = PgConnection::establish(&admin).ok()?;
+    let name = format!("keydesk_bench_reports_{tickets}");
+    if std::env::var("KEYDESK_BENCH_RESEED").is_ok() {
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).ok()?;
+    }
+    let _ = diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn);
+    Some(format!("{}/{name}", admin.rsplit_once('/')?.0))
+}
+
+fn main() {
+    let tickets = tickets_wanted();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = dir.join(format!("reports-{tickets}.sqlite"));
+    if std::env::var("KEYDESK_BENCH_RESEED").is_ok() {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
+        }
+    }
+    run("SQLite", &sqlite.display().to_string());
+    match postgres_url(tickets) {
+        Some(url) => run("PostgreSQL", &url),
+        None => println!("PostgreSQL: skipped (no server at {})", admin_url()),
+    }
+}
