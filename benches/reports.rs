@@ -44,12 +44,30 @@ fn ticket_count(conn: &mut DbConnection) -> i64 {
 /// The bare read: the report's own statements, rows loaded and counted, nothing computed.
 fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
     let kinds: Vec<&str> = KINDS_COUNTED.iter().map(|kind| kind.as_str()).collect();
+    let verbose = std::env::var("KEYDESK_BENCH_VERBOSE").is_ok();
+    let mut lap = Instant::now();
+    let mut step = |what: &str| {
+        if verbose {
+            eprintln!("    {what}: {}", ms(lap.elapsed()));
+        }
+        lap = Instant::now();
+    };
     let received = reads::tickets_received(conn, window.start, window.end, None).unwrap();
+    step("tickets received");
     let events = reads::events_between(conn, window.start, window.as_of, &kinds).unwrap();
-    let older = reads::tickets_maybe_open_since(conn, window.start, None).unwrap();
+    step("history rows");
+    let mut ids: Vec<i64> = reads::tickets_unresolved_before(conn, window.start, None).unwrap().iter().map(|t| t.ticket_id).collect();
+    ids.extend(reads::tickets_closed_or_reopened_after(conn, window.as_of).unwrap());
+    // The earlier tickets the range's rows resolve or reopen, so the same rows are read.
+    let is_received = |id: i64| received.binary_search_by_key(&id, |t| t.ticket_id).is_ok();
+    ids.extend(events.iter().filter(|e| (e.kind == "resolved" || e.kind == "reopened") && !is_received(e.ticket_id)).map(|e| e.ticket_id));
+    let older = reads::tickets_by_id_before(conn, &ids, window.start, None).unwrap();
+    step("older tickets");
     let ids: Vec<i64> = older.iter().map(|t| t.ticket_id).collect();
     let older_events = reads::events_of_tickets(conn, &ids, window.as_of, &kinds).unwrap();
+    step("older tickets' history");
     let unlocks = reads::unlocks_by_source(conn, window.start, window.as_of, None, None).unwrap();
+    step("unlocks");
     received.len() + events.len() + older.len() + older_events.len() + usize::from(unlocks.support > 0)
 }
 

@@ -27,10 +27,17 @@ pub fn load<'a>(
 
     let mut received = histories(reads::tickets_received(conn, start, window.end, scope.organisation)?);
     let events = reads::events_between(conn, start, as_of, &kinds)?;
-    attach(&mut received, events);
+    let touched_earlier_tickets = attach(&mut received, events);
 
-    // Older tickets count in the backlog while they were open in the range.
-    let older = reads::tickets_maybe_open_since(conn, start, scope.organisation)?;
+    // Older tickets count in the backlog while they were open in the range: those open now,
+    // and those resolved or reopened since the range began.
+    let mut older_ids: Vec<i64> = reads::tickets_unresolved_before(conn, start, scope.organisation)?.iter().map(|t| t.ticket_id).collect();
+    older_ids.extend(touched_earlier_tickets);
+    older_ids.extend(reads::tickets_closed_or_reopened_after(conn, as_of)?);
+    older_ids.sort_unstable();
+    older_ids.dedup();
+    let mut older = reads::tickets_by_id_before(conn, &older_ids, start, scope.organisation)?;
+    older.sort_unstable_by_key(|t| t.ticket_id);
     let older_ids: Vec<i64> = older.iter().map(|t| t.ticket_id).collect();
     let mut carried_over = histories(older);
     attach(&mut carried_over, reads::events_of_tickets(conn, &older_ids, as_of, &kinds)?);
@@ -55,12 +62,18 @@ fn histories(tickets: Vec<TicketRead>) -> Vec<TicketHistory> {
         .collect()
 }
 
-/// Files each row under its ticket (rows of other tickets are skipped) and puts each
-/// ticket's rows in the order they happened.
-fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) {
+/// Files each row under its ticket and puts each ticket's rows in the order they happened.
+/// Returns the other tickets whose rows resolve or reopen them: they were open in the range.
+fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) -> Vec<i64> {
+    let mut others = Vec::new();
     for event in events {
-        let Ok(index) = histories.binary_search_by_key(&event.ticket_id, |h| h.ticket_id) else { continue };
         let Ok(kind) = event.kind.parse::<TicketEventKind>() else { continue };
+        let Ok(index) = histories.binary_search_by_key(&event.ticket_id, |h| h.ticket_id) else {
+            if matches!(kind, TicketEventKind::Resolved | TicketEventKind::Reopened) {
+                others.push(event.ticket_id);
+            }
+            continue;
+        };
         histories[index].events.push(HistoryEvent { at: epoch_seconds(event.at), sequence: event.id, kind, actor_id: event.actor_id });
     }
     for history in histories {
@@ -68,4 +81,5 @@ fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) {
             history.events.sort_unstable_by_key(|e| (e.at, e.sequence));
         }
     }
+    others
 }

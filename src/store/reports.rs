@@ -134,17 +134,50 @@ pub fn events_between(conn: &mut DbConnection, start: DateTime<Utc>, until: Date
     })
 }
 
-/// Tickets received before `start` that may have been open in the range: unresolved now,
-/// or resolved or reopened at or after `start`. The caller works out which really were.
-pub fn tickets_maybe_open_since(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+/// Tickets received before `start` that are not resolved now.
+pub fn tickets_unresolved_before(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
     on_backend!(conn, |c, dialect| {
         let sql = format!(
-            "{} WHERE t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2) AND (t.status IN ('new', 'open', 'waiting_on_user') \
-             OR t.id IN (SELECT e.ticket_id FROM ticket_events e WHERE e.at >= $1 AND e.kind IN ('resolved', 'reopened'))) ORDER BY t.id",
+            "{} WHERE t.status IN ('new', 'open', 'waiting_on_user') AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2) ORDER BY t.id",
             ticket_select(dialect)
         );
         diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
     })
+}
+
+/// Tickets by id, of those received before `start`.
+pub fn tickets_by_id_before(conn: &mut DbConnection, ids: &[i64], start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let mut read: Vec<TicketRead> = on_backend!(&mut *conn, |c, dialect| {
+            let sql = format!(
+                "{} WHERE t.id IN ({list}) AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2)",
+                ticket_select(dialect)
+            );
+            diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+        })?;
+        rows.append(&mut read);
+    }
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+struct TicketId {
+    #[diesel(sql_type = BigInt)]
+    ticket_id: i64,
+}
+
+/// Tickets resolved or reopened after `after` (few, for a range that ends about now).
+pub fn tickets_closed_or_reopened_after(conn: &mut DbConnection, after: DateTime<Utc>) -> QueryResult<Vec<i64>> {
+    let rows: Vec<TicketId> = on_backend!(conn, |c, dialect| {
+        let sql = format!(
+            "SELECT DISTINCT e.ticket_id AS ticket_id FROM ticket_events e {} WHERE e.at > $1 AND e.kind IN ('resolved', 'reopened')",
+            dialect.by_time_index()
+        );
+        diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(after)).load(c)
+    })?;
+    Ok(rows.into_iter().map(|row| row.ticket_id).collect())
 }
 
 /// The whole history (of `kinds`, up to `until`) of a few tickets, in chunks.
@@ -168,14 +201,23 @@ pub fn events_of_tickets(conn: &mut DbConnection, ticket_ids: &[i64], until: Dat
 
 #[derive(Debug, Clone, QueryableByName)]
 struct UnlockCount {
-    #[diesel(sql_type = Text)]
-    source: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    actor_id: Option<i64>,
     #[diesel(sql_type = BigInt)]
     unlocks: i64,
 }
 
-/// "Account unlocked" entries in `[start, until]` by who did them: staff (support), anyone
-/// else signed in (self-serve: owners and admins), or nobody (a lock that expired).
+#[derive(Debug, Clone, QueryableByName)]
+struct ActorRole {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    role: String,
+}
+
+/// "Account unlocked" entries in `[start, until]` by who did them: support staff, anyone
+/// else signed in (self-serve: owners and admins), or nobody (a lock that expired). Counted
+/// per actor from the index, then each actor's role is looked up once.
 pub fn unlocks_by_source(
     conn: &mut DbConnection,
     start: DateTime<Utc>,
@@ -183,11 +225,10 @@ pub fn unlocks_by_source(
     organisation: Option<i64>,
     actor: Option<i64>,
 ) -> QueryResult<keydesk_core::reports::UnlockSources> {
-    let sql: &str = "SELECT CASE WHEN e.actor_id IS NULL THEN 'automatic' WHEN u.role IN ('agent', 'manager', 'operator') THEN 'support' ELSE 'self_serve' END AS source, \
-               COUNT(*) AS unlocks FROM events e LEFT JOIN users u ON u.id = e.actor_id \
+    let sql: &str = "SELECT e.actor_id AS actor_id, COUNT(*) AS unlocks FROM events e \
                WHERE e.action = $1 AND e.at >= $2 AND e.at <= $3 AND ($4 IS NULL OR e.organisation_id = $4) AND ($5 IS NULL OR e.actor_id = $5) \
-               GROUP BY 1";
-    let counts: Vec<UnlockCount> = on_backend!(conn, |c, dialect| {
+               GROUP BY e.actor_id";
+    let counts: Vec<UnlockCount> = on_backend!(&mut *conn, |c, dialect| {
         diesel::sql_query(dialect.statement(sql))
             .bind::<Text, _>(EventKind::AccountUnlocked.label())
             .bind::<Timestamp, _>(naive(start))
@@ -196,14 +237,17 @@ pub fn unlocks_by_source(
             .bind::<Nullable<BigInt>, _>(actor)
             .load(c)
     })?;
+    let actors: Vec<String> = counts.iter().filter_map(|c| c.actor_id).map(|id| id.to_string()).collect();
+    let mut roles = std::collections::HashMap::new();
+    for chunk in actors.chunks(500) {
+        let sql = format!("SELECT id, role FROM users WHERE id IN ({})", chunk.join(", "));
+        let found: Vec<ActorRole> = on_backend!(&mut *conn, |c, _dialect| diesel::sql_query(sql.clone()).load(c))?;
+        roles.extend(found.into_iter().map(|r| (r.id, r.role.parse::<keydesk_core::Role>().ok())));
+    }
     let mut sources = keydesk_core::reports::UnlockSources::default();
     for count in counts {
-        let n = u64::try_from(count.unlocks).unwrap_or(0);
-        match count.source.as_str() {
-            "automatic" => sources.automatic += n,
-            "support" => sources.support += n,
-            _ => sources.self_serve += n,
-        }
+        let role = count.actor_id.and_then(|id| roles.get(&id).copied().flatten());
+        sources.add(count.actor_id.is_some(), role, u64::try_from(count.unlocks).unwrap_or(0));
     }
     Ok(sources)
 }

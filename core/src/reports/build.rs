@@ -24,6 +24,18 @@ pub struct UnlockSources {
     pub automatic: u64,
 }
 
+impl UnlockSources {
+    /// Counts `unlocks` by one actor: nobody (a lock that expired), support staff, or anyone
+    /// else (an organisation's owner or admin; a removed user counts here too).
+    pub fn add(&mut self, by_someone: bool, role: Option<crate::Role>, unlocks: u64) {
+        match (by_someone, role) {
+            (false, _) => self.automatic += unlocks,
+            (true, Some(role)) if role.is_staff() => self.support += unlocks,
+            (true, _) => self.self_serve += unlocks,
+        }
+    }
+}
+
 /// What a report is made from.
 pub struct ReportInput<'a> {
     pub window: ReportWindow,
