@@ -76,6 +76,7 @@ pub fn dates(request: &ReportRequest, today: NaiveDate) -> Result<(NaiveDate, Na
 
 pub fn report<'a>(
     conn: &mut DbConnection,
+    second: Option<&mut DbConnection>,
     calendar: &'a BusinessCalendar,
     targets: SlaTargets,
     audience: Audience,
@@ -96,7 +97,7 @@ pub fn report<'a>(
         },
     };
     let scope = audience.scope(organisation, request.agent)?;
-    let input = super::load(conn, calendar, targets, window, scope)?;
+    let input = super::load(conn, second, calendar, targets, window, scope)?;
     let summary = build(&input);
     let agent_ids: Vec<i64> = summary.agents.iter().map(|a| a.agent_id).chain(scope.agent).collect();
     let names = Names {

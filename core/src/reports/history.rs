@@ -7,20 +7,13 @@ use chrono::{DateTime, Utc};
 use crate::verification::VerificationMethod;
 use crate::TicketEventKind;
 
-/// The kinds of history row the facts are made from; the rest (notes, acknowledgements,
-/// assignments) need not be read.
-pub const KINDS_COUNTED: [TicketEventKind; 10] = [
-    TicketEventKind::SpoofSuspected,
-    TicketEventKind::UserReplied,
-    TicketEventKind::Reopened,
-    TicketEventKind::AgentReplied,
-    TicketEventKind::WaitingOnUser,
-    TicketEventKind::ChallengeSent,
-    TicketEventKind::MailboxConfirmed,
-    TicketEventKind::Verified,
-    TicketEventKind::Unlocked,
-    TicketEventKind::Resolved,
-];
+/// The kinds of history row the facts are made from; the rest (the receipt, which the
+/// ticket's own `received_at` stands for, acknowledgements, assignments and notes) need not
+/// be read.
+pub fn kinds_counted() -> Vec<TicketEventKind> {
+    use TicketEventKind::*;
+    TicketEventKind::ALL.into_iter().filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note)).collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryEvent {
@@ -83,7 +76,7 @@ pub struct TicketFacts {
 }
 
 impl TicketFacts {
-    /// The facts as of `as_of`: later events are not looked at.
+    /// The facts as of `as_of`: events at or after it are not looked at.
     pub fn from_history(history: &TicketHistory, as_of: DateTime<Utc>) -> TicketFacts {
         let mut facts = TicketFacts {
             ticket_id: history.ticket_id,
@@ -99,7 +92,7 @@ impl TicketFacts {
             handled_by: Vec::new(),
             reopened: 0,
         };
-        for event in history.events.iter().take_while(|event| event.at <= as_of) {
+        for event in history.events.iter().take_while(|event| event.at < as_of) {
             facts.apply(event, history.verification_method);
         }
         facts

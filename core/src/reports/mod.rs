@@ -29,7 +29,7 @@ mod tests;
 
 pub use audience::{Audience, ReportScope, ScopeRefused};
 pub use build::{build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget, UnlockSources, VerificationOutcomes};
-pub use history::{HistoryEvent, KINDS_COUNTED, Milestone, Span, TicketFacts, TicketHistory};
+pub use history::{HistoryEvent, kinds_counted, Milestone, Span, TicketFacts, TicketHistory};
 pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
 pub use stats::Summary;

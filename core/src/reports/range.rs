@@ -18,8 +18,9 @@ pub struct ReportWindow {
     pub start: DateTime<Utc>,
     /// The first instant after `to`.
     pub end: DateTime<Utc>,
-    /// What the report sees: history up to the end of the range, or up to now when the range
-    /// runs into the future. Later events are left out, so a past week's report never changes.
+    /// What the report sees: history before the end of the range, or before now when the
+    /// range runs into the future. Later events are left out, so a past week's report never
+    /// changes.
     pub as_of: DateTime<Utc>,
 }
 
