@@ -57,7 +57,7 @@ impl ReportInput<'_> {
     }
 
     /// The per-ticket rows of the tickets received in the range, oldest first.
-    pub fn rows(&self) -> impl Iterator<Item = TicketRow> + '_ {
+    pub fn rows(&self) -> impl Iterator<Item = TicketRow<'_>> + '_ {
         let measurer = Measurer::new(self.calendar, &self.window, self.targets);
         self.received.iter().filter(|ticket| self.in_scope(ticket)).map(move |ticket| measurer.row(ticket))
     }
@@ -214,7 +214,7 @@ pub fn build(input: &ReportInput) -> ServiceHours {
         }
         let local = row.received_at.with_timezone(&zone);
         heat_map[local.weekday().num_days_from_monday() as usize][local.hour() as usize] += 1;
-        for agent in &row.handled_by {
+        for agent in row.handled_by {
             let tally = agents.entry(*agent).or_default();
             tally.handled += 1;
             tally.first_responses += usize::from(row.first_response_by == Some(*agent));

@@ -42,7 +42,7 @@ impl SlaOutcome {
 
 /// One ticket as the report counts it. Times are `None` until they happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TicketRow {
+pub struct TicketRow<'a> {
     pub ticket_id: i64,
     pub received_at: DateTime<Utc>,
     pub received_in_hours: bool,
@@ -70,7 +70,7 @@ pub struct TicketRow {
     pub verification: Option<VerificationMethod>,
     pub spoof_suspected: bool,
     pub reopened: u32,
-    pub handled_by: Vec<i64>,
+    pub handled_by: &'a [i64],
 }
 
 /// Business and calendar seconds.
@@ -92,7 +92,7 @@ impl Measurer {
         Measurer { timeline: calendar.timeline(window.start, window.as_of), as_of: window.as_of, targets }
     }
 
-    pub fn row(&self, ticket: &TicketFacts) -> TicketRow {
+    pub fn row<'t>(&self, ticket: &'t TicketFacts) -> TicketRow<'t> {
         let elapsed_to = |until: DateTime<Utc>| self.elapsed(ticket, until);
         let first_response = ticket.first_response.map(|m| elapsed_to(m.at));
         let unlock = ticket.unlocked.map(|m| elapsed_to(m.at));
@@ -131,7 +131,7 @@ impl Measurer {
             verification: ticket.verified,
             spoof_suspected: ticket.spoof_suspected,
             reopened: ticket.reopened,
-            handled_by: ticket.handled_by.clone(),
+            handled_by: &ticket.handled_by,
         }
     }
 
