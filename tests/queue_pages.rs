@@ -21,6 +21,7 @@ on_both_backends!(
     unlock_is_disabled_while_support_is_closed_and_says_when_it_opens,
     html_from_an_email_never_reaches_the_page,
     agents_and_managers_find_the_queue_from_the_navigation_and_the_start_page,
+    a_resolved_tickets_age_stops_when_it_was_resolved,
 );
 
 /// Acme (Jane, Joe) and Beta Health (Bob), agents and a manager; signed in as Agnes.
@@ -431,4 +432,23 @@ async fn agents_and_managers_find_the_queue_from_the_navigation_and_the_start_pa
         assert_eq!(count(&home, "nav a[href='/queue']"), usize::from(sees_queue), "{email}: Queue in the nav");
         assert_eq!(count(&home, "main a[href='/queue']"), usize::from(sees_queue), "{email}: Queue on the start page");
     }
+}
+
+async fn a_resolved_tickets_age_stops_when_it_was_resolved(backend: Backend) {
+    let app = desk(backend, |f| f).await;
+    let bob = arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", false), Duration::from_secs(3 * 60 * 60 + 60)).await;
+    act(&app, bob, "resolve", &[("note", "sorted by phone")]).await;
+    // As if it had been resolved an hour after it arrived.
+    app.services()
+        .run(move |conn, _| {
+            use diesel::prelude::*;
+            use keydesk::db::schema::tickets;
+            let arrived = tickets::table.find(bob).select(tickets::received_at).first::<chrono::NaiveDateTime>(conn)?;
+            diesel::update(tickets::table.find(bob)).set(tickets::updated_at.eq(arrived + chrono::Duration::minutes(61))).execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let page = get(&app, "/queue?status=resolved").await;
+    assert_eq!(text(&page, &format!("tr#ticket-{bob} td.age")), "1 business hour", "not the 3 hours since it arrived");
 }
