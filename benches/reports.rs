@@ -59,7 +59,7 @@ fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
     step("tickets received");
     let events = reads::events_between(conn, window.start, window.as_of, &kinds).unwrap();
     step("history rows");
-    let mut ids: Vec<i64> = reads::tickets_unresolved_before(conn, window.start, None).unwrap().iter().map(|t| t.ticket_id).collect();
+    let mut ids: Vec<i64> = reads::tickets_unresolved_before(conn, window.start, None).unwrap();
     ids.extend(reads::tickets_closed_or_reopened_after(conn, window.as_of).unwrap());
     // The earlier tickets the range's rows resolve or reopen, so the same rows are read.
     let is_received = |id: i64| received.binary_search_by_key(&id, |t| t.ticket_id).is_ok();

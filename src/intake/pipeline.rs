@@ -135,7 +135,7 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     if let Some(ticket) = existing {
         add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
         store::ticket_events::record(conn, ticket.id, None, TicketEventKind::UserReplied, &format!("from {sender}"))?;
-        if matches!(ticket.status.as_str(), "resolved" | "closed") {
+        if ticket.is_resolved() {
             tickets::set_status(conn, ticket.id, "open", store::now())?;
             store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Reopened, "the user wrote again")?;
         } else if ticket.status == "waiting_on_user" {

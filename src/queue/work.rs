@@ -61,7 +61,7 @@ pub fn reply(conn: &mut DbConnection, services: &Services, agent: &User, number:
 pub fn mark_waiting(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), AccountError> {
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        if matches!(ticket.status.as_str(), "resolved" | "closed") {
+        if ticket.is_resolved() {
             return Err(AccountError::Invalid(format!("ticket #{number} is {}", ticket.status)));
         }
         store::tickets::set_status(conn, ticket.id, "waiting_on_user", store::now())?;

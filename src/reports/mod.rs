@@ -49,7 +49,7 @@ pub fn load<'a>(
 
     // Older tickets count in the backlog while they were open in the range: those open now,
     // and those resolved or reopened since the range began.
-    let mut older_ids: Vec<i64> = reads::tickets_unresolved_before(conn, start, scope.organisation)?.iter().map(|t| t.ticket_id).collect();
+    let mut older_ids: Vec<i64> = reads::tickets_unresolved_before(conn, start, scope.organisation)?;
     older_ids.extend(touched_earlier_tickets);
     older_ids.extend(reads::tickets_closed_or_reopened_after(conn, as_of)?);
     older_ids.sort_unstable();

@@ -17,6 +17,13 @@ pub fn context(report: &Report, audience: Audience, request: &ReportRequest, tod
     let figure = |summary: &keydesk_core::reports::Summary| json!({
         "median": duration_words(summary.median), "p90": duration_words(summary.p90), "mean": duration_words(summary.mean), "count": summary.count,
     });
+    // Each kind of time once: the headline figures and the table of times share them.
+    let times = [
+        ("First response", &s.first_response_business_seconds, &s.first_response_calendar_seconds),
+        ("Unlock", &s.unlock_business_seconds, &s.unlock_calendar_seconds),
+        ("Resolve", &s.resolve_business_seconds, &s.resolve_calendar_seconds),
+    ]
+    .map(|(label, business, calendar)| json!({"label": label, "business": figure(business), "calendar": figure(calendar)}));
     let target_label = |target: SlaTarget| match target {
         SlaTarget::FirstResponse => "First response",
         SlaTarget::Unlock => "Unlock",
@@ -44,13 +51,9 @@ pub fn context(report: &Report, audience: Audience, request: &ReportRequest, tod
         "received_in_hours": s.received_in_hours,
         "received_out_of_hours": s.received_out_of_hours,
         "still_open": s.still_open,
-        "first_response": {"business": figure(&s.first_response_business_seconds), "calendar": figure(&s.first_response_calendar_seconds)},
-        "unlock": {"business": figure(&s.unlock_business_seconds), "calendar": figure(&s.unlock_calendar_seconds)},
-        "times": [
-            {"label": "First response", "business": figure(&s.first_response_business_seconds), "calendar": figure(&s.first_response_calendar_seconds)},
-            {"label": "Unlock", "business": figure(&s.unlock_business_seconds), "calendar": figure(&s.unlock_calendar_seconds)},
-            {"label": "Resolve", "business": figure(&s.resolve_business_seconds), "calendar": figure(&s.resolve_calendar_seconds)},
-        ],
+        "first_response": times[0],
+        "unlock": times[1],
+        "times": times,
         "sla": {
             "first_response_target": duration_words(Some(s.sla.first_response.target_seconds)),
             "first_response_met": share_words(s.sla.first_response_met),

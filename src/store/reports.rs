@@ -157,15 +157,15 @@ pub fn events_between(conn: &mut DbConnection, start: DateTime<Utc>, until: Date
     Ok(rows.into_iter().map(|(ticket_id, at, kind, actor_id, id)| EventRead { ticket_id, at, kind, actor_id, id }).collect())
 }
 
-/// Tickets received before `start` that are not resolved now.
-pub fn tickets_unresolved_before(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
-    on_backend!(conn, |c, dialect| {
-        let sql = format!(
-            "{} WHERE t.status IN ('new', 'open', 'waiting_on_user') AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2) ORDER BY t.id",
-            ticket_select(dialect)
-        );
-        diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
-    })
+/// The ids of tickets received before `start` that are not resolved now (their rows are
+/// read once, with the others, by `tickets_by_id_before`).
+pub fn tickets_unresolved_before(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<i64>> {
+    let rows: Vec<TicketId> = on_backend!(conn, |c, dialect| {
+        let sql = "SELECT t.id AS ticket_id FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id \
+                   WHERE t.status IN ('new', 'open', 'waiting_on_user') AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2)";
+        diesel::sql_query(dialect.statement(sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+    })?;
+    Ok(rows.into_iter().map(|row| row.ticket_id).collect())
 }
 
 /// Tickets by id, of those received before `start`.
@@ -230,14 +230,6 @@ struct UnlockCount {
     unlocks: i64,
 }
 
-#[derive(Debug, Clone, QueryableByName)]
-struct ActorRole {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    role: String,
-}
-
 /// "Account unlocked" entries in `[start, until)` by who did them: support staff, anyone
 /// else signed in (self-serve: owners and admins), or nobody (a lock that expired). Counted
 /// per actor from the index, then each actor's role is looked up once.
@@ -260,16 +252,11 @@ pub fn unlocks_by_source(
             .bind::<Nullable<BigInt>, _>(actor)
             .load(c)
     })?;
-    let actors: Vec<String> = counts.iter().filter_map(|c| c.actor_id).map(|id| id.to_string()).collect();
-    let mut roles = std::collections::HashMap::new();
-    for chunk in actors.chunks(500) {
-        let sql = format!("SELECT id, role FROM users WHERE id IN ({})", chunk.join(", "));
-        let found: Vec<ActorRole> = on_backend!(&mut *conn, |c, _dialect| diesel::sql_query(sql.clone()).load(c))?;
-        roles.extend(found.into_iter().map(|r| (r.id, r.role.parse::<keydesk_core::Role>().ok())));
-    }
+    let actors: Vec<i64> = counts.iter().filter_map(|c| c.actor_id).collect();
+    let roles: std::collections::HashMap<i64, keydesk_core::Role> = super::queue::users_by_id(conn, &actors)?.iter().map(|user| (user.id, user.role())).collect();
     let mut sources = keydesk_core::reports::UnlockSources::default();
     for count in counts {
-        let role = count.actor_id.and_then(|id| roles.get(&id).copied().flatten());
+        let role = count.actor_id.and_then(|id| roles.get(&id).copied());
         sources.add(count.actor_id.is_some(), role, u64::try_from(count.unlocks).unwrap_or(0));
     }
     Ok(sources)
