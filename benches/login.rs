@@ -57,7 +57,12 @@ async fn add_user(services: &Services, email: &str) {
                 Some(org) => org,
                 None => keydesk::accounts::users::create_organisation(conn, "Acme", "acme", Default::default())?,
             };
-            let details = keydesk::accounts::users::UserDetails { email: &email, full_name: "Bench User", role: "member".parse().unwrap(), organisation: Some(&org) };
+            let details = keydesk::accounts::users::UserDetails {
+                email: &email,
+                full_name: "Bench User",
+                role: "member".parse().unwrap(),
+                organisation: Some(&org),
+            };
             keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("bench"), None)
         })
         .await
@@ -85,7 +90,12 @@ async fn run(label: &str, database_url: &str) {
 
     // Warm up: the pool, the templates, the CPU's caches.
     for _ in 0..3 {
-        client.post("/login").header(ContentType::Form).body(form(&token, "bench@acme.test", PASSWORD)).dispatch().await;
+        client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(form(&token, "bench@acme.test", PASSWORD))
+            .dispatch()
+            .await;
     }
 
     let stored = services.passwords.hash(PASSWORD);
@@ -101,13 +111,23 @@ async fn run(label: &str, database_url: &str) {
         // Someone logging in has no session yet: drop the one the previous round made.
         client.cookies().remove("keydesk_session");
         let started = Instant::now();
-        let response = client.post("/login").header(ContentType::Form).body(form(&token, "bench@acme.test", PASSWORD)).dispatch().await;
+        let response = client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(form(&token, "bench@acme.test", PASSWORD))
+            .dispatch()
+            .await;
         right.push(started.elapsed());
         assert_eq!(response.status().code, 303);
 
         client.cookies().remove("keydesk_session");
         let started = Instant::now();
-        let response = client.post("/login").header(ContentType::Form).body(form(&token, "bench@acme.test", "wrong password")).dispatch().await;
+        let response = client
+            .post("/login")
+            .header(ContentType::Form)
+            .body(form(&token, "bench@acme.test", "wrong password"))
+            .dispatch()
+            .await;
         wrong.push(started.elapsed());
         assert_eq!(response.status().code, 200);
     }
@@ -122,7 +142,8 @@ async fn run(label: &str, database_url: &str) {
     let token = csrf_token(&locking).await;
     let started = Instant::now();
     let requests = (0..50).map(|_| {
-        let request = locking.post("/login").header(ContentType::Form).body(form(&token, "victim@acme.test", "wrong password"));
+        let request =
+            locking.post("/login").header(ContentType::Form).body(form(&token, "victim@acme.test", "wrong password"));
         async move {
             let started = Instant::now();
             request.dispatch().await;
@@ -143,7 +164,11 @@ async fn run(label: &str, database_url: &str) {
 
 async fn app_with_default_lockout(database_url: &str, dir: &std::path::Path, label: &str) -> Client {
     // A second database for the lockout run, so the first run's account stays unlocked.
-    let url = if label == "PostgreSQL" { fresh_postgres_database(database_url) } else { dir.join("lock.sqlite").display().to_string() };
+    let url = if label == "PostgreSQL" {
+        fresh_postgres_database(database_url)
+    } else {
+        dir.join("lock.sqlite").display().to_string()
+    };
     client(figment(&url, dir)).await
 }
 
@@ -167,7 +192,9 @@ fn drop_bench_databases() {
         #[diesel(sql_type = diesel::sql_types::Text)]
         datname: String,
     }
-    let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'keydesk_bench_%'").load(&mut conn).unwrap_or_default();
+    let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'keydesk_bench_%'")
+        .load(&mut conn)
+        .unwrap_or_default();
     for name in names {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name.datname)).execute(&mut conn);
     }

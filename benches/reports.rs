@@ -18,7 +18,7 @@ use keydesk::db::{self, DatabaseUrl, DbConnection};
 use keydesk::demo::{self, DemoOptions};
 use keydesk::reports::view::{self, ReportRequest};
 use keydesk::store::reports as reads;
-use keydesk_core::reports::{Audience, ReportWindow, SlaTargets, kinds_counted};
+use keydesk_core::reports::{kinds_counted, Audience, ReportWindow, SlaTargets};
 use keydesk_core::{BusinessCalendar, WorkingHoursConfig};
 
 const RUNS: usize = 5;
@@ -63,7 +63,12 @@ fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
     ids.extend(reads::tickets_closed_or_reopened_after(conn, window.as_of).unwrap());
     // The earlier tickets the range's rows resolve or reopen, so the same rows are read.
     let is_received = |id: i64| received.binary_search_by_key(&id, |t| t.ticket_id).is_ok();
-    ids.extend(events.iter().filter(|e| (e.kind == "resolved" || e.kind == "reopened") && !is_received(e.ticket_id)).map(|e| e.ticket_id));
+    ids.extend(
+        events
+            .iter()
+            .filter(|e| (e.kind == "resolved" || e.kind == "reopened") && !is_received(e.ticket_id))
+            .map(|e| e.ticket_id),
+    );
     let older = reads::tickets_by_id_before(conn, &ids, window.start, None).unwrap();
     step("older tickets");
     let ids: Vec<i64> = older.iter().map(|t| t.ticket_id).collect();
@@ -76,7 +81,12 @@ fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     kib / 1024.0
 }
 
@@ -100,7 +110,12 @@ fn run(label: &str, url: &str) {
             }
         })
         .expect("seed");
-        println!("{label}: seeded {} tickets ({} history rows) in {:.0} s", summary.tickets, summary.ticket_events, started.elapsed().as_secs_f64());
+        println!(
+            "{label}: seeded {} tickets ({} history rows) in {:.0} s",
+            summary.tickets,
+            summary.ticket_events,
+            started.elapsed().as_secs_f64()
+        );
     } else {
         println!("{label}: reusing {have} seeded tickets");
     }
@@ -113,7 +128,12 @@ fn run(label: &str, url: &str) {
     diesel::sql_query(maintenance).execute(&mut *conn).expect("analyze");
 
     let today = calendar.local_date(now);
-    let request = ReportRequest { from: Some((today - Days::days(i64::from(DAYS) - 1)).to_string()), to: Some(today.to_string()), org: None, agent: None };
+    let request = ReportRequest {
+        from: Some((today - Days::days(i64::from(DAYS) - 1)).to_string()),
+        to: Some(today.to_string()),
+        org: None,
+        agent: None,
+    };
     let window = ReportWindow::new(&calendar, today - Days::days(i64::from(DAYS) - 1), today, now).unwrap();
     let targets = SlaTargets { first_response_seconds: 3600, unlock_seconds: 4 * 3600 };
     let (mut reads_taken, mut reports_taken, mut one_connection_taken) = (Vec::new(), Vec::new(), Vec::new());
@@ -123,17 +143,25 @@ fn run(label: &str, url: &str) {
         rows = bare_read(&mut conn, &window);
         reads_taken.push(started.elapsed());
         let started = Instant::now();
-        let report = view::report(&mut conn, Some(&mut second), &calendar, targets, Audience::Everything, &request, now).expect("report");
+        let report =
+            view::report(&mut conn, Some(&mut second), &calendar, targets, Audience::Everything, &request, now)
+                .expect("report");
         reports_taken.push(started.elapsed());
         received = report.summary.received;
         drop(report);
         let started = Instant::now();
-        let input = keydesk::reports::load(&mut conn, None, &calendar, targets, window, Default::default()).expect("load");
+        let input =
+            keydesk::reports::load(&mut conn, None, &calendar, targets, window, Default::default()).expect("load");
         let loaded = started.elapsed();
         let summary = keydesk_core::reports::build(&input);
         one_connection_taken.push(started.elapsed());
         if std::env::var("KEYDESK_BENCH_VERBOSE").is_ok() {
-            eprintln!("    one connection: loaded in {}, built in {} ({} tickets)", ms(loaded), ms(started.elapsed() - loaded), summary.received);
+            eprintln!(
+                "    one connection: loaded in {}, built in {} ({} tickets)",
+                ms(loaded),
+                ms(started.elapsed() - loaded),
+                summary.received
+            );
         }
     }
     let (read, report, one_connection) = (median(reads_taken), median(reports_taken), median(one_connection_taken));

@@ -150,14 +150,19 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     let pool = crate::db::connect(&url, 1).context("opening the database")?;
     let conn = &mut *pool.get()?;
     match command {
-        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
+            unreachable!("handled above")
+        }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
             let org = users::create_organisation(conn, &name, &slug, unlock_policy)?;
             println!("Created organisation {} ({}), unlock policy {}.", org.name, org.slug, org.unlock_policy);
         }
         Command::User { action: UserAction::Create { email, name, role, org, password_stdin: _ } } => {
             let organisation = match &org {
-                Some(slug) => Some(store::orgs::find_by_slug(conn, slug)?.with_context(|| format!("no organisation with slug {slug:?}"))?),
+                Some(slug) => Some(
+                    store::orgs::find_by_slug(conn, slug)?
+                        .with_context(|| format!("no organisation with slug {slug:?}"))?,
+                ),
                 None => None,
             };
             let hash = Passwords::new().hash(&password_from_stdin()?);
@@ -189,7 +194,8 @@ fn seed_demo(options: &DemoOptions, password_stdin: bool, config: Config) -> any
     options.check()?;
     let password = if password_stdin { password_from_stdin()? } else { generated_password() };
     let calendar = config.calendar()?;
-    let pool = crate::db::connect(&crate::db::DatabaseUrl::parse(&config.database_url), 1).context("opening the database")?;
+    let pool =
+        crate::db::connect(&crate::db::DatabaseUrl::parse(&config.database_url), 1).context("opening the database")?;
     let conn = &mut *pool.get()?;
     let started = std::time::Instant::now();
     let mut next_report = options.tickets / 10;
@@ -217,6 +223,7 @@ fn generated_password() -> String {
     use rand::seq::SliceRandom;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rngs::OsRng;
-    let groups: Vec<String> = (0..4).map(|_| (0..4).map(|_| char::from(*ALPHABET.choose(&mut rng).expect("alphabet"))).collect()).collect();
+    let groups: Vec<String> =
+        (0..4).map(|_| (0..4).map(|_| char::from(*ALPHABET.choose(&mut rng).expect("alphabet"))).collect()).collect();
     groups.join("-")
 }

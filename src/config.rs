@@ -55,7 +55,10 @@ impl Default for SlaConfig {
 impl SlaConfig {
     pub fn targets(&self) -> keydesk_core::reports::SlaTargets {
         let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-        keydesk_core::reports::SlaTargets { first_response_seconds: seconds(self.first_response), unlock_seconds: seconds(self.unlock) }
+        keydesk_core::reports::SlaTargets {
+            first_response_seconds: seconds(self.first_response),
+            unlock_seconds: seconds(self.unlock),
+        }
     }
 }
 
@@ -273,7 +276,9 @@ impl Config {
         if self.mail.transport == MailTransportKind::Smtp && self.mail.host.trim().is_empty() {
             return invalid("mail.host", "is required when mail.transport is \"smtp\"");
         }
-        if self.intake.source == IntakeSourceKind::Imap && (self.intake.host.trim().is_empty() || self.intake.username.is_empty()) {
+        if self.intake.source == IntakeSourceKind::Imap
+            && (self.intake.host.trim().is_empty() || self.intake.username.is_empty())
+        {
             return invalid("intake.host", "and intake.username are required when intake.source is \"imap\"");
         }
         if self.intake.poll_seconds == 0 {
@@ -312,7 +317,11 @@ impl Config {
     /// The addresses that are Keydesk itself: mail from them is never a ticket.
     pub fn own_addresses(&self) -> Vec<EmailAddress> {
         let from = self.mail.from.parse::<lettre::message::Mailbox>().ok().map(|m| m.email.to_string());
-        [Some(self.support_email.clone()), from].into_iter().flatten().filter_map(|a| EmailAddress::parse(&a).ok()).collect()
+        [Some(self.support_email.clone()), from]
+            .into_iter()
+            .flatten()
+            .filter_map(|a| EmailAddress::parse(&a).ok())
+            .collect()
     }
 
     /// An absolute link for emails.

@@ -87,7 +87,9 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
     let intake_services = services.clone();
     let intake_worker = AdHoc::on_liftoff("Mail intake", move |_| {
         Box::pin(async move {
-            if intake_services.config.intake.background && intake_services.config.intake.source != config::IntakeSourceKind::Off {
+            if intake_services.config.intake.background
+                && intake_services.config.intake.source != config::IntakeSourceKind::Off
+            {
                 rocket::tokio::spawn(intake::worker::run_forever(intake_services));
             }
         })

@@ -7,7 +7,11 @@ use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
 use rocket::http::{Header, Status};
 
-on_both_backends!(every_page_refuses_the_roles_that_may_not_use_it, every_form_refuses_the_roles_that_may_not_use_it, every_api_route_refuses_the_callers_that_may_not_use_it);
+on_both_backends!(
+    every_page_refuses_the_roles_that_may_not_use_it,
+    every_form_refuses_the_roles_that_may_not_use_it,
+    every_api_route_refuses_the_callers_that_may_not_use_it
+);
 
 const ROLES: [&str; 7] = ["anonymous", "member", "admin", "owner", "agent", "manager", "operator"];
 
@@ -163,7 +167,8 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
 
 async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backend) {
     let (app, _) = staffed_app(backend).await;
-    let routes = ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test", "/api/v1/reports/service-hours"];
+    let routes =
+        ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test", "/api/v1/reports/service-hours"];
     for route in routes {
         let anonymous = app.client.get(route).dispatch().await;
         assert_eq!(anonymous.status(), Status::Unauthorized, "{route} without a token");
@@ -172,9 +177,15 @@ async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backen
     }
     for (staff, expected) in [("agent", Status::Ok), ("manager", Status::Ok), ("operator", Status::Forbidden)] {
         let email = email_of(staff);
-        let token = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &email)).await.unwrap();
+        let token =
+            app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &email)).await.unwrap();
         for route in routes {
-            let response = app.client.get(route).header(Header::new("Authorization", format!("Bearer {}", token.expose()))).dispatch().await;
+            let response = app
+                .client
+                .get(route)
+                .header(Header::new("Authorization", format!("Bearer {}", token.expose())))
+                .dispatch()
+                .await;
             assert_eq!(response.status(), expected, "{staff} GET {route}");
         }
     }

@@ -51,17 +51,22 @@ async fn admins_see_their_organisations_events_filtered_by_user_action_and_date(
     assert!(all.iter().any(|(a, u)| a == "Login failed" && u == "bob@acme.test"));
     assert!(all.iter().all(|(_, u)| u != "zed@other.test"), "no other organisation's events");
 
-    let jane_only = rows(&app.client.get("/activities?user=jane%40acme.test").dispatch().await.into_string().await.unwrap());
+    let jane_only =
+        rows(&app.client.get("/activities?user=jane%40acme.test").dispatch().await.into_string().await.unwrap());
     assert!(!jane_only.is_empty() && jane_only.iter().all(|(_, u)| u == "jane@acme.test"));
 
-    let locks = rows(&app.client.get("/activities?action=Account+locked").dispatch().await.into_string().await.unwrap());
+    let locks =
+        rows(&app.client.get("/activities?action=Account+locked").dispatch().await.into_string().await.unwrap());
     assert_eq!(locks, [("Account locked".to_owned(), "jane@acme.test".to_owned())]);
 
     let today = chrono::Utc::now().date_naive();
     let tomorrow = today.succ_opt().unwrap();
-    let in_range = rows(&app.client.get(format!("/activities?from={today}&to={today}")).dispatch().await.into_string().await.unwrap());
+    let in_range = rows(
+        &app.client.get(format!("/activities?from={today}&to={today}")).dispatch().await.into_string().await.unwrap(),
+    );
     assert_eq!(in_range.len(), all.len());
-    let future = rows(&app.client.get(format!("/activities?from={tomorrow}")).dispatch().await.into_string().await.unwrap());
+    let future =
+        rows(&app.client.get(format!("/activities?from={tomorrow}")).dispatch().await.into_string().await.unwrap());
     assert!(future.is_empty());
 }
 
@@ -79,7 +84,12 @@ async fn a_line_break_typed_into_the_email_field_cannot_forge_an_entry(backend: 
     app.log_in("jane@acme.test\r\nAccount unlocked", "wrong password").await;
     let app_services = app.services().clone();
     let events = app_services
-        .run(|conn, _| Ok(keydesk::store::events::list(conn, &keydesk::store::events::EventFilter { limit: 1000, ..Default::default() })?))
+        .run(|conn, _| {
+            Ok(keydesk::store::events::list(
+                conn,
+                &keydesk::store::events::EventFilter { limit: 1000, ..Default::default() },
+            )?)
+        })
         .await
         .unwrap();
     for event in &events {
@@ -91,7 +101,12 @@ async fn a_line_break_typed_into_the_email_field_cannot_forge_an_entry(backend: 
     // Through the forgot-password form, where the typed address is echoed nowhere.
     app.post_form("/forgot-password", &[("email", "jane@acme.test\nAccount unlocked")]).await;
     let events = app_services
-        .run(|conn, _| Ok(keydesk::store::events::list(conn, &keydesk::store::events::EventFilter { limit: 1000, ..Default::default() })?))
+        .run(|conn, _| {
+            Ok(keydesk::store::events::list(
+                conn,
+                &keydesk::store::events::EventFilter { limit: 1000, ..Default::default() },
+            )?)
+        })
         .await
         .unwrap();
     assert!(events.iter().all(|e| !e.actor_label.contains('\n') && e.action != "Account unlocked"));

@@ -94,7 +94,11 @@ async fn an_operators_token_is_forbidden(backend: Backend) {
     acme(&app).await;
     let token = token_for(&app, "op@support.test").await;
     for path in ENDPOINTS {
-        assert_eq!(bearer_get(&app, path, &token).await, (Status::Forbidden, json!({"error": "forbidden"})), "GET {path}");
+        assert_eq!(
+            bearer_get(&app, path, &token).await,
+            (Status::Forbidden, json!({"error": "forbidden"})),
+            "GET {path}"
+        );
     }
 }
 
@@ -103,7 +107,11 @@ async fn an_unknown_account_is_not_found(backend: Backend) {
     acme(&app).await;
     let token = token_for(&app, "agent@support.test").await;
     let not_found = (Status::NotFound, json!({"error": "not_found"}));
-    for path in ["/api/v1/accounts/nobody@acme.test", "/api/v1/events?email=nobody%40acme.test", "/api/v1/accounts/not-an-address"] {
+    for path in [
+        "/api/v1/accounts/nobody@acme.test",
+        "/api/v1/events?email=nobody%40acme.test",
+        "/api/v1/accounts/not-an-address",
+    ] {
         assert_eq!(bearer_get(&app, path, &token).await, not_found, "GET {path}");
     }
 }
@@ -178,7 +186,8 @@ async fn events_are_newest_first_with_the_exact_action_names(backend: Backend) {
     let token_field = app.csrf_token().await;
     let body = common::form_urlencoded(&[("csrf_token", &token_field), ("email", "jane@acme.test")]);
     let from: std::net::SocketAddr = "203.0.113.7:40000".parse().unwrap();
-    let response = app.client.post("/forgot-password").header(ContentType::Form).remote(from).body(body).dispatch().await;
+    let response =
+        app.client.post("/forgot-password").header(ContentType::Form).remote(from).body(body).dispatch().await;
     assert_eq!(response.status(), Status::Ok);
 
     let (status, events) = bearer_get(&app, "/api/v1/events?email=jane%40acme.test", &token).await;
@@ -210,8 +219,10 @@ async fn events_are_newest_first_with_the_exact_action_names(backend: Backend) {
         }
         assert_eq!(event["target"], "jane@acme.test");
     }
-    let times: Vec<chrono::DateTime<chrono::FixedOffset>> =
-        events.iter().map(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).expect("RFC 3339")).collect();
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = events
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).expect("RFC 3339"))
+        .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
     assert_eq!(events[0]["detail"], "refused: the account is locked, no link sent");
     assert_eq!(events[0]["ip"], "203.0.113.7");
@@ -221,7 +232,8 @@ async fn events_are_newest_first_with_the_exact_action_names(backend: Backend) {
 
     // Events of other people are not mixed in.
     let (_, boss_events) = bearer_get(&app, "/api/v1/events?email=boss%40acme.test", &token).await;
-    let boss_actions: Vec<&str> = boss_events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let boss_actions: Vec<&str> =
+        boss_events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(boss_actions, ["User created"]);
 }
 

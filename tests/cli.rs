@@ -82,7 +82,10 @@ impl Keydesk {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let output = child.wait_with_output().unwrap();
-                panic!("keydesk {args:?} did not exit within 60 s; stderr: {}", String::from_utf8_lossy(&output.stderr));
+                panic!(
+                    "keydesk {args:?} did not exit within 60 s; stderr: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -109,7 +112,11 @@ impl Keydesk {
     fn refused(&self, args: &[&str], stdin: Option<&str>, reason: &str) -> Run {
         let run = self.run(args, stdin);
         assert_eq!(run.code, Some(1), "keydesk {args:?} should exit with status 1: {run:?}");
-        assert!(run.stderr.starts_with("keydesk: "), "keydesk {args:?}: stderr should start with `keydesk: `: {:?}", run.stderr);
+        assert!(
+            run.stderr.starts_with("keydesk: "),
+            "keydesk {args:?}: stderr should start with `keydesk: `: {:?}",
+            run.stderr
+        );
         assert!(run.stderr.contains(reason), "keydesk {args:?}: stderr should say {reason:?}: {:?}", run.stderr);
         run
     }
@@ -150,7 +157,11 @@ async fn org_create_refuses_a_duplicate_slug(backend: Backend) {
     let run = keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
     assert!(run.stdout.contains("Acme Clinic (acme)"), "{run:?}");
     keydesk.refused(&["org", "create", "--name", "Another Acme", "--slug", "acme"], None, "already exists");
-    keydesk.refused(&["org", "create", "--name", "Bad Slug", "--slug", "Not A Slug"], None, "lower-case letters, digits and dashes");
+    keydesk.refused(
+        &["org", "create", "--name", "Bad Slug", "--slug", "Not A Slug"],
+        None,
+        "lower-case letters, digits and dashes",
+    );
 
     let app = keydesk.app().await;
     let orgs = app
@@ -164,7 +175,8 @@ async fn org_create_refuses_a_duplicate_slug(backend: Backend) {
 async fn user_create_reads_the_password_from_stdin_and_the_user_can_log_in(backend: Backend) {
     let keydesk = Keydesk::new(backend);
     keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
-    let run = keydesk.ok(&user_args("Owner@Acme.test", "Olive  Owner", "owner", Some("acme")), Some(&format!("{PASSWORD}\n")));
+    let run = keydesk
+        .ok(&user_args("Owner@Acme.test", "Olive  Owner", "owner", Some("acme")), Some(&format!("{PASSWORD}\n")));
     assert!(run.stdout.contains("owner@acme.test"), "{run:?}");
     assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD), "the password is never echoed");
     keydesk.ok(&user_args("agent@support.test", "Agnes Agent", "agent", None), Some(PASSWORD));
@@ -175,7 +187,11 @@ async fn user_create_reads_the_password_from_stdin_and_the_user_can_log_in(backe
     assert_eq!(owner.role, "owner");
     assert!(owner.password_hash.starts_with("$argon2id$"), "stored as an Argon2id hash");
     assert_eq!(app.log_in("owner@acme.test", PASSWORD).await.status(), Status::SeeOther, "the owner logs in");
-    assert_eq!(app.client.get("/org/users").dispatch().await.status(), Status::Ok, "and manages the organisation's users");
+    assert_eq!(
+        app.client.get("/org/users").dispatch().await.status(),
+        Status::Ok,
+        "and manages the organisation's users"
+    );
     let other = common::TestClient::new(&app).await;
     assert_eq!(other.log_in("agent@support.test", PASSWORD).await.status(), Status::SeeOther, "the agent logs in");
     assert_eq!(app.actions_of(&owner).await, ["User created", "Login succeeded"]);
@@ -195,13 +211,37 @@ async fn user_create_refuses_bad_input_with_the_reason(backend: Backend) {
     keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
     keydesk.ok(&user_args("owner@acme.test", "Olive Owner", "owner", Some("acme")), Some(PASSWORD));
 
-    keydesk.refused(&user_args("short@acme.test", "Sho Rt", "member", Some("acme")), Some("short\n"), "at least 10 characters");
-    keydesk.refused(&user_args("empty@acme.test", "Em Pty", "member", Some("acme")), Some(""), "at least 10 characters");
-    keydesk.refused(&user_args("  OWNER@Acme.TEST ", "Olive Again", "member", Some("acme")), Some(PASSWORD), "already exists");
-    keydesk.refused(&user_args("new@acme.test", "New Person", "member", Some("nope")), Some(PASSWORD), "no organisation with slug \"nope\"");
+    keydesk.refused(
+        &user_args("short@acme.test", "Sho Rt", "member", Some("acme")),
+        Some("short\n"),
+        "at least 10 characters",
+    );
+    keydesk.refused(
+        &user_args("empty@acme.test", "Em Pty", "member", Some("acme")),
+        Some(""),
+        "at least 10 characters",
+    );
+    keydesk.refused(
+        &user_args("  OWNER@Acme.TEST ", "Olive Again", "member", Some("acme")),
+        Some(PASSWORD),
+        "already exists",
+    );
+    keydesk.refused(
+        &user_args("new@acme.test", "New Person", "member", Some("nope")),
+        Some(PASSWORD),
+        "no organisation with slug \"nope\"",
+    );
     keydesk.refused(&user_args("new@acme.test", "New Person", "admin", None), Some(PASSWORD), "needs an organisation");
-    keydesk.refused(&user_args("agent@acme.test", "Agnes Agent", "agent", Some("acme")), Some(PASSWORD), "has no organisation");
-    keydesk.refused(&user_args("bad address", "New Person", "member", Some("acme")), Some(PASSWORD), "name@example.com");
+    keydesk.refused(
+        &user_args("agent@acme.test", "Agnes Agent", "agent", Some("acme")),
+        Some(PASSWORD),
+        "has no organisation",
+    );
+    keydesk.refused(
+        &user_args("bad address", "New Person", "member", Some("acme")),
+        Some(PASSWORD),
+        "name@example.com",
+    );
 
     let app = keydesk.app().await;
     assert_eq!(user_count(&app).await, 1, "only the owner was created");
@@ -246,8 +286,14 @@ async fn token_create_prints_a_token_for_an_agent_and_refuses_a_member(backend: 
 
 /// "Sign in as the manager m, the agent a, or the owner o." → [m, a, o].
 fn demo_logins(stdout: &str) -> Vec<String> {
-    let line = stdout.lines().find(|l| l.starts_with("Sign in as the manager ")).unwrap_or_else(|| panic!("no logins in {stdout:?}"));
-    line.split_whitespace().filter(|word| word.contains('@')).map(|word| word.trim_end_matches([',', '.']).to_owned()).collect()
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Sign in as the manager "))
+        .unwrap_or_else(|| panic!("no logins in {stdout:?}"));
+    line.split_whitespace()
+        .filter(|word| word.contains('@'))
+        .map(|word| word.trim_end_matches([',', '.']).to_owned())
+        .collect()
 }
 
 async fn demo_seed_prints_the_logins_and_the_password_they_sign_in_with(backend: Backend) {
@@ -256,12 +302,21 @@ async fn demo_seed_prints_the_logins_and_the_password_they_sign_in_with(backend:
     assert!(run.stdout.contains("Seeded 120 tickets"), "{run:?}");
     let logins = demo_logins(&run.stdout);
     assert_eq!(logins.len(), 3, "{run:?}");
-    let generated = run.stdout.lines().find_map(|l| l.split_once("(shown only now): ")).map(|(_, p)| p.trim().to_owned()).expect("the password is printed");
+    let generated = run
+        .stdout
+        .lines()
+        .find_map(|l| l.split_once("(shown only now): "))
+        .map(|(_, p)| p.trim().to_owned())
+        .expect("the password is printed");
     assert!(generated.len() >= 16 && !run.stderr.contains(&generated), "{run:?}");
 
     // Again, with a password of one's own: more tickets, the same people, the new password.
-    let again = keydesk.ok(&["demo", "seed", "--tickets", "30", "--seed", "2", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
-    assert!(again.stdout.contains("Organisations: 8 (0 new)") && again.stdout.contains("(0 new), staff included"), "{again:?}");
+    let again = keydesk
+        .ok(&["demo", "seed", "--tickets", "30", "--seed", "2", "--password-stdin"], Some(&format!("{PASSWORD}\n")));
+    assert!(
+        again.stdout.contains("Organisations: 8 (0 new)") && again.stdout.contains("(0 new), staff included"),
+        "{again:?}"
+    );
     assert_eq!(demo_logins(&again.stdout), logins);
     assert!(!again.stdout.contains(PASSWORD) && !again.stderr.contains(PASSWORD), "the password is never echoed");
 
@@ -271,7 +326,8 @@ async fn demo_seed_prints_the_logins_and_the_password_they_sign_in_with(backend:
         assert_eq!(client.log_in(login, PASSWORD).await.status(), Status::SeeOther, "{login} signs in");
     }
     assert_eq!(app.log_in(&logins[0], &generated).await.status(), Status::Ok, "the first password was replaced");
-    let tickets = app.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1_000)?.len())).await.unwrap();
+    let tickets =
+        app.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1_000)?.len())).await.unwrap();
     assert_eq!(tickets, 150);
 }
 
@@ -281,7 +337,11 @@ fn demo_seed_refuses_to_seed_nothing_before_touching_the_database() {
     keydesk.refused(&["demo", "seed", "--tickets", "0"], None, "--tickets must be at least 1");
     keydesk.refused(&["demo", "seed", "--tickets", "10", "--days", "0"], None, "--days must be between 1 and 3650");
     keydesk.refused(&["demo", "seed", "--days", "10"], None, "--tickets");
-    keydesk.refused(&["demo", "seed", "--tickets", "10", "--password-stdin"], Some("short\n"), "at least 10 characters");
+    keydesk.refused(
+        &["demo", "seed", "--tickets", "10", "--password-stdin"],
+        Some("short\n"),
+        "at least 10 characters",
+    );
     assert!(!std::path::Path::new(&keydesk.database.url).exists(), "nothing was created");
 }
 
@@ -304,8 +364,20 @@ fn a_bad_config_value_stops_migrate_and_serve_naming_the_key() {
 fn bad_arguments_exit_with_status_1_and_the_reason() {
     let keydesk = Keydesk::new(Backend::Sqlite);
     keydesk.ok(&["org", "create", "--name", "Acme Clinic", "--slug", "acme"], None);
-    keydesk.refused(&user_args("new@acme.test", "New Person", "boss", Some("acme")), Some(PASSWORD), "unknown role \"boss\"");
-    keydesk.refused(&["org", "create", "--name", "Bad Policy", "--slug", "bad", "--unlock-policy", "anyone"], None, "unknown unlock policy \"anyone\"");
-    keydesk.refused(&["user", "create", "--email", "new@acme.test", "--name", "New Person", "--role", "member", "--org", "acme"], Some(PASSWORD), "--password-stdin");
+    keydesk.refused(
+        &user_args("new@acme.test", "New Person", "boss", Some("acme")),
+        Some(PASSWORD),
+        "unknown role \"boss\"",
+    );
+    keydesk.refused(
+        &["org", "create", "--name", "Bad Policy", "--slug", "bad", "--unlock-policy", "anyone"],
+        None,
+        "unknown unlock policy \"anyone\"",
+    );
+    keydesk.refused(
+        &["user", "create", "--email", "new@acme.test", "--name", "New Person", "--role", "member", "--org", "acme"],
+        Some(PASSWORD),
+        "--password-stdin",
+    );
     keydesk.refused(&["org", "remove", "--slug", "acme"], None, "remove");
 }

@@ -31,8 +31,12 @@ async fn assert_refused_without_the_right_token(app: &TestApp, path: &str, field
     let foreign = TestClient::new(app).await.csrf_token().await;
     assert_ne!(own, foreign, "two browsers get different tokens");
     let made_up = "0123456789abcdef".repeat(4);
-    let cases: [(&str, Option<&str>); 4] =
-        [("no token", None), ("another browser's token", Some(&foreign)), ("a made-up token", Some(&made_up)), ("an empty token", Some(""))];
+    let cases: [(&str, Option<&str>); 4] = [
+        ("no token", None),
+        ("another browser's token", Some(&foreign)),
+        ("a made-up token", Some(&made_up)),
+        ("an empty token", Some("")),
+    ];
     for (case, token) in cases {
         let mut all: Vec<(&str, &str)> = token.map(|t| ("csrf_token", t)).into_iter().collect();
         all.extend_from_slice(fields);
@@ -58,8 +62,14 @@ async fn outbox_len(app: &TestApp) -> usize {
 async fn login_without_the_right_token_is_refused_and_counts_no_attempt(backend: Backend) {
     let app = TestApp::new(backend).await;
     let (_, jane) = acme(&app, UnlockPolicy::Admins).await;
-    assert_refused_without_the_right_token(&app, "/login", &[("email", "jane@acme.test"), ("password", "wrong password")]).await;
-    assert_refused_without_the_right_token(&app, "/login", &[("email", "jane@acme.test"), ("password", PASSWORD)]).await;
+    assert_refused_without_the_right_token(
+        &app,
+        "/login",
+        &[("email", "jane@acme.test"), ("password", "wrong password")],
+    )
+    .await;
+    assert_refused_without_the_right_token(&app, "/login", &[("email", "jane@acme.test"), ("password", PASSWORD)])
+        .await;
     assert_eq!(app.reload(&jane).await.failed_attempts, 0, "no attempt was counted");
     assert_eq!(app.actions_of(&jane).await, ["User created"]);
     assert!(app.client.cookies().get_private("keydesk_session").is_none(), "no session was started");
@@ -90,7 +100,8 @@ async fn forgot_password_without_the_right_token_is_refused_and_sends_nothing(ba
     assert_refused_without_the_right_token(&app, "/forgot-password", &[("email", "jane@acme.test")]).await;
     assert_eq!(outbox_len(&app).await, 0, "no email queued");
     let id = jane.id;
-    let resets = app.services().run(move |conn, _| Ok(keydesk::store::secrets::count_password_resets(conn, id)?)).await.unwrap();
+    let resets =
+        app.services().run(move |conn, _| Ok(keydesk::store::secrets::count_password_resets(conn, id)?)).await.unwrap();
     assert_eq!(resets, 0, "no reset link created");
     assert_eq!(app.actions_of(&jane).await, ["User created"]);
 
@@ -143,13 +154,19 @@ async fn editing_a_user_without_the_right_token_is_refused_and_changes_nothing(b
     let fields = [("email", "jane.doe@acme.test"), ("full_name", "Jane Q. Doe"), ("role", "admin")];
     assert_refused_without_the_right_token(&app, &path, &fields).await;
     let unchanged = app.reload(&jane).await;
-    assert_eq!((unchanged.email.as_str(), unchanged.full_name.as_str(), unchanged.role.as_str()), ("jane@acme.test", "Jane Doe", "member"));
+    assert_eq!(
+        (unchanged.email.as_str(), unchanged.full_name.as_str(), unchanged.role.as_str()),
+        ("jane@acme.test", "Jane Doe", "member")
+    );
     assert_eq!(app.actions_of(&jane).await, ["User created"]);
 
     assert_eq!(app.post_form(&path, &fields).await.status(), Status::SeeOther, "the right token passes");
     let id = jane.id;
     let changed = app.services().run(move |conn, _| Ok(keydesk::store::users::find(conn, id)?)).await.unwrap().unwrap();
-    assert_eq!((changed.email.as_str(), changed.full_name.as_str(), changed.role.as_str()), ("jane.doe@acme.test", "Jane Q. Doe", "admin"));
+    assert_eq!(
+        (changed.email.as_str(), changed.full_name.as_str(), changed.role.as_str()),
+        ("jane.doe@acme.test", "Jane Q. Doe", "admin")
+    );
 }
 
 async fn unlocking_without_the_right_token_is_refused_and_leaves_the_user_locked(backend: Backend) {
@@ -181,9 +198,23 @@ async fn entering_a_pin_without_the_right_token_is_refused_and_spends_no_try(bac
     app.logged_in_as("boss@acme.test").await;
     let response = app.post_form(&format!("/org/users/{}/unlock", jane.id), &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
-    assert_eq!(response.headers().get_one("Location").map(str::to_owned), Some(format!("/org/users/{}/unlock/pin", jane.id)));
-    let pin_mail = app.mail_to("boss@acme.test").await.into_iter().find(|m| m.subject == "User Account Unlock").expect("a PIN email");
-    let pin = pin_mail.text.lines().map(str::trim).find(|l| l.len() == 6 && l.chars().all(|c| c.is_ascii_digit())).expect("a PIN").to_owned();
+    assert_eq!(
+        response.headers().get_one("Location").map(str::to_owned),
+        Some(format!("/org/users/{}/unlock/pin", jane.id))
+    );
+    let pin_mail = app
+        .mail_to("boss@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.subject == "User Account Unlock")
+        .expect("a PIN email");
+    let pin = pin_mail
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.chars().all(|c| c.is_ascii_digit()))
+        .expect("a PIN")
+        .to_owned();
     let events_before = app.events_of(&jane).await.len();
 
     let path = format!("/org/users/{}/unlock/pin", jane.id);

@@ -37,7 +37,10 @@ fn office_hours(figment: Figment) -> Figment {
 
 async fn seed(app: &TestApp, tickets: usize, days: u32, seed: u64) -> DemoSummary {
     let options = DemoOptions { tickets, days, seed, now: now() };
-    app.services().run(move |conn, services| Ok(demo::seed(conn, &services.calendar, &options).expect("seeded"))).await.unwrap()
+    app.services()
+        .run(move |conn, services| Ok(demo::seed(conn, &services.calendar, &options).expect("seeded")))
+        .await
+        .unwrap()
 }
 
 type HistoryRow = (i64, NaiveDateTime, Option<i64>, String, String);
@@ -49,7 +52,13 @@ async fn histories(app: &TestApp) -> HashMap<i64, Vec<HistoryRow>> {
         .run(|conn, _| {
             Ok(ticket_events::table
                 .order((ticket_events::ticket_id, ticket_events::at, ticket_events::id))
-                .select((ticket_events::ticket_id, ticket_events::at, ticket_events::actor_id, ticket_events::kind, ticket_events::detail))
+                .select((
+                    ticket_events::ticket_id,
+                    ticket_events::at,
+                    ticket_events::actor_id,
+                    ticket_events::kind,
+                    ticket_events::detail,
+                ))
                 .load(conn)?)
         })
         .await
@@ -65,7 +74,18 @@ type TicketRow = (i64, NaiveDateTime, NaiveDateTime, String, Option<String>);
 
 async fn tickets(app: &TestApp) -> Vec<TicketRow> {
     app.services()
-        .run(|conn, _| Ok(tickets::table.order(tickets::id).select((tickets::id, tickets::received_at, tickets::updated_at, tickets::status, tickets::verification_method)).load(conn)?))
+        .run(|conn, _| {
+            Ok(tickets::table
+                .order(tickets::id)
+                .select((
+                    tickets::id,
+                    tickets::received_at,
+                    tickets::updated_at,
+                    tickets::status,
+                    tickets::verification_method,
+                ))
+                .load(conn)?)
+        })
         .await
         .unwrap()
 }
@@ -89,7 +109,10 @@ async fn a_month_of_history_reads_like_a_real_desk(backend: Backend) {
     }
     let monday_morning = per_block.get(&(0, 2)).copied().unwrap_or(0);
     let busiest_other = per_block.iter().filter(|(block, _)| **block != (0, 2)).map(|(_, n)| *n).max().unwrap();
-    assert!(monday_morning > busiest_other, "Monday 8–12: {monday_morning}, next busiest: {busiest_other} ({per_block:?})");
+    assert!(
+        monday_morning > busiest_other,
+        "Monday 8–12: {monday_morning}, next busiest: {busiest_other} ({per_block:?})"
+    );
     let closed = tickets.iter().filter(|t| !calendar.is_open(t.1.and_utc())).count();
     assert!((40..200).contains(&closed), "{closed} of 400 arrived out of hours");
 
@@ -102,22 +125,36 @@ async fn a_month_of_history_reads_like_a_real_desk(backend: Backend) {
         assert!(received_at <= &now && updated_at <= &now);
         let history = &histories[number];
         let kinds: Vec<&str> = history.iter().map(|e| e.3.as_str()).collect();
-        let intake: &[&str] = if kinds.contains(&"spoof_suspected") { &["received", "spoof_suspected", "acknowledged"] } else { &["received", "acknowledged"] };
+        let intake: &[&str] = if kinds.contains(&"spoof_suspected") {
+            &["received", "spoof_suspected", "acknowledged"]
+        } else {
+            &["received", "acknowledged"]
+        };
         assert_eq!(kinds[..intake.len()], *intake, "#{number}: intake's rows, in intake's order");
         for (_, at, actor, kind, _) in history {
             assert!(at <= &now, "#{number} {kind} at {at} is after now");
             if actor.is_some() {
-                assert!(calendar.is_open(at.and_utc()), "#{number}: {kind} by an agent at {at}, while the desk is closed");
+                assert!(
+                    calendar.is_open(at.and_utc()),
+                    "#{number}: {kind} by an agent at {at}, while the desk is closed"
+                );
             }
         }
         if let Some(unlocked) = kinds.iter().position(|k| *k == "unlocked") {
             assert!(kinds[..unlocked].contains(&"verified"), "#{number} unlocked before it was verified: {kinds:?}");
         }
         let verified = history.iter().find(|e| e.3 == "verified");
-        assert_eq!(verified.map(|e| e.4.split(':').next().unwrap().to_owned()), method.clone(), "#{number}: column and history agree");
+        assert_eq!(
+            verified.map(|e| e.4.split(':').next().unwrap().to_owned()),
+            method.clone(),
+            "#{number}: column and history agree"
+        );
         if kinds.contains(&"spoof_suspected") {
             spoofs += 1;
-            assert!(method.is_none() || method.as_deref() == Some("mailbox_confirmed"), "#{number} spoof verified by {method:?}");
+            assert!(
+                method.is_none() || method.as_deref() == Some("mailbox_confirmed"),
+                "#{number} spoof verified by {method:?}"
+            );
         }
         assert_eq!(status == "resolved", kinds.last() == Some(&"resolved"), "#{number} is {status}: {kinds:?}");
     }
@@ -128,7 +165,9 @@ async fn a_month_of_history_reads_like_a_real_desk(backend: Backend) {
     // The activity log: every unlock from a ticket names it, at the instant the ticket says.
     let log: Vec<(NaiveDateTime, String, Option<i64>, String)> = app
         .services()
-        .run(|conn, _| Ok(events::table.select((events::at, events::action, events::actor_id, events::detail)).load(conn)?))
+        .run(|conn, _| {
+            Ok(events::table.select((events::at, events::action, events::actor_id, events::detail)).load(conn)?)
+        })
         .await
         .unwrap();
     assert!(log.iter().all(|e| e.0 <= now), "nothing in the log after now");
@@ -142,7 +181,8 @@ async fn a_month_of_history_reads_like_a_real_desk(backend: Backend) {
         .await
         .unwrap();
     assert!(created.iter().all(|at| *at <= now), "the organisations and people predate the history");
-    let from_tickets: Vec<_> = log.iter().filter(|e| e.1 == "Account unlocked" && e.3.starts_with("ticket #")).collect();
+    let from_tickets: Vec<_> =
+        log.iter().filter(|e| e.1 == "Account unlocked" && e.3.starts_with("ticket #")).collect();
     assert!(from_tickets.len() > 300);
     for (at, _, actor, detail) in from_tickets {
         let number: i64 = detail.trim_start_matches("ticket #").parse().unwrap();
@@ -182,7 +222,11 @@ async fn an_agent_opens_a_seeded_ticket_and_sees_its_checks_and_history(backend:
 
     let histories = histories(&app).await;
     let with = |kind: &str| *histories.iter().find(|(_, h)| h.iter().any(|e| e.3 == kind)).map(|(n, _)| n).expect(kind);
-    let plain = *histories.iter().find(|(_, h)| h.iter().all(|e| e.3 != "spoof_suspected") && h.iter().any(|e| e.4.starts_with("call_back"))).unwrap().0;
+    let plain = *histories
+        .iter()
+        .find(|(_, h)| h.iter().all(|e| e.3 != "spoof_suspected") && h.iter().any(|e| e.4.starts_with("call_back")))
+        .unwrap()
+        .0;
     for (number, sender_authenticated) in [(plain, true), (with("spoof_suspected"), false), (with("reopened"), true)] {
         let response = app.client.get(format!("/tickets/{number}")).dispatch().await;
         assert_eq!(response.status(), Status::Ok, "/tickets/{number}");
@@ -192,8 +236,16 @@ async fn an_agent_opens_a_seeded_ticket_and_sees_its_checks_and_history(backend:
         assert_eq!(count("ol.history li"), histories[&number].len(), "#{number}: the whole history");
         assert_eq!(count("article.message.in"), 1, "#{number}: the request in the thread");
         assert_eq!(count("ul.checks li.check"), 5, "#{number}: the five checks");
-        assert_eq!(count("li.history-spoof_suspected"), usize::from(!sender_authenticated), "#{number}: intake's suspicion in the history");
+        assert_eq!(
+            count("li.history-spoof_suspected"),
+            usize::from(!sender_authenticated),
+            "#{number}: intake's suspicion in the history"
+        );
         let verdict = if sender_authenticated { "passed" } else { "failed" };
-        assert_eq!(count(&format!("#check-sender_authenticated.{verdict}")), 1, "#{number}: our server's verdict is read from the stored message");
+        assert_eq!(
+            count(&format!("#check-sender_authenticated.{verdict}")),
+            1,
+            "#{number}: our server's verdict is read from the stored message"
+        );
     }
 }

@@ -20,7 +20,9 @@ on_both_backends!(
 );
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot")
+    })
 }
 
 fn unique_box() -> String {
@@ -39,8 +41,15 @@ fn imap_as(user: &str) -> imap::Session<imap::Connection> {
 }
 
 fn send_over_smtp(from: &str, to: &str, subject: &str, body: &str) {
-    let message = Message::builder().from(from.parse().unwrap()).to(to.parse().unwrap()).subject(subject).body(body.to_owned()).unwrap();
-    let smtp = SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST")).port(env("KEYDESK_SMTP_PORT").parse().unwrap()).build();
+    let message = Message::builder()
+        .from(from.parse().unwrap())
+        .to(to.parse().unwrap())
+        .subject(subject)
+        .body(body.to_owned())
+        .unwrap();
+    let smtp = SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST"))
+        .port(env("KEYDESK_SMTP_PORT").parse().unwrap())
+        .build();
     smtp.send(&message).expect("Postfix accepts the message");
 }
 
@@ -90,7 +99,12 @@ async fn round_trip(backend: Backend, port: &str, security: &str) {
     imap_as("support@keydesk.test").create(&mailbox).unwrap();
     let app = imap_app(backend, &mailbox, port, security, false).await;
     let jane = format!("Jane Doe <jane+{mailbox}@acme.test>");
-    send_over_smtp(&jane, &format!("support+{mailbox}@keydesk.test"), "My account is locked", "Full name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out after too many tries");
+    send_over_smtp(
+        &jane,
+        &format!("support+{mailbox}@keydesk.test"),
+        "My account is locked",
+        "Full name: Jane Doe\nRegistered email: jane@acme.test\nIssue: locked out after too many tries",
+    );
 
     let arrived = eventually(Duration::from_secs(20), || async {
         app.intake_once().await;
@@ -152,12 +166,22 @@ async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
     // Let the worker connect, find the empty mailbox and start to IDLE.
     let idling = eventually(Duration::from_secs(10), || async {
         let services = app.services().clone();
-        services.run(|conn, _| Ok(keydesk::store::inbound::health(conn)?)).await.unwrap().iter().any(|h| h.last_success_at.is_some())
+        services
+            .run(|conn, _| Ok(keydesk::store::inbound::health(conn)?))
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.last_success_at.is_some())
     })
     .await;
     assert!(idling, "the worker made its first pass");
     let sent_at = Instant::now();
-    send_over_smtp(&format!("Jane Doe <jane+{mailbox}@acme.test>"), &format!("support+{mailbox}@keydesk.test"), "Locked", "My name is Jane Doe, my account jane@acme.test is locked.");
+    send_over_smtp(
+        &format!("Jane Doe <jane+{mailbox}@acme.test>"),
+        &format!("support+{mailbox}@keydesk.test"),
+        "Locked",
+        "My name is Jane Doe, my account jane@acme.test is locked.",
+    );
     let arrived = eventually(Duration::from_secs(15), || async { !app.tickets().await.is_empty() }).await;
     assert!(arrived, "a ticket within seconds, not after the 10-minute poll");
     assert!(sent_at.elapsed() < Duration::from_secs(15));
@@ -191,7 +215,8 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
     // Jane's registered address is plus-addressed, so all her mail lands in this test's folder.
     let jane = format!("jane+{mailbox}@acme.test");
-    let org = app.services().run(|conn, _| Ok(keydesk::store::orgs::find_by_slug(conn, "acme")?.unwrap())).await.unwrap();
+    let org =
+        app.services().run(|conn, _| Ok(keydesk::store::orgs::find_by_slug(conn, "acme")?.unwrap())).await.unwrap();
     app.user(&jane, "Jane Roe", "member", Some(&org)).await;
     app.user("agent@support.test", "Agnes Agent", "agent", None).await;
 
@@ -204,7 +229,12 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     assert!(lock_notice.contains("Please contact your administrator"));
 
     // 2. She emails support over SMTP; intake takes it in over IMAP.
-    send_over_smtp(&format!("Jane Roe <{jane}>"), &format!("support+{mailbox}@keydesk.test"), "Locked out", &format!("Full name: Jane Roe\nRegistered email: {jane}\nIssue: I am locked out"));
+    send_over_smtp(
+        &format!("Jane Roe <{jane}>"),
+        &format!("support+{mailbox}@keydesk.test"),
+        "Locked out",
+        &format!("Full name: Jane Roe\nRegistered email: {jane}\nIssue: I am locked out"),
+    );
     let arrived = eventually(Duration::from_secs(20), || async {
         app.intake_once().await;
         !app.tickets().await.is_empty()
@@ -214,13 +244,23 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     let number = app.tickets().await[0].id;
 
     // 3. The agent challenges the registered mailbox; Jane follows the link.
-    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
+    let token = app
+        .services()
+        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .await
+        .unwrap();
     let auth = rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()));
-    let challenged = app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(auth.clone()).dispatch().await;
+    let challenged =
+        app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(auth.clone()).dispatch().await;
     assert_eq!(challenged.status(), rocket::http::Status::Ok);
     app.deliver_mail().await;
     let challenge = read_over_imap("jane@acme.test", &mailbox, "Please confirm it is you").await;
-    let link = challenge.split_whitespace().find(|w| w.starts_with("http://keydesk.test/confirm/")).expect("a link").trim_start_matches("http://keydesk.test").to_owned();
+    let link = challenge
+        .split_whitespace()
+        .find(|w| w.starts_with("http://keydesk.test/confirm/"))
+        .expect("a link")
+        .trim_start_matches("http://keydesk.test")
+        .to_owned();
     assert!(app.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));
 
     // 4. The agent verifies and unlocks; Jane's mailbox receives the notification.

@@ -61,10 +61,18 @@ async fn a_locked_users_email_becomes_a_ticket_linked_to_the_account_and_is_ackn
     assert!(ticket.description.as_deref().unwrap().contains("my account is locked"));
     assert!(ticket.account_user_id.is_some());
 
-    let ack = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.subject.starts_with(&format!("[#{}]", ticket.id))).expect("acknowledged");
+    let ack = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.subject.starts_with(&format!("[#{}]", ticket.id)))
+        .expect("acknowledged");
     assert!(ack.raw.contains("In-Reply-To: <m1@acme.test>"), "threaded to the user's message");
     assert!(ack.raw.contains("Auto-Submitted: auto-replied"));
-    assert!(ack.raw.contains(&format!("Message-ID: <ticket-{}.", ticket.id)), "our Message-ID carries the ticket number");
+    assert!(
+        ack.raw.contains(&format!("Message-ID: <ticket-{}.", ticket.id)),
+        "our Message-ID carries the ticket number"
+    );
     assert!(!ack.text.contains("we need a few details"), "nothing was missing");
 }
 
@@ -83,7 +91,12 @@ async fn the_same_message_delivered_twice_makes_one_ticket(backend: Backend) {
 async fn a_different_message_reusing_a_message_id_is_not_dropped(backend: Backend) {
     let app = acme(backend).await;
     app.drop_mail(&email("Jane Doe <jane@acme.test>", "reused@x", "Locked", JANE_ASKS));
-    app.drop_mail(&email("Bob Roe <bob@elsewhere.test>", "reused@x", "Me too", "Full name: Bob Roe\nI am locked out as well."));
+    app.drop_mail(&email(
+        "Bob Roe <bob@elsewhere.test>",
+        "reused@x",
+        "Me too",
+        "Full name: Bob Roe\nI am locked out as well.",
+    ));
     let summary = app.intake_once().await;
     assert_eq!(summary.new_tickets, 2);
     let senders: Vec<String> = app.tickets().await.into_iter().map(|t| t.sender).collect();
@@ -93,7 +106,12 @@ async fn a_different_message_reusing_a_message_id_is_not_dropped(backend: Backen
 async fn a_user_who_writes_three_times_has_one_open_ticket(backend: Backend) {
     let app = acme(backend).await;
     for n in 1..=3 {
-        app.drop_mail(&email("Jane Doe <jane@acme.test>", &format!("again{n}@acme.test"), &format!("Still locked ({n})"), JANE_ASKS));
+        app.drop_mail(&email(
+            "Jane Doe <jane@acme.test>",
+            &format!("again{n}@acme.test"),
+            &format!("Still locked ({n})"),
+            JANE_ASKS,
+        ));
         app.intake_once().await;
     }
     let tickets = app.tickets().await;
@@ -109,14 +127,26 @@ async fn a_user_who_writes_three_times_has_one_open_ticket(backend: Backend) {
 async fn replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_tickets(backend: Backend) {
     let app = acme(backend).await;
     // Someone without an account, so only threading can join the messages.
-    app.drop_mail(&email("Sam Stranger <sam@stranger.test>", "first@stranger.test", "Locked out", "My name is Sam Stranger and I cannot log in."));
+    app.drop_mail(&email(
+        "Sam Stranger <sam@stranger.test>",
+        "first@stranger.test",
+        "Locked out",
+        "My name is Sam Stranger and I cannot log in.",
+    ));
     app.intake_once().await;
     let ticket = app.tickets().await.remove(0);
     app.services()
-        .run(move |conn, _| Ok(keydesk::store::tickets::set_status(conn, ticket.id, "resolved", keydesk::store::now())?))
+        .run(move |conn, _| {
+            Ok(keydesk::store::tickets::set_status(conn, ticket.id, "resolved", keydesk::store::now())?)
+        })
         .await
         .unwrap();
-    app.drop_mail(&email("Sam Stranger <sam@stranger.test>", "second@stranger.test", &format!("Re: [#{}] We have your request", ticket.id), "Still locked."));
+    app.drop_mail(&email(
+        "Sam Stranger <sam@stranger.test>",
+        "second@stranger.test",
+        &format!("Re: [#{}] We have your request", ticket.id),
+        "Still locked.",
+    ));
     let ack = app.mail_to("sam@stranger.test").await.remove(0);
     let ack_id = ack.raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap().trim().to_owned();
     let reply = format!(
@@ -143,7 +173,8 @@ async fn auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply(b
     assert_eq!((summary.fetched, summary.ignored, summary.new_tickets), (4, 4, 0));
     assert!(app.tickets().await.is_empty());
     assert!(app.mail().await.is_empty(), "no reply to any of them");
-    let ignored = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "ignored", 10)?)).await.unwrap();
+    let ignored =
+        app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "ignored", 10)?)).await.unwrap();
     assert_eq!(ignored.len(), 4, "recorded for staff");
     assert!(ignored.iter().all(|m| !m.reason.is_empty()));
 }
@@ -153,12 +184,26 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
     app.user("agent@support.test", "Agnes Agent", "agent", None).await;
     app.drop_mail("this is not an email at all");
     app.drop_mail(&email("Big Sender <big@sender.test>", "big@sender.test", "Huge", &"x".repeat(5_000)));
-    app.drop_mail(&email("Fine Sender <fine@sender.test>", "fine@sender.test", "Locked", "My name is Fine Sender, I am locked out."));
+    app.drop_mail(&email(
+        "Fine Sender <fine@sender.test>",
+        "fine@sender.test",
+        "Locked",
+        "My name is Fine Sender, I am locked out.",
+    ));
     let summary = app.intake_once().await;
     assert_eq!((summary.quarantined, summary.new_tickets), (2, 1), "one bad message never blocks the rest");
 
-    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
-    let response = app.client.get("/api/v1/quarantine").header(Header::new("Authorization", format!("Bearer {}", token.expose()))).dispatch().await;
+    let token = app
+        .services()
+        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .get("/api/v1/quarantine")
+        .header(Header::new("Authorization", format!("Bearer {}", token.expose())))
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::Ok);
     let listed: serde_json::Value = response.into_json().await.unwrap();
     let reasons: Vec<&str> = listed.as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
@@ -168,9 +213,17 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
 
     // Kept raw: re-processing finds the same problem again and loses nothing.
     let id = listed[0]["id"].as_i64().unwrap();
-    let again = app.services().run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id)).await.unwrap();
+    let again = app
+        .services()
+        .run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id))
+        .await
+        .unwrap();
     assert!(matches!(again, keydesk::intake::IntakeOutcome::Quarantined(_)));
-    let still = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?)).await.unwrap();
+    let still = app
+        .services()
+        .run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?))
+        .await
+        .unwrap();
     assert_eq!(still.len(), 2);
 }
 
@@ -196,23 +249,63 @@ async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {
     let app = acme(backend).await;
     app.drop_mail(&email("Jane Doe <jane@acme.test>", "api@acme.test", "Account locked", JANE_ASKS));
     app.intake_once().await;
-    let token = app.services().run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test")).await.unwrap();
+    let token = app
+        .services()
+        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .await
+        .unwrap();
     let auth = Header::new("Authorization", format!("Bearer {}", token.expose()));
-    let list: serde_json::Value = app.client.get("/api/v1/tickets?status=new").header(auth.clone()).dispatch().await.into_json().await.unwrap();
+    let list: serde_json::Value =
+        app.client.get("/api/v1/tickets?status=new").header(auth.clone()).dispatch().await.into_json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     let number = list[0]["number"].as_i64().unwrap();
-    let ticket: serde_json::Value = app.client.get(format!("/api/v1/tickets/{number}")).header(auth.clone()).dispatch().await.into_json().await.unwrap();
-    for key in ["number", "status", "received_at", "sender", "subject", "full_name", "registered_email", "description", "account", "account_locked", "messages"] {
+    let ticket: serde_json::Value = app
+        .client
+        .get(format!("/api/v1/tickets/{number}"))
+        .header(auth.clone())
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    for key in [
+        "number",
+        "status",
+        "received_at",
+        "sender",
+        "subject",
+        "full_name",
+        "registered_email",
+        "description",
+        "account",
+        "account_locked",
+        "messages",
+    ] {
         assert!(ticket.get(key).is_some(), "{key} missing from {ticket}");
     }
     assert_eq!(ticket["account"], "jane@acme.test");
     assert_eq!(ticket["account_locked"], false);
-    let directions: Vec<&str> = ticket["messages"].as_array().unwrap().iter().map(|m| m["direction"].as_str().unwrap()).collect();
+    let directions: Vec<&str> =
+        ticket["messages"].as_array().unwrap().iter().map(|m| m["direction"].as_str().unwrap()).collect();
     assert_eq!(directions, ["in", "out"], "the user's message, then our acknowledgement");
-    let none: serde_json::Value = app.client.get("/api/v1/tickets?status=resolved").header(auth.clone()).dispatch().await.into_json().await.unwrap();
+    let none: serde_json::Value = app
+        .client
+        .get("/api/v1/tickets?status=resolved")
+        .header(auth.clone())
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
     assert_eq!(none.as_array().unwrap().len(), 0);
-    assert_eq!(app.client.get("/api/v1/tickets/999999").header(auth.clone()).dispatch().await.status(), Status::NotFound);
-    assert_eq!(app.client.get("/api/v1/tickets?status=bogus").header(auth).dispatch().await.status(), Status::BadRequest);
+    assert_eq!(
+        app.client.get("/api/v1/tickets/999999").header(auth.clone()).dispatch().await.status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        app.client.get("/api/v1/tickets?status=bogus").header(auth).dispatch().await.status(),
+        Status::BadRequest
+    );
     assert_eq!(app.client.get("/api/v1/tickets").dispatch().await.status(), Status::Unauthorized);
 }
 
@@ -241,9 +334,14 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     assert!(page.contains("Still cannot be taken in"));
 
     app.post_form(&format!("/intake/quarantine/{}/discard", rows[1]), &[]).await;
-    let quarantined = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?)).await.unwrap();
+    let quarantined = app
+        .services()
+        .run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?))
+        .await
+        .unwrap();
     assert_eq!(quarantined.len(), 1, "one re-processed back into quarantine, one discarded");
-    let discarded = app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "discarded", 10)?)).await.unwrap();
+    let discarded =
+        app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "discarded", 10)?)).await.unwrap();
     assert_eq!(discarded.len(), 1);
     assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
     assert!(!discarded[0].raw.is_empty(), "kept raw");
@@ -253,13 +351,18 @@ async fn the_acknowledgement_states_the_hours_and_when_closed_the_next_opening(b
     let today = chrono::Utc::now().date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let reopening = tomorrow.succ_opt().unwrap();
-    let app = TestApp::with(backend, move |f| f.merge(("working_hours.holidays", [today.to_string(), tomorrow.to_string()]))).await;
+    let app =
+        TestApp::with(backend, move |f| f.merge(("working_hours.holidays", [today.to_string(), tomorrow.to_string()])))
+            .await;
     app.drop_mail(&email("Jane Doe <jane@acme.test>", "closed@acme.test", "Locked", JANE_ASKS));
     app.intake_once().await;
     let ack = app.mail_to("jane@acme.test").await.remove(0);
     let text = ack.text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("Support hours: Every day, 0:00–24:00 (UTC)"), "{text}");
-    let expected = format!("we will look at your ticket from {} (UTC)", reopening.and_hms_opt(0, 0, 0).unwrap().format("%A %-d %B at %H:%M"));
+    let expected = format!(
+        "we will look at your ticket from {} (UTC)",
+        reopening.and_hms_opt(0, 0, 0).unwrap().format("%A %-d %B at %H:%M")
+    );
     assert!(text.contains(&expected), "{text}");
 
     let open_app = acme(backend).await;

@@ -58,7 +58,9 @@ fn killed_mid_batch_then_restarted(backend: Backend) {
     assert_eq!(count(&new), 0);
     assert_eq!(count(&cur), MESSAGES);
 
-    let services = keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() }).unwrap();
+    let services =
+        keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() })
+            .unwrap();
     let conn = &mut *services.db.pool().get().unwrap();
     let tickets = keydesk::store::tickets::list(conn, None, 10_000).unwrap();
     assert_eq!(tickets.len(), MESSAGES, "every message became exactly one ticket");
@@ -66,7 +68,8 @@ fn killed_mid_batch_then_restarted(backend: Backend) {
     subjects.sort_unstable();
     subjects.dedup();
     assert_eq!(subjects.len(), MESSAGES);
-    let acks = keydesk::store::outbox::all(conn).unwrap().into_iter().filter(|m| m.kind == "ticket_acknowledgement").count();
+    let acks =
+        keydesk::store::outbox::all(conn).unwrap().into_iter().filter(|m| m.kind == "ticket_acknowledgement").count();
     assert_eq!(acks, MESSAGES, "one acknowledgement each");
 }
 

@@ -68,13 +68,20 @@ async fn five_wrong_passwords_lock_the_account_once_and_email_the_user_and_admin
     assert!(text.contains("Your account has been locked after too many login attempts."));
     assert!(text.contains("Please note that you will not be able to reset your password using the Forgot Password? feature. Please contact your administrator to resolve this issue."));
     assert!(text.contains("support@keydesk.test"));
-    assert!(text.contains("your full name") && text.contains("registered email address") && text.contains("brief description"));
+    assert!(
+        text.contains("your full name")
+            && text.contains("registered email address")
+            && text.contains("brief description")
+    );
     assert!(to_jane[0].raw.contains("Auto-Submitted: auto-generated"));
 
     for admin in ["boss@acme.test", "admin@acme.test"] {
         let mail = app.mail_to(admin).await;
         assert_eq!(mail.len(), 1, "{admin} is told once");
-        assert!(mail[0].text.contains("Jane Doe") && mail[0].text.contains(&format!("http://keydesk.test/org/users/{}/unlock", jane.id)));
+        assert!(
+            mail[0].text.contains("Jane Doe")
+                && mail[0].text.contains(&format!("http://keydesk.test/org/users/{}/unlock", jane.id))
+        );
     }
     assert!(app.mail_to("colleague@acme.test").await.is_empty(), "members are not told");
 }
@@ -125,7 +132,8 @@ async fn fifty_concurrent_wrong_attempts_lock_once_and_verify_at_most_five(backe
     let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
     let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
     let token = app.csrf_token().await;
-    let body = common::form_urlencoded(&[("csrf_token", &token), ("email", "jane@acme.test"), ("password", "wrong password")]);
+    let body =
+        common::form_urlencoded(&[("csrf_token", &token), ("email", "jane@acme.test"), ("password", "wrong password")]);
     let attempts = (0..50).map(|_| {
         let request = app.client.post("/login").header(rocket::http::ContentType::Form).body(body.clone());
         async move { request.dispatch().await.status() }
@@ -186,7 +194,9 @@ async fn temporary_locks_expire(backend: Backend) {
 }
 
 async fn one_address_is_throttled_after_its_allowance(backend: Backend) {
-    let app = TestApp::with(backend, |f| f.merge(("throttle.max_failures_per_ip", 3)).merge(("throttle.window", "10m"))).await;
+    let app =
+        TestApp::with(backend, |f| f.merge(("throttle.max_failures_per_ip", 3)).merge(("throttle.window", "10m")))
+            .await;
     let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
     let victim = app.user("victim@acme.test", "Vic Tim", "member", Some(&org)).await;
     for n in 0..3 {

@@ -81,11 +81,18 @@ async fn an_unreachable_smtp_server_leaves_the_message_queued_for_a_retry_in_ten
     assert!(row.claimed_until.is_none(), "the lease is released after the failure");
     let error = row.last_error.as_deref().expect("the error is kept");
     assert!(error.starts_with("SMTP"), "{error}");
-    assert_between(row.next_attempt_at, before + Duration::seconds(10), after + Duration::seconds(10), "the first retry is 10 s later");
+    assert_between(
+        row.next_attempt_at,
+        before + Duration::seconds(10),
+        after + Duration::seconds(10),
+        "the first retry is 10 s later",
+    );
     assert!(app.mail().await.is_empty(), "nothing reached the mail folder");
 }
 
-async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long_after_a_second_failure(backend: Backend) {
+async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long_after_a_second_failure(
+    backend: Backend,
+) {
     let app = app_with_unreachable_smtp(backend).await;
     lock_jane_alone(&app).await;
     assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 1 });
@@ -113,7 +120,12 @@ async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long
     let second = outbox(&app).await.remove(0);
     assert_eq!(second.attempts, 2);
     assert!(second.sent_at.is_none());
-    assert_between(second.next_attempt_at, before + Duration::seconds(20), after + Duration::seconds(20), "the second retry is 20 s later");
+    assert_between(
+        second.next_attempt_at,
+        before + Duration::seconds(20),
+        after + Duration::seconds(20),
+        "the second retry is 20 s later",
+    );
 }
 
 /// The `.eml` files and any other entries (e.g. half-written files) in the mail folder.
@@ -160,12 +172,23 @@ struct Parts {
 
 fn parts_of(raw: &str) -> Parts {
     let message = MessageParser::default().parse(raw.as_bytes()).expect("a parseable email");
-    let kind = |p: &mail_parser::MessagePart<'_>| p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default())).unwrap_or_default();
+    let kind = |p: &mail_parser::MessagePart<'_>| {
+        p.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default())).unwrap_or_default()
+    };
     let of_kind = |wanted: &str| -> Vec<String> {
-        message.parts.iter().filter(|p| kind(p) == wanted).filter_map(|p| p.text_contents()).map(str::to_owned).collect()
+        message
+            .parts
+            .iter()
+            .filter(|p| kind(p) == wanted)
+            .filter_map(|p| p.text_contents())
+            .map(str::to_owned)
+            .collect()
     };
     Parts {
-        root: message.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default())).unwrap_or_default(),
+        root: message
+            .content_type()
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
+            .unwrap_or_default(),
         text: of_kind("text/plain"),
         html: of_kind("text/html"),
         message_id: message.message_id().map(str::to_owned),
@@ -219,13 +242,28 @@ async fn html_parts_escape_values_and_text_parts_keep_them(backend: Backend) {
     app.post_form("/forgot-password", &[("email", "jane@acme.test")]).await;
     lock_by_wrong_logins(&app, &jane).await;
 
-    let reset = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.subject == "Reset your password").expect("a reset email");
+    let reset = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.subject == "Reset your password")
+        .expect("a reset email");
     let note = app.mail_to("boss@acme.test").await.into_iter().next().expect("the owner's lock note");
     for mail in [reset, note] {
         let parts = parts_of(&mail.raw);
         let html = &parts.html[0];
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;") || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}: {html}", mail.subject);
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+                || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{}: {html}",
+            mail.subject
+        );
         assert!(!html.contains("<script>"), "{}: the HTML part must not carry the raw tag: {html}", mail.subject);
-        assert!(parts.text[0].contains(name), "{}: the text part shows the name as typed: {}", mail.subject, parts.text[0]);
+        assert!(
+            parts.text[0].contains(name),
+            "{}: the text part shows the name as typed: {}",
+            mail.subject,
+            parts.text[0]
+        );
     }
 }

@@ -109,7 +109,10 @@ async fn an_active_account_gets_exactly_one_email_with_a_reset_link(backend: Bac
         .run(move |conn, _| {
             use diesel::prelude::*;
             use keydesk::db::schema::password_resets;
-            Ok(password_resets::table.filter(password_resets::user_id.eq(id)).select(password_resets::token_hash).load::<String>(conn)?)
+            Ok(password_resets::table
+                .filter(password_resets::user_id.eq(id))
+                .select(password_resets::token_hash)
+                .load::<String>(conn)?)
         })
         .await
         .unwrap();
@@ -172,7 +175,11 @@ async fn a_new_password_replaces_the_old_one_and_the_link_works_only_once(backen
     assert_eq!(app.actions_of(&jane).await.last().map(String::as_str), Some("Password reset completed"));
 
     let other = TestClient::new(&app).await;
-    assert_eq!(other.log_in("jane@acme.test", PASSWORD).await.status(), Status::Ok, "the old password no longer logs in");
+    assert_eq!(
+        other.log_in("jane@acme.test", PASSWORD).await.status(),
+        Status::Ok,
+        "the old password no longer logs in"
+    );
     assert_eq!(app.log_in("jane@acme.test", NEW_PASSWORD).await.status(), Status::SeeOther, "the new password logs in");
 
     let page = app.client.get(link.clone()).dispatch().await.into_string().await.unwrap();
@@ -231,7 +238,8 @@ async fn setting_a_new_password_ends_existing_sessions(backend: Backend) {
     assert_eq!(response.status(), Status::SeeOther, "the old session no longer works");
     assert_eq!(response.headers().get_one("Location"), Some("/login"));
     let id = jane.id;
-    let sessions = app.services().run(move |conn, _| Ok(keydesk::store::sessions::count_for_user(conn, id)?)).await.unwrap();
+    let sessions =
+        app.services().run(move |conn, _| Ok(keydesk::store::sessions::count_for_user(conn, id)?)).await.unwrap();
     assert_eq!(sessions, 0);
 }
 

@@ -26,7 +26,8 @@ on_both_backends!(
 
 /// Acme (Jane, Joe) and Beta Health (Bob), agents and a manager; signed in as Agnes.
 async fn desk(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
-    let app = TestApp::with(backend, |f| configure(f.merge(("verification.trusted_authserv_id", "mx.keydesk.test")))).await;
+    let app =
+        TestApp::with(backend, |f| configure(f.merge(("verification.trusted_authserv_id", "mx.keydesk.test")))).await;
     let acme = app.org("Acme Clinic", "acme", UnlockPolicy::Admins).await;
     let beta = app.org("Beta Health", "beta", UnlockPolicy::Admins).await;
     app.user("jane@acme.test", "Jane Doe", "member", Some(&acme)).await;
@@ -48,7 +49,14 @@ async fn lock(app: &TestApp, email: &str) {
 /// A locked user's request, as their mail server delivers it; `authenticated` adds our
 /// receiving server's DMARC pass.
 fn request(name: &str, email: &str, message_id: &str, authenticated: bool) -> String {
-    let auth = if authenticated { format!("Authentication-Results: mx.keydesk.test; dmarc=pass header.from={}\n", email.split('@').nth(1).unwrap()) } else { String::new() };
+    let auth = if authenticated {
+        format!(
+            "Authentication-Results: mx.keydesk.test; dmarc=pass header.from={}\n",
+            email.split('@').nth(1).unwrap()
+        )
+    } else {
+        String::new()
+    };
     format!(
         "From: {name} <{email}>\nTo: support@keydesk.test\nSubject: Account locked\nMessage-ID: <{message_id}>\n{auth}MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHello,\n\nFull name: {name}\nRegistered email: {email}\nIssue: I typed my password wrong too many times.\nSecond line of the issue.\n\nThanks\n"
     )
@@ -72,7 +80,10 @@ async fn get(app: &TestApp, path: &str) -> String {
 fn texts(html: &str, selector: &str) -> Vec<String> {
     let document = scraper::Html::parse_document(html);
     let selector = scraper::Selector::parse(selector).unwrap();
-    document.select(&selector).map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+    document
+        .select(&selector)
+        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
 }
 
 fn text(html: &str, selector: &str) -> String {
@@ -88,7 +99,10 @@ async fn queue(app: &TestApp, query: &str) -> Vec<i64> {
     let page = get(app, &format!("/queue{query}")).await;
     let document = scraper::Html::parse_document(&page);
     let rows = scraper::Selector::parse("table.queue tbody tr[id]").unwrap();
-    document.select(&rows).map(|row| row.value().attr("id").unwrap().trim_start_matches("ticket-").parse().unwrap()).collect()
+    document
+        .select(&rows)
+        .map(|row| row.value().attr("id").unwrap().trim_start_matches("ticket-").parse().unwrap())
+        .collect()
 }
 
 /// Posts a ticket's form and follows the redirect back; returns the flash (kind, text).
@@ -105,15 +119,24 @@ async fn act(app: &TestApp, number: i64, action: &str, fields: &[(&str, &str)]) 
 
 async fn is_locked(app: &TestApp, email: &str) -> bool {
     let email = keydesk_core::EmailAddress::parse(email).unwrap();
-    app.services().run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?.unwrap().locked_at.is_some())).await.unwrap()
+    app.services()
+        .run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?.unwrap().locked_at.is_some()))
+        .await
+        .unwrap()
 }
 
 async fn the_queue_lists_open_tickets_oldest_first_with_their_facts(backend: Backend) {
     let app = desk(backend, |f| f).await;
     lock(&app, "jane@acme.test").await;
     // Taken in in this order, but Bob's message is the oldest and Jane's the newest.
-    let jane = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60 * 60)).await;
-    let bob = arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", false), Duration::from_secs(3 * 60 * 60 + 60)).await;
+    let jane =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60 * 60)).await;
+    let bob = arrives(
+        &app,
+        &request("Bob Baker", "bob@beta.test", "b@beta.test", false),
+        Duration::from_secs(3 * 60 * 60 + 60),
+    )
+    .await;
     let stranger = arrives(&app, "From: Sam Stranger <sam@elsewhere.test>\nTo: support@keydesk.test\nSubject: help\nMessage-ID: <s@elsewhere.test>\n\nI cannot log in.\n", Duration::from_secs(2 * 60 * 60 + 60)).await;
 
     assert_eq!(queue(&app, "").await, vec![bob, stranger, jane], "oldest first");
@@ -139,9 +162,13 @@ async fn the_queue_lists_open_tickets_oldest_first_with_their_facts(backend: Bac
 
 async fn the_queue_filters_by_status_verification_assignee_organisation_and_arrival(backend: Backend) {
     let app = desk(backend, |f| f).await;
-    let jane = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(4 * 60)).await;
-    let joe = arrives(&app, &request("Joe Bloggs", "joe@acme.test", "jo@acme.test", false), Duration::from_secs(3 * 60)).await;
-    let bob = arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", false), Duration::from_secs(2 * 60)).await;
+    let jane =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(4 * 60)).await;
+    let joe =
+        arrives(&app, &request("Joe Bloggs", "joe@acme.test", "jo@acme.test", false), Duration::from_secs(3 * 60))
+            .await;
+    let bob =
+        arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", false), Duration::from_secs(2 * 60)).await;
 
     act(&app, jane, "verify", &[("method", "call_back"), ("note", "called the number on file")]).await;
     act(&app, joe, "take", &[]).await;
@@ -185,7 +212,8 @@ async fn the_queue_filters_by_status_verification_assignee_organisation_and_arri
 async fn the_ticket_page_shows_the_request_thread_checks_and_history(backend: Backend) {
     let app = desk(backend, |f| f).await;
     lock(&app, "jane@acme.test").await;
-    let number = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
+    let number =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
     let page = get(&app, &format!("/tickets/{number}")).await;
 
     assert_eq!(text(&page, "h1"), format!("#{number} · Account locked"));
@@ -228,7 +256,9 @@ async fn the_ticket_page_shows_the_request_thread_checks_and_history(backend: Ba
     assert!(text(&page, "#check-sender_authenticated").starts_with("✗ Failed Sender authenticated by our mail server"));
     assert_eq!(count(&page, "#check-sender_authenticated.failed"), 1);
     // Unauthenticated sender: the rule is shown by the Verify form.
-    assert!(text(&page, "#verification-rule").contains("the mailbox challenge must be answered, or a manager must verify"));
+    assert!(
+        text(&page, "#verification-rule").contains("the mailbox challenge must be answered, or a manager must verify")
+    );
 
     // The history, oldest first.
     let history = texts(&page, "ol.history li");
@@ -241,7 +271,17 @@ async fn the_ticket_page_shows_the_request_thread_checks_and_history(backend: Ba
         assert_eq!(count(&page, &selector), 1, "{action} form");
     }
     let methods = texts(&page, "#verify-method option");
-    assert_eq!(methods, ["Choose how you verified", "mailbox confirmed", "call back", "confirmed by owner", "confirmed by organisation", "other"]);
+    assert_eq!(
+        methods,
+        [
+            "Choose how you verified",
+            "mailbox confirmed",
+            "call back",
+            "confirmed by owner",
+            "confirmed by organisation",
+            "other"
+        ]
+    );
 
     // An unknown ticket is a 404.
     assert_eq!(app.client.get("/tickets/999999").dispatch().await.status(), Status::NotFound);
@@ -250,10 +290,14 @@ async fn the_ticket_page_shows_the_request_thread_checks_and_history(backend: Ba
 async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backend) {
     let app = desk(backend, |f| f).await;
     lock(&app, "jane@acme.test").await;
-    let number = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
+    let number =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
 
     let (kind, message) = act(&app, number, "take", &[]).await;
-    assert_eq!((kind.as_str(), message.as_str()), ("success", format!("Done: Ticket #{number} is assigned to you.").as_str()));
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("success", format!("Done: Ticket #{number} is assigned to you.").as_str())
+    );
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(text(&page, "#ticket-assignee"), "Assigned to you");
     assert_eq!(text(&page, "#ticket-status"), "Open");
@@ -263,12 +307,22 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     assert_eq!(kind, "success");
     let page = get(&app, &format!("/tickets/{number}")).await;
     let note = text(&page, "ol.history li.internal");
-    assert!(note.contains("Internal note") && note.contains("Internal, not sent") && note.contains("she is on leave until Monday"), "{note}");
+    assert!(
+        note.contains("Internal note")
+            && note.contains("Internal, not sent")
+            && note.contains("she is on leave until Monday"),
+        "{note}"
+    );
     assert!(note.contains("agent@support.test"), "{note}");
 
     let (kind, message) = act(&app, number, "reply", &[("text", "Hello Jane,\nWe are looking into it.")]).await;
     assert_eq!((kind.as_str(), message.as_str()), ("success", "Done: Reply sent to jane@acme.test."));
-    let reply = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.text.contains("We are looking into it.")).expect("the reply was emailed");
+    let reply = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.text.contains("We are looking into it."))
+        .expect("the reply was emailed");
     assert!(reply.raw.contains("In-Reply-To: <j@acme.test>"), "threaded to Jane's message:\n{}", reply.raw);
     assert!(reply.subject.contains(&format!("[#{number}]")), "{}", reply.subject);
     let page = get(&app, &format!("/tickets/{number}")).await;
@@ -282,8 +336,19 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     let (kind, message) = act(&app, number, "challenge", &[]).await;
     assert_eq!(kind, "success");
     assert!(message.contains("jane@acme.test"), "{message}");
-    let challenge = app.mail_to("jane@acme.test").await.into_iter().find(|m| m.subject.contains("Please confirm it is you")).expect("challenge sent to the registered address");
-    let link = challenge.text.split_whitespace().find(|w| w.starts_with("http://keydesk.test/confirm/")).unwrap().trim_start_matches("http://keydesk.test").to_owned();
+    let challenge = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains("Please confirm it is you"))
+        .expect("challenge sent to the registered address");
+    let link = challenge
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://keydesk.test/confirm/"))
+        .unwrap()
+        .trim_start_matches("http://keydesk.test")
+        .to_owned();
     // Jane, in her own browser, presses the button.
     let jane = TestClient::new(&app).await;
     assert!(jane.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));
@@ -291,7 +356,8 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     assert_eq!(text(&page, "#ticket-verification"), "Mailbox confirmed");
     assert!(text(&page, "#unlock-blocked").contains("not verified"));
 
-    let (kind, message) = act(&app, number, "verify", &[("method", "mailbox_confirmed"), ("note", "followed the link")]).await;
+    let (kind, message) =
+        act(&app, number, "verify", &[("method", "mailbox_confirmed"), ("note", "followed the link")]).await;
     assert_eq!((kind.as_str(), message.as_str()), ("success", "Done: Verified (mailbox confirmed)."));
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(text(&page, "#ticket-verification"), "Verified (mailbox confirmed)");
@@ -309,7 +375,12 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     assert_eq!(text(&page, "#unlock-blocked"), "The account is already unlocked — resolve without unlocking.");
     let history = texts(&page, "ol.history li");
     assert!(history.iter().any(|h| h.contains("Account unlocked")), "{history:?}");
-    let notices: Vec<_> = app.mail_to("jane@acme.test").await.into_iter().filter(|m| m.subject == "Your account has been unlocked").collect();
+    let notices: Vec<_> = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .filter(|m| m.subject == "Your account has been unlocked")
+        .collect();
     assert_eq!(notices.len(), 1);
     // Resolved: it has left the default queue.
     assert_eq!(queue(&app, "").await, Vec::<i64>::new());
@@ -318,7 +389,8 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
 async fn refusals_come_back_as_error_flashes_with_the_reason(backend: Backend) {
     let app = desk(backend, |f| f).await;
     lock(&app, "jane@acme.test").await;
-    let number = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
+    let number =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::from_secs(60)).await;
     let stranger = arrives(&app, "From: sam@elsewhere.test\nTo: support@keydesk.test\nSubject: help\nMessage-ID: <s@elsewhere.test>\n\nI cannot log in.\n", Duration::from_secs(30)).await;
 
     let (kind, message) = act(&app, number, "verify", &[("method", "call_back"), ("note", "sounds right")]).await;
@@ -332,12 +404,19 @@ async fn refusals_come_back_as_error_flashes_with_the_reason(backend: Backend) {
     let (kind, message) = act(&app, number, "reply", &[("text", "")]).await;
     assert_eq!((kind.as_str(), message.as_str()), ("error", "Error: Write the reply first."));
     let (kind, message) = act(&app, number, "unlock", &[]).await;
-    assert_eq!((kind.as_str(), message.as_str()), ("error", "Error: Not unlocked. The ticket is not verified: verify the sender first."));
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("error", "Error: Not unlocked. The ticket is not verified: verify the sender first.")
+    );
     assert!(is_locked(&app, "jane@acme.test").await);
     let (kind, message) = act(&app, stranger, "challenge", &[]).await;
     assert_eq!(kind, "error");
     assert!(message.contains("not linked to an account"), "{message}");
-    assert_eq!(count(&get(&app, &format!("/tickets/{stranger}")).await, "#send-challenge"), 0, "no challenge button without an account");
+    assert_eq!(
+        count(&get(&app, &format!("/tickets/{stranger}")).await, "#send-challenge"),
+        0,
+        "no challenge button without an account"
+    );
 
     // A manager may verify an unauthenticated sender.
     app.logged_in_as("manager@support.test").await;
@@ -359,7 +438,8 @@ async fn refusals_come_back_as_error_flashes_with_the_reason(backend: Backend) {
 async fn unlock_is_disabled_with_the_reason_when_unverified_or_already_unlocked(backend: Backend) {
     let app = desk(backend, |f| f).await;
     lock(&app, "jane@acme.test").await;
-    let number = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(60)).await;
+    let number =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(60)).await;
 
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(count(&page, "button#unlock[disabled]"), 1);
@@ -376,20 +456,27 @@ async fn unlock_is_disabled_with_the_reason_when_unverified_or_already_unlocked(
     assert_eq!(count(&page, "button#unlock[disabled]"), 1);
     assert_eq!(text(&page, "#unlock-blocked"), "The account is already unlocked — resolve without unlocking.");
     let (kind, message) = act(&app, number, "unlock", &[]).await;
-    assert_eq!((kind.as_str(), message.as_str()), ("error", "Error: Not unlocked. The account is already unlocked — resolve without unlocking."));
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("error", "Error: Not unlocked. The account is already unlocked — resolve without unlocking.")
+    );
     let (kind, message) = act(&app, number, "resolve", &[("note", "unlocked by her admin")]).await;
     assert_eq!((kind.as_str(), message.as_str()), ("success", format!("Done: Ticket #{number} resolved.").as_str()));
     let page = get(&app, &format!("/tickets/{number}")).await;
-    assert!(texts(&page, "ol.history li").iter().any(|h| h.contains("Resolved") && h.contains("unlocked by her admin")));
+    assert!(texts(&page, "ol.history li")
+        .iter()
+        .any(|h| h.contains("Resolved") && h.contains("unlocked by her admin")));
 }
 
 async fn unlock_is_disabled_while_support_is_closed_and_says_when_it_opens(backend: Backend) {
     let today = chrono::Utc::now().date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let reopening = tomorrow.succ_opt().unwrap();
-    let app = desk(backend, move |f| f.merge(("working_hours.holidays", [today.to_string(), tomorrow.to_string()]))).await;
+    let app =
+        desk(backend, move |f| f.merge(("working_hours.holidays", [today.to_string(), tomorrow.to_string()]))).await;
     lock(&app, "jane@acme.test").await;
-    let number = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(60)).await;
+    let number =
+        arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(60)).await;
     act(&app, number, "verify", &[("method", "call_back"), ("note", "called the number on file")]).await;
 
     let expected = format!("Support is closed; opens {} 00:00 UTC", reopening.format("%a %-d %b"));
@@ -426,7 +513,8 @@ async fn html_from_an_email_never_reaches_the_page(backend: Backend) {
 
 async fn agents_and_managers_find_the_queue_from_the_navigation_and_the_start_page(backend: Backend) {
     let app = desk(backend, |f| f).await;
-    for (email, sees_queue) in [("agent@support.test", true), ("manager@support.test", true), ("jane@acme.test", false)] {
+    for (email, sees_queue) in [("agent@support.test", true), ("manager@support.test", true), ("jane@acme.test", false)]
+    {
         app.logged_in_as(email).await;
         let home = get(&app, "/").await;
         assert_eq!(count(&home, "nav a[href='/queue']"), usize::from(sees_queue), "{email}: Queue in the nav");
@@ -436,7 +524,12 @@ async fn agents_and_managers_find_the_queue_from_the_navigation_and_the_start_pa
 
 async fn a_resolved_tickets_age_stops_when_it_was_resolved(backend: Backend) {
     let app = desk(backend, |f| f).await;
-    let bob = arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", false), Duration::from_secs(3 * 60 * 60 + 60)).await;
+    let bob = arrives(
+        &app,
+        &request("Bob Baker", "bob@beta.test", "b@beta.test", false),
+        Duration::from_secs(3 * 60 * 60 + 60),
+    )
+    .await;
     act(&app, bob, "resolve", &[("note", "sorted by phone")]).await;
     // As if it had been resolved an hour after it arrived.
     app.services()
@@ -444,7 +537,9 @@ async fn a_resolved_tickets_age_stops_when_it_was_resolved(backend: Backend) {
             use diesel::prelude::*;
             use keydesk::db::schema::tickets;
             let arrived = tickets::table.find(bob).select(tickets::received_at).first::<chrono::NaiveDateTime>(conn)?;
-            diesel::update(tickets::table.find(bob)).set(tickets::updated_at.eq(arrived + chrono::Duration::minutes(61))).execute(conn)?;
+            diesel::update(tickets::table.find(bob))
+                .set(tickets::updated_at.eq(arrived + chrono::Duration::minutes(61)))
+                .execute(conn)?;
             Ok(())
         })
         .await

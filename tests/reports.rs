@@ -63,24 +63,85 @@ async fn week(backend: Backend) -> Week {
     let (a, b) = (Some(agent_a.id), Some(agent_b.id));
     type Step<'a> = (&'a str, &'a str, Option<i64>);
     let tickets: Vec<(&str, Option<i64>, &str, Option<&str>, Vec<Step>)> = vec![
-        ("2026-10-19 08:30", Some(jane.id), "resolved", Some("call_back"), vec![
-            ("2026-10-19 08:30", "received", None), ("2026-10-19 08:30", "acknowledged", None), ("2026-10-19 08:45", "assigned", a),
-            ("2026-10-19 09:00", "agent_replied", a), ("2026-10-19 09:30", "verified", a), ("2026-10-19 10:00", "unlocked", a), ("2026-10-19 10:00", "resolved", a),
-        ]),
-        ("2026-10-20 17:30", Some(jane.id), "resolved", Some("confirmed_by_owner"), vec![
-            ("2026-10-20 17:30", "received", None), ("2026-10-22 08:45", "verified", b), ("2026-10-22 13:00", "unlocked", b), ("2026-10-22 13:00", "resolved", b),
-        ]),
-        ("2026-10-23 15:00", Some(gus.id), "resolved", Some("mailbox_confirmed"), vec![
-            ("2026-10-23 15:00", "received", None), ("2026-10-23 15:30", "agent_replied", a), ("2026-10-23 15:30", "waiting_on_user", a),
-            ("2026-10-26 09:30", "user_replied", None), ("2026-10-26 09:45", "verified", a), ("2026-10-26 10:00", "unlocked", a), ("2026-10-26 10:00", "resolved", a),
-        ]),
-        ("2026-10-24 10:00", Some(gus.id), "open", None, vec![("2026-10-24 10:00", "received", None), ("2026-10-24 10:00", "spoof_suspected", None)]),
-        ("2026-10-26 16:30", None, "open", Some("other"), vec![
-            ("2026-10-26 16:30", "received", None), ("2026-10-26 16:40", "challenge_sent", b), ("2026-10-27 10:00", "verified", b),
-        ]),
-        ("2026-10-19 12:00", Some(jane.id), "resolved", None, vec![("2026-10-19 12:00", "received", None), ("2026-10-19 12:30", "note", b), ("2026-10-19 12:30", "resolved", b)]),
+        (
+            "2026-10-19 08:30",
+            Some(jane.id),
+            "resolved",
+            Some("call_back"),
+            vec![
+                ("2026-10-19 08:30", "received", None),
+                ("2026-10-19 08:30", "acknowledged", None),
+                ("2026-10-19 08:45", "assigned", a),
+                ("2026-10-19 09:00", "agent_replied", a),
+                ("2026-10-19 09:30", "verified", a),
+                ("2026-10-19 10:00", "unlocked", a),
+                ("2026-10-19 10:00", "resolved", a),
+            ],
+        ),
+        (
+            "2026-10-20 17:30",
+            Some(jane.id),
+            "resolved",
+            Some("confirmed_by_owner"),
+            vec![
+                ("2026-10-20 17:30", "received", None),
+                ("2026-10-22 08:45", "verified", b),
+                ("2026-10-22 13:00", "unlocked", b),
+                ("2026-10-22 13:00", "resolved", b),
+            ],
+        ),
+        (
+            "2026-10-23 15:00",
+            Some(gus.id),
+            "resolved",
+            Some("mailbox_confirmed"),
+            vec![
+                ("2026-10-23 15:00", "received", None),
+                ("2026-10-23 15:30", "agent_replied", a),
+                ("2026-10-23 15:30", "waiting_on_user", a),
+                ("2026-10-26 09:30", "user_replied", None),
+                ("2026-10-26 09:45", "verified", a),
+                ("2026-10-26 10:00", "unlocked", a),
+                ("2026-10-26 10:00", "resolved", a),
+            ],
+        ),
+        (
+            "2026-10-24 10:00",
+            Some(gus.id),
+            "open",
+            None,
+            vec![("2026-10-24 10:00", "received", None), ("2026-10-24 10:00", "spoof_suspected", None)],
+        ),
+        (
+            "2026-10-26 16:30",
+            None,
+            "open",
+            Some("other"),
+            vec![
+                ("2026-10-26 16:30", "received", None),
+                ("2026-10-26 16:40", "challenge_sent", b),
+                ("2026-10-27 10:00", "verified", b),
+            ],
+        ),
+        (
+            "2026-10-19 12:00",
+            Some(jane.id),
+            "resolved",
+            None,
+            vec![
+                ("2026-10-19 12:00", "received", None),
+                ("2026-10-19 12:30", "note", b),
+                ("2026-10-19 12:30", "resolved", b),
+            ],
+        ),
         // Before the range: open until Tuesday, so in Monday's backlog only.
-        ("2026-10-16 10:00", Some(jane.id), "resolved", None, vec![("2026-10-16 10:00", "received", None), ("2026-10-20 09:00", "resolved", b)]),
+        (
+            "2026-10-16 10:00",
+            Some(jane.id),
+            "resolved",
+            None,
+            vec![("2026-10-16 10:00", "received", None), ("2026-10-20 09:00", "resolved", b)],
+        ),
         // After the range: never counted.
         ("2026-10-27 09:00", Some(jane.id), "open", None, vec![("2026-10-27 09:00", "received", None)]),
     ];
@@ -139,12 +200,14 @@ async fn week(backend: Backend) -> Week {
 }
 
 async fn token_for(app: &TestApp, email: &'static str) -> Header<'static> {
-    let token = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, email)).await.unwrap();
+    let token =
+        app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, email)).await.unwrap();
     Header::new("Authorization", format!("Bearer {}", token.expose()))
 }
 
 async fn api(app: &TestApp, auth: &Header<'static>, query: &str) -> (Status, Value) {
-    let response = app.client.get(format!("/api/v1/reports/service-hours?{query}")).header(auth.clone()).dispatch().await;
+    let response =
+        app.client.get(format!("/api/v1/reports/service-hours?{query}")).header(auth.clone()).dispatch().await;
     let status = response.status();
     (status, response.into_json().await.unwrap_or(Value::Null))
 }
@@ -158,18 +221,37 @@ async fn the_api_reproduces_the_hand_worked_week(backend: Backend) {
     let manager = token_for(&week.app, "manager@support.test").await;
     let (status, report) = api(&week.app, &manager, RANGE).await;
     assert_eq!(status, Status::Ok, "{report}");
-    assert_eq!((report["received"].clone(), report["received_in_hours"].clone(), report["received_out_of_hours"].clone(), report["still_open"].clone()), (json!(6), json!(4), json!(2), json!(2)));
+    assert_eq!(
+        (
+            report["received"].clone(),
+            report["received_in_hours"].clone(),
+            report["received_out_of_hours"].clone(),
+            report["still_open"].clone()
+        ),
+        (json!(6), json!(4), json!(2), json!(2))
+    );
     assert_eq!(report["as_of"], "2026-10-27T00:00:00Z");
     assert_eq!(report["first_response_business_seconds"], summary(3, 1800, 2700, 2100));
     assert_eq!(report["first_response_calendar_seconds"], summary(3, 1800, 141_300, 48_300));
     assert_eq!(report["unlock_business_seconds"], summary(3, 5400, 18_000, 9000));
     assert_eq!(report["unlock_calendar_seconds"], summary(3, 5400, 156_600, 55_200));
     assert_eq!(report["resolve_business_seconds"], summary(4, 4500, 18_000, 7200));
-    assert_eq!((report["sla"]["first_response_met"].clone(), report["sla"]["unlock_met"].clone()), (json!(0.75), json!(0.5)));
+    assert_eq!(
+        (report["sla"]["first_response_met"].clone(), report["sla"]["unlock_met"].clone()),
+        (json!(0.75), json!(0.5))
+    );
     assert_eq!(report["sla"]["breaches"].as_array().unwrap().len(), 3);
-    let backlog: Vec<i64> = report["days"].as_array().unwrap().iter().map(|d| d["backlog_at_end"].as_i64().unwrap()).collect();
+    let backlog: Vec<i64> =
+        report["days"].as_array().unwrap().iter().map(|d| d["backlog_at_end"].as_i64().unwrap()).collect();
     assert_eq!(backlog, vec![1, 1, 1, 0, 1, 2, 2, 2]);
-    let agents: Vec<(i64, i64, i64)> = report["agents"].as_array().unwrap().iter().map(|a| (a["agent_id"].as_i64().unwrap(), a["tickets_handled"].as_i64().unwrap(), a["unlocks"].as_i64().unwrap())).collect();
+    let agents: Vec<(i64, i64, i64)> = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (a["agent_id"].as_i64().unwrap(), a["tickets_handled"].as_i64().unwrap(), a["unlocks"].as_i64().unwrap())
+        })
+        .collect();
     assert_eq!(agents, vec![(week.agent_a.id, 2, 2), (week.agent_b.id, 3, 1)]);
     assert_eq!(report["verification"]["spoof_suspected"], 1);
     assert_eq!(report["verification"]["abandoned"], 1);
@@ -213,7 +295,11 @@ async fn each_role_sees_its_own_scope(backend: Backend) {
     app.logged_in_as("owner@acme.test").await;
     assert_eq!(figure(app, RANGE).await, (Status::Ok, Some("3".into())), "Acme's three");
     assert_eq!(figure(app, &format!("{RANGE}&org=globex")).await.0, Status::Forbidden);
-    assert_eq!(figure(app, &format!("{RANGE}&org=no-such-org")).await.0, Status::Forbidden, "the same answer: no enumeration");
+    assert_eq!(
+        figure(app, &format!("{RANGE}&org=no-such-org")).await.0,
+        Status::Forbidden,
+        "the same answer: no enumeration"
+    );
     app.logged_in_as("owner@globex.test").await;
     assert_eq!(figure(app, RANGE).await, (Status::Ok, Some("2".into())));
     for refused in ["admin@acme.test", "jane@acme.test", "operator@support.test"] {
@@ -234,7 +320,11 @@ async fn the_csv_exports_hold_every_ticket_and_the_summary(backend: Backend) {
     let response = app.client.get(format!("/reports/tickets.csv?{RANGE}")).dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(response.content_type().map(|c| c.to_string()), Some("text/csv; charset=utf-8".into()));
-    assert!(response.headers().get_one("Content-Disposition").unwrap().contains("keydesk-tickets-2026-10-19-2026-10-26.csv"));
+    assert!(response
+        .headers()
+        .get_one("Content-Disposition")
+        .unwrap()
+        .contains("keydesk-tickets-2026-10-19-2026-10-26.csv"));
     let body = response.into_string().await.unwrap();
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let headers = reader.headers().unwrap().clone();
@@ -255,15 +345,28 @@ async fn bad_ranges_get_a_clear_error_and_an_empty_range_zeros(backend: Backend)
     let week = week(backend).await;
     let manager = token_for(&week.app, "manager@support.test").await;
     let (status, body) = api(&week.app, &manager, "from=2026-10-26&to=2026-10-19").await;
-    assert_eq!((status, body["error"].as_str().unwrap()), (Status::BadRequest, "the range is reversed: 2026-10-26 is after 2026-10-19"));
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (Status::BadRequest, "the range is reversed: 2026-10-26 is after 2026-10-19")
+    );
     let (status, body) = api(&week.app, &manager, "from=2999-01-01&to=2999-01-31").await;
     assert_eq!(status, Status::BadRequest);
     assert!(body["error"].as_str().unwrap().contains("after today"), "{body}");
     let (status, body) = api(&week.app, &manager, "from=26/10/2026&to=2026-10-27").await;
-    assert_eq!((status, body["error"].as_str().unwrap()), (Status::BadRequest, "26/10/2026 is not a date: write it as YYYY-MM-DD"));
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (Status::BadRequest, "26/10/2026 is not a date: write it as YYYY-MM-DD")
+    );
     let (status, empty) = api(&week.app, &manager, "from=2026-09-01&to=2026-09-30").await;
     assert_eq!(status, Status::Ok);
-    assert_eq!((empty["received"].clone(), empty["sla"]["unlock_met"].clone(), empty["unlock_business_seconds"]["median"].clone()), (json!(0), Value::Null, Value::Null));
+    assert_eq!(
+        (
+            empty["received"].clone(),
+            empty["sla"]["unlock_met"].clone(),
+            empty["unlock_business_seconds"]["median"].clone()
+        ),
+        (json!(0), Value::Null, Value::Null)
+    );
     assert_eq!(empty["days"].as_array().unwrap().len(), 30);
     // The page says the same, with the form to try again.
     week.app.logged_in_as("manager@support.test").await;
@@ -287,19 +390,36 @@ async fn a_ticket_worked_through_the_queue_shows_in_todays_report(backend: Backe
     let post = |path: String, body: Value| {
         let manager = manager.clone();
         let client = &app.client;
-        async move { client.post(path).header(manager).header(rocket::http::ContentType::JSON).body(body.to_string()).dispatch().await.status() }
+        async move {
+            client
+                .post(path)
+                .header(manager)
+                .header(rocket::http::ContentType::JSON)
+                .body(body.to_string())
+                .dispatch()
+                .await
+                .status()
+        }
     };
-    assert_eq!(post(format!("/api/v1/tickets/{number}/verify"), json!({"method": "call_back", "note": "called back"})).await, Status::Ok);
+    assert_eq!(
+        post(format!("/api/v1/tickets/{number}/verify"), json!({"method": "call_back", "note": "called back"})).await,
+        Status::Ok
+    );
     assert_eq!(post(format!("/api/v1/tickets/{number}/unlock"), json!({})).await, Status::Ok);
     // From yesterday, so a run across midnight still sees it.
     let today = chrono::Utc::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
     let (status, report) = api(&app, &manager, &format!("from={yesterday}&to={today}")).await;
     assert_eq!(status, Status::Ok, "{report}");
-    assert_eq!((report["received"].clone(), report["still_open"].clone(), report["unlock_business_seconds"]["count"].clone()), (json!(1), json!(0), json!(1)));
+    assert_eq!(
+        (report["received"].clone(), report["still_open"].clone(), report["unlock_business_seconds"]["count"].clone()),
+        (json!(1), json!(0), json!(1))
+    );
     assert_eq!(report["sla"]["unlock"]["met"], 1);
     assert_eq!(report["unlocks"]["support"], 1);
-    let method = report["verification"]["by_method"].as_array().unwrap().iter().find(|m| m[0] == "call_back").unwrap()[1].clone();
+    let method = report["verification"]["by_method"].as_array().unwrap().iter().find(|m| m[0] == "call_back").unwrap()
+        [1]
+    .clone();
     assert_eq!(method, 1);
 }
 
@@ -313,7 +433,8 @@ async fn a_forged_request_is_recorded_and_counted_as_a_suspected_spoof(backend: 
     app.drop_mail(&format!("From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <forged@evil.test>\nAuthentication-Results: mx.keydesk.test; spf=fail smtp.mailfrom=acme.test; dmarc=fail header.from=acme.test\n\n{request}"));
     app.intake_once().await;
     let forged = app.tickets().await[0].id;
-    let history = app.services().run(move |conn, _| Ok(keydesk::store::ticket_events::of_ticket(conn, forged)?)).await.unwrap();
+    let history =
+        app.services().run(move |conn, _| Ok(keydesk::store::ticket_events::of_ticket(conn, forged)?)).await.unwrap();
     let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, vec!["received", "spoof_suspected", "acknowledged"]);
     assert!(history[1].detail.contains("dmarc=fail"), "{}", history[1].detail);

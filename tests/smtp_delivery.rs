@@ -18,7 +18,9 @@ on_both_backends!(
 );
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot")
+    })
 }
 
 /// Every message file in a user's Maildir (new/ and cur/).
@@ -26,7 +28,9 @@ fn mailbox_files(user: &str) -> Vec<PathBuf> {
     let root = PathBuf::from(env("KEYDESK_MAILDIR_ROOT")).join(user);
     ["new", "cur"]
         .iter()
-        .flat_map(|sub| std::fs::read_dir(root.join(sub)).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()))
+        .flat_map(|sub| {
+            std::fs::read_dir(root.join(sub)).into_iter().flatten().filter_map(Result::ok).map(|e| e.path())
+        })
         .collect()
 }
 

@@ -65,15 +65,19 @@ fn agent_with_token(server: &Server) -> (ureq::Agent, String) {
 fn fifty_wrong_attempts_across_two_processes_lock_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let services = keydesk::open_services(keydesk::config::Config {
-        database_url: database.url.clone(),
-        ..Default::default()
-    })
-    .unwrap();
+    let services =
+        keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() })
+            .unwrap();
     let conn = &mut *services.db.pool().get().unwrap();
-    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins).unwrap();
+    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins)
+        .unwrap();
     let hash = services.passwords.hash(common::PASSWORD);
-    let details = keydesk::accounts::users::UserDetails { email: "jane@acme.test", full_name: "Jane Doe", role: "member".parse().unwrap(), organisation: Some(&org) };
+    let details = keydesk::accounts::users::UserDetails {
+        email: "jane@acme.test",
+        full_name: "Jane Doe",
+        role: "member".parse().unwrap(),
+        organisation: Some(&org),
+    };
     let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None).unwrap();
 
     let servers = [start_server(&database.url, dir.path()), start_server(&database.url, dir.path())];
@@ -91,7 +95,8 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
             let barrier = barrier.clone();
             std::thread::spawn(move || {
                 barrier.wait();
-                let form = [("csrf_token", token.as_str()), ("email", "jane@acme.test"), ("password", "wrong password")];
+                let form =
+                    [("csrf_token", token.as_str()), ("email", "jane@acme.test"), ("password", "wrong password")];
                 agent.post(&url).send_form(&form).map(|r| r.status()).unwrap_or_else(|e| panic!("{e}"))
             })
         })
@@ -99,8 +104,10 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
     let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 
-    let filter = keydesk::store::events::EventFilter { target_user_id: Some(jane.id), limit: 1000, ..Default::default() };
-    let actions: Vec<String> = keydesk::store::events::list(conn, &filter).unwrap().into_iter().map(|e| e.action).collect();
+    let filter =
+        keydesk::store::events::EventFilter { target_user_id: Some(jane.id), limit: 1000, ..Default::default() };
+    let actions: Vec<String> =
+        keydesk::store::events::list(conn, &filter).unwrap().into_iter().map(|e| e.action).collect();
     let count = |name: &str| actions.iter().filter(|a| *a == name).count();
     assert_eq!(count("Account locked"), 1, "{actions:?}");
     assert_eq!(count("Login failed"), 5, "{actions:?}");

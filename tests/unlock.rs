@@ -95,7 +95,8 @@ async fn unlocking_an_account_that_is_not_locked_changes_nothing(backend: Backen
     assert!(page.contains("not locked"));
     let unlocks = app.actions_of(&jane).await.iter().filter(|a| *a == "Account unlocked").count();
     assert_eq!(unlocks, 1, "a double click unlocks once");
-    let notices = app.mail_to("jane@acme.test").await.iter().filter(|m| m.subject == "Your account has been unlocked").count();
+    let notices =
+        app.mail_to("jane@acme.test").await.iter().filter(|m| m.subject == "Your account has been unlocked").count();
     assert_eq!(notices, 1, "and tells the user once");
 }
 
@@ -109,7 +110,8 @@ async fn under_owner_pin_an_admin_sees_a_greyed_key_and_a_try_is_recorded(backen
     let response = app.post_form(&unlock_path(&jane), &[]).await;
     assert_eq!(response.status(), Status::SeeOther);
     assert!(app.reload(&jane).await.locked_at.is_some());
-    let failed = app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlock failed").expect("recorded");
+    let failed =
+        app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlock failed").expect("recorded");
     assert_eq!(failed.actor_label, "admin@acme.test");
     assert!(app.mail_to("admin@acme.test").await.iter().all(|m| m.subject != "User Account Unlock"));
 }
@@ -138,7 +140,8 @@ async fn under_owner_pin_the_owner_unlocks_with_the_emailed_pin(backend: Backend
     app.logged_in_as("owner@acme.test").await;
     let response = app.post_form(&unlock_path(&jane), &[]).await;
     assert_eq!(response.headers().get_one("Location"), Some(format!("/org/users/{}/unlock/pin", jane.id).as_str()));
-    let form = app.client.get(format!("/org/users/{}/unlock/pin", jane.id)).dispatch().await.into_string().await.unwrap();
+    let form =
+        app.client.get(format!("/org/users/{}/unlock/pin", jane.id)).dispatch().await.into_string().await.unwrap();
     assert!(form.contains("Please enter the PIN code to unlock the account."));
     assert!(app.reload(&jane).await.locked_at.is_some(), "nothing unlocks before the PIN");
 
@@ -151,7 +154,10 @@ async fn under_owner_pin_the_owner_unlocks_with_the_emailed_pin(backend: Backend
     assert!(app.reload(&jane).await.locked_at.is_none());
 
     let actions = app.actions_of(&jane).await;
-    assert!(actions.ends_with(&["Unlock PIN sent".into(), "Account unlock failed".into(), "Account unlocked".into()]), "{actions:?}");
+    assert!(
+        actions.ends_with(&["Unlock PIN sent".into(), "Account unlock failed".into(), "Account unlocked".into()]),
+        "{actions:?}"
+    );
     let events = app.events_of(&jane).await;
     assert!(events.iter().all(|e| !e.detail.contains(&pin)), "the PIN never reaches the log");
 
@@ -235,7 +241,12 @@ async fn nobody_sees_or_unlocks_another_organisations_users(backend: Backend) {
     assert_eq!(app.client.get(format!("/org/users/{}/edit", jane.id)).dispatch().await.status(), Status::NotFound);
     assert_eq!(app.post_form(&unlock_path(&jane), &[]).await.status(), Status::NotFound);
     assert_eq!(
-        app.post_form(&format!("/org/users/{}", jane.id), &[("email", "x@other.test"), ("full_name", "X"), ("role", "member")]).await.status(),
+        app.post_form(
+            &format!("/org/users/{}", jane.id),
+            &[("email", "x@other.test"), ("full_name", "X"), ("role", "member")]
+        )
+        .await
+        .status(),
         Status::NotFound
     );
     assert!(app.reload(&jane).await.locked_at.is_some());

@@ -74,7 +74,8 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_an_address() {
-        for input in ["", "   ", "jane", "@acme.test", "jane@", "ja ne@acme.test", "jane@acme.test\r\nBcc: x@y", "a@.b"] {
+        for input in ["", "   ", "jane", "@acme.test", "jane@", "ja ne@acme.test", "jane@acme.test\r\nBcc: x@y", "a@.b"]
+        {
             assert!(EmailAddress::parse(input).is_err(), "{input:?} should be rejected");
         }
     }

@@ -125,7 +125,10 @@ impl FromStr for TicketEventKind {
     type Err = UnknownTicketEventKind;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        TicketEventKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| UnknownTicketEventKind(text.to_owned()))
+        TicketEventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| UnknownTicketEventKind(text.to_owned()))
     }
 }
 

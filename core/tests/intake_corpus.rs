@@ -372,7 +372,10 @@ fn every_fixture_parses_as_expected() {
             assert!(!parsed.body_text.contains(text), "{file}: body contains {text:?}:\n{}", parsed.body_text);
         }
         for text in expect.reply_lacks {
-            assert!(parsed.body_text.contains(text), "{file}: {text:?} is not in the body, so its absence from the reply proves nothing");
+            assert!(
+                parsed.body_text.contains(text),
+                "{file}: {text:?} is not in the body, so its absence from the reply proves nothing"
+            );
             assert!(!parsed.reply_text.contains(text), "{file}: reply contains {text:?}:\n{}", parsed.reply_text);
         }
         // Invariants for every message.

@@ -17,7 +17,12 @@ pub enum LoginOutcome {
     Refused,
 }
 
-pub async fn log_in(services: &Services, typed_email: &str, password: &str, ip: Option<String>) -> Result<LoginOutcome, AccountError> {
+pub async fn log_in(
+    services: &Services,
+    typed_email: &str,
+    password: &str,
+    ip: Option<String>,
+) -> Result<LoginOutcome, AccountError> {
     let Ok(email) = EmailAddress::parse(typed_email) else {
         let passwords = services.passwords.clone();
         let password = password.to_owned();
@@ -29,10 +34,18 @@ pub async fn log_in(services: &Services, typed_email: &str, password: &str, ip: 
 }
 
 async fn spawn_verify<F: FnOnce() + Send + 'static>(work: F) -> Result<(), AccountError> {
-    rocket::tokio::task::spawn_blocking(work).await.map_err(|e| AccountError::Db(crate::db::DbError::Task(e.to_string())))
+    rocket::tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AccountError::Db(crate::db::DbError::Task(e.to_string())))
 }
 
-fn attempt(conn: &mut DbConnection, services: &Services, email: &EmailAddress, password: &str, ip: Option<&str>) -> Result<LoginOutcome, AccountError> {
+fn attempt(
+    conn: &mut DbConnection,
+    services: &Services,
+    email: &EmailAddress,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<LoginOutcome, AccountError> {
     let Some(user) = store::users::find_by_email(conn, email)? else {
         // Unknown addresses leave no activity entry: what was typed may be a password.
         services.passwords.verify_dummy(password);
@@ -87,7 +100,12 @@ fn attempt(conn: &mut DbConnection, services: &Services, email: &EmailAddress, p
 
 /// Locks the account once: ends its sessions, voids its reset links, records the lock and
 /// queues the emails to the user and to the organisation's owner and admins.
-fn lock_account(conn: &mut DbConnection, services: &Services, user: &User, ip: Option<&str>) -> Result<(), AccountError> {
+fn lock_account(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+) -> Result<(), AccountError> {
     let now = store::now();
     if !store::users::lock(conn, user.id, now)? {
         return Ok(());
@@ -112,13 +130,25 @@ fn lock_account(conn: &mut DbConnection, services: &Services, user: &User, ip: O
             .into_iter()
             .filter(|u| u.id != user.id && u.role().may_manage_users());
         for unlocker in unlockers {
-            mail::queue(conn, &services.config, &services.mail, EmailKind::AccountLockedAdmin, &unlocker.email, &context)?;
+            mail::queue(
+                conn,
+                &services.config,
+                &services.mail,
+                EmailKind::AccountLockedAdmin,
+                &unlocker.email,
+                &context,
+            )?;
         }
     }
     Ok(())
 }
 
-fn lift_expired_lock(conn: &mut DbConnection, user: &User, cutoff: chrono::NaiveDateTime, ip: Option<&str>) -> Result<(), AccountError> {
+fn lift_expired_lock(
+    conn: &mut DbConnection,
+    user: &User,
+    cutoff: chrono::NaiveDateTime,
+    ip: Option<&str>,
+) -> Result<(), AccountError> {
     write_transaction(conn, |conn| {
         if store::users::unlock_if_locked_before(conn, user.id, cutoff)? {
             let actor = Actor::System("Keydesk (lock expired)");
@@ -128,13 +158,25 @@ fn lift_expired_lock(conn: &mut DbConnection, user: &User, cutoff: chrono::Naive
     })
 }
 
-fn record(conn: &mut DbConnection, user: &User, kind: EventKind, ip: Option<&str>, detail: &str) -> Result<(), AccountError> {
+fn record(
+    conn: &mut DbConnection,
+    user: &User,
+    kind: EventKind,
+    ip: Option<&str>,
+    detail: &str,
+) -> Result<(), AccountError> {
     let actor = Actor::Anonymous { typed: user.email.clone() };
     Ok(events::record(conn, event(&actor, user, kind, ip, detail))?)
 }
 
 /// An event about `user`, filed under their organisation.
-pub fn event<'a>(actor: &'a Actor, user: &'a User, kind: EventKind, ip: Option<&'a str>, detail: &'a str) -> NewEvent<'a> {
+pub fn event<'a>(
+    actor: &'a Actor,
+    user: &'a User,
+    kind: EventKind,
+    ip: Option<&'a str>,
+    detail: &'a str,
+) -> NewEvent<'a> {
     NewEvent {
         kind,
         actor,
@@ -147,7 +189,12 @@ pub fn event<'a>(actor: &'a Actor, user: &'a User, kind: EventKind, ip: Option<&
 }
 
 /// Ends a session (logout).
-pub async fn log_out(services: &Services, session: PlainToken, user: User, ip: Option<String>) -> Result<(), AccountError> {
+pub async fn log_out(
+    services: &Services,
+    session: PlainToken,
+    user: User,
+    ip: Option<String>,
+) -> Result<(), AccountError> {
     services
         .run(move |conn, _| {
             store::sessions::delete(conn, &session.hashed())?;

@@ -6,11 +6,16 @@ use super::login::event;
 use super::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{self, EmailKind};
-use crate::store::events::{self, Actor};
 use crate::store;
+use crate::store::events::{self, Actor};
 use keydesk_core::{EmailAddress, EventKind, PlainToken};
 
-pub fn request(conn: &mut DbConnection, services: &Services, typed_email: &str, ip: Option<&str>) -> Result<(), AccountError> {
+pub fn request(
+    conn: &mut DbConnection,
+    services: &Services,
+    typed_email: &str,
+    ip: Option<&str>,
+) -> Result<(), AccountError> {
     let Ok(email) = EmailAddress::parse(typed_email) else { return Ok(()) };
     let Some(user) = store::users::find_by_email(conn, &email)? else { return Ok(()) };
     let actor = Actor::Anonymous { typed: user.email.clone() };
@@ -48,7 +53,13 @@ pub fn link_is_live(conn: &mut DbConnection, token: &PlainToken) -> Result<bool,
     Ok(store::secrets::live_password_reset(conn, &token.hashed(), store::now())?.is_some())
 }
 
-pub fn complete(conn: &mut DbConnection, services: &Services, token: &PlainToken, new_password: &str, ip: Option<&str>) -> Result<ResetOutcome, AccountError> {
+pub fn complete(
+    conn: &mut DbConnection,
+    services: &Services,
+    token: &PlainToken,
+    new_password: &str,
+    ip: Option<&str>,
+) -> Result<ResetOutcome, AccountError> {
     let now = store::now();
     // The link first: a dead link never shows the form again, whatever password came with it.
     let Some((reset_id, user_id)) = store::secrets::live_password_reset(conn, &token.hashed(), now)? else {

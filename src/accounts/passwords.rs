@@ -15,15 +15,16 @@ impl Passwords {
     pub fn new() -> Self {
         let params = Params::new(19_456, 2, 1, None).expect("constant Argon2 parameters are valid");
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = argon2
-            .hash_password(b"keydesk dummy password")
-            .expect("hashing a constant cannot fail")
-            .to_string();
+        let dummy_hash =
+            argon2.hash_password(b"keydesk dummy password").expect("hashing a constant cannot fail").to_string();
         Passwords { argon2, dummy_hash }
     }
 
     pub fn hash(&self, password: &str) -> String {
-        self.argon2.hash_password(password.as_bytes()).expect("Argon2 hashing with valid parameters cannot fail").to_string()
+        self.argon2
+            .hash_password(password.as_bytes())
+            .expect("Argon2 hashing with valid parameters cannot fail")
+            .to_string()
     }
 
     /// True when `password` matches `hash`. A malformed stored hash never matches.

@@ -25,7 +25,9 @@ pub enum UnlockOutcome {
     NotLocked,
     /// This person may not unlock (shown greyed out; recorded).
     NotPermitted,
-    PinWrong { tries_left: i32 },
+    PinWrong {
+        tries_left: i32,
+    },
     PinExpired,
     /// No open PIN challenge: never requested, used, or out of tries.
     PinMissing,
@@ -40,9 +42,16 @@ pub fn colleague(conn: &mut DbConnection, actor: &User, target_id: i64) -> Resul
 }
 
 /// The first step: the key icon's confirmed click.
-pub fn request(conn: &mut DbConnection, services: &Services, actor: &User, target_id: i64, ip: Option<&str>) -> Result<UnlockOutcome, AccountError> {
+pub fn request(
+    conn: &mut DbConnection,
+    services: &Services,
+    actor: &User,
+    target_id: i64,
+    ip: Option<&str>,
+) -> Result<UnlockOutcome, AccountError> {
     let target = colleague(conn, actor, target_id)?;
-    let organisation = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
+    let organisation =
+        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
     let who = Actor::User { id: actor.id, email: actor.email.clone() };
     write_transaction(conn, |conn| {
         if target.locked_at.is_none() {
@@ -50,7 +59,11 @@ pub fn request(conn: &mut DbConnection, services: &Services, actor: &User, targe
         }
         match actor.role().unlock_permission(organisation.unlock_policy()) {
             UnlockPermission::Denied => {
-                let detail = format!("{} may not unlock under the {} policy", actor.role(), organisation.unlock_policy().as_str());
+                let detail = format!(
+                    "{} may not unlock under the {} policy",
+                    actor.role(),
+                    organisation.unlock_policy().as_str()
+                );
                 events::record(conn, event(&who, &target, EventKind::AccountUnlockFailed, ip, &detail))?;
                 Ok(UnlockOutcome::NotPermitted)
             }
@@ -73,7 +86,14 @@ pub fn request(conn: &mut DbConnection, services: &Services, actor: &User, targe
 }
 
 /// The second step of an owner-PIN unlock: the PIN as typed.
-pub fn confirm_pin(conn: &mut DbConnection, services: &Services, actor: &User, target_id: i64, typed: &str, ip: Option<&str>) -> Result<UnlockOutcome, AccountError> {
+pub fn confirm_pin(
+    conn: &mut DbConnection,
+    services: &Services,
+    actor: &User,
+    target_id: i64,
+    typed: &str,
+    ip: Option<&str>,
+) -> Result<UnlockOutcome, AccountError> {
     let target = colleague(conn, actor, target_id)?;
     let who = Actor::User { id: actor.id, email: actor.email.clone() };
     write_transaction(conn, |conn| {
@@ -100,7 +120,11 @@ pub fn confirm_pin(conn: &mut DbConnection, services: &Services, actor: &User, t
             if tries_left == 0 {
                 store::secrets::close_unlock_pin(conn, challenge.id, now)?;
             }
-            return failed(conn, UnlockOutcome::PinWrong { tries_left }, &format!("wrong PIN (try {try_number} of {PIN_TRIES})"));
+            return failed(
+                conn,
+                UnlockOutcome::PinWrong { tries_left },
+                &format!("wrong PIN (try {try_number} of {PIN_TRIES})"),
+            );
         }
         store::secrets::close_unlock_pin(conn, challenge.id, now)?;
         unlock_now(conn, services, &who, &target, ip, "unlocked by the owner with a PIN")
@@ -109,7 +133,14 @@ pub fn confirm_pin(conn: &mut DbConnection, services: &Services, actor: &User, t
 
 /// Unlocks, resets the count, records it and tells the user, or reports it was not locked.
 /// Call inside a transaction.
-pub fn unlock_now(conn: &mut DbConnection, services: &Services, who: &Actor, target: &User, ip: Option<&str>, detail: &str) -> Result<UnlockOutcome, AccountError> {
+pub fn unlock_now(
+    conn: &mut DbConnection,
+    services: &Services,
+    who: &Actor,
+    target: &User,
+    ip: Option<&str>,
+    detail: &str,
+) -> Result<UnlockOutcome, AccountError> {
     if !store::users::unlock(conn, target.id)? {
         return Ok(UnlockOutcome::NotLocked);
     }

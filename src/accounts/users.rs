@@ -10,12 +10,19 @@ use crate::store::users::{NewUser, User};
 use crate::store::{self, is_unique_violation};
 use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role, UnlockPolicy};
 
-pub fn create_organisation(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPolicy) -> Result<Organisation, AccountError> {
+pub fn create_organisation(
+    conn: &mut DbConnection,
+    name: &str,
+    slug: &str,
+    policy: UnlockPolicy,
+) -> Result<Organisation, AccountError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AccountError::Invalid("the organisation needs a name".into()));
     }
-    let valid_slug = !slug.is_empty() && slug.len() <= 63 && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_slug = !slug.is_empty()
+        && slug.len() <= 63
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid_slug {
         return Err(AccountError::Invalid(format!("slug {slug:?} must be lower-case letters, digits and dashes")));
     }
@@ -43,8 +50,12 @@ fn checked(details: &UserDetails<'_>) -> Result<(EmailAddress, String), AccountE
         return Err(AccountError::Invalid("enter the person's full name".into()));
     }
     match (details.role, details.organisation) {
-        (Role::Org(_), None) => Err(AccountError::Invalid(format!("role {} needs an organisation (--org)", details.role))),
-        (Role::Staff(_), Some(_)) => Err(AccountError::Invalid(format!("role {} is support staff and has no organisation", details.role))),
+        (Role::Org(_), None) => {
+            Err(AccountError::Invalid(format!("role {} needs an organisation (--org)", details.role)))
+        }
+        (Role::Staff(_), Some(_)) => {
+            Err(AccountError::Invalid(format!("role {} is support staff and has no organisation", details.role)))
+        }
         _ => Ok((email, full_name)),
     }
 }
@@ -58,7 +69,13 @@ fn duplicate_email(e: diesel::result::Error) -> AccountError {
 }
 
 /// Creates a user with the given password hash; `actor` is None from the command line.
-pub fn create_user(conn: &mut DbConnection, details: UserDetails<'_>, password_hash: &str, actor: &Actor, ip: Option<&str>) -> Result<User, AccountError> {
+pub fn create_user(
+    conn: &mut DbConnection,
+    details: UserDetails<'_>,
+    password_hash: &str,
+    actor: &Actor,
+    ip: Option<&str>,
+) -> Result<User, AccountError> {
     let (email, full_name) = checked(&details)?;
     write_transaction(conn, |conn| {
         let user = store::users::insert(
@@ -80,18 +97,29 @@ pub fn create_user(conn: &mut DbConnection, details: UserDetails<'_>, password_h
 /// Roles an organisation's admins and owner may hand out: only an owner makes owners.
 pub fn assignable_roles(actor: &User) -> Vec<Role> {
     match actor.role() {
-        Role::Org(OrgRole::Owner) => vec![Role::Org(OrgRole::Member), Role::Org(OrgRole::Admin), Role::Org(OrgRole::Owner)],
+        Role::Org(OrgRole::Owner) => {
+            vec![Role::Org(OrgRole::Member), Role::Org(OrgRole::Admin), Role::Org(OrgRole::Owner)]
+        }
         Role::Org(OrgRole::Admin) => vec![Role::Org(OrgRole::Member), Role::Org(OrgRole::Admin)],
         _ => vec![],
     }
 }
 
 /// Manage Users: add a colleague; they choose their password from a link emailed to them.
-pub fn add_colleague(conn: &mut DbConnection, services: &Services, actor: &User, email: &str, full_name: &str, role: Role, ip: Option<&str>) -> Result<User, AccountError> {
+pub fn add_colleague(
+    conn: &mut DbConnection,
+    services: &Services,
+    actor: &User,
+    email: &str,
+    full_name: &str,
+    role: Role,
+    ip: Option<&str>,
+) -> Result<User, AccountError> {
     if !assignable_roles(actor).contains(&role) {
         return Err(AccountError::Forbidden);
     }
-    let organisation = store::orgs::find(conn, actor.organisation_id.ok_or(AccountError::Forbidden)?)?.ok_or(AccountError::NotFound)?;
+    let organisation = store::orgs::find(conn, actor.organisation_id.ok_or(AccountError::Forbidden)?)?
+        .ok_or(AccountError::NotFound)?;
     let who = Actor::User { id: actor.id, email: actor.email.clone() };
     let details = UserDetails { email, full_name, role, organisation: Some(&organisation) };
     let user = create_user(conn, details, &super::passwords::Passwords::unusable_hash(), &who, ip)?;
@@ -101,18 +129,28 @@ pub fn add_colleague(conn: &mut DbConnection, services: &Services, actor: &User,
 }
 
 /// Manage Users: change a colleague's name, email or role.
-pub fn update_colleague(conn: &mut DbConnection, actor: &User, target_id: i64, email: &str, full_name: &str, role: Role, ip: Option<&str>) -> Result<User, AccountError> {
+pub fn update_colleague(
+    conn: &mut DbConnection,
+    actor: &User,
+    target_id: i64,
+    email: &str,
+    full_name: &str,
+    role: Role,
+    ip: Option<&str>,
+) -> Result<User, AccountError> {
     let target = super::unlock::colleague(conn, actor, target_id)?;
     let allowed = assignable_roles(actor);
     // Admins may not touch an owner, nor hand out a role they could not.
     if !allowed.contains(&role) || !allowed.contains(&target.role()) {
         return Err(AccountError::Forbidden);
     }
-    let organisation = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
+    let organisation =
+        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
     let (email, full_name) = checked(&UserDetails { email, full_name, role, organisation: Some(&organisation) })?;
     let who = Actor::User { id: actor.id, email: actor.email.clone() };
     write_transaction(conn, |conn| {
-        let updated = store::users::update_profile(conn, target.id, &full_name, &email, role).map_err(duplicate_email)?;
+        let updated =
+            store::users::update_profile(conn, target.id, &full_name, &email, role).map_err(duplicate_email)?;
         let detail = format!("name {:?}, email {}, role {}", updated.full_name, updated.email, updated.role);
         events::record(conn, event(&who, &updated, EventKind::UserUpdated, ip, &detail))?;
         Ok(updated)
@@ -122,9 +160,12 @@ pub fn update_colleague(conn: &mut DbConnection, actor: &User, target_id: i64, e
 /// A new API token for a staff user; the plain token is shown once, only its hash is kept.
 pub fn create_api_token(conn: &mut DbConnection, typed_email: &str) -> Result<PlainToken, AccountError> {
     let email = EmailAddress::parse(typed_email).map_err(|e| AccountError::Invalid(e.to_string()))?;
-    let user = store::users::find_by_email(conn, &email)?.ok_or_else(|| AccountError::Invalid(format!("no user {email}")))?;
+    let user =
+        store::users::find_by_email(conn, &email)?.ok_or_else(|| AccountError::Invalid(format!("no user {email}")))?;
     if !user.role().is_staff() {
-        return Err(AccountError::Invalid(format!("{email} is not support staff: API tokens are for agents, managers and operators")));
+        return Err(AccountError::Invalid(format!(
+            "{email} is not support staff: API tokens are for agents, managers and operators"
+        )));
     }
     let token = PlainToken::generate();
     store::secrets::create_api_token(conn, user.id, &token.hashed())?;

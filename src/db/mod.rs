@@ -113,7 +113,9 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(pg)?;
             ran
         }
-        DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(failed),
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(failed)
+        }
     }
 }
 
@@ -128,7 +130,9 @@ where
     // Nested calls become savepoints, which Diesel's own `begin_transaction` handles.
     let nested = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(_)));
     match conn {
-        DbConnection::Sqlite(sqlite) if !nested => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(sqlite) if !nested => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
         _ => DbConnection::begin_transaction(conn)?,
     }
     match work(conn) {

@@ -201,6 +201,18 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    organisations, users, sessions, api_tokens, password_resets, unlock_pins, events, outbox,
-    tickets, inbound_messages, ticket_messages, intake_health, ticket_events, mailbox_challenges,
+    organisations,
+    users,
+    sessions,
+    api_tokens,
+    password_resets,
+    unlock_pins,
+    events,
+    outbox,
+    tickets,
+    inbound_messages,
+    ticket_messages,
+    intake_health,
+    ticket_events,
+    mailbox_challenges,
 );

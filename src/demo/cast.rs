@@ -54,7 +54,14 @@ pub fn ensure(conn: &mut DbConnection, roster: &Roster, created_at: NaiveDateTim
     let missing: Vec<UserRow<'_>> = everyone
         .iter()
         .filter(|e| !existing.contains_key(e.0))
-        .map(|&(email, full_name, role, organisation_id)| UserRow { organisation_id, email, full_name, role: role.as_str(), password_hash: &unusable, created_at })
+        .map(|&(email, full_name, role, organisation_id)| UserRow {
+            organisation_id,
+            email,
+            full_name,
+            role: role.as_str(),
+            password_hash: &unusable,
+            created_at,
+        })
         .collect();
     bulk::insert_users(conn, &missing)?;
     let ids: HashMap<String, i64> = bulk::user_ids_by_email(conn, &emails)?.into_iter().collect();

@@ -27,12 +27,18 @@ pub struct Written {
 }
 
 /// Writes these tickets and everything that goes with them; call inside a transaction.
-pub fn write_tickets(conn: &mut DbConnection, cast: &CastIds, roster: &Roster, planned: &[PlannedTicket]) -> QueryResult<Written> {
+pub fn write_tickets(
+    conn: &mut DbConnection,
+    cast: &CastIds,
+    roster: &Roster,
+    planned: &[PlannedTicket],
+) -> QueryResult<Written> {
     let ids = bulk::insert_tickets(conn, &planned.iter().map(|t| ticket_row(cast, t)).collect::<Vec<_>>())?;
     assert_eq!(ids.len(), planned.len(), "one id per ticket inserted");
 
     let message_ids: Vec<String> = planned.iter().zip(&ids).map(|(t, id)| message_id(&t.message, *id)).collect();
-    let raws: Vec<String> = planned.iter().zip(&message_ids).map(|(t, mid)| t.message.raw(mid, t.received_at)).collect();
+    let raws: Vec<String> =
+        planned.iter().zip(&message_ids).map(|(t, mid)| t.message.raw(mid, t.received_at)).collect();
     let hashes: Vec<String> = raws.iter().map(|raw| hex::encode(Sha256::digest(raw.as_bytes()))).collect();
     let keys: Vec<String> = ids.iter().map(|id| format!("ticket-{id}")).collect();
     let ledger: Vec<InboundRow<'_>> = (0..planned.len())
@@ -80,7 +86,8 @@ pub fn write_tickets(conn: &mut DbConnection, cast: &CastIds, roster: &Roster, p
         .collect();
     bulk::insert_ticket_events(conn, &history)?;
 
-    let activity: Vec<(&PlannedActivity, Option<i64>)> = planned.iter().zip(&ids).flat_map(|(t, &id)| t.activity.iter().map(move |a| (a, Some(id)))).collect();
+    let activity: Vec<(&PlannedActivity, Option<i64>)> =
+        planned.iter().zip(&ids).flat_map(|(t, &id)| t.activity.iter().map(move |a| (a, Some(id)))).collect();
     let activity_entries = write_activity(conn, cast, roster, &activity)?;
 
     Ok(Written {
@@ -92,7 +99,12 @@ pub fn write_tickets(conn: &mut DbConnection, cast: &CastIds, roster: &Roster, p
 }
 
 /// Writes activity-log entries; each with the number of the ticket it belongs to, if any.
-pub fn write_activity(conn: &mut DbConnection, cast: &CastIds, roster: &Roster, entries: &[(&PlannedActivity, Option<i64>)]) -> QueryResult<usize> {
+pub fn write_activity(
+    conn: &mut DbConnection,
+    cast: &CastIds,
+    roster: &Roster,
+    entries: &[(&PlannedActivity, Option<i64>)],
+) -> QueryResult<usize> {
     let details: Vec<String> = entries
         .iter()
         .map(|(entry, ticket)| match (entry.detail, ticket) {
@@ -147,7 +159,9 @@ fn message_id(message: &RequestMessage, ticket_id: i64) -> String {
 
 fn ticket_row<'a>(cast: &CastIds, ticket: &'a PlannedTicket) -> TicketRow<'a> {
     let message = &ticket.message;
-    let field = |f: &'a Option<(String, keydesk_core::intake::FieldSource)>| f.as_ref().map(|(value, source)| (value.as_str(), source.as_str()));
+    let field = |f: &'a Option<(String, keydesk_core::intake::FieldSource)>| {
+        f.as_ref().map(|(value, source)| (value.as_str(), source.as_str()))
+    };
     let verification = ticket.verification.as_ref();
     TicketRow {
         status: ticket.status,

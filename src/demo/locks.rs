@@ -45,7 +45,11 @@ mod tests {
     #[test]
     fn the_latest_lock_or_unlock_wins_in_any_order() {
         let mut ledger = LockLedger::default();
-        ledger.note(&[entry(1, EventKind::AccountLocked, 10), entry(2, EventKind::AccountLocked, 10), entry(1, EventKind::UnlockPinSent, 30)]);
+        ledger.note(&[
+            entry(1, EventKind::AccountLocked, 10),
+            entry(2, EventKind::AccountLocked, 10),
+            entry(1, EventKind::UnlockPinSent, 30),
+        ]);
         ledger.note(&[entry(2, EventKind::AccountUnlocked, 20), entry(1, EventKind::AccountUnlocked, 5)]);
         let mut states: Vec<_> = ledger.states().map(|(p, at)| (p, at.map(|at| at.timestamp() / 60))).collect();
         states.sort();

@@ -17,8 +17,16 @@ pub const SUPPORT_ADDRESS: &str = "support@helpdesk.example";
 /// Private mailboxes people write from when they cannot reach their work mail.
 const PERSONAL_DOMAINS: [&str; 3] = ["mailbox.example", "post.example", "inbox.example"];
 
-const SUBJECTS: [&str; 8] =
-    ["Locked out", "Can't log in", "Account locked", "Locked out of my account", "Help - account locked", "Password not working", "Urgent: locked out", "Login problem"];
+const SUBJECTS: [&str; 8] = [
+    "Locked out",
+    "Can't log in",
+    "Account locked",
+    "Locked out of my account",
+    "Help - account locked",
+    "Password not working",
+    "Urgent: locked out",
+    "Login problem",
+];
 
 /// What went wrong, as one might put it on an "Issue:" line.
 const ISSUES: [&str; 5] = [
@@ -30,8 +38,12 @@ const ISSUES: [&str; 5] = [
 ];
 
 /// The same, in a sentence after "My name is … and".
-const ISSUES_IN_PROSE: [&str; 4] =
-    ["I locked myself out after trying my old password", "my account says it is locked", "I cannot log in since this morning", "I am locked out after the password change"];
+const ISSUES_IN_PROSE: [&str; 4] = [
+    "I locked myself out after trying my old password",
+    "my account says it is locked",
+    "I cannot log in since this morning",
+    "I am locked out after the password change",
+];
 
 /// How the request reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,13 +134,29 @@ impl RequestMessage {
 }
 
 /// "Full name: …", "Registered email: …", "Issue: …".
-fn labelled_request(rng: &mut impl Rng, sender: (String, String), subject: String, account: &Person, authenticated: bool) -> RequestMessage {
+fn labelled_request(
+    rng: &mut impl Rng,
+    sender: (String, String),
+    subject: String,
+    account: &Person,
+    authenticated: bool,
+) -> RequestMessage {
     let issue = *ISSUES.choose(rng).expect("issues");
-    let body = format!("Hello,\n\nFull name: {}\nRegistered email: {}\nIssue: {issue}\n\nThanks,\n{}\n", account.full_name, account.email, account.first_name);
+    let body = format!(
+        "Hello,\n\nFull name: {}\nRegistered email: {}\nIssue: {issue}\n\nThanks,\n{}\n",
+        account.full_name, account.email, account.first_name
+    );
     labelled(sender, subject, body, account, issue, authenticated)
 }
 
-fn labelled(sender: (String, String), subject: String, body: String, account: &Person, issue: &str, authenticated: bool) -> RequestMessage {
+fn labelled(
+    sender: (String, String),
+    subject: String,
+    body: String,
+    account: &Person,
+    issue: &str,
+    authenticated: bool,
+) -> RequestMessage {
     RequestMessage {
         sender: sender.0,
         sender_name: sender.1,
@@ -142,9 +170,18 @@ fn labelled(sender: (String, String), subject: String, body: String, account: &P
 }
 
 /// "My name is … and …. My account is …."
-fn prose_request(rng: &mut impl Rng, sender: (String, String), subject: String, account: &Person, authenticated: bool) -> RequestMessage {
+fn prose_request(
+    rng: &mut impl Rng,
+    sender: (String, String),
+    subject: String,
+    account: &Person,
+    authenticated: bool,
+) -> RequestMessage {
     let issue = ISSUES_IN_PROSE.choose(rng).expect("issues");
-    let said = format!("My name is {} and {issue}. My account is {}.\n\nCould you unlock it please?", account.full_name, account.email);
+    let said = format!(
+        "My name is {} and {issue}. My account is {}.\n\nCould you unlock it please?",
+        account.full_name, account.email
+    );
     RequestMessage {
         sender: sender.0,
         sender_name: sender.1,
@@ -158,7 +195,13 @@ fn prose_request(rng: &mut impl Rng, sender: (String, String), subject: String, 
 }
 
 /// A line or two and nothing else: the name and address come from the From header.
-fn terse_request(rng: &mut impl Rng, sender: (String, String), subject: String, account: &Person, authenticated: bool) -> RequestMessage {
+fn terse_request(
+    rng: &mut impl Rng,
+    sender: (String, String),
+    subject: String,
+    account: &Person,
+    authenticated: bool,
+) -> RequestMessage {
     let said = format!("{}. Can you help?", ISSUES.choose(rng).expect("issues"));
     RequestMessage {
         body: format!("{said}\n\nThanks,\n{}\n", account.first_name),
@@ -190,7 +233,12 @@ mod tests {
         let roster = Roster::for_tickets(300);
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         let own = [EmailAddress::parse(SUPPORT_ADDRESS).unwrap()];
-        let kinds = [SenderKind::Registered, SenderKind::Spoofed, SenderKind::Personal, SenderKind::OnBehalf { requester: roster.owner_of(0) }];
+        let kinds = [
+            SenderKind::Registered,
+            SenderKind::Spoofed,
+            SenderKind::Personal,
+            SenderKind::OnBehalf { requester: roster.owner_of(0) },
+        ];
         for round in 0..400 {
             let account = &roster.people[round % roster.people.len()];
             let message = RequestMessage::compose(&mut rng, &roster, account, kinds[round % kinds.len()]);
@@ -205,7 +253,12 @@ mod tests {
             assert_eq!(parsed.authentication_results, [message.authentication_results()]);
             // Intake suspects a spoof exactly when the demo says the From was not authenticated.
             let sender = EmailAddress::parse(&message.sender).unwrap();
-            let verdict = spoof_suspected(Some(&sender), EmailAddress::parse(&account.email).ok().as_ref(), &parsed.authentication_results, DEMO_AUTHSERV_ID);
+            let verdict = spoof_suspected(
+                Some(&sender),
+                EmailAddress::parse(&account.email).ok().as_ref(),
+                &parsed.authentication_results,
+                DEMO_AUTHSERV_ID,
+            );
             assert_eq!(verdict.is_some(), !message.authenticated, "{}", message.authentication_results());
         }
     }

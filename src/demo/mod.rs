@@ -91,23 +91,38 @@ pub struct DemoSummary {
 }
 
 /// Seeds the history; see [`seed_with_progress`].
-pub fn seed(conn: &mut DbConnection, calendar: &BusinessCalendar, options: &DemoOptions) -> Result<DemoSummary, DemoError> {
+pub fn seed(
+    conn: &mut DbConnection,
+    calendar: &BusinessCalendar,
+    options: &DemoOptions,
+) -> Result<DemoSummary, DemoError> {
     seed_with_progress(conn, calendar, options, &mut |_, _| {})
 }
 
 /// Seeds the history, calling `progress(tickets written, tickets planned)` after each chunk.
 /// Agents act only within `calendar`'s hours. The people it creates cannot sign in until
 /// [`set_password`] gives them a password.
-pub fn seed_with_progress(conn: &mut DbConnection, calendar: &BusinessCalendar, options: &DemoOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<DemoSummary, DemoError> {
+pub fn seed_with_progress(
+    conn: &mut DbConnection,
+    calendar: &BusinessCalendar,
+    options: &DemoOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<DemoSummary, DemoError> {
     options.check()?;
     crate::store::bulk::while_loading(conn, |conn| write_history(conn, calendar, options, progress))
 }
 
-fn write_history(conn: &mut DbConnection, calendar: &BusinessCalendar, options: &DemoOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<DemoSummary, DemoError> {
+fn write_history(
+    conn: &mut DbConnection,
+    calendar: &BusinessCalendar,
+    options: &DemoOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<DemoSummary, DemoError> {
     let now = options.now.trunc_subsecs(0);
     let roster = Roster::for_tickets(options.tickets);
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let plan = DemoPlan::new(&mut rng, calendar, &roster, PlanShape { tickets: options.tickets, days: options.days, now });
+    let plan =
+        DemoPlan::new(&mut rng, calendar, &roster, PlanShape { tickets: options.tickets, days: options.days, now });
     // People existed a while before their first lockout.
     let joined = (plan.from() - Duration::days(30)).naive_utc();
     let cast = write_transaction(conn, |conn| cast::ensure(conn, &roster, joined))?;
@@ -115,7 +130,8 @@ fn write_history(conn: &mut DbConnection, calendar: &BusinessCalendar, options: 
     let mut ledger = locks::LockLedger::default();
     let mut written = insert::Written::default();
     for first in (0..plan.tickets()).step_by(TICKETS_PER_TRANSACTION) {
-        let chunk: Vec<PlannedTicket> = (first..plan.tickets().min(first + TICKETS_PER_TRANSACTION)).map(|i| plan.ticket(i)).collect();
+        let chunk: Vec<PlannedTicket> =
+            (first..plan.tickets().min(first + TICKETS_PER_TRANSACTION)).map(|i| plan.ticket(i)).collect();
         ledger.note(chunk.iter().flat_map(|t| &t.activity));
         let added = write_transaction(conn, |conn| insert::write_tickets(conn, &cast, &roster, &chunk))?;
         written.tickets += added.tickets;
@@ -126,16 +142,24 @@ fn write_history(conn: &mut DbConnection, calendar: &BusinessCalendar, options: 
     }
     // Self-serve unlocks: a quarter as many again, in chunks of the same number of entries.
     for first in (0..plan.self_serve_unlocks()).step_by(TICKETS_PER_TRANSACTION) {
-        let chunk: Vec<_> = (first..plan.self_serve_unlocks().min(first + TICKETS_PER_TRANSACTION)).flat_map(|i| plan.self_serve_unlock(i)).collect();
+        let chunk: Vec<_> = (first..plan.self_serve_unlocks().min(first + TICKETS_PER_TRANSACTION))
+            .flat_map(|i| plan.self_serve_unlock(i))
+            .collect();
         ledger.note(&chunk);
         let entries: Vec<_> = chunk.iter().map(|entry| (entry, None)).collect();
-        written.activity_entries += write_transaction(conn, |conn| insert::write_activity(conn, &cast, &roster, &entries))?;
+        written.activity_entries +=
+            write_transaction(conn, |conn| insert::write_activity(conn, &cast, &roster, &entries))?;
     }
     write_transaction(conn, |conn| {
         for (person, locked_at) in ledger.states() {
             // The default lockout: five failed attempts lock an account.
             let attempts = if locked_at.is_some() { 5 } else { 0 };
-            crate::store::bulk::set_lock_state(conn, cast.people[person], locked_at.map(|at| at.naive_utc()), attempts)?;
+            crate::store::bulk::set_lock_state(
+                conn,
+                cast.people[person],
+                locked_at.map(|at| at.naive_utc()),
+                attempts,
+            )?;
         }
         Ok::<_, DemoError>(())
     })?;
@@ -182,6 +206,10 @@ impl fmt::Display for DemoSummary {
             "Organisations: {} ({} new). People: {} ({} new), staff included.",
             self.organisations, self.organisations_created, self.people, self.people_created
         )?;
-        write!(f, "Sign in as the manager {}, the agent {}, or the owner {}.", self.manager_login, self.agent_login, self.owner_login)
+        write!(
+            f,
+            "Sign in as the manager {}, the agent {}, or the owner {}.",
+            self.manager_login, self.agent_login, self.owner_login
+        )
     }
 }

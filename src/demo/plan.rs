@@ -144,7 +144,13 @@ impl<'a> DemoPlan<'a> {
             self_serve_locks,
             seed: rng.gen(),
             accounts: WeightedPick::new(roles().map(lockout_weight)),
-            members: WeightedPick::new(roles().map(|(i, role)| if role == OrgRole::Member { lockout_weight((i, role)) } else { 0.0 })),
+            members: WeightedPick::new(roles().map(|(i, role)| {
+                if role == OrgRole::Member {
+                    lockout_weight((i, role))
+                } else {
+                    0.0
+                }
+            })),
             agents,
             agent_pick,
         }
@@ -199,13 +205,18 @@ impl<'a> DemoPlan<'a> {
     /// whose owner must confirm a PIN: when the owner is away, an admin asks the desk.
     fn sender_kind(&self, rng: &mut StdRng, account: usize, organisation: usize) -> SenderKind {
         let roll: f64 = rng.gen();
-        let on_behalf = ORGANISATIONS[organisation].policy == UnlockPolicy::OwnerPin && self.roster.people[account].role == OrgRole::Member;
+        let on_behalf = ORGANISATIONS[organisation].policy == UnlockPolicy::OwnerPin
+            && self.roster.people[account].role == OrgRole::Member;
         if roll < SPOOFED {
             SenderKind::Spoofed
         } else if roll < SPOOFED + PERSONAL {
             SenderKind::Personal
         } else if roll < SPOOFED + PERSONAL + ON_BEHALF && on_behalf {
-            let admins: Vec<usize> = self.roster.leaders_of(organisation).filter(|&p| self.roster.people[p].role == OrgRole::Admin).collect();
+            let admins: Vec<usize> = self
+                .roster
+                .leaders_of(organisation)
+                .filter(|&p| self.roster.people[p].role == OrgRole::Admin)
+                .collect();
             SenderKind::OnBehalf { requester: admins[rng.gen_range(0..admins.len())] }
         } else {
             SenderKind::Registered
@@ -220,13 +231,31 @@ impl<'a> DemoPlan<'a> {
         let target = self.members.pick(&mut rng);
         let organisation = self.roster.people[target].organisation;
         let unlocked_at = locked_at + delay(&mut rng, 40.0, 1.2);
-        let lock = PlannedActivity { at: locked_at, kind: EventKind::AccountLocked, actor: ActivityActor::TheUser, target, detail: ActivityDetail::Text(FAILED_LOGINS) };
+        let lock = PlannedActivity {
+            at: locked_at,
+            kind: EventKind::AccountLocked,
+            actor: ActivityActor::TheUser,
+            target,
+            detail: ActivityDetail::Text(FAILED_LOGINS),
+        };
         let mut entries = vec![lock];
         if ORGANISATIONS[organisation].policy == UnlockPolicy::OwnerPin {
             let owner = ActivityActor::Colleague(self.roster.owner_of(organisation));
             let pin_sent = unlocked_at - Duration::seconds(rng.gen_range(30..300));
-            entries.push(PlannedActivity { at: pin_sent.max(locked_at), kind: EventKind::UnlockPinSent, actor: owner, target, detail: ActivityDetail::Text("PIN emailed to the owner") });
-            entries.push(PlannedActivity { at: unlocked_at, kind: EventKind::AccountUnlocked, actor: owner, target, detail: ActivityDetail::Text("unlocked by the owner with a PIN") });
+            entries.push(PlannedActivity {
+                at: pin_sent.max(locked_at),
+                kind: EventKind::UnlockPinSent,
+                actor: owner,
+                target,
+                detail: ActivityDetail::Text("PIN emailed to the owner"),
+            });
+            entries.push(PlannedActivity {
+                at: unlocked_at,
+                kind: EventKind::AccountUnlocked,
+                actor: owner,
+                target,
+                detail: ActivityDetail::Text("unlocked by the owner with a PIN"),
+            });
         } else {
             entries.push(colleague_unlock(&mut rng, self.roster, target, unlocked_at));
         }
@@ -242,7 +271,13 @@ pub const FAILED_LOGINS: &str = "5 consecutive failed logins";
 pub fn colleague_unlock(rng: &mut impl Rng, roster: &Roster, target: usize, at: DateTime<Utc>) -> PlannedActivity {
     let leaders: Vec<usize> = roster.leaders_of(roster.people[target].organisation).filter(|&p| p != target).collect();
     let by = leaders[rng.gen_range(0..leaders.len())];
-    PlannedActivity { at, kind: EventKind::AccountUnlocked, actor: ActivityActor::Colleague(by), target, detail: ActivityDetail::Text("unlocked from Manage Users") }
+    PlannedActivity {
+        at,
+        kind: EventKind::AccountUnlocked,
+        actor: ActivityActor::Colleague(by),
+        target,
+        detail: ActivityDetail::Text("unlocked from Manage Users"),
+    }
 }
 
 /// The ticket's status after these events, as the queue's actions set it.
@@ -265,7 +300,6 @@ pub fn mix(value: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
-
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]

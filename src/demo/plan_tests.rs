@@ -36,7 +36,10 @@ fn the_same_seed_plans_the_same_history_and_another_seed_another() {
     assert_ne!(first, all_tickets(&plan(&calendar, &roster, 10, 300)));
     let again = plan(&calendar, &roster, 9, 300);
     assert_eq!(again.ticket(120), first[120], "a ticket does not depend on the ones planned before it");
-    assert_eq!((0..again.self_serve_unlocks()).map(|i| again.self_serve_unlock(i)).collect::<Vec<_>>(), (0..again.self_serve_unlocks()).map(|i| again.self_serve_unlock(i)).collect::<Vec<_>>());
+    assert_eq!(
+        (0..again.self_serve_unlocks()).map(|i| again.self_serve_unlock(i)).collect::<Vec<_>>(),
+        (0..again.self_serve_unlocks()).map(|i| again.self_serve_unlock(i)).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -54,7 +57,12 @@ fn agents_act_only_while_the_desk_is_open_and_nothing_happens_after_now() {
             assert!(event.at <= now);
             let by_keydesk = matches!(
                 event.kind,
-                TicketEventKind::Received | TicketEventKind::Acknowledged | TicketEventKind::UserReplied | TicketEventKind::Reopened | TicketEventKind::MailboxConfirmed | TicketEventKind::SpoofSuspected
+                TicketEventKind::Received
+                    | TicketEventKind::Acknowledged
+                    | TicketEventKind::UserReplied
+                    | TicketEventKind::Reopened
+                    | TicketEventKind::MailboxConfirmed
+                    | TicketEventKind::SpoofSuspected
             );
             assert_eq!(event.actor.is_none(), by_keydesk, "{event:?}");
             if event.actor.is_some() {
@@ -75,8 +83,11 @@ fn histories_run_in_the_order_the_queue_allows() {
         let kinds = kinds(&ticket);
         // Intake's rows, at arrival: a suspected spoof is recorded between the two.
         let spoofed = kinds.contains(&TicketEventKind::SpoofSuspected);
-        let intake: &[TicketEventKind] =
-            if spoofed { &[TicketEventKind::Received, TicketEventKind::SpoofSuspected, TicketEventKind::Acknowledged] } else { &[TicketEventKind::Received, TicketEventKind::Acknowledged] };
+        let intake: &[TicketEventKind] = if spoofed {
+            &[TicketEventKind::Received, TicketEventKind::SpoofSuspected, TicketEventKind::Acknowledged]
+        } else {
+            &[TicketEventKind::Received, TicketEventKind::Acknowledged]
+        };
         assert_eq!(kinds[..intake.len()], *intake);
         assert!(ticket.events[..intake.len()].iter().all(|e| e.at == ticket.received_at));
         let position = |kind| kinds.iter().position(|k| *k == kind);
@@ -84,7 +95,10 @@ fn histories_run_in_the_order_the_queue_allows() {
         if let Some(unlocked) = position(TicketEventKind::Unlocked) {
             assert!(verified.is_some_and(|v| v < unlocked), "unlocked before verified: {kinds:?}");
             assert_eq!(kinds.get(unlocked + 1), Some(&TicketEventKind::Resolved));
-            assert!(ticket.activity.iter().any(|a| a.kind == EventKind::AccountUnlocked && a.detail == ActivityDetail::TicketNumber));
+            assert!(ticket
+                .activity
+                .iter()
+                .any(|a| a.kind == EventKind::AccountUnlocked && a.detail == ActivityDetail::TicketNumber));
         }
         assert!(kinds.iter().filter(|k| **k == TicketEventKind::Verified).count() <= 1);
         if let Some(confirmed) = position(TicketEventKind::MailboxConfirmed) {
@@ -104,7 +118,11 @@ fn histories_run_in_the_order_the_queue_allows() {
         }
         if spoofed {
             assert!(!ticket.message.authenticated);
-            assert!(ticket.events[1].detail.ends_with("reports dmarc=fail"), "intake's verdict: {}", ticket.events[1].detail);
+            assert!(
+                ticket.events[1].detail.ends_with("reports dmarc=fail"),
+                "intake's verdict: {}",
+                ticket.events[1].detail
+            );
             assert!(ticket.verification.as_ref().is_none_or(|v| v.method == VerificationMethod::MailboxConfirmed));
         }
         assert_eq!(ticket.status, status_after(&ticket.events));
@@ -116,7 +134,9 @@ fn histories_run_in_the_order_the_queue_allows() {
 fn the_mix_is_what_the_product_owner_asked_for() {
     let (calendar, roster) = (office_hours(), Roster::for_tickets(4_000));
     let tickets = all_tickets(&plan(&calendar, &roster, 3, 4_000));
-    let share = |test: &dyn Fn(&PlannedTicket) -> bool| tickets.iter().filter(|t| test(t)).count() as f64 / tickets.len() as f64;
+    let share = |test: &dyn Fn(&PlannedTicket) -> bool| {
+        tickets.iter().filter(|t| test(t)).count() as f64 / tickets.len() as f64
+    };
     let has = |kind| move |t: &PlannedTicket| t.events.iter().any(|e| e.kind == kind);
 
     let out_of_hours = share(&|t| !calendar.is_open(t.received_at));
@@ -131,8 +151,12 @@ fn the_mix_is_what_the_product_owner_asked_for() {
     assert!(share(&has(TicketEventKind::WaitingOnUser)) > 0.05);
     assert!(share(&|t| t.requester.is_some()) > 0.01);
     let still_open: HashSet<&str> = tickets.iter().map(|t| t.status).filter(|s| *s != "resolved").collect();
-    assert!(!still_open.is_empty() && share(&|t| t.status != "resolved") < 0.05, "a few recent tickets still open: {still_open:?}");
-    let methods: HashSet<VerificationMethod> = tickets.iter().filter_map(|t| t.verification.as_ref().map(|v| v.method)).collect();
+    assert!(
+        !still_open.is_empty() && share(&|t| t.status != "resolved") < 0.05,
+        "a few recent tickets still open: {still_open:?}"
+    );
+    let methods: HashSet<VerificationMethod> =
+        tickets.iter().filter_map(|t| t.verification.as_ref().map(|v| v.method)).collect();
     assert_eq!(methods.len(), VerificationMethod::ALL.len(), "every method is used: {methods:?}");
     let accounts: HashSet<usize> = tickets.iter().map(|t| t.account).collect();
     assert!(accounts.len() < tickets.len() / 2, "accounts repeat");
@@ -141,7 +165,12 @@ fn the_mix_is_what_the_product_owner_asked_for() {
     let pick_up = |agent: usize| {
         let waits: Vec<i64> = tickets
             .iter()
-            .filter_map(|t| t.events.iter().find(|e| e.kind == TicketEventKind::Assigned && e.actor == Some(agent)).map(|e| calendar.business_duration(t.received_at, e.at).num_seconds()))
+            .filter_map(|t| {
+                t.events
+                    .iter()
+                    .find(|e| e.kind == TicketEventKind::Assigned && e.actor == Some(agent))
+                    .map(|e| calendar.business_duration(t.received_at, e.at).num_seconds())
+            })
             .collect();
         waits.iter().sum::<i64>() as f64 / waits.len() as f64
     };

@@ -23,14 +23,62 @@ pub struct DemoOrganisation {
 }
 
 pub const ORGANISATIONS: [DemoOrganisation; 8] = [
-    DemoOrganisation { name: "Northfield Family Clinic", slug: "northfield-clinic", domain: "northfield-clinic.example", policy: UnlockPolicy::Admins, size: 3 },
-    DemoOrganisation { name: "Riverside Dental Practice", slug: "riverside-dental", domain: "riverside-dental.example", policy: UnlockPolicy::OwnerPin, size: 1 },
-    DemoOrganisation { name: "Harbour Physiotherapy", slug: "harbour-physio", domain: "harbour-physio.example", policy: UnlockPolicy::Admins, size: 1 },
-    DemoOrganisation { name: "St Anne's Medical Centre", slug: "st-annes-medical", domain: "st-annes-medical.example", policy: UnlockPolicy::OwnerPin, size: 3 },
-    DemoOrganisation { name: "Brightwater Logistics", slug: "brightwater-logistics", domain: "brightwater-logistics.example", policy: UnlockPolicy::Admins, size: 4 },
-    DemoOrganisation { name: "Oakline Architects", slug: "oakline-architects", domain: "oakline-architects.example", policy: UnlockPolicy::Admins, size: 1 },
-    DemoOrganisation { name: "Copperleaf Accounting", slug: "copperleaf-accounting", domain: "copperleaf-accounting.example", policy: UnlockPolicy::OwnerPin, size: 2 },
-    DemoOrganisation { name: "Meridian Software", slug: "meridian-software", domain: "meridian-software.example", policy: UnlockPolicy::Admins, size: 5 },
+    DemoOrganisation {
+        name: "Northfield Family Clinic",
+        slug: "northfield-clinic",
+        domain: "northfield-clinic.example",
+        policy: UnlockPolicy::Admins,
+        size: 3,
+    },
+    DemoOrganisation {
+        name: "Riverside Dental Practice",
+        slug: "riverside-dental",
+        domain: "riverside-dental.example",
+        policy: UnlockPolicy::OwnerPin,
+        size: 1,
+    },
+    DemoOrganisation {
+        name: "Harbour Physiotherapy",
+        slug: "harbour-physio",
+        domain: "harbour-physio.example",
+        policy: UnlockPolicy::Admins,
+        size: 1,
+    },
+    DemoOrganisation {
+        name: "St Anne's Medical Centre",
+        slug: "st-annes-medical",
+        domain: "st-annes-medical.example",
+        policy: UnlockPolicy::OwnerPin,
+        size: 3,
+    },
+    DemoOrganisation {
+        name: "Brightwater Logistics",
+        slug: "brightwater-logistics",
+        domain: "brightwater-logistics.example",
+        policy: UnlockPolicy::Admins,
+        size: 4,
+    },
+    DemoOrganisation {
+        name: "Oakline Architects",
+        slug: "oakline-architects",
+        domain: "oakline-architects.example",
+        policy: UnlockPolicy::Admins,
+        size: 1,
+    },
+    DemoOrganisation {
+        name: "Copperleaf Accounting",
+        slug: "copperleaf-accounting",
+        domain: "copperleaf-accounting.example",
+        policy: UnlockPolicy::OwnerPin,
+        size: 2,
+    },
+    DemoOrganisation {
+        name: "Meridian Software",
+        slug: "meridian-software",
+        domain: "meridian-software.example",
+        policy: UnlockPolicy::Admins,
+        size: 5,
+    },
 ];
 
 /// Someone at one of the organisations.
@@ -64,17 +112,63 @@ const STAFF: [(&str, StaffRole, f64); 6] = [
 ];
 
 const FIRST_NAMES: [&str; 40] = [
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Ivy", "Leo", "Grace", "Oscar", "Freya", "Harry",
-    "Lily", "Jack", "Rosie", "Charlie", "Ella", "Thomas", "Sofia", "James", "Evie", "William", "Maya", "Henry", "Poppy",
-    "Samuel", "Zara", "Daniel", "Nina", "Joseph", "Hannah", "Lucas", "Chloe", "Adam", "Ruby", "Omar", "Aisha", "Felix",
+    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Ivy", "Leo", "Grace", "Oscar", "Freya",
+    "Harry", "Lily", "Jack", "Rosie", "Charlie", "Ella", "Thomas", "Sofia", "James", "Evie", "William", "Maya",
+    "Henry", "Poppy", "Samuel", "Zara", "Daniel", "Nina", "Joseph", "Hannah", "Lucas", "Chloe", "Adam", "Ruby", "Omar",
+    "Aisha", "Felix",
 ];
 
 const LAST_NAMES: [&str; 50] = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright", "Thompson",
-    "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Patel", "Khan", "Lewis", "James",
-    "Phillips", "Mason", "Mitchell", "Rose", "Davis", "Rodriguez", "Cox", "Alexander", "Morgan", "Moore", "Mills",
-    "Chapman", "Ward", "Hughes", "Nowak", "Kowalski", "Murphy", "Kelly", "Okoye", "Mensah", "Silva", "Costa", "Rossi",
-    "Novak", "Berg", "Fischer",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Lewis",
+    "James",
+    "Phillips",
+    "Mason",
+    "Mitchell",
+    "Rose",
+    "Davis",
+    "Rodriguez",
+    "Cox",
+    "Alexander",
+    "Morgan",
+    "Moore",
+    "Mills",
+    "Chapman",
+    "Ward",
+    "Hughes",
+    "Nowak",
+    "Kowalski",
+    "Murphy",
+    "Kelly",
+    "Okoye",
+    "Mensah",
+    "Silva",
+    "Costa",
+    "Rossi",
+    "Novak",
+    "Berg",
+    "Fischer",
 ];
 
 /// Members per ticket: few enough that accounts repeat (people lock themselves out again),
@@ -106,7 +200,12 @@ impl Roster {
             .collect();
         let staff = STAFF
             .iter()
-            .map(|&(full_name, role, speed)| StaffMember { full_name, email: address(full_name, 0, DESK_DOMAIN), role, speed })
+            .map(|&(full_name, role, speed)| StaffMember {
+                full_name,
+                email: address(full_name, 0, DESK_DOMAIN),
+                role,
+                speed,
+            })
             .collect();
         Roster { people, staff }
     }
@@ -122,12 +221,19 @@ impl Roster {
 
     /// The owner of organisation `organisation` (a person index).
     pub fn owner_of(&self, organisation: usize) -> usize {
-        self.leaders_of(organisation).find(|&p| self.people[p].role == OrgRole::Owner).expect("every demo organisation has an owner")
+        self.leaders_of(organisation)
+            .find(|&p| self.people[p].role == OrgRole::Owner)
+            .expect("every demo organisation has an owner")
     }
 
     /// The owner and admins of an organisation, as person indexes.
     pub fn leaders_of(&self, organisation: usize) -> impl Iterator<Item = usize> + '_ {
-        self.people.iter().enumerate().take_while(|(_, p)| p.role != OrgRole::Member).filter(move |(_, p)| p.organisation == organisation).map(|(i, _)| i)
+        self.people
+            .iter()
+            .enumerate()
+            .take_while(|(_, p)| p.role != OrgRole::Member)
+            .filter(move |(_, p)| p.organisation == organisation)
+            .map(|(i, _)| i)
     }
 
     /// Every domain a demo address is under.
@@ -156,7 +262,9 @@ struct SizeWeights {
 impl SizeWeights {
     fn new() -> SizeWeights {
         let largest = ORGANISATIONS.iter().map(|o| o.size).max().unwrap_or(1);
-        let cycle = (0..largest).flat_map(|round| ORGANISATIONS.iter().enumerate().filter(move |(_, o)| o.size > round).map(|(i, _)| i)).collect();
+        let cycle = (0..largest)
+            .flat_map(|round| ORGANISATIONS.iter().enumerate().filter(move |(_, o)| o.size > round).map(|(i, _)| i))
+            .collect();
         SizeWeights { cycle }
     }
 
@@ -197,11 +305,20 @@ mod tests {
     #[test]
     fn addresses_are_unique_and_valid_at_the_largest_size() {
         let roster = Roster::for_tickets(10_000_000);
-        let emails: HashSet<&str> = roster.people.iter().map(|p| p.email.as_str()).chain(roster.staff.iter().map(|s| s.email.as_str())).collect();
+        let emails: HashSet<&str> = roster
+            .people
+            .iter()
+            .map(|p| p.email.as_str())
+            .chain(roster.staff.iter().map(|s| s.email.as_str()))
+            .collect();
         assert_eq!(emails.len(), roster.people.len() + roster.staff.len());
         assert!(roster.people.len() > 4_000, "a few thousand people");
         for email in emails {
-            assert_eq!(keydesk_core::EmailAddress::parse(email).map(|e| e.as_str().to_owned()), Ok(email.to_owned()), "{email}");
+            assert_eq!(
+                keydesk_core::EmailAddress::parse(email).map(|e| e.as_str().to_owned()),
+                Ok(email.to_owned()),
+                "{email}"
+            );
         }
     }
 

@@ -7,7 +7,9 @@
 
 use super::dice::{chance, delay};
 use super::message::{RequestMessage, SenderKind, DEMO_AUTHSERV_ID};
-use super::plan::{colleague_unlock, ActivityActor, ActivityDetail, PlannedActivity, PlannedEvent, PlannedVerification, FAILED_LOGINS};
+use super::plan::{
+    colleague_unlock, ActivityActor, ActivityDetail, PlannedActivity, PlannedEvent, PlannedVerification, FAILED_LOGINS,
+};
 use super::roster::Roster;
 use chrono::{DateTime, Duration, Utc};
 use keydesk_core::verification::{spoof_suspected, VerificationMethod};
@@ -65,7 +67,15 @@ pub struct Story<'a, R: Rng> {
 }
 
 impl<'a, R: Rng> Story<'a, R> {
-    pub fn new(rng: &'a mut R, calendar: &'a BusinessCalendar, roster: &'a Roster, account: usize, agent: usize, message: &'a RequestMessage, received_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        rng: &'a mut R,
+        calendar: &'a BusinessCalendar,
+        roster: &'a Roster,
+        account: usize,
+        agent: usize,
+        message: &'a RequestMessage,
+        received_at: DateTime<Utc>,
+    ) -> Self {
         let told = Told { events: Vec::new(), activity: Vec::new(), verification: None, mailbox_confirmed_at: None };
         Story { rng, calendar, roster, account, agent, message, at: received_at, stalled: false, told }
     }
@@ -82,15 +92,22 @@ impl<'a, R: Rng> Story<'a, R> {
             SenderKind::Spoofed => self.mailbox_challenge(0.5),
             SenderKind::Personal if chance(self.rng, 0.7) => self.mailbox_challenge(0.85),
             // An unauthenticated sender needs the challenge or a manager.
-            SenderKind::Personal => self.verify(self.roster.manager(), VerificationMethod::CallBack, "called the number on file"),
-            SenderKind::OnBehalf { .. } => self.verify(self.agent, VerificationMethod::ConfirmedByOrganisation, "the admin who wrote confirmed who they are"),
+            SenderKind::Personal => {
+                self.verify(self.roster.manager(), VerificationMethod::CallBack, "called the number on file")
+            }
+            SenderKind::OnBehalf { .. } => self.verify(
+                self.agent,
+                VerificationMethod::ConfirmedByOrganisation,
+                "the admin who wrote confirmed who they are",
+            ),
             SenderKind::Registered => {
                 if chance(self.rng, 0.18) && !self.ask_for_details() {
                     false
                 } else if chance(self.rng, 0.15) {
                     self.mailbox_challenge(0.9)
                 } else {
-                    let (method, _, note) = *AUTHENTICATED_METHODS.choose_weighted(self.rng, |m| m.1).expect("positive weights");
+                    let (method, _, note) =
+                        *AUTHENTICATED_METHODS.choose_weighted(self.rng, |m| m.1).expect("positive weights");
                     self.verify(self.agent, method, note)
                 }
             }
@@ -132,14 +149,26 @@ impl<'a, R: Rng> Story<'a, R> {
     fn ask_for_details(&mut self) -> bool {
         self.desk(self.agent, TicketEventKind::AgentReplied, STEP_MINUTES, String::new());
         self.desk(self.agent, TicketEventKind::WaitingOnUser, 0.0, String::new());
-        chance(self.rng, 0.8) && self.user(TicketEventKind::UserReplied, USER_REPLY_MINUTES, format!("from {}", self.message.sender))
+        chance(self.rng, 0.8)
+            && self.user(TicketEventKind::UserReplied, USER_REPLY_MINUTES, format!("from {}", self.message.sender))
     }
 
     /// A link to the registered address; true when it was followed and the sender verified.
     fn mailbox_challenge(&mut self, answered: f64) -> bool {
         let email = self.roster.people[self.account].email.clone();
-        self.desk(self.agent, TicketEventKind::ChallengeSent, STEP_MINUTES, format!("to the registered address {email}"));
-        if !chance(self.rng, answered) || !self.user(TicketEventKind::MailboxConfirmed, LINK_FOLLOWED_MINUTES, format!("{email} followed the link")) {
+        self.desk(
+            self.agent,
+            TicketEventKind::ChallengeSent,
+            STEP_MINUTES,
+            format!("to the registered address {email}"),
+        );
+        if !chance(self.rng, answered)
+            || !self.user(
+                TicketEventKind::MailboxConfirmed,
+                LINK_FOLLOWED_MINUTES,
+                format!("{email} followed the link"),
+            )
+        {
             return false;
         }
         self.told.mailbox_confirmed_at = Some(self.at);
@@ -157,11 +186,21 @@ impl<'a, R: Rng> Story<'a, R> {
     /// Unlock and resolve in one go, as `queue::unlock` does.
     fn unlock(&mut self) -> bool {
         let email = &self.roster.people[self.account].email;
-        if !self.desk(self.agent, TicketEventKind::Unlocked, UNLOCK_MINUTES, format!("{email} unlocked; the user was emailed")) {
+        if !self.desk(
+            self.agent,
+            TicketEventKind::Unlocked,
+            UNLOCK_MINUTES,
+            format!("{email} unlocked; the user was emailed"),
+        ) {
             return false;
         }
         self.desk(self.agent, TicketEventKind::Resolved, 0.0, "unlocked".into());
-        self.activity(self.at, EventKind::AccountUnlocked, ActivityActor::Staff(self.agent), ActivityDetail::TicketNumber);
+        self.activity(
+            self.at,
+            EventKind::AccountUnlocked,
+            ActivityActor::Staff(self.agent),
+            ActivityDetail::TicketNumber,
+        );
         true
     }
 
@@ -178,11 +217,16 @@ impl<'a, R: Rng> Story<'a, R> {
     /// suspected spoof, once the real user asks them), and the desk resolves without
     /// verifying or unlocking.
     fn give_up(&mut self, spoof_suspected: bool) {
-        let org_unlocks_after = if spoof_suspected { delay(self.rng, 2.0 * 24.0 * 60.0, 0.5) } else { delay(self.rng, 6.0 * 60.0, 0.8) };
+        let org_unlocks_after =
+            if spoof_suspected { delay(self.rng, 2.0 * 24.0 * 60.0, 0.5) } else { delay(self.rng, 6.0 * 60.0, 0.8) };
         let unlock = colleague_unlock(self.rng, self.roster, self.account, self.at + org_unlocks_after);
         self.told.activity.push(unlock);
         self.at += GIVE_UP_AFTER;
-        let reason = if spoof_suspected { "the challenge was not answered: not from the account holder" } else { "no answer from the user; the organisation unlocked the account" };
+        let reason = if spoof_suspected {
+            "the challenge was not answered: not from the account holder"
+        } else {
+            "no answer from the user; the organisation unlocked the account"
+        };
         self.desk(self.agent, TicketEventKind::Resolved, STEP_MINUTES, reason.into());
     }
 
@@ -192,7 +236,11 @@ impl<'a, R: Rng> Story<'a, R> {
         if self.stalled {
             return false;
         }
-        let work = if median_minutes > 0.0 { delay(self.rng, median_minutes * self.roster.staff[by].speed, 0.9) } else { Duration::zero() };
+        let work = if median_minutes > 0.0 {
+            delay(self.rng, median_minutes * self.roster.staff[by].speed, 0.9)
+        } else {
+            Duration::zero()
+        };
         match desk_time(self.calendar, self.at, work) {
             Some(at) => {
                 self.at = at;

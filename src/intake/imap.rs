@@ -90,7 +90,11 @@ pub fn run_forever(services: Services) {
                     log::info!("intake: {summary}");
                 }
                 if idle {
-                    session.idle().timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL)).wait_while(|_| false).map_err(imap_error)?;
+                    session
+                        .idle()
+                        .timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL))
+                        .wait_while(|_| false)
+                        .map_err(imap_error)?;
                 } else {
                     std::thread::sleep(poll);
                 }

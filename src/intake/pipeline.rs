@@ -1,15 +1,15 @@
 //! The intake transaction: ledger, then quarantine, ignore, thread or open a ticket.
 
-use keydesk_core::TicketEventKind;
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{self, EmailKind};
+use crate::store;
 use crate::store::inbound::{self, NewInbound};
 use crate::store::tickets::{self, NewTicket, NewTicketMessage, Ticket};
-use crate::store;
 use chrono::NaiveDateTime;
 use keydesk_core::intake::{parse_message, Extracted, ParsedMessage};
 use keydesk_core::EmailAddress;
+use keydesk_core::TicketEventKind;
 use sha2::{Digest, Sha256};
 
 /// A message as a source hands it over.
@@ -57,7 +57,9 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
         let (message_id, outcome, reason) = match &decision {
             Decision::Quarantine(reason) => (None, IntakeOutcome::Quarantined(reason.clone()), reason.clone()),
             Decision::Duplicate(message_id) => (Some(message_id.clone()), IntakeOutcome::Duplicate, String::new()),
-            Decision::Ignore(parsed, reason) => (parsed.message_id.clone(), IntakeOutcome::Ignored(reason.clone()), reason.clone()),
+            Decision::Ignore(parsed, reason) => {
+                (parsed.message_id.clone(), IntakeOutcome::Ignored(reason.clone()), reason.clone())
+            }
             Decision::Accept(parsed) => (parsed.message_id.clone(), IntakeOutcome::NewTicket(0), String::new()),
         };
         let ledger_id = inbound::insert(
@@ -96,10 +98,18 @@ enum Decision {
     Accept(Box<ParsedMessage>),
 }
 
-fn decide(conn: &mut DbConnection, services: &Services, raw: &RawMessage, content_hash: &str) -> Result<Decision, AccountError> {
+fn decide(
+    conn: &mut DbConnection,
+    services: &Services,
+    raw: &RawMessage,
+    content_hash: &str,
+) -> Result<Decision, AccountError> {
     let limit = services.config.intake.max_message_bytes;
     if raw.bytes.len() > limit {
-        return Ok(Decision::Quarantine(format!("larger than intake.max_message_bytes ({} > {limit} bytes)", raw.bytes.len())));
+        return Ok(Decision::Quarantine(format!(
+            "larger than intake.max_message_bytes ({} > {limit} bytes)",
+            raw.bytes.len()
+        )));
     }
     let parsed = match parse_message(&raw.bytes, &services.config.own_addresses()) {
         Ok(parsed) => parsed,
@@ -120,7 +130,13 @@ fn decide(conn: &mut DbConnection, services: &Services, raw: &RawMessage, conten
 }
 
 /// Threads the message onto its ticket, or opens one.
-fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage, parsed: &ParsedMessage, ledger_id: i64) -> Result<IntakeOutcome, AccountError> {
+fn file_as_ticket(
+    conn: &mut DbConnection,
+    services: &Services,
+    raw: &RawMessage,
+    parsed: &ParsedMessage,
+    ledger_id: i64,
+) -> Result<IntakeOutcome, AccountError> {
     let sender = parsed.from.as_ref().map(|m| m.address.clone()).unwrap_or_default();
     let account = linked_account(conn, parsed)?;
     let existing = match thread_target(conn, parsed)? {
@@ -131,7 +147,8 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
             None => None,
         },
     };
-    let message_id = parsed.message_id.clone().unwrap_or_else(|| format!("keydesk-inbound-{ledger_id}@keydesk.invalid"));
+    let message_id =
+        parsed.message_id.clone().unwrap_or_else(|| format!("keydesk-inbound-{ledger_id}@keydesk.invalid"));
     if let Some(ticket) = existing {
         add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
         store::ticket_events::record(conn, ticket.id, None, TicketEventKind::UserReplied, &format!("from {sender}"))?;
@@ -144,7 +161,8 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
         return Ok(IntakeOutcome::Threaded(ticket.id));
     }
     let field = |f: &Option<Extracted>| f.as_ref().map(|e| (e.value.clone(), e.source.as_str().to_owned()));
-    let (full_name, registered_email, description) = (field(&parsed.fields.full_name), field(&parsed.fields.registered_email), field(&parsed.fields.description));
+    let (full_name, registered_email, description) =
+        (field(&parsed.fields.full_name), field(&parsed.fields.registered_email), field(&parsed.fields.description));
     let pair = |f: &Option<(String, String)>| f.as_ref().map(|(v, s)| (v.clone(), s.clone()));
     let (full_name, registered_email, description) = (pair(&full_name), pair(&registered_email), pair(&description));
     let requester_id = requester(conn, account.as_ref(), &sender)?.map(|u| u.id);
@@ -172,7 +190,15 @@ fn file_as_ticket(conn: &mut DbConnection, services: &Services, raw: &RawMessage
     Ok(IntakeOutcome::NewTicket(ticket.id))
 }
 
-fn add_inbound_message(conn: &mut DbConnection, ticket: &Ticket, parsed: &ParsedMessage, sender: &str, message_id: &str, at: NaiveDateTime, ledger_id: i64) -> Result<(), AccountError> {
+fn add_inbound_message(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    parsed: &ParsedMessage,
+    sender: &str,
+    message_id: &str,
+    at: NaiveDateTime,
+    ledger_id: i64,
+) -> Result<(), AccountError> {
     tickets::add_message(
         conn,
         NewTicketMessage {
@@ -202,7 +228,11 @@ fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opti
 }
 
 /// Recorded once, at intake, so reports count suspected spoofs from the history.
-fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<&store::users::User>) -> Option<String> {
+fn suspected_spoof(
+    services: &Services,
+    parsed: &ParsedMessage,
+    account: Option<&store::users::User>,
+) -> Option<String> {
     let sender = parsed.from.as_ref().and_then(|m| EmailAddress::parse(&m.address).ok());
     let account_email = account.and_then(|a| EmailAddress::parse(&a.email).ok());
     keydesk_core::verification::spoof_suspected(
@@ -215,7 +245,10 @@ fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<
 
 /// The account the ticket is about: the stated registered email, else the sender.
 fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<store::users::User>, AccountError> {
-    let candidates = [parsed.fields.registered_email.as_ref().map(|e| e.value.clone()), parsed.from.as_ref().map(|m| m.address.clone())];
+    let candidates = [
+        parsed.fields.registered_email.as_ref().map(|e| e.value.clone()),
+        parsed.from.as_ref().map(|m| m.address.clone()),
+    ];
     for candidate in candidates.into_iter().flatten() {
         if let Ok(email) = EmailAddress::parse(&candidate) {
             if let Some(user) = store::users::find_by_email(conn, &email)? {
@@ -228,7 +261,11 @@ fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opt
 
 /// The second seed's special case: when the owner is unavailable, an admin (or another
 /// owner) of the employee's organisation writes on the employee's behalf.
-fn requester(conn: &mut DbConnection, account: Option<&store::users::User>, sender: &str) -> Result<Option<store::users::User>, AccountError> {
+fn requester(
+    conn: &mut DbConnection,
+    account: Option<&store::users::User>,
+    sender: &str,
+) -> Result<Option<store::users::User>, AccountError> {
     let (Some(account), Ok(sender)) = (account, EmailAddress::parse(sender)) else { return Ok(None) };
     let Some(writer) = store::users::find_by_email(conn, &sender)? else { return Ok(None) };
     let same_organisation = writer.organisation_id.is_some() && writer.organisation_id == account.organisation_id;
@@ -237,7 +274,14 @@ fn requester(conn: &mut DbConnection, account: Option<&store::users::User>, send
 
 /// The automatic reply to a new ticket: its number in the subject, threaded to the
 /// user's message, recorded in the ticket's thread.
-fn acknowledge(conn: &mut DbConnection, services: &Services, ticket: &Ticket, parsed: &ParsedMessage, to: &str, answering: &str) -> Result<(), AccountError> {
+fn acknowledge(
+    conn: &mut DbConnection,
+    services: &Services,
+    ticket: &Ticket,
+    parsed: &ParsedMessage,
+    to: &str,
+    answering: &str,
+) -> Result<(), AccountError> {
     let mut context = tera::Context::new();
     context.insert("number", &ticket.id);
     context.insert("subject", &parsed.subject);
@@ -250,14 +294,37 @@ fn acknowledge(conn: &mut DbConnection, services: &Services, ticket: &Ticket, pa
     context.insert("support_hours", &calendar.describe_hours());
     let next_opening = if calendar.is_open(now) { None } else { calendar.next_opening(now) };
     let zone = calendar.timezone();
-    context.insert("next_opening", &next_opening.map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())));
-    let queued = mail::queue_ticket_reply(conn, &services.config, &services.mail, EmailKind::TicketAcknowledgement, to, &context, ticket.id, answering)?;
-    tickets::add_outgoing(conn, ticket.id, &queued.message_id, &queued.subject, &services.config.support_email, &queued.text)?;
+    context.insert(
+        "next_opening",
+        &next_opening.map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())),
+    );
+    let queued = mail::queue_ticket_reply(
+        conn,
+        &services.config,
+        &services.mail,
+        EmailKind::TicketAcknowledgement,
+        to,
+        &context,
+        ticket.id,
+        answering,
+    )?;
+    tickets::add_outgoing(
+        conn,
+        ticket.id,
+        &queued.message_id,
+        &queued.subject,
+        &services.config.support_email,
+        &queued.text,
+    )?;
     Ok(())
 }
 
 /// Takes a quarantined message in again (after a fix, or a raised size limit).
-pub fn reprocess_quarantined(conn: &mut DbConnection, services: &Services, ledger_id: i64) -> Result<IntakeOutcome, AccountError> {
+pub fn reprocess_quarantined(
+    conn: &mut DbConnection,
+    services: &Services,
+    ledger_id: i64,
+) -> Result<IntakeOutcome, AccountError> {
     let entry = inbound::find(conn, ledger_id)?.ok_or(AccountError::NotFound)?;
     if entry.outcome != "quarantined" {
         return Err(AccountError::Invalid("only quarantined messages can be re-processed".into()));

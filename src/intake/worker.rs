@@ -13,7 +13,9 @@ pub fn source_name(services: &Services) -> String {
     let intake = &services.config.intake;
     match intake.source {
         IntakeSourceKind::Maildir => maildir::source_name(&intake.dir),
-        IntakeSourceKind::Imap => format!("imap:{}@{}:{}/{}", intake.username, intake.host, intake.port, intake.mailbox),
+        IntakeSourceKind::Imap => {
+            format!("imap:{}@{}:{}/{}", intake.username, intake.host, intake.port, intake.mailbox)
+        }
         IntakeSourceKind::Off => "off".into(),
     }
 }

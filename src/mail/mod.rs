@@ -95,7 +95,11 @@ pub fn queue_ticket_reply(
     let message_id = new_message_id(&format!("ticket-{ticket_number}"), &config.mail.from);
     let parent = format!("<{in_reply_to}>");
     let (_, rendered) = enqueue_rendered(conn, config, templates, kind, to, context, &message_id, Some(&parent))?;
-    Ok(QueuedReply { message_id: message_id.trim_matches(['<', '>']).to_owned(), subject: rendered.subject, text: rendered.text })
+    Ok(QueuedReply {
+        message_id: message_id.trim_matches(['<', '>']).to_owned(),
+        subject: rendered.subject,
+        text: rendered.text,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

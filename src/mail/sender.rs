@@ -109,7 +109,8 @@ fn build_message(from: &Mailbox, row: &OutboxMessage) -> Result<Message, SendErr
 /// One pass: claims what is due, sends it, records the result.
 pub async fn deliver_due(db: &Db, config: &Config, transport: &Transport) -> Result<DeliveryReport, DbError> {
     let now = store::now();
-    let claimed = db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_due(conn, now, now + LEASE, BATCH)?)).await?;
+    let claimed =
+        db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_due(conn, now, now + LEASE, BATCH)?)).await?;
     let from: Mailbox = config.mail.from.parse().map_err(|e| DbError::Task(format!("mail.from: {e}")))?;
     let mut report = DeliveryReport::default();
     for row in claimed {
@@ -138,7 +139,12 @@ pub async fn deliver_due(db: &Db, config: &Config, transport: &Transport) -> Res
 }
 
 /// Runs `deliver_due` until the process ends; `wake` lets a request nudge it at once.
-pub async fn run_forever(db: Db, config: Config, transport: Transport, wake: std::sync::Arc<rocket::tokio::sync::Notify>) {
+pub async fn run_forever(
+    db: Db,
+    config: Config,
+    transport: Transport,
+    wake: std::sync::Arc<rocket::tokio::sync::Notify>,
+) {
     loop {
         match deliver_due(&db, &config, &transport).await {
             Ok(report) if report.sent + report.failed > 0 => {

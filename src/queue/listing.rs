@@ -61,7 +61,9 @@ impl QueueQuery {
         QueueQuery {
             status: match status {
                 "all" => StatusFilter::All,
-                other => STATUSES.iter().find(|s| **s == other).map_or(StatusFilter::Unresolved, |s| StatusFilter::Only(s)),
+                other => {
+                    STATUSES.iter().find(|s| **s == other).map_or(StatusFilter::Unresolved, |s| StatusFilter::Only(s))
+                }
             },
             organisation: Some(organisation.trim()).filter(|o| !o.is_empty()).map(str::to_owned),
             verified: match verified {
@@ -120,7 +122,10 @@ pub struct Verification {
 
 pub fn verification_of(ticket: &Ticket) -> Verification {
     match (&ticket.verified_at, &ticket.mailbox_confirmed_at) {
-        (Some(_), _) => Verification { state: "verified", label: format!("Verified ({})", method_words(ticket.verification_method.as_deref().unwrap_or("other"))) },
+        (Some(_), _) => Verification {
+            state: "verified",
+            label: format!("Verified ({})", method_words(ticket.verification_method.as_deref().unwrap_or("other"))),
+        },
         (None, Some(_)) => Verification { state: "mailbox_confirmed", label: "Mailbox confirmed".into() },
         (None, None) => Verification { state: "not_verified", label: "Not verified".into() },
     }
@@ -159,9 +164,16 @@ pub struct Queue {
     pub organisations: Vec<OrganisationOption>,
 }
 
-pub fn queue(conn: &mut DbConnection, services: &Services, me: &User, query: &QueueQuery, now: DateTime<Utc>) -> Result<Queue, AccountError> {
+pub fn queue(
+    conn: &mut DbConnection,
+    services: &Services,
+    me: &User,
+    query: &QueueQuery,
+    now: DateTime<Utc>,
+) -> Result<Queue, AccountError> {
     let organisations = store::queue::organisations(conn)?;
-    let options = organisations.iter().map(|o| OrganisationOption { slug: o.slug.clone(), name: o.name.clone() }).collect();
+    let options =
+        organisations.iter().map(|o| OrganisationOption { slug: o.slug.clone(), name: o.name.clone() }).collect();
     let organisation_id = match &query.organisation {
         Some(slug) => match organisations.iter().find(|o| &o.slug == slug) {
             Some(found) => Some(found.id),
@@ -169,7 +181,12 @@ pub fn queue(conn: &mut DbConnection, services: &Services, me: &User, query: &Qu
         },
         None => None,
     };
-    let filter = QueueFilter { statuses: query.statuses(), organisation_id, verified: query.verified, assignee_id: query.mine.then_some(me.id) };
+    let filter = QueueFilter {
+        statuses: query.statuses(),
+        organisation_id,
+        verified: query.verified,
+        assignee_id: query.mine.then_some(me.id),
+    };
     let calendar = &services.calendar;
     let mut tickets = store::queue::tickets(conn, &filter)?;
     if let Some(arrival) = query.arrival {
@@ -193,10 +210,17 @@ pub fn queue(conn: &mut DbConnection, services: &Services, me: &User, query: &Qu
             let email = t.registered_email.clone().or_else(|| account.map(|a| a.email.clone()));
             QueueRow {
                 number: t.id,
-                name: t.full_name.clone().or_else(|| account.map(|a| a.full_name.clone())).or_else(|| t.sender_name.clone()),
+                name: t
+                    .full_name
+                    .clone()
+                    .or_else(|| account.map(|a| a.full_name.clone()))
+                    .or_else(|| t.sender_name.clone()),
                 email_is_sender: email.is_none(),
                 email: email.unwrap_or_else(|| t.sender.clone()),
-                organisation: account.and_then(|a| a.organisation_id).and_then(|id| organisation_names.get(&id)).map(|o| o.name.clone()),
+                organisation: account
+                    .and_then(|a| a.organisation_id)
+                    .and_then(|id| organisation_names.get(&id))
+                    .map(|o| o.name.clone()),
                 received_at: when(t.received_at),
                 age: business_age(calendar.business_duration(t.received_at.and_utc(), t.age_until(now)), business_day),
                 status: t.status.clone(),
@@ -211,7 +235,12 @@ pub fn queue(conn: &mut DbConnection, services: &Services, me: &User, query: &Qu
     Ok(Queue { rows, matched, organisations: options })
 }
 
-pub fn unlock_blocker(ticket: &Ticket, account_locked: Option<bool>, calendar: &BusinessCalendar, now: DateTime<Utc>) -> Option<String> {
+pub fn unlock_blocker(
+    ticket: &Ticket,
+    account_locked: Option<bool>,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> Option<String> {
     if ticket.verified_at.is_none() {
         return Some(NOT_VERIFIED.into());
     }
@@ -240,7 +269,9 @@ pub fn closed_message(calendar: &BusinessCalendar, next_opening: Option<DateTime
 /// fortnight's local dates (holidays and short days aside). `None` when support never opens.
 pub fn typical_business_day(calendar: &BusinessCalendar, now: DateTime<Utc>) -> Option<Duration> {
     let zone = calendar.timezone();
-    let midnight = |date: NaiveDate| zone.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc));
+    let midnight = |date: NaiveDate| {
+        zone.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc))
+    };
     let mut seen: Vec<(Duration, usize)> = Vec::new();
     for date in now.with_timezone(&zone).date_naive().iter_days().take(14) {
         let (Some(start), Some(end)) = (midnight(date), date.succ_opt().and_then(midnight)) else { continue };
@@ -336,7 +367,10 @@ mod tests {
         // Monday 24 November 2026, 9:00–17:00 London, weekends closed.
         assert_eq!(typical_business_day(&london_office(), at("2026-11-24T12:00:00Z")), Some(Duration::hours(8)));
         let never = WorkingHoursConfig { days: vec![], ..WorkingHoursConfig::default() };
-        assert_eq!(typical_business_day(&BusinessCalendar::from_config(&never).unwrap(), at("2026-11-24T12:00:00Z")), None);
+        assert_eq!(
+            typical_business_day(&BusinessCalendar::from_config(&never).unwrap(), at("2026-11-24T12:00:00Z")),
+            None
+        );
     }
 
     #[test]
@@ -344,11 +378,17 @@ mod tests {
         let calendar = london_office();
         // Saturday evening: next Monday 09:00 London (GMT in November).
         let now = at("2026-11-21T19:00:00Z");
-        assert_eq!(closed_message(&calendar, calendar.next_opening(now)), "Support is closed; opens Mon 23 Nov 09:00 Europe/London");
+        assert_eq!(
+            closed_message(&calendar, calendar.next_opening(now)),
+            "Support is closed; opens Mon 23 Nov 09:00 Europe/London"
+        );
         // In summer the same wall-clock opening is 08:00 UTC.
         let summer = at("2026-07-04T19:00:00Z");
         assert_eq!(calendar.next_opening(summer), Some(at("2026-07-06T08:00:00Z")));
-        assert_eq!(closed_message(&calendar, calendar.next_opening(summer)), "Support is closed; opens Mon 6 Jul 09:00 Europe/London");
+        assert_eq!(
+            closed_message(&calendar, calendar.next_opening(summer)),
+            "Support is closed; opens Mon 6 Jul 09:00 Europe/London"
+        );
     }
 
     #[test]
@@ -356,10 +396,19 @@ mod tests {
         let query = QueueQuery::from_form("waiting_on_user", " acme ", "no", "out", "yes");
         assert_eq!(
             query,
-            QueueQuery { status: StatusFilter::Only("waiting_on_user"), organisation: Some("acme".into()), verified: Some(false), arrival: Some(Arrival::OutOfHours), mine: true }
+            QueueQuery {
+                status: StatusFilter::Only("waiting_on_user"),
+                organisation: Some("acme".into()),
+                verified: Some(false),
+                arrival: Some(Arrival::OutOfHours),
+                mine: true
+            }
         );
         let values = query.form_values();
-        assert_eq!((values.status, values.org.as_str(), values.verified, values.hours, values.mine), ("waiting_on_user", "acme", "no", "out", true));
+        assert_eq!(
+            (values.status, values.org.as_str(), values.verified, values.hours, values.mine),
+            ("waiting_on_user", "acme", "no", "out", true)
+        );
         assert_eq!(QueueQuery::from_form("", "", "", "", ""), QueueQuery::default());
         assert_eq!(QueueQuery::from_form("bogus", "", "maybe", "later", "no").status, StatusFilter::Unresolved);
         assert_eq!(QueueQuery::from_form("all", "", "", "", "").statuses(), None);

@@ -1,7 +1,10 @@
 //! The ticket page's view: everything an agent reads about one ticket, and why Unlock can
 //! or cannot be pressed, as plain rows for the template.
 
-use super::listing::{business_age, method_words, sentence, status_label, typical_business_day, unlock_blocker, verification_of, when, Verification};
+use super::listing::{
+    business_age, method_words, sentence, status_label, typical_business_day, unlock_blocker, verification_of, when,
+    Verification,
+};
 use crate::accounts::{AccountError, Services};
 use crate::db::DbConnection;
 use crate::store::events::EventFilter;
@@ -112,7 +115,13 @@ pub struct TicketView {
     pub requester: Option<(String, String, String)>,
 }
 
-pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, number: i64, now: DateTime<Utc>) -> Result<TicketView, AccountError> {
+pub fn ticket_view(
+    conn: &mut DbConnection,
+    services: &Services,
+    me: &User,
+    number: i64,
+    now: DateTime<Utc>,
+) -> Result<TicketView, AccountError> {
     let ticket = super::ticket(conn, number)?;
     let calendar = &services.calendar;
     let account = match ticket.account_user_id {
@@ -125,7 +134,10 @@ pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, numb
         None => None,
     };
     let activity = match &account {
-        Some(account) => store::events::list(conn, &EventFilter { target_user_id: Some(account.id), limit: 10, ..Default::default() })?,
+        Some(account) => store::events::list(
+            conn,
+            &EventFilter { target_user_id: Some(account.id), limit: 10, ..Default::default() },
+        )?,
         None => vec![],
     };
     let messages = store::tickets::messages(conn, ticket.id)?;
@@ -147,22 +159,50 @@ pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, numb
         status_label: status_label(&ticket.status),
         resolved: ticket.is_resolved(),
         received_at: when(ticket.received_at),
-        age: business_age(calendar.business_duration(received, ticket.age_until(now)), typical_business_day(calendar, now)),
+        age: business_age(
+            calendar.business_duration(received, ticket.age_until(now)),
+            typical_business_day(calendar, now),
+        ),
         arrived_in_hours: calendar.is_open(received),
         sender: ticket.sender.clone(),
         sender_name: ticket.sender_name.clone(),
         fields: vec![
-            ParsedField { label: "Full name", value: ticket.full_name.clone(), source: ticket.full_name_source.as_deref().map(source_words) },
-            ParsedField { label: "Registered email", value: ticket.registered_email.clone(), source: ticket.registered_email_source.as_deref().map(source_words) },
-            ParsedField { label: "Description", value: ticket.description.clone(), source: ticket.description_source.as_deref().map(source_words) },
+            ParsedField {
+                label: "Full name",
+                value: ticket.full_name.clone(),
+                source: ticket.full_name_source.as_deref().map(source_words),
+            },
+            ParsedField {
+                label: "Registered email",
+                value: ticket.registered_email.clone(),
+                source: ticket.registered_email_source.as_deref().map(source_words),
+            },
+            ParsedField {
+                label: "Description",
+                value: ticket.description.clone(),
+                source: ticket.description_source.as_deref().map(source_words),
+            },
         ],
         messages: messages
             .into_iter()
-            .map(|m| MessageView { direction: m.direction, sender: m.sender, at: when(m.at), subject: m.subject, body_text: m.body_text })
+            .map(|m| MessageView {
+                direction: m.direction,
+                sender: m.sender,
+                at: when(m.at),
+                subject: m.subject,
+                body_text: m.body_text,
+            })
             .collect(),
         history: history
             .into_iter()
-            .map(|e| HistoryEntry { at: when(e.at), label: event_label(&e.kind), internal: e.kind == "note", actor: e.actor_label, kind: e.kind, detail: e.detail })
+            .map(|e| HistoryEntry {
+                at: when(e.at),
+                label: event_label(&e.kind),
+                internal: e.kind == "note",
+                actor: e.actor_label,
+                kind: e.kind,
+                detail: e.detail,
+            })
             .collect(),
         account: account.as_ref().map(|a| AccountView {
             email: a.email.clone(),
@@ -174,17 +214,30 @@ pub fn ticket_view(conn: &mut DbConnection, services: &Services, me: &User, numb
         }),
         activity: activity
             .into_iter()
-            .map(|e| ActivityEntry { at: when(e.at), action: e.action, actor: e.actor_label, ip: e.ip, detail: e.detail })
+            .map(|e| ActivityEntry {
+                at: when(e.at),
+                action: e.action,
+                actor: e.actor_label,
+                ip: e.ip,
+                detail: e.detail,
+            })
             .collect(),
-        checks: checks.iter().map(|c| CheckView { name: c.name, label: check_label(c.name), passed: c.passed, detail: c.detail.clone() }).collect(),
+        checks: checks
+            .iter()
+            .map(|c| CheckView { name: c.name, label: check_label(c.name), passed: c.passed, detail: c.detail.clone() })
+            .collect(),
         verification: verification_of(&ticket),
         verified_by: name_of(ticket.verified_by_id),
         verified_at: ticket.verified_at.map(when),
         verification_note: ticket.verification_note.clone().filter(|n| !n.is_empty()),
         mailbox_confirmed,
-        verification_rule: (!sender_authenticated && !mailbox_confirmed).then(|| sentence(&VerificationRefusal::SenderNotAuthenticated.to_string())),
+        verification_rule: (!sender_authenticated && !mailbox_confirmed)
+            .then(|| sentence(&VerificationRefusal::SenderNotAuthenticated.to_string())),
         viewer_is_manager,
-        methods: VerificationMethod::ALL.iter().map(|m| MethodOption { value: m.as_str(), label: method_words(m.as_str()) }).collect(),
+        methods: VerificationMethod::ALL
+            .iter()
+            .map(|m| MethodOption { value: m.as_str(), label: method_words(m.as_str()) })
+            .collect(),
         assignee: name_of(ticket.assignee_id),
         assigned_to_me: ticket.assignee_id == Some(me.id),
         unlock_blocked: unlock_blocker(&ticket, locked, calendar, now),
@@ -222,4 +275,3 @@ fn source_words(source: &str) -> &'static str {
 fn event_label(kind: &str) -> &'static str {
     kind.parse::<keydesk_core::TicketEventKind>().map_or("Event", |kind| kind.label())
 }
-

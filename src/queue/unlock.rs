@@ -3,13 +3,13 @@
 //! agent as actor and the ticket as detail, resolves the ticket and queues the notification
 //! to the registered address. Two agents at once, or a double click, unlock once.
 
-use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::unlock::{unlock_now, UnlockOutcome};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::store::{self, events::Actor, users::User};
 use chrono::{DateTime, Utc};
+use keydesk_core::TicketEventKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TicketUnlock {
@@ -17,11 +17,19 @@ pub enum TicketUnlock {
     /// Someone or something (self-serve, expiry) unlocked it already: resolve without unlocking.
     AlreadyUnlocked,
     NotVerified,
-    OutsideWorkingHours { next_opening: Option<DateTime<Utc>> },
+    OutsideWorkingHours {
+        next_opening: Option<DateTime<Utc>>,
+    },
     NoAccount,
 }
 
-pub fn unlock(conn: &mut DbConnection, services: &Services, agent: &User, number: i64, now: DateTime<Utc>) -> Result<TicketUnlock, AccountError> {
+pub fn unlock(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: i64,
+    now: DateTime<Utc>,
+) -> Result<TicketUnlock, AccountError> {
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
         if ticket.verified_at.is_none() {
@@ -39,7 +47,13 @@ pub fn unlock(conn: &mut DbConnection, services: &Services, agent: &User, number
             return Ok(TicketUnlock::AlreadyUnlocked);
         }
         store::tickets::resolve_if_open(conn, ticket.id, store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Unlocked, &format!("{} unlocked; the user was emailed", account.email))?;
+        store::ticket_events::record(
+            conn,
+            ticket.id,
+            actor(agent),
+            TicketEventKind::Unlocked,
+            &format!("{} unlocked; the user was emailed", account.email),
+        )?;
         store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Resolved, "unlocked")?;
         Ok(TicketUnlock::Unlocked)
     })

@@ -3,13 +3,15 @@
 //! then marks the sender verified with a method and a note, under the rule that an
 //! unauthenticated sender needs the mailbox challenge or a manager.
 
-use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::store::{self, tickets::Ticket, users::User};
 use keydesk_core::intake::parse_message;
-use keydesk_core::verification::{may_verify, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, VerificationMethod};
+use keydesk_core::verification::{
+    may_verify, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, VerificationMethod,
+};
+use keydesk_core::TicketEventKind;
 use keydesk_core::{EmailAddress, Role, StaffRole};
 
 /// The five checks for a ticket, with their evidence.
@@ -30,7 +32,8 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
         None => None,
     };
     let account_email = account.as_ref().and_then(|a| EmailAddress::parse(&a.email).ok());
-    let locked = account.as_ref().is_some_and(|a| services.config.lockout_policy().is_locked(a.locked_at, store::now()));
+    let locked =
+        account.as_ref().is_some_and(|a| services.config.lockout_policy().is_locked(a.locked_at, store::now()));
     let facts = match (&account, &account_email) {
         (Some(account), Some(email)) => Some(AccountFacts { email, full_name: &account.full_name, locked }),
         _ => None,
@@ -53,8 +56,17 @@ pub enum VerifyOutcome {
     Refused { code: &'static str, reason: String },
 }
 
-pub fn verify(conn: &mut DbConnection, services: &Services, agent: &User, number: i64, method: &str, note: &str) -> Result<VerifyOutcome, AccountError> {
-    let method: VerificationMethod = method.parse().map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AccountError::Invalid(e.to_string()))?;
+pub fn verify(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: i64,
+    method: &str,
+    note: &str,
+) -> Result<VerifyOutcome, AccountError> {
+    let method: VerificationMethod = method
+        .parse()
+        .map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AccountError::Invalid(e.to_string()))?;
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
         if ticket.verified_at.is_some() {
@@ -66,17 +78,34 @@ pub fn verify(conn: &mut DbConnection, services: &Services, agent: &User, number
             // The organisation vouches through its requester, who must be verified first:
             // authenticated mail from them, or a manager's judgement.
             if ticket.requester_user_id.is_none() || ticket.account_user_id.is_none() {
-                return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: "no one from the organisation wrote on the user's behalf".into() });
+                return Ok(VerifyOutcome::Refused {
+                    code: "verification_refused",
+                    reason: "no one from the organisation wrote on the user's behalf".into(),
+                });
             }
             let requester_authenticated = checks.iter().any(|c| c.name == Check::SENDER_AUTHENTICATED && c.passed);
             if !(requester_authenticated || is_manager) {
-                return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: "the requester's email is not authenticated: a manager must verify".into() });
+                return Ok(VerifyOutcome::Refused {
+                    code: "verification_refused",
+                    reason: "the requester's email is not authenticated: a manager must verify".into(),
+                });
             }
-        } else if let Err(refusal) = may_verify(method, registered_sender_authenticated(&checks), ticket.mailbox_confirmed_at.is_some(), is_manager) {
+        } else if let Err(refusal) = may_verify(
+            method,
+            registered_sender_authenticated(&checks),
+            ticket.mailbox_confirmed_at.is_some(),
+            is_manager,
+        ) {
             return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: refusal.to_string() });
         }
         store::tickets::mark_verified(conn, ticket.id, agent.id, method.as_str(), note.trim(), store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Verified, &format!("{}: {}", method.as_str(), note.trim()))?;
+        store::ticket_events::record(
+            conn,
+            ticket.id,
+            actor(agent),
+            TicketEventKind::Verified,
+            &format!("{}: {}", method.as_str(), note.trim()),
+        )?;
         Ok(VerifyOutcome::Verified)
     })
 }

@@ -1,12 +1,12 @@
 //! Working a ticket: take or assign it, keep internal notes, reply to the user (through the
 //! outbox, threaded), wait on the user, resolve.
 
-use keydesk_core::TicketEventKind;
 use super::{actor, ticket};
 use crate::accounts::{AccountError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::{self, EmailKind};
 use crate::store::{self, users::User};
+use keydesk_core::TicketEventKind;
 
 pub fn take(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), AccountError> {
     write_transaction(conn, |conn| {
@@ -15,7 +15,13 @@ pub fn take(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), Ac
         if ticket.status == "new" {
             store::tickets::set_status(conn, ticket.id, "open", store::now())?;
         }
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Assigned, &format!("to {}", agent.email))?;
+        store::ticket_events::record(
+            conn,
+            ticket.id,
+            actor(agent),
+            TicketEventKind::Assigned,
+            &format!("to {}", agent.email),
+        )?;
         Ok(())
     })
 }
@@ -33,7 +39,13 @@ pub fn add_note(conn: &mut DbConnection, agent: &User, number: i64, text: &str) 
 }
 
 /// Emails the user, threaded to their latest message, and records it in the thread.
-pub fn reply(conn: &mut DbConnection, services: &Services, agent: &User, number: i64, text: &str) -> Result<(), AccountError> {
+pub fn reply(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: i64,
+    text: &str,
+) -> Result<(), AccountError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(AccountError::Invalid("write the reply first".into()));
@@ -41,13 +53,23 @@ pub fn reply(conn: &mut DbConnection, services: &Services, agent: &User, number:
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
         let thread = store::tickets::messages(conn, ticket.id)?;
-        let answering = thread.iter().rev().find(|m| m.direction == "in").map(|m| m.message_id.clone()).unwrap_or_default();
+        let answering =
+            thread.iter().rev().find(|m| m.direction == "in").map(|m| m.message_id.clone()).unwrap_or_default();
         let mut context = tera::Context::new();
         context.insert("number", &ticket.id);
         context.insert("subject", &ticket.subject);
         context.insert("body", text);
         context.insert("agent_name", &agent.full_name);
-        let queued = mail::queue_ticket_reply(conn, &services.config, &services.mail, EmailKind::TicketReply, &ticket.sender, &context, ticket.id, &answering)?;
+        let queued = mail::queue_ticket_reply(
+            conn,
+            &services.config,
+            &services.mail,
+            EmailKind::TicketReply,
+            &ticket.sender,
+            &context,
+            ticket.id,
+            &answering,
+        )?;
         // The thread keeps the agent's words, without the signature the email adds.
         store::tickets::add_outgoing(conn, ticket.id, &queued.message_id, &queued.subject, &agent.email, text)?;
         if ticket.status == "new" {

@@ -30,7 +30,8 @@ impl Frame {
             svg,
             r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>"#
         );
-        let frame = Frame { svg, plot_width: WIDTH - LEFT - 8.0, plot_height: HEIGHT - TOP - BOTTOM, y_max: y_max.max(1.0) };
+        let frame =
+            Frame { svg, plot_width: WIDTH - LEFT - 8.0, plot_height: HEIGHT - TOP - BOTTOM, y_max: y_max.max(1.0) };
         let mut frame = frame;
         let base = TOP + frame.plot_height;
         let _ = write!(
@@ -54,7 +55,12 @@ impl Frame {
         if let (Some(first), Some(last)) = (days.first(), days.last()) {
             let y = HEIGHT - 6.0;
             let _ = write!(self.svg, r#"<text x="{LEFT}" y="{y}" font-size="11">{}</text>"#, first.date);
-            let _ = write!(self.svg, r#"<text x="{}" y="{y}" font-size="11" text-anchor="end">{}</text>"#, WIDTH - 8.0, last.date);
+            let _ = write!(
+                self.svg,
+                r#"<text x="{}" y="{y}" font-size="11" text-anchor="end">{}</text>"#,
+                WIDTH - 8.0,
+                last.date
+            );
         }
     }
 
@@ -101,18 +107,28 @@ pub fn volume(days: &[DayFigures]) -> String {
 /// against the target.
 pub fn unlock_times(days: &[DayFigures], target_seconds: i64) -> String {
     let hours = |seconds: i64| seconds as f64 / 3600.0;
-    let max = days.iter().filter_map(|d| d.unlock_business_seconds.p90).map(hours).fold(hours(target_seconds) * 1.25, f64::max);
-    let mut frame = Frame::new("Time to unlock per day (business hours): median, 90th percentile and the target", max, "hours");
+    let max = days
+        .iter()
+        .filter_map(|d| d.unlock_business_seconds.p90)
+        .map(hours)
+        .fold(hours(target_seconds) * 1.25, f64::max);
+    let mut frame =
+        Frame::new("Time to unlock per day (business hours): median, 90th percentile and the target", max, "hours");
     let slot = frame.plot_width / days.len().max(1) as f64;
     for (series, colour, width) in [("90th percentile", "#9bb7d4", 1.5), ("median", IN_HOURS, 2.5)] {
         let mut points = String::new();
         for (i, day) in days.iter().enumerate() {
-            let value = if series == "median" { day.unlock_business_seconds.median } else { day.unlock_business_seconds.p90 };
+            let value =
+                if series == "median" { day.unlock_business_seconds.median } else { day.unlock_business_seconds.p90 };
             if let Some(value) = value {
                 let _ = write!(points, "{:.1},{:.1} ", LEFT + (i as f64 + 0.5) * slot, frame.y(hours(value)));
             }
         }
-        let _ = write!(frame.svg, r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="{width}"><title>{series}</title></polyline>"#, points.trim_end());
+        let _ = write!(
+            frame.svg,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="{width}"><title>{series}</title></polyline>"#,
+            points.trim_end()
+        );
     }
     for (i, day) in days.iter().enumerate() {
         if let Some(median) = day.unlock_business_seconds.median {
@@ -174,7 +190,13 @@ pub fn heat_map(grid: &[[u32; 24]]) -> String {
     );
     for (day, hours) in grid.iter().enumerate() {
         let y = TOP + day as f64 * cell_h;
-        let _ = write!(svg, r#"<text x="{}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#, LEFT - 6.0, y + 14.0, WEEKDAYS[day]);
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            LEFT - 6.0,
+            y + 14.0,
+            WEEKDAYS[day]
+        );
         for (hour, count) in hours.iter().enumerate() {
             let opacity = if *count == 0 { 0.04 } else { 0.15 + 0.85 * f64::from(*count) / max };
             let _ = write!(
@@ -190,7 +212,12 @@ pub fn heat_map(grid: &[[u32; 24]]) -> String {
         }
     }
     for hour in (0..24).step_by(3) {
-        let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" font-size="10">{hour:02}</text>"#, LEFT + hour as f64 * cell_w, height - 4.0);
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10">{hour:02}</text>"#,
+            LEFT + hour as f64 * cell_w,
+            height - 4.0
+        );
     }
     svg.push_str("</svg>");
     svg

@@ -16,11 +16,29 @@ fn number(value: Option<i64>) -> String {
 pub fn ticket_rows(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
-        "ticket", "received_at", "received_in_hours", "organisation", "status",
-        "first_response_at", "first_response_by", "first_response_business_seconds", "first_response_calendar_seconds",
-        "unlocked_at", "unlocked_by", "unlock_business_seconds", "unlock_calendar_seconds",
-        "resolved_at", "resolve_business_seconds", "resolve_calendar_seconds", "waiting_on_user_business_seconds",
-        "first_response_sla", "unlock_sla", "verification", "spoof_suspected", "reopened", "handled_by",
+        "ticket",
+        "received_at",
+        "received_in_hours",
+        "organisation",
+        "status",
+        "first_response_at",
+        "first_response_by",
+        "first_response_business_seconds",
+        "first_response_calendar_seconds",
+        "unlocked_at",
+        "unlocked_by",
+        "unlock_business_seconds",
+        "unlock_calendar_seconds",
+        "resolved_at",
+        "resolve_business_seconds",
+        "resolve_calendar_seconds",
+        "waiting_on_user_business_seconds",
+        "first_response_sla",
+        "unlock_sla",
+        "verification",
+        "spoof_suspected",
+        "reopened",
+        "handled_by",
     ])?;
     let names = &report.names;
     for row in report.input.rows() {

@@ -7,7 +7,9 @@ pub mod export;
 pub mod page;
 pub mod view;
 
-use keydesk_core::reports::{HistoryEvent, ReportInput, ReportScope, ReportWindow, SlaTargets, TicketFacts, TicketHistory, kinds_counted};
+use keydesk_core::reports::{
+    kinds_counted, HistoryEvent, ReportInput, ReportScope, ReportWindow, SlaTargets, TicketFacts, TicketHistory,
+};
 use keydesk_core::verification::VerificationMethod;
 use keydesk_core::{BusinessCalendar, TicketEventKind};
 
@@ -29,7 +31,10 @@ pub fn load<'a>(
     let (start, as_of) = (window.start, window.as_of);
 
     let (received, events) = match second {
-        None => (reads::tickets_received(conn, start, window.end, scope.organisation)?, reads::events_between(conn, start, as_of, &kinds)?),
+        None => (
+            reads::tickets_received(conn, start, window.end, scope.organisation)?,
+            reads::events_between(conn, start, as_of, &kinds)?,
+        ),
         Some(second) => {
             // The tickets are about a third of the reading: the other connection takes the
             // first 60% of the range's history meanwhile.
@@ -59,9 +64,22 @@ pub fn load<'a>(
     attach(&mut carried_over, reads::events_of_tickets(conn, &older_ids, as_of, &kinds)?);
 
     let unlock_sources = reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent)?;
-    let facts = |list: Vec<TicketHistory>| list.iter().map(|history| TicketFacts::from_history(history, as_of)).collect::<Vec<_>>();
-    let carried_over = facts(carried_over).into_iter().filter(|ticket: &TicketFacts| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start))).collect();
-    Ok(ReportInput { window, calendar, targets, agent: scope.agent, received: facts(received), carried_over, unlock_sources })
+    let facts = |list: Vec<TicketHistory>| {
+        list.iter().map(|history| TicketFacts::from_history(history, as_of)).collect::<Vec<_>>()
+    };
+    let carried_over = facts(carried_over)
+        .into_iter()
+        .filter(|ticket: &TicketFacts| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start)))
+        .collect();
+    Ok(ReportInput {
+        window,
+        calendar,
+        targets,
+        agent: scope.agent,
+        received: facts(received),
+        carried_over,
+        unlock_sources,
+    })
 }
 
 /// Empty histories of the tickets, in id order.
@@ -93,7 +111,12 @@ fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) -> Vec<i64> {
             }
             continue;
         };
-        histories[index].events.push(HistoryEvent { at: epoch_seconds(event.at), sequence: event.id, kind, actor_id: event.actor_id });
+        histories[index].events.push(HistoryEvent {
+            at: epoch_seconds(event.at),
+            sequence: event.id,
+            kind,
+            actor_id: event.actor_id,
+        });
     }
     for history in histories {
         if !history.events.is_sorted_by_key(|e| (e.at, e.sequence)) {

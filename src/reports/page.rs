@@ -10,13 +10,22 @@ use super::view::{duration_words, share_words, Report, ReportRequest};
 /// Breaches listed on the page; the CSV export has them all.
 pub const BREACHES_SHOWN: usize = 100;
 
-pub fn context(report: &Report, audience: Audience, request: &ReportRequest, today: chrono::NaiveDate, staff: &[(i64, String)], organisations: &[(String, String)]) -> Value {
+pub fn context(
+    report: &Report,
+    audience: Audience,
+    request: &ReportRequest,
+    today: chrono::NaiveDate,
+    staff: &[(i64, String)],
+    organisations: &[(String, String)],
+) -> Value {
     let s = &report.summary;
     let names = &report.names;
     let query = query_string(report);
-    let figure = |summary: &keydesk_core::reports::Summary| json!({
-        "median": duration_words(summary.median), "p90": duration_words(summary.p90), "mean": duration_words(summary.mean), "count": summary.count,
-    });
+    let figure = |summary: &keydesk_core::reports::Summary| {
+        json!({
+            "median": duration_words(summary.median), "p90": duration_words(summary.p90), "mean": duration_words(summary.mean), "count": summary.count,
+        })
+    };
     // Each kind of time once: the headline figures and the table of times share them.
     let times = [
         ("First response", &s.first_response_business_seconds, &s.first_response_calendar_seconds),

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use keydesk_core::reports::{build, Audience, Preset, RangeError, ReportInput, ReportScope, ReportWindow, ScopeRefused, ServiceHours, SlaTargets};
+use keydesk_core::reports::{
+    build, Audience, Preset, RangeError, ReportInput, ReportScope, ReportWindow, ScopeRefused, ServiceHours, SlaTargets,
+};
 use keydesk_core::BusinessCalendar;
 
 use crate::db::DbConnection;
@@ -58,7 +60,9 @@ impl Names {
     pub fn organisation(&self, id: Option<i64>) -> String {
         match id {
             None => "No linked account".to_owned(),
-            Some(id) => self.organisations.get(&id).map_or_else(|| format!("organisation #{id}"), |(name, _)| name.clone()),
+            Some(id) => {
+                self.organisations.get(&id).map_or_else(|| format!("organisation #{id}"), |(name, _)| name.clone())
+            }
         }
     }
 }
@@ -92,7 +96,9 @@ pub fn report<'a>(
         Some(slug) => match organisations.iter().find(|o| o.slug == slug) {
             Some(found) => Some(found.id),
             // An owner learns nothing about which other organisations exist.
-            None if matches!(audience, Audience::Organisation { .. }) => return Err(ScopeRefused::OtherOrganisation.into()),
+            None if matches!(audience, Audience::Organisation { .. }) => {
+                return Err(ScopeRefused::OtherOrganisation.into())
+            }
             None => return Err(ReportError::UnknownOrganisation(slug.to_owned())),
         },
     };
@@ -104,7 +110,8 @@ pub fn report<'a>(
         agents: store::queue::users_by_id(conn, &agent_ids)?.into_iter().map(|u| (u.id, u.full_name)).collect(),
         organisations: organisations.iter().map(|o| (o.id, (o.name.clone(), o.slug.clone()))).collect(),
     };
-    let organisation_slug = scope.organisation.and_then(|id| names.organisations.get(&id).map(|(_, slug)| slug.clone()));
+    let organisation_slug =
+        scope.organisation.and_then(|id| names.organisations.get(&id).map(|(_, slug)| slug.clone()));
     Ok(Report { input, summary, scope, organisation_slug, names })
 }
 
@@ -132,10 +139,21 @@ mod tests {
 
     #[test]
     fn durations_and_shares_in_words() {
-        let cases = [(None, "—"), (Some(0), "0 s"), (Some(45), "45 s"), (Some(60), "1 min"), (Some(3600), "1 h"), (Some(3900), "1 h 05 min"), (Some(93_600), "1 d 2 h")];
+        let cases = [
+            (None, "—"),
+            (Some(0), "0 s"),
+            (Some(45), "45 s"),
+            (Some(60), "1 min"),
+            (Some(3600), "1 h"),
+            (Some(3900), "1 h 05 min"),
+            (Some(93_600), "1 d 2 h"),
+        ];
         for (seconds, words) in cases {
             assert_eq!(duration_words(seconds), words, "{seconds:?}");
         }
-        assert_eq!((share_words(None), share_words(Some(0.75)), share_words(Some(0.996))), ("—".to_owned(), "75%".to_owned(), "100%".to_owned()));
+        assert_eq!(
+            (share_words(None), share_words(Some(0.75)), share_words(Some(0.996))),
+            ("—".to_owned(), "75%".to_owned(), "100%".to_owned())
+        );
     }
 }

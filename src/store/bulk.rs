@@ -75,10 +75,11 @@ struct ReservedId {
 
 /// Takes `count` ids from the sequence behind `table`'s id column, in increasing order.
 fn reserve_ids(pg: &mut diesel::PgConnection, table: &str, count: usize) -> QueryResult<Vec<i64>> {
-    let reserved: Vec<ReservedId> = diesel::sql_query("SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)")
-        .bind::<diesel::sql_types::Text, _>(table)
-        .bind::<BigInt, _>(count as i64)
-        .load(pg)?;
+    let reserved: Vec<ReservedId> =
+        diesel::sql_query("SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .bind::<BigInt, _>(count as i64)
+            .load(pg)?;
     let mut ids: Vec<i64> = reserved.into_iter().map(|r| r.id).collect();
     ids.sort_unstable();
     Ok(ids)
@@ -86,9 +87,14 @@ fn reserve_ids(pg: &mut diesel::PgConnection, table: &str, count: usize) -> Quer
 
 /// Runs `load` with SQLite's page cache raised from its default 2 MiB to 256 MiB, so that
 /// the growing indexes need fewer page reads and writes; the default is back afterwards.
-pub fn while_loading<T, E: From<diesel::result::Error>>(conn: &mut DbConnection, load: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
+pub fn while_loading<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConnection,
+    load: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let set_cache = |conn: &mut DbConnection, kibibytes: i32| match conn {
-        DbConnection::Sqlite(sqlite) => diesel::sql_query(format!("PRAGMA cache_size = -{kibibytes}")).execute(sqlite).map(drop),
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query(format!("PRAGMA cache_size = -{kibibytes}")).execute(sqlite).map(drop)
+        }
         DbConnection::Postgres(_) => Ok(()),
     };
     set_cache(conn, 256 * 1024)?;
@@ -171,7 +177,10 @@ pub fn insert_inbound(conn: &mut DbConnection, rows: &[InboundRow<'_>]) -> Query
     )))
 }
 
-pub fn insert_ticket_messages(conn: &mut DbConnection, rows: &[super::tickets::NewTicketMessage<'_>]) -> QueryResult<()> {
+pub fn insert_ticket_messages(
+    conn: &mut DbConnection,
+    rows: &[super::tickets::NewTicketMessage<'_>],
+) -> QueryResult<()> {
     insert_all!(conn, ticket_messages::table, rows, |m| (
         ticket_messages::ticket_id.eq(m.ticket_id),
         ticket_messages::direction.eq(m.direction),
@@ -263,13 +272,23 @@ pub fn insert_users(conn: &mut DbConnection, rows: &[UserRow<'_>]) -> QueryResul
 pub fn user_ids_by_email(conn: &mut DbConnection, emails: &[&str]) -> QueryResult<Vec<(String, i64)>> {
     let mut found = Vec::with_capacity(emails.len());
     for batch in emails.chunks(rows_per_statement(1)) {
-        found.extend(users::table.filter(users::email.eq_any(batch)).select((users::email, users::id)).load::<(String, i64)>(conn)?);
+        found.extend(
+            users::table
+                .filter(users::email.eq_any(batch))
+                .select((users::email, users::id))
+                .load::<(String, i64)>(conn)?,
+        );
     }
     Ok(found)
 }
 
 /// Sets the lock state of one user as the activity log last left it.
-pub fn set_lock_state(conn: &mut DbConnection, user_id: i64, locked_at: Option<NaiveDateTime>, failed_attempts: i32) -> QueryResult<()> {
+pub fn set_lock_state(
+    conn: &mut DbConnection,
+    user_id: i64,
+    locked_at: Option<NaiveDateTime>,
+    failed_attempts: i32,
+) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set((users::locked_at.eq(locked_at), users::failed_attempts.eq(failed_attempts)))
         .execute(conn)
@@ -277,7 +296,12 @@ pub fn set_lock_state(conn: &mut DbConnection, user_id: i64, locked_at: Option<N
 }
 
 /// Gives every user whose address is under one of `domains` this password hash; how many.
-pub fn set_password_hash_for_domains(conn: &mut DbConnection, domains: &[&str], hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_password_hash_for_domains(
+    conn: &mut DbConnection,
+    domains: &[&str],
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let mut changed = 0;
     for domain in domains {
         changed += diesel::update(users::table.filter(users::email.like(format!("%@{domain}"))))

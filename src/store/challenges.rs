@@ -7,7 +7,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
-pub fn create(conn: &mut DbConnection, ticket_id: i64, token: &HashedToken, email: &str, now: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<()> {
+pub fn create(
+    conn: &mut DbConnection,
+    ticket_id: i64,
+    token: &HashedToken,
+    email: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(mailbox_challenges::table)
         .values((
             mailbox_challenges::ticket_id.eq(ticket_id),

@@ -25,9 +25,14 @@ pub struct Event {
 /// Who did it: a signed-in person, or Keydesk itself (lockout, lock expiry).
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: i64, email: String },
+    User {
+        id: i64,
+        email: String,
+    },
     /// Someone not signed in, named by what they typed (a login form's email).
-    Anonymous { typed: String },
+    Anonymous {
+        typed: String,
+    },
     System(&'static str),
 }
 

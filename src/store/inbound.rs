@@ -52,7 +52,9 @@ pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<i64> 
 
 pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        inbound_messages::table.filter(inbound_messages::source.eq(source)).filter(inbound_messages::source_key.eq(source_key)),
+        inbound_messages::table
+            .filter(inbound_messages::source.eq(source))
+            .filter(inbound_messages::source_key.eq(source_key)),
     ))
     .get_result(conn)
 }
@@ -82,9 +84,19 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<InboundMessa
     inbound_messages::table.find(id).select(InboundMessage::as_select()).first(conn).optional()
 }
 
-pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str, reason: &str, ticket_id: Option<i64>) -> QueryResult<()> {
+pub fn set_outcome(
+    conn: &mut DbConnection,
+    id: i64,
+    outcome: &str,
+    reason: &str,
+    ticket_id: Option<i64>,
+) -> QueryResult<()> {
     diesel::update(inbound_messages::table.find(id))
-        .set((inbound_messages::outcome.eq(outcome), inbound_messages::reason.eq(reason), inbound_messages::ticket_id.eq(ticket_id)))
+        .set((
+            inbound_messages::outcome.eq(outcome),
+            inbound_messages::reason.eq(reason),
+            inbound_messages::ticket_id.eq(ticket_id),
+        ))
         .execute(conn)
         .map(drop)
 }

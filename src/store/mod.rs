@@ -25,8 +25,5 @@ pub fn now() -> NaiveDateTime {
 
 /// True when a Diesel error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
-    matches!(
-        error,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }

@@ -27,7 +27,13 @@ pub fn create(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPol
 }
 
 /// As [`create`], dated `created_at` (the demo's organisations predate its history).
-pub fn create_at(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPolicy, created_at: chrono::NaiveDateTime) -> QueryResult<Organisation> {
+pub fn create_at(
+    conn: &mut DbConnection,
+    name: &str,
+    slug: &str,
+    policy: UnlockPolicy,
+    created_at: chrono::NaiveDateTime,
+) -> QueryResult<Organisation> {
     diesel::insert_into(organisations::table)
         .values((
             organisations::name.eq(name),
@@ -45,9 +51,5 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Organisation
 }
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Organisation>> {
-    organisations::table
-        .filter(organisations::slug.eq(slug))
-        .select(Organisation::as_select())
-        .first(conn)
-        .optional()
+    organisations::table.filter(organisations::slug.eq(slug)).select(Organisation::as_select()).first(conn).optional()
 }

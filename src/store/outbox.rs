@@ -58,7 +58,12 @@ pub fn enqueue(conn: &mut DbConnection, message: NewOutboxMessage<'_>) -> QueryR
 
 /// Claims up to `limit` due messages until `lease_until`. Each claim is its own conditional
 /// UPDATE, so two senders (two processes) never hold the same message.
-pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, lease_until: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxMessage>> {
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
     let free = outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now));
     let candidates: Vec<i64> = outbox::table
         .filter(outbox::sent_at.is_null())
@@ -83,7 +88,11 @@ pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, lease_until: Naive
 
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(outbox::table.find(id))
-        .set((outbox::sent_at.eq(now), outbox::attempts.eq(outbox::attempts + 1), outbox::claimed_until.eq(None::<NaiveDateTime>)))
+        .set((
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+        ))
         .execute(conn)
         .map(drop)
 }

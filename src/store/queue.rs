@@ -24,7 +24,8 @@ pub fn tickets(conn: &mut DbConnection, filter: &QueueFilter) -> QueryResult<Vec
         query = query.filter(tickets::status.eq_any(statuses.clone()));
     }
     if let Some(organisation) = filter.organisation_id {
-        let members = users::table.filter(users::organisation_id.eq(organisation)).select(users::id).load::<i64>(conn)?;
+        let members =
+            users::table.filter(users::organisation_id.eq(organisation)).select(users::id).load::<i64>(conn)?;
         query = query.filter(tickets::account_user_id.eq_any(members));
     }
     match filter.verified {

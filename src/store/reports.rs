@@ -107,13 +107,21 @@ fn sql_list(words: &[&str]) -> String {
 const TICKET_COLUMNS: &str = "t.id AS ticket_id, {received} AS received_at, u.organisation_id AS organisation_id, t.verification_method AS verification_method";
 
 fn ticket_select(dialect: Dialect) -> String {
-    format!("SELECT {} FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id", TICKET_COLUMNS.replace("{received}", &dialect.epoch("t.received_at")))
+    format!(
+        "SELECT {} FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id",
+        TICKET_COLUMNS.replace("{received}", &dialect.epoch("t.received_at"))
+    )
 }
 
 /// Tickets received in `[start, end)`, optionally of one organisation, in no set order.
 /// The two big reads decode columns by position (`sql` with tuples), which costs a
 /// fraction of decoding by name.
-pub fn tickets_received(conn: &mut DbConnection, start: DateTime<Utc>, end: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+pub fn tickets_received(
+    conn: &mut DbConnection,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    organisation: Option<i64>,
+) -> QueryResult<Vec<TicketRead>> {
     type Row = (i64, i64, Option<i64>, Option<String>);
     let rows: Vec<Row> = on_backend!(conn, |c, dialect| {
         let select = format!(
@@ -134,12 +142,22 @@ pub fn tickets_received(conn: &mut DbConnection, start: DateTime<Utc>, end: Date
     })?;
     Ok(rows
         .into_iter()
-        .map(|(ticket_id, received_at, organisation_id, verification_method)| TicketRead { ticket_id, received_at, organisation_id, verification_method })
+        .map(|(ticket_id, received_at, organisation_id, verification_method)| TicketRead {
+            ticket_id,
+            received_at,
+            organisation_id,
+            verification_method,
+        })
         .collect())
 }
 
 /// The history rows in `[start, until)` of the kinds in `kinds`, in index order (by time).
-pub fn events_between(conn: &mut DbConnection, start: DateTime<Utc>, until: DateTime<Utc>, kinds: &[&str]) -> QueryResult<Vec<EventRead>> {
+pub fn events_between(
+    conn: &mut DbConnection,
+    start: DateTime<Utc>,
+    until: DateTime<Utc>,
+    kinds: &[&str],
+) -> QueryResult<Vec<EventRead>> {
     type Row = (i64, i64, String, Option<i64>, i64);
     let kinds = sql_list(kinds);
     let rows: Vec<Row> = on_backend!(conn, |c, dialect| {
@@ -154,22 +172,37 @@ pub fn events_between(conn: &mut DbConnection, start: DateTime<Utc>, until: Date
             .bind::<Timestamp, _>(naive(until))
             .load(c)
     })?;
-    Ok(rows.into_iter().map(|(ticket_id, at, kind, actor_id, id)| EventRead { ticket_id, at, kind, actor_id, id }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(ticket_id, at, kind, actor_id, id)| EventRead { ticket_id, at, kind, actor_id, id })
+        .collect())
 }
 
 /// The ids of tickets received before `start` that are not resolved now (their rows are
 /// read once, with the others, by `tickets_by_id_before`).
-pub fn tickets_unresolved_before(conn: &mut DbConnection, start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<i64>> {
+pub fn tickets_unresolved_before(
+    conn: &mut DbConnection,
+    start: DateTime<Utc>,
+    organisation: Option<i64>,
+) -> QueryResult<Vec<i64>> {
     let rows: Vec<TicketId> = on_backend!(conn, |c, dialect| {
         let sql = "SELECT t.id AS ticket_id FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id \
                    WHERE t.status IN ('new', 'open', 'waiting_on_user') AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2)";
-        diesel::sql_query(dialect.statement(sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+        diesel::sql_query(dialect.statement(sql))
+            .bind::<Timestamp, _>(naive(start))
+            .bind::<Nullable<BigInt>, _>(organisation)
+            .load(c)
     })?;
     Ok(rows.into_iter().map(|row| row.ticket_id).collect())
 }
 
 /// Tickets by id, of those received before `start`.
-pub fn tickets_by_id_before(conn: &mut DbConnection, ids: &[i64], start: DateTime<Utc>, organisation: Option<i64>) -> QueryResult<Vec<TicketRead>> {
+pub fn tickets_by_id_before(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    start: DateTime<Utc>,
+    organisation: Option<i64>,
+) -> QueryResult<Vec<TicketRead>> {
     let mut rows = Vec::new();
     for chunk in ids.chunks(500) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
@@ -178,7 +211,10 @@ pub fn tickets_by_id_before(conn: &mut DbConnection, ids: &[i64], start: DateTim
                 "{} WHERE t.id IN ({list}) AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2)",
                 ticket_select(dialect)
             );
-            diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(start)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+            diesel::sql_query(dialect.statement(&sql))
+                .bind::<Timestamp, _>(naive(start))
+                .bind::<Nullable<BigInt>, _>(organisation)
+                .load(c)
         })?;
         rows.append(&mut read);
     }
@@ -204,7 +240,12 @@ pub fn tickets_closed_or_reopened_after(conn: &mut DbConnection, after: DateTime
 }
 
 /// The whole history (of `kinds`, before `until`) of a few tickets, in chunks.
-pub fn events_of_tickets(conn: &mut DbConnection, ticket_ids: &[i64], until: DateTime<Utc>, kinds: &[&str]) -> QueryResult<Vec<EventRead>> {
+pub fn events_of_tickets(
+    conn: &mut DbConnection,
+    ticket_ids: &[i64],
+    until: DateTime<Utc>,
+    kinds: &[&str],
+) -> QueryResult<Vec<EventRead>> {
     let kinds = sql_list(kinds);
     let mut rows = Vec::new();
     for chunk in ticket_ids.chunks(500) {
@@ -253,7 +294,8 @@ pub fn unlocks_by_source(
             .load(c)
     })?;
     let actors: Vec<i64> = counts.iter().filter_map(|c| c.actor_id).collect();
-    let roles: std::collections::HashMap<i64, keydesk_core::Role> = super::queue::users_by_id(conn, &actors)?.iter().map(|user| (user.id, user.role())).collect();
+    let roles: std::collections::HashMap<i64, keydesk_core::Role> =
+        super::queue::users_by_id(conn, &actors)?.iter().map(|user| (user.id, user.role())).collect();
     let mut sources = keydesk_core::reports::UnlockSources::default();
     for count in counts {
         let role = count.actor_id.and_then(|id| roles.get(&id).copied());

@@ -9,7 +9,11 @@ use keydesk_core::HashedToken;
 
 pub fn create_api_token(conn: &mut DbConnection, user_id: i64, token: &HashedToken) -> QueryResult<()> {
     diesel::insert_into(api_tokens::table)
-        .values((api_tokens::token_hash.eq(&token.0), api_tokens::user_id.eq(user_id), api_tokens::created_at.eq(super::now())))
+        .values((
+            api_tokens::token_hash.eq(&token.0),
+            api_tokens::user_id.eq(user_id),
+            api_tokens::created_at.eq(super::now()),
+        ))
         .execute(conn)
         .map(drop)
 }
@@ -18,7 +22,12 @@ pub fn api_token_user(conn: &mut DbConnection, token: &HashedToken) -> QueryResu
     api_tokens::table.filter(api_tokens::token_hash.eq(&token.0)).select(api_tokens::user_id).first(conn).optional()
 }
 
-pub fn create_password_reset(conn: &mut DbConnection, user_id: i64, token: &HashedToken, expires_at: NaiveDateTime) -> QueryResult<()> {
+pub fn create_password_reset(
+    conn: &mut DbConnection,
+    user_id: i64,
+    token: &HashedToken,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(password_resets::table)
         .values((
             password_resets::token_hash.eq(&token.0),
@@ -31,7 +40,11 @@ pub fn create_password_reset(conn: &mut DbConnection, user_id: i64, token: &Hash
 }
 
 /// The user of an unused, unexpired reset token.
-pub fn live_password_reset(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<(i64, i64)>> {
+pub fn live_password_reset(
+    conn: &mut DbConnection,
+    token: &HashedToken,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(i64, i64)>> {
     password_resets::table
         .filter(password_resets::token_hash.eq(&token.0))
         .filter(password_resets::used_at.is_null())
@@ -52,9 +65,11 @@ pub fn use_password_reset(conn: &mut DbConnection, id: i64, now: NaiveDateTime) 
 /// Voids every outstanding reset link of a user (when the account locks, or the password
 /// changes).
 pub fn void_password_resets(conn: &mut DbConnection, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(password_resets::table.filter(password_resets::user_id.eq(user_id)).filter(password_resets::used_at.is_null()))
-        .set(password_resets::used_at.eq(now))
-        .execute(conn)
+    diesel::update(
+        password_resets::table.filter(password_resets::user_id.eq(user_id)).filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::used_at.eq(now))
+    .execute(conn)
 }
 
 pub fn count_password_resets(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
@@ -75,7 +90,13 @@ pub struct UnlockPin {
 }
 
 /// Starts a PIN challenge; the hash is set right after, salted with the new row's id.
-pub fn create_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64, created_at: NaiveDateTime, expires_at: NaiveDateTime) -> QueryResult<i64> {
+pub fn create_unlock_pin(
+    conn: &mut DbConnection,
+    owner_id: i64,
+    target_user_id: i64,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<i64> {
     // A new PIN replaces any earlier one for the same owner and user.
     diesel::update(
         unlock_pins::table

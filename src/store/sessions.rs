@@ -7,7 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
-pub fn create(conn: &mut DbConnection, user_id: i64, token: &HashedToken, expires_at: NaiveDateTime) -> QueryResult<()> {
+pub fn create(
+    conn: &mut DbConnection,
+    user_id: i64,
+    token: &HashedToken,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(&token.0),

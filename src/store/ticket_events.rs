@@ -19,7 +19,13 @@ pub struct TicketEvent {
     pub detail: String,
 }
 
-pub fn record(conn: &mut DbConnection, ticket_id: i64, actor: Option<(i64, &str)>, kind: TicketEventKind, detail: &str) -> QueryResult<()> {
+pub fn record(
+    conn: &mut DbConnection,
+    ticket_id: i64,
+    actor: Option<(i64, &str)>,
+    kind: TicketEventKind,
+    detail: &str,
+) -> QueryResult<()> {
     diesel::insert_into(ticket_events::table)
         .values((
             ticket_events::ticket_id.eq(ticket_id),

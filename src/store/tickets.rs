@@ -40,7 +40,11 @@ impl Ticket {
     /// Where its age stops: now while it is open, its resolution (the last status change)
     /// once it is resolved.
     pub fn age_until(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        if self.is_resolved() { self.updated_at.and_utc().min(now) } else { now }
+        if self.is_resolved() {
+            self.updated_at.and_utc().min(now)
+        } else {
+            now
+        }
     }
 }
 
@@ -121,7 +125,10 @@ pub fn by_message_id(conn: &mut DbConnection, message_ids: &[String]) -> QueryRe
 }
 
 pub fn set_status(conn: &mut DbConnection, id: i64, status: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(tickets::table.find(id)).set((tickets::status.eq(status), tickets::updated_at.eq(now))).execute(conn).map(drop)
+    diesel::update(tickets::table.find(id))
+        .set((tickets::status.eq(status), tickets::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
 }
 
 pub struct NewTicketMessage<'a> {
@@ -152,10 +159,26 @@ pub fn add_message(conn: &mut DbConnection, message: NewTicketMessage<'_>) -> Qu
 }
 
 /// Records in the thread an email Keydesk queued for the ticket.
-pub fn add_outgoing(conn: &mut DbConnection, ticket_id: i64, message_id: &str, subject: &str, sender: &str, body_text: &str) -> QueryResult<()> {
+pub fn add_outgoing(
+    conn: &mut DbConnection,
+    ticket_id: i64,
+    message_id: &str,
+    subject: &str,
+    sender: &str,
+    body_text: &str,
+) -> QueryResult<()> {
     add_message(
         conn,
-        NewTicketMessage { ticket_id, direction: "out", message_id, at: super::now(), sender, subject, body_text, inbound_message_id: None },
+        NewTicketMessage {
+            ticket_id,
+            direction: "out",
+            message_id,
+            at: super::now(),
+            sender,
+            subject,
+            body_text,
+            inbound_message_id: None,
+        },
     )
 }
 
@@ -177,11 +200,21 @@ pub fn list(conn: &mut DbConnection, status: Option<&str>, limit: i64) -> QueryR
 }
 
 pub fn assign(conn: &mut DbConnection, id: i64, assignee: Option<i64>, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(tickets::table.find(id)).set((tickets::assignee_id.eq(assignee), tickets::updated_at.eq(now))).execute(conn).map(drop)
+    diesel::update(tickets::table.find(id))
+        .set((tickets::assignee_id.eq(assignee), tickets::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Marks the sender verified, once; false if it already was.
-pub fn mark_verified(conn: &mut DbConnection, id: i64, by: i64, method: &str, note: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn mark_verified(
+    conn: &mut DbConnection,
+    id: i64,
+    by: i64,
+    method: &str,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::update(tickets::table.find(id).filter(tickets::verified_at.is_null()))
         .set((
             tickets::verified_at.eq(now),
@@ -195,7 +228,10 @@ pub fn mark_verified(conn: &mut DbConnection, id: i64, by: i64, method: &str, no
 }
 
 pub fn confirm_mailbox(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(tickets::table.find(id)).set((tickets::mailbox_confirmed_at.eq(now), tickets::updated_at.eq(now))).execute(conn).map(drop)
+    diesel::update(tickets::table.find(id))
+        .set((tickets::mailbox_confirmed_at.eq(now), tickets::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Resolves a ticket that is not resolved or closed yet; false if another request did first.

@@ -70,7 +70,13 @@ pub fn list_for_organisation(conn: &mut DbConnection, organisation_id: i64) -> Q
         .load(conn)
 }
 
-pub fn update_profile(conn: &mut DbConnection, id: i64, full_name: &str, email: &EmailAddress, role: Role) -> QueryResult<User> {
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: i64,
+    full_name: &str,
+    email: &EmailAddress,
+    role: Role,
+) -> QueryResult<User> {
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(full_name),
@@ -138,5 +144,9 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 
 /// Agents and managers, by name: the people a report can be filtered by.
 pub fn support_staff(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
-    users::table.filter(users::role.eq_any(["agent", "manager"])).order(users::full_name.asc()).select(User::as_select()).load(conn)
+    users::table
+        .filter(users::role.eq_any(["agent", "manager"]))
+        .order(users::full_name.asc())
+        .select(User::as_select())
+        .load(conn)
 }

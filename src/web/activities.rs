@@ -37,7 +37,12 @@ fn date(value: &Option<String>) -> Option<NaiveDate> {
 }
 
 #[rocket::get("/activities?<query..>")]
-pub async fn activities(query: ActivityQuery, viewer: ActivityViewer, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn activities(
+    query: ActivityQuery,
+    viewer: ActivityViewer,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let me = viewer.0.user;
     let action = query.action.as_deref().and_then(EventKind::from_label);
     let from = date(&query.from);
@@ -46,7 +51,11 @@ pub async fn activities(query: ActivityQuery, viewer: ActivityViewer, layout: La
     let events = services
         .run(move |conn, _| {
             // Organisation people see only their organisation, whatever the query says.
-            let organisation_id = if me.role().may_read_all_accounts() { None } else { Some(me.organisation_id.ok_or(AccountError::Forbidden)?) };
+            let organisation_id = if me.role().may_read_all_accounts() {
+                None
+            } else {
+                Some(me.organisation_id.ok_or(AccountError::Forbidden)?)
+            };
             let target_user_id = match user_email.as_deref().map(EmailAddress::parse) {
                 Some(Ok(email)) => match store::users::find_by_email(conn, &email)? {
                     Some(user) if organisation_id.is_none() || user.organisation_id == organisation_id => Some(user.id),

@@ -16,7 +16,12 @@ fn rfc3339(at: chrono::NaiveDateTime) -> String {
 }
 
 /// A ticket as the API shows it; `messages` only when the thread was loaded.
-fn ticket_json(ticket: &Ticket, account: Option<&store::users::User>, locked: bool, messages: Option<Vec<store::tickets::TicketMessage>>) -> Value {
+fn ticket_json(
+    ticket: &Ticket,
+    account: Option<&store::users::User>,
+    locked: bool,
+    messages: Option<Vec<store::tickets::TicketMessage>>,
+) -> Value {
     let mut value = json!({
         "number": ticket.id,
         "status": ticket.status,
@@ -46,12 +51,17 @@ fn ticket_json(ticket: &Ticket, account: Option<&store::users::User>, locked: bo
     value
 }
 
-fn load(conn: &mut crate::db::DbConnection, services: &Services, ticket: &Ticket) -> Result<(Option<store::users::User>, bool), AccountError> {
+fn load(
+    conn: &mut crate::db::DbConnection,
+    services: &Services,
+    ticket: &Ticket,
+) -> Result<(Option<store::users::User>, bool), AccountError> {
     let account = match ticket.account_user_id {
         Some(id) => store::users::find(conn, id)?,
         None => None,
     };
-    let locked = account.as_ref().is_some_and(|u| services.config.lockout_policy().is_locked(u.locked_at, store::now()));
+    let locked =
+        account.as_ref().is_some_and(|u| services.config.lockout_policy().is_locked(u.locked_at, store::now()));
     Ok((account, locked))
 }
 
@@ -88,7 +98,11 @@ pub async fn ticket(number: i64, caller: ApiCaller, services: &State<Services>) 
 }
 
 /// A ticket with its thread, checks, verification and assignee.
-fn full_ticket_json(conn: &mut crate::db::DbConnection, services: &Services, number: i64) -> Result<Value, AccountError> {
+fn full_ticket_json(
+    conn: &mut crate::db::DbConnection,
+    services: &Services,
+    number: i64,
+) -> Result<Value, AccountError> {
     let ticket = store::tickets::find(conn, number)?.ok_or(AccountError::NotFound)?;
     let (account, locked) = load(conn, services, &ticket)?;
     let messages = store::tickets::messages(conn, ticket.id)?;
@@ -101,7 +115,9 @@ fn full_ticket_json(conn: &mut crate::db::DbConnection, services: &Services, num
     };
     let verified_by = email_of(conn, ticket.verified_by_id)?;
     let requester = match ticket.requester_user_id {
-        Some(id) => store::users::find(conn, id)?.map(|u| json!({"email": u.email, "name": u.full_name, "role": u.role})),
+        Some(id) => {
+            store::users::find(conn, id)?.map(|u| json!({"email": u.email, "name": u.full_name, "role": u.role}))
+        }
         None => None,
     };
     let assignee = email_of(conn, ticket.assignee_id)?;
@@ -124,14 +140,26 @@ pub struct VerifyRequest {
 }
 
 #[rocket::post("/tickets/<number>/verify", data = "<request>")]
-pub async fn verify(number: i64, request: Json<VerifyRequest>, caller: ApiCaller, services: &State<Services>) -> ApiResult {
+pub async fn verify(
+    number: i64,
+    request: Json<VerifyRequest>,
+    caller: ApiCaller,
+    services: &State<Services>,
+) -> ApiResult {
     may_read_accounts(&caller)?;
     let agent = caller.0;
     let VerifyRequest { method, note } = request.into_inner();
-    let outcome = services.run(move |conn, services| crate::queue::verify::verify(conn, services, &agent, number, &method, &note)).await.map_err(fault)?;
+    let outcome = services
+        .run(move |conn, services| crate::queue::verify::verify(conn, services, &agent, number, &method, &note))
+        .await
+        .map_err(fault)?;
     match outcome {
-        crate::queue::verify::VerifyOutcome::Verified | crate::queue::verify::VerifyOutcome::AlreadyVerified => Ok(Json(json!({"verified": true}))),
-        crate::queue::verify::VerifyOutcome::Refused { code, reason } => Err((Status::Conflict, Json(json!({"error": code, "reason": reason})))),
+        crate::queue::verify::VerifyOutcome::Verified | crate::queue::verify::VerifyOutcome::AlreadyVerified => {
+            Ok(Json(json!({"verified": true})))
+        }
+        crate::queue::verify::VerifyOutcome::Refused { code, reason } => {
+            Err((Status::Conflict, Json(json!({"error": code, "reason": reason}))))
+        }
     }
 }
 
@@ -139,7 +167,10 @@ pub async fn verify(number: i64, request: Json<VerifyRequest>, caller: ApiCaller
 pub async fn challenge(number: i64, caller: ApiCaller, services: &State<Services>) -> ApiResult {
     may_read_accounts(&caller)?;
     let agent = caller.0;
-    let sent_to = services.run(move |conn, services| crate::queue::challenge::send(conn, services, &agent, number)).await.map_err(fault)?;
+    let sent_to = services
+        .run(move |conn, services| crate::queue::challenge::send(conn, services, &agent, number))
+        .await
+        .map_err(fault)?;
     Ok(Json(json!({"sent_to": sent_to})))
 }
 
@@ -149,7 +180,10 @@ pub async fn unlock(number: i64, caller: ApiCaller, services: &State<Services>) 
     may_read_accounts(&caller)?;
     let agent = caller.0;
     let now = chrono::Utc::now();
-    let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &agent, number, now)).await.map_err(fault)?;
+    let outcome = services
+        .run(move |conn, services| crate::queue::unlock::unlock(conn, services, &agent, number, now))
+        .await
+        .map_err(fault)?;
     match outcome {
         TicketUnlock::Unlocked => Ok(Json(json!({"unlocked": true, "status": "resolved"}))),
         TicketUnlock::AlreadyUnlocked => Err((Status::Conflict, Json(json!({"error": "not_locked"})))),
@@ -157,7 +191,9 @@ pub async fn unlock(number: i64, caller: ApiCaller, services: &State<Services>) 
         TicketUnlock::NoAccount => Err((Status::Conflict, Json(json!({"error": "no_account"})))),
         TicketUnlock::OutsideWorkingHours { next_opening } => Err((
             Status::Conflict,
-            Json(json!({"error": "outside_working_hours", "next_opening": next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))})),
+            Json(
+                json!({"error": "outside_working_hours", "next_opening": next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}),
+            ),
         )),
     }
 }
@@ -168,7 +204,12 @@ pub struct NoteRequest {
 }
 
 #[rocket::post("/tickets/<number>/notes", data = "<request>")]
-pub async fn notes(number: i64, request: Json<NoteRequest>, caller: ApiCaller, services: &State<Services>) -> ApiResult {
+pub async fn notes(
+    number: i64,
+    request: Json<NoteRequest>,
+    caller: ApiCaller,
+    services: &State<Services>,
+) -> ApiResult {
     may_read_accounts(&caller)?;
     let agent = caller.0;
     let text = request.into_inner().text;
@@ -179,7 +220,8 @@ pub async fn notes(number: i64, request: Json<NoteRequest>, caller: ApiCaller, s
 #[rocket::get("/quarantine")]
 pub async fn quarantine(caller: ApiCaller, services: &State<Services>) -> ApiResult {
     may_read_accounts(&caller)?;
-    let rows = services.run(|conn, _| Ok(store::inbound::with_outcome(conn, "quarantined", 1000)?)).await.map_err(fault)?;
+    let rows =
+        services.run(|conn, _| Ok(store::inbound::with_outcome(conn, "quarantined", 1000)?)).await.map_err(fault)?;
     Ok(Json(Value::Array(
         rows.iter()
             .map(|m| json!({"id": m.id, "source": m.source, "received_at": rfc3339(m.received_at), "reason": m.reason, "size_bytes": m.raw.len(), "message_id": m.message_id}))

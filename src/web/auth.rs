@@ -29,7 +29,13 @@ pub fn login_page(layout: Layout, services: &State<Services>) -> Template {
     login_form(&layout, services, "", None, Status::Ok).1
 }
 
-fn login_form(layout: &Layout, services: &Services, email: &str, error: Option<String>, status: Status) -> (Status, Template) {
+fn login_form(
+    layout: &Layout,
+    services: &Services,
+    email: &str,
+    error: Option<String>,
+    status: Status,
+) -> (Status, Template) {
     let context = json!({
         "email": email,
         "error": error,
@@ -78,7 +84,13 @@ pub async fn login_submit(
 }
 
 #[rocket::post("/logout", data = "<_form>")]
-pub async fn logout(_form: CsrfForm<TokenOnly>, signed_in: SignedIn, ip: ClientIp, cookies: &CookieJar<'_>, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn logout(
+    _form: CsrfForm<TokenOnly>,
+    signed_in: SignedIn,
+    ip: ClientIp,
+    cookies: &CookieJar<'_>,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     login::log_out(services, signed_in.session, signed_in.user, ip.0).await?;
     cookies.remove_private(SESSION_COOKIE);
     Ok(Flash::success(Redirect::to("/login"), "You have logged out."))
@@ -95,7 +107,12 @@ pub struct ForgotForm {
 }
 
 #[rocket::post("/forgot-password", data = "<form>")]
-pub async fn forgot_submit(form: CsrfForm<ForgotForm>, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn forgot_submit(
+    form: CsrfForm<ForgotForm>,
+    layout: Layout,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let email = form.0.email;
     services.run(move |conn, services| password_reset::request(conn, services, &email, ip.0.as_deref())).await?;
     Ok(layout.render("forgot_password", "Forgot password", json!({"sent": true})))
@@ -114,13 +131,25 @@ pub struct ResetForm {
 }
 
 #[rocket::post("/reset-password/<token>", data = "<form>")]
-pub async fn reset_submit(token: &str, form: CsrfForm<ResetForm>, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, Template>, AccountError> {
+pub async fn reset_submit(
+    token: &str,
+    form: CsrfForm<ResetForm>,
+    layout: Layout,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Result<Flash<Redirect>, Template>, AccountError> {
     let token = PlainToken::from_client(token);
     let password = form.0.password;
-    let outcome = services.run(move |conn, services| password_reset::complete(conn, services, &token, &password, ip.0.as_deref())).await?;
-    let render = |live: bool, error: &str| layout.render("reset_password", "Choose a new password", json!({"live": live, "error": error}));
+    let outcome = services
+        .run(move |conn, services| password_reset::complete(conn, services, &token, &password, ip.0.as_deref()))
+        .await?;
+    let render = |live: bool, error: &str| {
+        layout.render("reset_password", "Choose a new password", json!({"live": live, "error": error}))
+    };
     Ok(match outcome {
-        ResetOutcome::Done => Ok(Flash::success(Redirect::to("/login"), "Your password has been changed. You can log in now.")),
+        ResetOutcome::Done => {
+            Ok(Flash::success(Redirect::to("/login"), "Your password has been changed. You can log in now."))
+        }
         ResetOutcome::LinkInvalid => Err(render(false, "")),
         ResetOutcome::WeakPassword(problem) => Err(render(true, problem)),
     })

@@ -16,7 +16,12 @@ pub fn page(token: &str, layout: Layout) -> Template {
 }
 
 #[rocket::post("/confirm/<token>", data = "<_form>")]
-pub async fn submit(token: &str, _form: CsrfForm<TokenOnly>, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn submit(
+    token: &str,
+    _form: CsrfForm<TokenOnly>,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let token = PlainToken::from_client(token);
     let confirmed = services.run(move |conn, _| challenge::confirm(conn, &token)).await?;
     Ok(layout.render("confirm", "Confirm it is you", json!({"done": confirmed})))

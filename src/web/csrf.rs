@@ -61,7 +61,9 @@ where
         let limit = req.limits().get("form").unwrap_or_else(|| 32.kibibytes());
         let body = match data.open(limit).into_string().await {
             Ok(body) if body.is_complete() => body.into_inner(),
-            Ok(_) => return data::Outcome::Error((Status::PayloadTooLarge, CsrfFormError::Invalid("form too large".into()))),
+            Ok(_) => {
+                return data::Outcome::Error((Status::PayloadTooLarge, CsrfFormError::Invalid("form too large".into())))
+            }
             Err(e) => return data::Outcome::Error((Status::BadRequest, CsrfFormError::Invalid(e.to_string()))),
         };
         let expected = req.cookies().get_private(CSRF_COOKIE).map(|c| c.value().to_owned());
@@ -75,7 +77,9 @@ where
         }
         match Form::<T>::parse_encoded(RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
-            Err(errors) => data::Outcome::Error((Status::UnprocessableEntity, CsrfFormError::Invalid(errors.to_string()))),
+            Err(errors) => {
+                data::Outcome::Error((Status::UnprocessableEntity, CsrfFormError::Invalid(errors.to_string())))
+            }
         }
     }
 }

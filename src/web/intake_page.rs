@@ -26,18 +26,31 @@ fn ledger_rows(rows: &[store::inbound::InboundMessage]) -> Vec<Value> {
 pub async fn page(_staff: Staff, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
     let (health, quarantined, ignored) = services
         .run(|conn, _| {
-            Ok((store::inbound::health(conn)?, store::inbound::with_outcome(conn, "quarantined", 200)?, store::inbound::with_outcome(conn, "ignored", 50)?))
+            Ok((
+                store::inbound::health(conn)?,
+                store::inbound::with_outcome(conn, "quarantined", 200)?,
+                store::inbound::with_outcome(conn, "ignored", 50)?,
+            ))
         })
         .await?;
     let health: Vec<Value> = health
         .iter()
         .map(|h| json!({"source": h.source, "last_success_at": h.last_success_at.map(when), "consecutive_errors": h.consecutive_errors, "last_error": h.last_error, "last_error_at": h.last_error_at.map(when)}))
         .collect();
-    Ok(layout.render("intake", "Mail intake", json!({"health": health, "quarantined": ledger_rows(&quarantined), "ignored": ledger_rows(&ignored)})))
+    Ok(layout.render(
+        "intake",
+        "Mail intake",
+        json!({"health": health, "quarantined": ledger_rows(&quarantined), "ignored": ledger_rows(&ignored)}),
+    ))
 }
 
 #[rocket::post("/intake/quarantine/<id>/reprocess", data = "<_form>")]
-pub async fn reprocess(id: i64, _form: CsrfForm<TokenOnly>, _staff: Staff, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn reprocess(
+    id: i64,
+    _form: CsrfForm<TokenOnly>,
+    _staff: Staff,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let outcome = services.run(move |conn, services| reprocess_quarantined(conn, services, id)).await?;
     let back = Redirect::to("/intake");
     Ok(match outcome {
@@ -50,7 +63,12 @@ pub async fn reprocess(id: i64, _form: CsrfForm<TokenOnly>, _staff: Staff, servi
 }
 
 #[rocket::post("/intake/quarantine/<id>/discard", data = "<_form>")]
-pub async fn discard(id: i64, _form: CsrfForm<TokenOnly>, staff: Staff, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn discard(
+    id: i64,
+    _form: CsrfForm<TokenOnly>,
+    staff: Staff,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let by = staff.0.user.email.clone();
     services
         .run(move |conn, _| {
@@ -59,7 +77,13 @@ pub async fn discard(id: i64, _form: CsrfForm<TokenOnly>, staff: Staff, services
                 return Err(AccountError::NotFound);
             }
             // Kept in the ledger with who discarded it: discarded, not lost.
-            Ok(store::inbound::set_outcome(conn, id, "discarded", &format!("discarded by {by}: {}", entry.reason), None)?)
+            Ok(store::inbound::set_outcome(
+                conn,
+                id,
+                "discarded",
+                &format!("discarded by {by}: {}", entry.reason),
+                None,
+            )?)
         })
         .await?;
     Ok(Flash::success(Redirect::to("/intake"), "Discarded. The raw message stays in the intake ledger."))

@@ -35,7 +35,8 @@ pub async fn list(manager: UserManager, layout: Layout, services: &State<Service
     let me = manager.0.user;
     let (organisation, people) = services
         .run(move |conn, _| {
-            let org = store::orgs::find(conn, me.organisation_id.ok_or(AccountError::Forbidden)?)?.ok_or(AccountError::NotFound)?;
+            let org = store::orgs::find(conn, me.organisation_id.ok_or(AccountError::Forbidden)?)?
+                .ok_or(AccountError::NotFound)?;
             let people = store::users::list_for_organisation(conn, org.id)?;
             Ok((org, people))
         })
@@ -56,32 +57,58 @@ pub async fn list(manager: UserManager, layout: Layout, services: &State<Service
 
 /// The confirmation the key icon leads to (works without JavaScript).
 #[rocket::get("/org/users/<id>/unlock")]
-pub async fn unlock_confirm(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn unlock_confirm(
+    id: i64,
+    manager: UserManager,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let me = manager.0.user;
     let (target, policy) = services
         .run(move |conn, _| {
             let target = unlock::colleague(conn, &me, id)?;
-            let org = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
+            let org =
+                store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
             Ok((target, org.unlock_policy()))
         })
         .await?;
-    let permission = layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
+    let permission =
+        layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
     let locked = services.config.lockout_policy().is_locked(target.locked_at, store::now());
-    Ok(layout.render("users/unlock_confirm", "Unlock account", json!({"target": user_row(&target, permission, locked)})))
+    Ok(layout.render(
+        "users/unlock_confirm",
+        "Unlock account",
+        json!({"target": user_row(&target, permission, locked)}),
+    ))
 }
 
 #[rocket::post("/org/users/<id>/unlock", data = "<_form>")]
-pub async fn unlock_submit(id: i64, _form: CsrfForm<TokenOnly>, manager: UserManager, ip: ClientIp, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn unlock_submit(
+    id: i64,
+    _form: CsrfForm<TokenOnly>,
+    manager: UserManager,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = manager.0.user;
     let outcome = services.run(move |conn, services| unlock::request(conn, services, &me, id, ip.0.as_deref())).await?;
     Ok(flash_for(id, outcome))
 }
 
 #[rocket::get("/org/users/<id>/unlock/pin")]
-pub async fn pin_page(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn pin_page(
+    id: i64,
+    manager: UserManager,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let me = manager.0.user;
     let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
-    Ok(layout.render("users/unlock_pin", "Enter the PIN", json!({"target": {"id": target.id, "full_name": target.full_name}})))
+    Ok(layout.render(
+        "users/unlock_pin",
+        "Enter the PIN",
+        json!({"target": {"id": target.id, "full_name": target.full_name}}),
+    ))
 }
 
 #[derive(FromForm)]
@@ -90,10 +117,17 @@ pub struct PinForm {
 }
 
 #[rocket::post("/org/users/<id>/unlock/pin", data = "<form>")]
-pub async fn pin_submit(id: i64, form: CsrfForm<PinForm>, manager: UserManager, ip: ClientIp, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn pin_submit(
+    id: i64,
+    form: CsrfForm<PinForm>,
+    manager: UserManager,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = manager.0.user;
     let pin = form.0.pin;
-    let outcome = services.run(move |conn, services| unlock::confirm_pin(conn, services, &me, id, &pin, ip.0.as_deref())).await?;
+    let outcome =
+        services.run(move |conn, services| unlock::confirm_pin(conn, services, &me, id, &pin, ip.0.as_deref())).await?;
     Ok(flash_for(id, outcome))
 }
 
@@ -120,7 +154,14 @@ pub struct UserForm {
 }
 
 fn user_form(layout: &Layout, title: &str, action: &str, values: Value, error: Option<String>) -> Template {
-    let roles: Vec<&str> = layout.signed_in.as_ref().map(|s| assignable_roles(&s.user)).unwrap_or_default().iter().map(|r| r.as_str()).collect();
+    let roles: Vec<&str> = layout
+        .signed_in
+        .as_ref()
+        .map(|s| assignable_roles(&s.user))
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
     layout.render("users/form", title, json!({"action": action, "values": values, "roles": roles, "error": error}))
 }
 
@@ -130,21 +171,42 @@ pub fn new_page(_manager: UserManager, layout: Layout) -> Template {
 }
 
 #[rocket::post("/org/users", data = "<form>")]
-pub async fn create(form: CsrfForm<UserForm>, manager: UserManager, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+pub async fn create(
+    form: CsrfForm<UserForm>,
+    manager: UserManager,
+    layout: Layout,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
     let me = manager.0.user;
     let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
     let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
-    let result = services.run(move |conn, services| users::add_colleague(conn, services, &me, &email, &full_name, parsed, ip.0.as_deref())).await;
+    let result = services
+        .run(move |conn, services| {
+            users::add_colleague(conn, services, &me, &email, &full_name, parsed, ip.0.as_deref())
+        })
+        .await;
     match result {
-        Ok(user) => Ok(Ok(Flash::success(Redirect::to("/org/users"), format!("{} added. We have emailed them a link to choose a password.", user.full_name)))),
-        Err(AccountError::Invalid(problem)) => Ok(Err((Status::UnprocessableEntity, user_form(&layout, "Add a user", "/org/users", values, Some(problem))))),
+        Ok(user) => Ok(Ok(Flash::success(
+            Redirect::to("/org/users"),
+            format!("{} added. We have emailed them a link to choose a password.", user.full_name),
+        ))),
+        Err(AccountError::Invalid(problem)) => Ok(Err((
+            Status::UnprocessableEntity,
+            user_form(&layout, "Add a user", "/org/users", values, Some(problem)),
+        ))),
         Err(other) => Err(other),
     }
 }
 
 #[rocket::get("/org/users/<id>/edit")]
-pub async fn edit_page(id: i64, manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn edit_page(
+    id: i64,
+    manager: UserManager,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let me = manager.0.user;
     let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
     let values = json!({"email": target.email, "full_name": target.full_name, "role": target.role});
@@ -152,15 +214,27 @@ pub async fn edit_page(id: i64, manager: UserManager, layout: Layout, services: 
 }
 
 #[rocket::post("/org/users/<id>", data = "<form>")]
-pub async fn update(id: i64, form: CsrfForm<UserForm>, manager: UserManager, layout: Layout, ip: ClientIp, services: &State<Services>) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+pub async fn update(
+    id: i64,
+    form: CsrfForm<UserForm>,
+    manager: UserManager,
+    layout: Layout,
+    ip: ClientIp,
+    services: &State<Services>,
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
     let me = manager.0.user;
     let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
     let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
-    let result = services.run(move |conn, _| users::update_colleague(conn, &me, id, &email, &full_name, parsed, ip.0.as_deref())).await;
+    let result = services
+        .run(move |conn, _| users::update_colleague(conn, &me, id, &email, &full_name, parsed, ip.0.as_deref()))
+        .await;
     match result {
         Ok(user) => Ok(Ok(Flash::success(Redirect::to("/org/users"), format!("{} updated.", user.full_name)))),
-        Err(AccountError::Invalid(problem)) => Ok(Err((Status::UnprocessableEntity, user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, Some(problem))))),
+        Err(AccountError::Invalid(problem)) => Ok(Err((
+            Status::UnprocessableEntity,
+            user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, Some(problem)),
+        ))),
         Err(other) => Err(other),
     }
 }

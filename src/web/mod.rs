@@ -66,7 +66,18 @@ pub fn page_routes() -> Vec<Route> {
 }
 
 pub fn api_routes() -> Vec<Route> {
-    rocket::routes![api::account, api::events, api_tickets::tickets, api_tickets::ticket, api_tickets::quarantine, api_tickets::verify, api_tickets::challenge, api_tickets::unlock, api_tickets::notes, reports::service_hours]
+    rocket::routes![
+        api::account,
+        api::events,
+        api_tickets::tickets,
+        api_tickets::ticket,
+        api_tickets::quarantine,
+        api_tickets::verify,
+        api_tickets::challenge,
+        api_tickets::unlock,
+        api_tickets::notes,
+        reports::service_hours
+    ]
 }
 
 pub fn page_catchers() -> Vec<rocket::Catcher> {
@@ -126,5 +137,9 @@ fn unprocessable() -> Template {
 
 #[rocket::catch(500)]
 fn internal_error() -> Template {
-    error_page(Status::InternalServerError, "Something went wrong", "Keydesk could not finish that. Nothing was changed; please try again in a moment.")
+    error_page(
+        Status::InternalServerError,
+        "Something went wrong",
+        "Keydesk could not finish that. Nothing was changed; please try again in a moment.",
+    )
 }

@@ -5,9 +5,9 @@
 use super::csrf::CsrfToken;
 use super::guards::SignedIn;
 use crate::accounts::AccountError;
+use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket::response::{self, Responder};
-use rocket::http::Status;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -26,7 +26,12 @@ impl<'r> FromRequest<'r> for Layout {
             Outcome::Success(token) => token,
             _ => unreachable!("CsrfToken never fails"),
         };
-        let flash = req.guard::<Option<FlashMessage<'_>>>().await.succeeded().flatten().map(|f| (f.kind().to_owned(), f.message().to_owned()));
+        let flash = req
+            .guard::<Option<FlashMessage<'_>>>()
+            .await
+            .succeeded()
+            .flatten()
+            .map(|f| (f.kind().to_owned(), f.message().to_owned()));
         Outcome::Success(Layout { signed_in, csrf, flash })
     }
 }

@@ -26,9 +26,20 @@ pub struct QueueParams {
 }
 
 #[rocket::get("/queue?<params..>")]
-pub async fn queue(params: QueueParams, agent: Agent, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn queue(
+    params: QueueParams,
+    agent: Agent,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let query = QueueQuery::from_form(&text(&params.status), &text(&params.org), &text(&params.verified), &text(&params.hours), &text(&params.mine));
+    let query = QueueQuery::from_form(
+        &text(&params.status),
+        &text(&params.org),
+        &text(&params.verified),
+        &text(&params.hours),
+        &text(&params.mine),
+    );
     let me = agent.0.user;
     let filters = query.form_values();
     let now = chrono::Utc::now();
@@ -49,10 +60,17 @@ pub async fn queue(params: QueueParams, agent: Agent, layout: Layout, services: 
 }
 
 #[rocket::get("/tickets/<number>")]
-pub async fn ticket(number: i64, agent: Agent, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn ticket(
+    number: i64,
+    agent: Agent,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AccountError> {
     let me = agent.0.user;
     let now = chrono::Utc::now();
-    let view = services.run(move |conn, services| crate::queue::ticket_view::ticket_view(conn, services, &me, number, now)).await?;
+    let view = services
+        .run(move |conn, services| crate::queue::ticket_view::ticket_view(conn, services, &me, number, now))
+        .await?;
     Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
 }
 
@@ -61,7 +79,10 @@ fn back(number: i64) -> Redirect {
 }
 
 /// A refusal the agent can act on (`Invalid`) is an error flash; anything else propagates.
-fn refusal_as_flash(number: i64, result: Result<Flash<Redirect>, AccountError>) -> Result<Flash<Redirect>, AccountError> {
+fn refusal_as_flash(
+    number: i64,
+    result: Result<Flash<Redirect>, AccountError>,
+) -> Result<Flash<Redirect>, AccountError> {
     match result {
         Err(AccountError::Invalid(reason)) => Ok(Flash::error(back(number), sentence(&reason))),
         other => other,
@@ -69,7 +90,12 @@ fn refusal_as_flash(number: i64, result: Result<Flash<Redirect>, AccountError>) 
 }
 
 #[rocket::post("/tickets/<number>/take", data = "<_form>")]
-pub async fn take(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn take(
+    number: i64,
+    _form: CsrfForm<TokenOnly>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     services.run(move |conn, _| work::take(conn, &me, number)).await?;
     Ok(Flash::success(back(number), format!("Ticket #{number} is assigned to you.")))
@@ -81,15 +107,28 @@ pub struct TextForm {
 }
 
 #[rocket::post("/tickets/<number>/note", data = "<form>")]
-pub async fn note(number: i64, form: CsrfForm<TextForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn note(
+    number: i64,
+    form: CsrfForm<TextForm>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let text = form.0.text;
     let result = services.run(move |conn, _| work::add_note(conn, &me, number, &text)).await;
-    refusal_as_flash(number, result.map(|_| Flash::success(back(number), "Internal note added. The user does not see it.")))
+    refusal_as_flash(
+        number,
+        result.map(|_| Flash::success(back(number), "Internal note added. The user does not see it.")),
+    )
 }
 
 #[rocket::post("/tickets/<number>/reply", data = "<form>")]
-pub async fn reply(number: i64, form: CsrfForm<TextForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn reply(
+    number: i64,
+    form: CsrfForm<TextForm>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let text = form.0.text;
     let result = services
@@ -102,7 +141,12 @@ pub async fn reply(number: i64, form: CsrfForm<TextForm>, agent: Agent, services
 }
 
 #[rocket::post("/tickets/<number>/challenge", data = "<_form>")]
-pub async fn challenge(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn challenge(
+    number: i64,
+    _form: CsrfForm<TokenOnly>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let result = services.run(move |conn, services| crate::queue::challenge::send(conn, services, &me, number)).await;
     refusal_as_flash(
@@ -118,23 +162,39 @@ pub struct VerifyForm {
 }
 
 #[rocket::post("/tickets/<number>/verify", data = "<form>")]
-pub async fn verify(number: i64, form: CsrfForm<VerifyForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn verify(
+    number: i64,
+    form: CsrfForm<VerifyForm>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let VerifyForm { method, note } = form.0;
     let words = listing::method_words(&method);
-    let result = services.run(move |conn, services| crate::queue::verify::verify(conn, services, &me, number, &method, &note)).await;
+    let result = services
+        .run(move |conn, services| crate::queue::verify::verify(conn, services, &me, number, &method, &note))
+        .await;
     refusal_as_flash(
         number,
         result.map(|outcome| match outcome {
             VerifyOutcome::Verified => Flash::success(back(number), format!("Verified ({words}).")),
-            VerifyOutcome::AlreadyVerified => Flash::warning(back(number), "This ticket was verified already: nothing changed."),
-            VerifyOutcome::Refused { reason, .. } => Flash::error(back(number), format!("Not verified. {}", sentence(&reason))),
+            VerifyOutcome::AlreadyVerified => {
+                Flash::warning(back(number), "This ticket was verified already: nothing changed.")
+            }
+            VerifyOutcome::Refused { reason, .. } => {
+                Flash::error(back(number), format!("Not verified. {}", sentence(&reason)))
+            }
         }),
     )
 }
 
 #[rocket::post("/tickets/<number>/waiting", data = "<_form>")]
-pub async fn waiting(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn waiting(
+    number: i64,
+    _form: CsrfForm<TokenOnly>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let result = services.run(move |conn, _| work::mark_waiting(conn, &me, number)).await;
     refusal_as_flash(number, result.map(|_| Flash::success(back(number), "Marked as waiting on the user.")))
@@ -146,7 +206,12 @@ pub struct ResolveForm {
 }
 
 #[rocket::post("/tickets/<number>/resolve", data = "<form>")]
-pub async fn resolve(number: i64, form: CsrfForm<ResolveForm>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn resolve(
+    number: i64,
+    form: CsrfForm<ResolveForm>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let note = form.0.note.unwrap_or_default();
     let resolved = services.run(move |conn, _| work::resolve(conn, &me, number, &note)).await?;
@@ -157,10 +222,16 @@ pub async fn resolve(number: i64, form: CsrfForm<ResolveForm>, agent: Agent, ser
 }
 
 #[rocket::post("/tickets/<number>/unlock", data = "<_form>")]
-pub async fn unlock(number: i64, _form: CsrfForm<TokenOnly>, agent: Agent, services: &State<Services>) -> Result<Flash<Redirect>, AccountError> {
+pub async fn unlock(
+    number: i64,
+    _form: CsrfForm<TokenOnly>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AccountError> {
     let me = agent.0.user;
     let now = chrono::Utc::now();
-    let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number, now)).await?;
+    let outcome =
+        services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number, now)).await?;
     let refused = |reason: &str| Flash::error(back(number), format!("Not unlocked. {reason}"));
     Ok(match outcome {
         TicketUnlock::Unlocked => Flash::success(back(number), "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password."),

@@ -53,13 +53,20 @@ async fn with_report<T: Send + 'static>(
 }
 
 #[rocket::get("/reports?<request..>")]
-pub async fn reports_page(request: ReportRequest, viewer: ReportViewer, layout: Layout, services: &State<Services>) -> Result<(Status, Template), AccountError> {
+pub async fn reports_page(
+    request: ReportRequest,
+    viewer: ReportViewer,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<(Status, Template), AccountError> {
     let user = viewer.0.user;
     let today = services.calendar.local_date(chrono::Utc::now());
     let asked = request.clone();
     let context = with_report(services, user, request.clone(), move |report, audience, conn| {
         let staff = match audience {
-            Audience::Everything => store::users::support_staff(conn)?.into_iter().map(|u| (u.id, u.full_name)).collect(),
+            Audience::Everything => {
+                store::users::support_staff(conn)?.into_iter().map(|u| (u.id, u.full_name)).collect()
+            }
             _ => Vec::new(),
         };
         let organisations = match audience {
@@ -88,11 +95,20 @@ pub struct CsvFile {
 
 impl CsvFile {
     fn new(name: String, bytes: Vec<u8>) -> CsvFile {
-        CsvFile { bytes, content_type: ContentType::CSV, disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{name}\"")) }
+        CsvFile {
+            bytes,
+            content_type: ContentType::CSV,
+            disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{name}\"")),
+        }
     }
 }
 
-async fn csv(services: &Services, user: User, request: ReportRequest, kind: &'static str) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+async fn csv(
+    services: &Services,
+    user: User,
+    request: ReportRequest,
+    kind: &'static str,
+) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
     let file = with_report(services, user, request, move |report, _, _| {
         let bytes = if kind == "tickets" { export::ticket_rows(report) } else { export::summary(report) };
         let bytes = bytes.map_err(|e| AccountError::Invalid(format!("CSV: {e}")))?;
@@ -103,12 +119,20 @@ async fn csv(services: &Services, user: User, request: ReportRequest, kind: &'st
 }
 
 #[rocket::get("/reports/tickets.csv?<request..>")]
-pub async fn tickets_csv(request: ReportRequest, viewer: ReportViewer, services: &State<Services>) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+pub async fn tickets_csv(
+    request: ReportRequest,
+    viewer: ReportViewer,
+    services: &State<Services>,
+) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
     csv(services, viewer.0.user, request, "tickets").await
 }
 
 #[rocket::get("/reports/summary.csv?<request..>")]
-pub async fn summary_csv(request: ReportRequest, viewer: ReportViewer, services: &State<Services>) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+pub async fn summary_csv(
+    request: ReportRequest,
+    viewer: ReportViewer,
+    services: &State<Services>,
+) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
     csv(services, viewer.0.user, request, "summary").await
 }
 
@@ -118,9 +142,11 @@ pub async fn service_hours(request: ReportRequest, caller: ApiCaller, services: 
     if audience(&caller.0).is_none() {
         return Err(api_error(Status::Forbidden, "forbidden"));
     }
-    let summary = with_report(services, caller.0, request, |report, _, _| Ok(serde_json::to_value(&report.summary).unwrap_or(Value::Null)))
-        .await
-        .map_err(super::api::fault)?;
+    let summary = with_report(services, caller.0, request, |report, _, _| {
+        Ok(serde_json::to_value(&report.summary).unwrap_or(Value::Null))
+    })
+    .await
+    .map_err(super::api::fault)?;
     match summary {
         Ok(summary) => Ok(Json(summary)),
         Err(error) => Err((status_of(&error), Json(json!({"error": error.to_string()})))),

@@ -49,12 +49,15 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn create(backend: Backend, dir: &Path) -> TestDatabase {
         match backend {
-            Backend::Sqlite => TestDatabase { url: dir.join("keydesk.sqlite").display().to_string(), postgres_name: None },
+            Backend::Sqlite => {
+                TestDatabase { url: dir.join("keydesk.sqlite").display().to_string(), postgres_name: None }
+            }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
                 let name = format!("keydesk_test_{}", &keydesk_core::PlainToken::generate().expose()[..16]);
-                let mut conn = PgConnection::establish(&admin)
-                    .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin} (run scripts/test, which starts it): {e}"));
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("PostgreSQL for tests at {admin} (run scripts/test, which starts it): {e}")
+                });
                 diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
                 let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
                 TestDatabase { url: format!("{base}/{name}"), postgres_name: Some(name) }
@@ -144,7 +147,12 @@ impl TestApp {
         let hash = self.services().passwords.hash(PASSWORD);
         self.services()
             .run(move |conn, _| {
-                let details = keydesk::accounts::users::UserDetails { email: &email, full_name: &name, role, organisation: org.as_ref() };
+                let details = keydesk::accounts::users::UserDetails {
+                    email: &email,
+                    full_name: &name,
+                    role,
+                    organisation: org.as_ref(),
+                };
                 keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None)
             })
             .await
@@ -188,7 +196,11 @@ impl TestApp {
     pub fn drop_mail(&self, raw: &str) -> PathBuf {
         let new = self.dir.path().join("intake").join("new");
         std::fs::create_dir_all(&new).unwrap();
-        let name = format!("{}.{}.keydesk-test", chrono::Utc::now().timestamp_micros(), keydesk_core::PlainToken::generate().expose().get(..8).unwrap());
+        let name = format!(
+            "{}.{}.keydesk-test",
+            chrono::Utc::now().timestamp_micros(),
+            keydesk_core::PlainToken::generate().expose().get(..8).unwrap()
+        );
         let path = new.join(name);
         std::fs::write(&path, raw.replace('\n', "\r\n")).unwrap();
         path
@@ -200,7 +212,8 @@ impl TestApp {
     }
 
     pub async fn tickets(&self) -> Vec<keydesk::store::tickets::Ticket> {
-        let mut tickets = self.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1000)?)).await.unwrap();
+        let mut tickets =
+            self.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1000)?)).await.unwrap();
         tickets.reverse();
         tickets
     }
@@ -226,7 +239,10 @@ impl TestApp {
         let id = user.id;
         self.services()
             .run(move |conn, _| {
-                Ok(keydesk::store::events::list(conn, &EventFilter { target_user_id: Some(id), limit: 10_000, ..Default::default() })?)
+                Ok(keydesk::store::events::list(
+                    conn,
+                    &EventFilter { target_user_id: Some(id), limit: 10_000, ..Default::default() },
+                )?)
             })
             .await
             .unwrap()
@@ -280,7 +296,13 @@ pub struct Mail {
 
 pub fn read_mail_dir(dir: &Path) -> Vec<Mail> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     paths.sort();
     paths.into_iter().map(|path| parse_mail(path)).collect()

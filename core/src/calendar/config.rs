@@ -133,10 +133,8 @@ const CLOSE_RANGE: &str = "00:00 to 24:00";
 
 impl Schedule {
     pub(super) fn from_config(config: &WorkingHoursConfig) -> Result<Schedule, CalendarError> {
-        let timezone = config
-            .timezone
-            .parse::<Tz>()
-            .map_err(|_| CalendarError::UnknownTimeZone(config.timezone.clone()))?;
+        let timezone =
+            config.timezone.parse::<Tz>().map_err(|_| CalendarError::UnknownTimeZone(config.timezone.clone()))?;
 
         let open = parse_time(&config.open, "working_hours.open", OPEN_RANGE)?;
         let close = parse_time(&config.close, "working_hours.close", CLOSE_RANGE)?;
@@ -153,14 +151,14 @@ impl Schedule {
 
         let mut weekly_hours = [None; 7];
         for day in &config.days {
-            let weekday =
-                parse_weekday(day).ok_or_else(|| CalendarError::UnknownDay { key: "working_hours.days", day: day.clone() })?;
+            let weekday = parse_weekday(day)
+                .ok_or_else(|| CalendarError::UnknownDay { key: "working_hours.days", day: day.clone() })?;
             weekly_hours[weekday.num_days_from_monday() as usize] = Some(DayHours { open, close });
         }
         // Overrides last: they win over `days`, and may open a day `days` leaves closed.
         for (day, range) in &config.hours {
-            let weekday =
-                parse_weekday(day).ok_or_else(|| CalendarError::UnknownDay { key: "working_hours.hours", day: day.clone() })?;
+            let weekday = parse_weekday(day)
+                .ok_or_else(|| CalendarError::UnknownDay { key: "working_hours.hours", day: day.clone() })?;
             let hours = parse_hours_range(range, hours_key(weekday))?;
             weekly_hours[weekday.num_days_from_monday() as usize] = Some(hours);
         }

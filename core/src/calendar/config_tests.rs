@@ -128,7 +128,11 @@ fn accepted_spellings() {
     let hours = |open: u16, close: u16| Some(DayHours { open: TimeOfDay(open), close: TimeOfDay(close) });
     // (case, config, weekly hours Monday first)
     let cases = [
-        ("the defaults", WorkingHoursConfig::default(), [hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 1020), None, None]),
+        (
+            "the defaults",
+            WorkingHoursConfig::default(),
+            [hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 1020), None, None],
+        ),
         (
             "full names, any case, a repeated day, one-digit hours, 24:00",
             config_with(|c| {
@@ -143,7 +147,15 @@ fn accepted_spellings() {
                 c.hours.insert("sat".into(), "10:00-14:00".into());
                 c.hours.insert("fri".into(), " 09:00 - 12:30 ".into());
             }),
-            [hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 1020), hours(540, 750), hours(600, 840), None],
+            [
+                hours(540, 1020),
+                hours(540, 1020),
+                hours(540, 1020),
+                hours(540, 1020),
+                hours(540, 750),
+                hours(600, 840),
+                None,
+            ],
         ),
         ("no working days is a desk that never opens", config_with(|c| c.days.clear()), [None; 7]),
     ];

@@ -18,8 +18,10 @@ pub(super) fn describe_hours(schedule: &Schedule) -> String {
     let hours = if groups.is_empty() {
         "Closed every day".to_string()
     } else {
-        let described: Vec<String> =
-            groups.iter().map(|(hours, days)| format!("{}, {}–{}", describe_days(days), hours.open, hours.close)).collect();
+        let described: Vec<String> = groups
+            .iter()
+            .map(|(hours, days)| format!("{}, {}–{}", describe_days(days), hours.open, hours.close))
+            .collect();
         described.join("; ")
     };
     format!("{hours} ({})", schedule.timezone.name())
@@ -75,14 +77,15 @@ mod tests {
 
     #[test]
     fn weekly_hours_in_words() {
-        let config = |timezone: &str, days: &[&str], open: &str, close: &str, hours: &[(&str, &str)]| WorkingHoursConfig {
-            timezone: timezone.to_string(),
-            days: days.iter().map(|d| d.to_string()).collect(),
-            open: open.to_string(),
-            close: close.to_string(),
-            hours: hours.iter().map(|(d, h)| (d.to_string(), h.to_string())).collect(),
-            ..WorkingHoursConfig::default()
-        };
+        let config =
+            |timezone: &str, days: &[&str], open: &str, close: &str, hours: &[(&str, &str)]| WorkingHoursConfig {
+                timezone: timezone.to_string(),
+                days: days.iter().map(|d| d.to_string()).collect(),
+                open: open.to_string(),
+                close: close.to_string(),
+                hours: hours.iter().map(|(d, h)| (d.to_string(), h.to_string())).collect(),
+                ..WorkingHoursConfig::default()
+            };
         let weekdays = ["mon", "tue", "wed", "thu", "fri"];
         let all_week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         // (config, expected description)

@@ -44,10 +44,10 @@ fn any_calendar() -> impl Strategy<Value = BusinessCalendar> {
 /// Whole seconds, as stored timestamps are: uniformly over four years, or within four days
 /// of a clock change so that the odd days are well covered.
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
-    let four_years = (1_735_689_600i64..1_861_920_000).prop_map(|seconds| DateTime::from_timestamp(seconds, 0).unwrap());
-    let near_a_change = (proptest::sample::select(CLOCK_CHANGES), -345_600i64..345_600).prop_map(|(change, offset)| {
-        change.parse::<DateTime<Utc>>().unwrap() + Duration::seconds(offset)
-    });
+    let four_years =
+        (1_735_689_600i64..1_861_920_000).prop_map(|seconds| DateTime::from_timestamp(seconds, 0).unwrap());
+    let near_a_change = (proptest::sample::select(CLOCK_CHANGES), -345_600i64..345_600)
+        .prop_map(|(change, offset)| change.parse::<DateTime<Utc>>().unwrap() + Duration::seconds(offset));
     prop_oneof![four_years, near_a_change]
 }
 

@@ -73,7 +73,12 @@ pub(super) fn at(calendar: &BusinessCalendar, text: &str) -> DateTime<Utc> {
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
         .unwrap_or_else(|_| panic!("not an instant: {text}"));
-    calendar.timezone().from_local_datetime(&local).single().unwrap_or_else(|| panic!("{text} is not one instant")).to_utc()
+    calendar
+        .timezone()
+        .from_local_datetime(&local)
+        .single()
+        .unwrap_or_else(|| panic!("{text} is not one instant"))
+        .to_utc()
 }
 
 #[test]
@@ -105,7 +110,12 @@ fn open_or_closed_at_an_instant() {
         ("autumn: 01:30 GMT, the hour again", "london sunday night", "2026-10-25T01:30:00Z", true),
         ("autumn: 02:59:59 GMT", "london sunday night", "2026-10-25T02:59:59Z", true),
         ("autumn: 03:00 GMT closes", "london sunday night", "2026-10-25T03:00:00Z", false),
-        ("autumn: 01:29:59 GMT, in the hour that came round again", "london sunday overlap", "2026-10-25T01:29:59Z", true),
+        (
+            "autumn: 01:29:59 GMT, in the hour that came round again",
+            "london sunday overlap",
+            "2026-10-25T01:29:59Z",
+            true,
+        ),
         ("autumn: the last 01:30 (GMT) closes", "london sunday overlap", "2026-10-25T01:30:00Z", false),
         ("01:30 never happens: closed before the jump", "london sunday gap", "2026-03-29T00:59:59Z", false),
         ("01:30 never happens: opens at the jump to 02:00 BST", "london sunday gap", "2026-03-29T01:00:00Z", true),
@@ -132,8 +142,18 @@ fn open_or_closed_at_an_instant() {
         ("24h: Sunday's last second", "24h weekdays", "2026-03-01 23:59:59", false),
         ("never open", "never", "2026-03-02 12:00", false),
         ("Havana: Saturday's last second", "havana saturday", "2026-11-01T03:59:59Z", true),
-        ("Havana: Saturday to 24:00 ends at the first of two midnights", "havana saturday", "2026-11-01T04:00:00Z", false),
-        ("Goose Bay: Sunday 00:00:30 ADT, inside Saturday's hours to the last 23:30", "goose bay saturday", "2009-11-01T03:00:30Z", true),
+        (
+            "Havana: Saturday to 24:00 ends at the first of two midnights",
+            "havana saturday",
+            "2026-11-01T04:00:00Z",
+            false,
+        ),
+        (
+            "Goose Bay: Sunday 00:00:30 ADT, inside Saturday's hours to the last 23:30",
+            "goose bay saturday",
+            "2009-11-01T03:00:30Z",
+            true,
+        ),
         ("Goose Bay: the last 23:30 closes", "goose bay saturday", "2009-11-01T03:30:00Z", false),
         ("Goose Bay: a second before Sunday's first midnight", "goose bay sunday", "2009-11-01T02:59:59Z", false),
         ("Goose Bay: Saturday 23:15 AST again, after Sunday began", "goose bay sunday", "2009-11-01T03:15:00Z", true),
@@ -160,10 +180,25 @@ fn next_opening_at_or_after_an_instant() {
         ("over a Monday holiday", "london", "2026-08-28 17:00", Some("2026-09-01 09:00")),
         ("opens at the jump past 01:30", "london sunday gap", "2026-03-28 12:00", Some("2026-03-29T01:00:00Z")),
         ("an empty Sunday is skipped", "london sunday in gap", "2026-03-28 12:00", Some("2026-03-30T08:00:00Z")),
-        ("New York Friday evening → Sunday 01:00 EST", "new york sunday night", "2026-03-06 17:00", Some("2026-03-08T06:00:00Z")),
-        ("New York autumn → the first 01:00", "new york sunday night", "2026-10-31 12:00", Some("2026-11-01T05:00:00Z")),
+        (
+            "New York Friday evening → Sunday 01:00 EST",
+            "new york sunday night",
+            "2026-03-06 17:00",
+            Some("2026-03-08T06:00:00Z"),
+        ),
+        (
+            "New York autumn → the first 01:00",
+            "new york sunday night",
+            "2026-10-31 12:00",
+            Some("2026-11-01T05:00:00Z"),
+        ),
         ("24h weekdays: Saturday → Monday's midnight", "24h weekdays", "2026-03-07 12:00", Some("2026-03-09 00:00")),
-        ("Goose Bay: Sunday's first midnight", "goose bay sunday", "2009-10-31T12:00:00Z", Some("2009-11-01T03:00:00Z")),
+        (
+            "Goose Bay: Sunday's first midnight",
+            "goose bay sunday",
+            "2009-10-31T12:00:00Z",
+            Some("2009-11-01T03:00:00Z"),
+        ),
         ("never open", "never", "2026-03-02 12:00", None),
     ];
     for (case, name, after, expected) in cases {
@@ -181,11 +216,21 @@ fn next_closing_at_or_after_an_instant() {
         ("a second before closing", "london", "2026-03-02 16:59:59", Some("2026-03-02 17:00")),
         ("closed now: the instant itself", "london", "2026-03-02 17:00", Some("2026-03-02 17:00")),
         ("weekend: the instant itself", "london", "2026-03-07 12:00", Some("2026-03-07 12:00")),
-        ("17:00 BST on the Friday before the autumn change", "london", "2026-10-23 10:00", Some("2026-10-23T16:00:00Z")),
+        (
+            "17:00 BST on the Friday before the autumn change",
+            "london",
+            "2026-10-23 10:00",
+            Some("2026-10-23T16:00:00Z"),
+        ),
         ("days that run into each other are one stretch", "24h weekdays", "2026-03-02 10:00", Some("2026-03-07 00:00")),
         ("never closes", "24h every day", "2026-03-02 10:00", None),
         ("Goose Bay: the last 23:30", "goose bay saturday", "2009-11-01T03:00:30Z", Some("2009-11-01T03:30:00Z")),
-        ("Goose Bay: overlapping days are one stretch", "goose bay weekend", "2009-10-31T12:00:00Z", Some("2009-11-02T04:00:00Z")),
+        (
+            "Goose Bay: overlapping days are one stretch",
+            "goose bay weekend",
+            "2009-10-31T12:00:00Z",
+            Some("2009-11-02T04:00:00Z"),
+        ),
         ("the latest 02:30", "london sunday gap", "2026-10-25T01:00:00Z", Some("2026-10-25T02:30:00Z")),
         ("never open", "never", "2026-03-02 12:00", Some("2026-03-02 12:00")),
     ];
@@ -212,30 +257,114 @@ fn business_time_between_two_instants() {
         ("Friday 16:00 BST → Monday 10:00 GMT", "london", "2026-10-23 16:00", "2026-10-26 10:00", (2, 0)),
         ("a week across the spring change", "london", "2026-03-23 09:00", "2026-03-30 09:00", (40, 0)),
         ("eight days across the autumn change", "london", "2026-10-19 00:00", "2026-10-26 23:59", (48, 0)),
-        ("Friday 16:00 → Tuesday 10:00 over a Monday holiday", "london", "2026-08-28 16:00", "2026-09-01 10:00", (2, 0)),
+        (
+            "Friday 16:00 → Tuesday 10:00 over a Monday holiday",
+            "london",
+            "2026-08-28 16:00",
+            "2026-09-01 10:00",
+            (2, 0),
+        ),
         ("all of 2026: 261 weekdays less 2 holidays", "london", "2026-01-01 00:00", "2027-01-01 00:00", (259 * 8, 0)),
         ("spring Sunday 00:30 GMT–03:00 BST", "london sunday night", "2026-03-28 00:00", "2026-03-30 00:00", (1, 30)),
         ("autumn Sunday 00:30 BST–03:00 GMT", "london sunday night", "2026-10-24 00:00", "2026-10-26 00:00", (3, 30)),
-        ("spring: 02:00 BST (the jump)–02:30 BST", "london sunday gap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 30)),
+        (
+            "spring: 02:00 BST (the jump)–02:30 BST",
+            "london sunday gap",
+            "2026-03-28 00:00",
+            "2026-03-30 00:00",
+            (0, 30),
+        ),
         ("autumn: 01:30 BST–02:30 GMT", "london sunday gap", "2026-10-24 00:00", "2026-10-26 00:00", (2, 0)),
-        ("a Sunday opening and closing in the skipped hour", "london sunday in gap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 0)),
-        ("spring: 00:30 GMT–the jump past 01:30", "london sunday overlap", "2026-03-28 00:00", "2026-03-30 00:00", (0, 30)),
-        ("autumn: 00:30 BST–the last 01:30 (GMT)", "london sunday overlap", "2026-10-24 00:00", "2026-10-26 00:00", (2, 0)),
+        (
+            "a Sunday opening and closing in the skipped hour",
+            "london sunday in gap",
+            "2026-03-28 00:00",
+            "2026-03-30 00:00",
+            (0, 0),
+        ),
+        (
+            "spring: 00:30 GMT–the jump past 01:30",
+            "london sunday overlap",
+            "2026-03-28 00:00",
+            "2026-03-30 00:00",
+            (0, 30),
+        ),
+        (
+            "autumn: 00:30 BST–the last 01:30 (GMT)",
+            "london sunday overlap",
+            "2026-10-24 00:00",
+            "2026-10-26 00:00",
+            (2, 0),
+        ),
         ("New York Friday 16:00 EST → Monday 10:00 EDT", "new york", "2026-03-06 16:00", "2026-03-09 10:00", (2, 0)),
         ("New York Friday 16:00 EDT → Monday 10:00 EST", "new york", "2026-10-30 16:00", "2026-11-02 10:00", (2, 0)),
-        ("New York spring Sunday 01:00 EST–04:00 EDT", "new york sunday night", "2026-03-07 00:00", "2026-03-09 00:00", (2, 0)),
-        ("New York autumn Sunday 01:00 EDT–04:00 EST", "new york sunday night", "2026-10-31 00:00", "2026-11-02 00:00", (4, 0)),
-        ("New York spring: 03:00 EDT (the jump)–05:00 EDT", "new york sunday gap", "2026-03-07 00:00", "2026-03-09 00:00", (2, 0)),
-        ("New York autumn: 02:30 EST–05:00 EST", "new york sunday gap", "2026-10-31 00:00", "2026-11-02 00:00", (2, 30)),
-        ("24h weekdays: Monday to Saturday's midnight", "24h weekdays", "2026-03-02 00:00", "2026-03-07 00:00", (120, 0)),
+        (
+            "New York spring Sunday 01:00 EST–04:00 EDT",
+            "new york sunday night",
+            "2026-03-07 00:00",
+            "2026-03-09 00:00",
+            (2, 0),
+        ),
+        (
+            "New York autumn Sunday 01:00 EDT–04:00 EST",
+            "new york sunday night",
+            "2026-10-31 00:00",
+            "2026-11-02 00:00",
+            (4, 0),
+        ),
+        (
+            "New York spring: 03:00 EDT (the jump)–05:00 EDT",
+            "new york sunday gap",
+            "2026-03-07 00:00",
+            "2026-03-09 00:00",
+            (2, 0),
+        ),
+        (
+            "New York autumn: 02:30 EST–05:00 EST",
+            "new york sunday gap",
+            "2026-10-31 00:00",
+            "2026-11-02 00:00",
+            (2, 30),
+        ),
+        (
+            "24h weekdays: Monday to Saturday's midnight",
+            "24h weekdays",
+            "2026-03-02 00:00",
+            "2026-03-07 00:00",
+            (120, 0),
+        ),
         ("24h weekdays: Friday noon → Monday noon", "24h weekdays", "2026-03-06 12:00", "2026-03-09 12:00", (24, 0)),
         ("24h: London's spring Sunday has 23 hours", "24h every day", "2026-03-29 00:00", "2026-03-30 00:00", (23, 0)),
         ("24h: London's autumn Sunday has 25 hours", "24h every day", "2026-10-25 00:00", "2026-10-26 00:00", (25, 0)),
         ("never open", "never", "2026-03-02 00:00", "2026-04-02 00:00", (0, 0)),
-        ("Havana: Saturday to 24:00 is 24 hours, though midnight comes twice", "havana saturday", "2026-10-31T00:00:00Z", "2026-11-02T12:00:00Z", (24, 0)),
-        ("Goose Bay: overlapping days counted once", "goose bay weekend", "2009-10-31T03:00:00Z", "2009-11-02T04:00:00Z", (49, 0)),
-        ("Goose Bay: `to` reads Saturday, but Sunday had begun", "goose bay sunday", "2009-11-01T02:00:00Z", "2009-11-01T03:15:00Z", (0, 15)),
-        ("Goose Bay: `from` reads Sunday, but Saturday goes on", "goose bay saturday", "2009-11-01T03:00:00Z", "2009-11-01T04:00:00Z", (0, 30)),
+        (
+            "Havana: Saturday to 24:00 is 24 hours, though midnight comes twice",
+            "havana saturday",
+            "2026-10-31T00:00:00Z",
+            "2026-11-02T12:00:00Z",
+            (24, 0),
+        ),
+        (
+            "Goose Bay: overlapping days counted once",
+            "goose bay weekend",
+            "2009-10-31T03:00:00Z",
+            "2009-11-02T04:00:00Z",
+            (49, 0),
+        ),
+        (
+            "Goose Bay: `to` reads Saturday, but Sunday had begun",
+            "goose bay sunday",
+            "2009-11-01T02:00:00Z",
+            "2009-11-01T03:15:00Z",
+            (0, 15),
+        ),
+        (
+            "Goose Bay: `from` reads Sunday, but Saturday goes on",
+            "goose bay saturday",
+            "2009-11-01T03:00:00Z",
+            "2009-11-01T04:00:00Z",
+            (0, 30),
+        ),
     ];
     for (case, name, from, to, (hours, minutes)) in cases {
         let calendar = calendar(name);

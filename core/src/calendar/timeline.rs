@@ -28,7 +28,8 @@ impl BusinessCalendar {
         let (first, last) = (from.timestamp(), to.timestamp().max(from.timestamp()));
         let first_day = day_before(self.local_date(from));
         let days = usize::try_from((self.local_date(to) - first_day).num_days() + 2).unwrap_or(0);
-        let mut timeline = BusinessTimeline { first, last, starts: Vec::new(), ends: Vec::new(), open_before: Vec::new() };
+        let mut timeline =
+            BusinessTimeline { first, last, starts: Vec::new(), ends: Vec::new(), open_before: Vec::new() };
         let mut total = 0;
         for period in self.open_periods(first_day, days) {
             let (start, end) = (period.start.timestamp().max(first), period.end.timestamp().min(last));
@@ -75,7 +76,15 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
     use proptest::prelude::*;
 
-    const CALENDARS: &[&str] = &["london", "london sunday gap", "london sunday overlap", "new york sunday night", "24h weekdays", "never", "goose bay weekend"];
+    const CALENDARS: &[&str] = &[
+        "london",
+        "london sunday gap",
+        "london sunday overlap",
+        "new york sunday night",
+        "24h weekdays",
+        "never",
+        "goose bay weekend",
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]

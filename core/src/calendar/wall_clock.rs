@@ -30,7 +30,12 @@ pub(super) enum WhenRepeated {
 ///   00:00 begins: no overlap and no hole, whatever the clocks do at midnight.
 ///
 /// `None` only at the edges of the dates chrono can represent.
-pub(super) fn instant_at(zone: Tz, date: NaiveDate, time: TimeOfDay, when_repeated: WhenRepeated) -> Option<DateTime<Utc>> {
+pub(super) fn instant_at(
+    zone: Tz,
+    date: NaiveDate,
+    time: TimeOfDay,
+    when_repeated: WhenRepeated,
+) -> Option<DateTime<Utc>> {
     let (date, time, when_repeated) = if time == TimeOfDay::END_OF_DAY {
         (date.succ_opt()?, TimeOfDay::MIDNIGHT, WhenRepeated::Earliest)
     } else {
@@ -72,20 +77,62 @@ mod tests {
         let cases = [
             ("London winter", london, "2026-03-02", time("09:00"), Earliest, "2026-03-02T09:00:00Z"),
             ("London summer", london, "2026-06-01", time("09:00"), Latest, "2026-06-01T08:00:00Z"),
-            ("London spring gap: first instant after", london, "2026-03-29", time("01:30"), Earliest, "2026-03-29T01:00:00Z"),
+            (
+                "London spring gap: first instant after",
+                london,
+                "2026-03-29",
+                time("01:30"),
+                Earliest,
+                "2026-03-29T01:00:00Z",
+            ),
             ("gap: same for a closing", london, "2026-03-29", time("01:00"), Latest, "2026-03-29T01:00:00Z"),
             ("the end of the gap exists", london, "2026-03-29", time("02:00"), Earliest, "2026-03-29T01:00:00Z"),
-            ("London autumn overlap, opening: BST", london, "2026-10-25", time("01:30"), Earliest, "2026-10-25T00:30:00Z"),
-            ("London autumn overlap, closing: GMT", london, "2026-10-25", time("01:30"), Latest, "2026-10-25T01:30:00Z"),
+            (
+                "London autumn overlap, opening: BST",
+                london,
+                "2026-10-25",
+                time("01:30"),
+                Earliest,
+                "2026-10-25T00:30:00Z",
+            ),
+            (
+                "London autumn overlap, closing: GMT",
+                london,
+                "2026-10-25",
+                time("01:30"),
+                Latest,
+                "2026-10-25T01:30:00Z",
+            ),
             ("New York spring gap", new_york, "2026-03-08", time("02:30"), Earliest, "2026-03-08T07:00:00Z"),
-            ("New York autumn overlap, opening", new_york, "2026-11-01", time("01:00"), Earliest, "2026-11-01T05:00:00Z"),
+            (
+                "New York autumn overlap, opening",
+                new_york,
+                "2026-11-01",
+                time("01:00"),
+                Earliest,
+                "2026-11-01T05:00:00Z",
+            ),
             ("New York autumn overlap, closing", new_york, "2026-11-01", time("01:00"), Latest, "2026-11-01T06:00:00Z"),
             ("24:00 is the next midnight", london, "2026-03-27", TimeOfDay::END_OF_DAY, Latest, "2026-03-28T00:00:00Z"),
             ("24:00 before a summer day", london, "2026-06-01", TimeOfDay::END_OF_DAY, Latest, "2026-06-01T23:00:00Z"),
             // Chile springs forward at midnight: 2026-09-06 00:00 never happens there.
-            ("24:00 into a skipped midnight", Santiago, "2026-09-05", TimeOfDay::END_OF_DAY, Latest, "2026-09-06T04:00:00Z"),
+            (
+                "24:00 into a skipped midnight",
+                Santiago,
+                "2026-09-05",
+                TimeOfDay::END_OF_DAY,
+                Latest,
+                "2026-09-06T04:00:00Z",
+            ),
             // Havana falls back from 01:00 to 00:00: 2026-11-01 00:00 happens twice.
-            ("24:00 before a repeated midnight: the first", Havana, "2026-10-31", TimeOfDay::END_OF_DAY, Latest, "2026-11-01T04:00:00Z"),
+            (
+                "24:00 before a repeated midnight: the first",
+                Havana,
+                "2026-10-31",
+                TimeOfDay::END_OF_DAY,
+                Latest,
+                "2026-11-01T04:00:00Z",
+            ),
             ("midnight skipped", Santiago, "2026-09-06", TimeOfDay::MIDNIGHT, Earliest, "2026-09-06T04:00:00Z"),
         ];
         for (case, zone, date, time, when_repeated, expected) in cases {

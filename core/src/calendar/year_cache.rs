@@ -32,7 +32,11 @@ impl YearCache {
 
     /// `compute(date)`, from the cache when `date`'s year is in range (computing the whole
     /// year with `compute` the first time).
-    pub(super) fn period_on(&self, date: NaiveDate, compute: impl Fn(NaiveDate) -> Option<OpenPeriod>) -> Option<OpenPeriod> {
+    pub(super) fn period_on(
+        &self,
+        date: NaiveDate,
+        compute: impl Fn(NaiveDate) -> Option<OpenPeriod>,
+    ) -> Option<OpenPeriod> {
         let year = date.year();
         let slot = usize::try_from(year - FIRST_CACHED_YEAR).ok().and_then(|index| self.years.get(index));
         let Some(slot) = slot else { return compute(date) };
@@ -64,7 +68,14 @@ mod tests {
 
     #[test]
     fn cached_periods_equal_computed_ones_on_every_day_around_the_clock_changes() {
-        let names = ["london", "london sunday night", "london sunday gap", "london sunday in gap", "new york sunday gap", "24h every day"];
+        let names = [
+            "london",
+            "london sunday night",
+            "london sunday gap",
+            "london sunday in gap",
+            "new york sunday gap",
+            "24h every day",
+        ];
         for name in names {
             let calendar = calendar(name);
             let first = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();

@@ -39,7 +39,9 @@ impl AutomatedReason {
             AutomatedReason::XAutoreply => "An automatic reply (X-Autoreply header)".to_string(),
             AutomatedReason::XAutorespond => "An automatic reply (X-Autorespond header)".to_string(),
             AutomatedReason::AutoResponseSuppress(value) => {
-                format!("The sender's system asked not to be answered automatically (X-Auto-Response-Suppress: {value})")
+                format!(
+                    "The sender's system asked not to be answered automatically (X-Auto-Response-Suppress: {value})"
+                )
             }
             AutomatedReason::Precedence(value) => format!("Bulk or mailing-list mail (Precedence: {value})"),
             AutomatedReason::DeliveryReport => "A delivery or read report, not a message from a person".to_string(),
@@ -61,9 +63,8 @@ pub(crate) fn detect_automated(
     from: Option<&str>,
     own_addresses: &[EmailAddress],
 ) -> Option<AutomatedReason> {
-    let values = |name: &'static str| {
-        headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
-    };
+    let values =
+        |name: &'static str| headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
     let first = |name: &'static str| values(name).next();
 
     if from.is_some_and(|from| own_addresses.iter().any(|own| own.as_str() == from)) {
@@ -132,7 +133,11 @@ mod tests {
         let cases: &[Case] = &[
             (&[("Subject", "Locked out")], person, None),
             (&[("Auto-Submitted", "auto-replied")], person, Some(AutoSubmitted("auto-replied".into()))),
-            (&[("auto-submitted", "Auto-Generated; owner-email=\"x@y\"")], person, Some(AutoSubmitted("auto-generated".into()))),
+            (
+                &[("auto-submitted", "Auto-Generated; owner-email=\"x@y\"")],
+                person,
+                Some(AutoSubmitted("auto-generated".into())),
+            ),
             (&[("Auto-Submitted", "no")], person, None),
             (&[("Auto-Submitted", " No ")], person, None),
             (&[("X-Autoreply", "yes")], person, Some(XAutoreply)),
@@ -140,14 +145,26 @@ mod tests {
             (&[("X-Autoreply", "no")], person, None),
             (&[("X-Autorespond", "Out of office")], person, Some(XAutorespond)),
             (&[("X-Auto-Response-Suppress", "All")], person, Some(AutoResponseSuppress("All".into()))),
-            (&[("X-Auto-Response-Suppress", "DR, RN, NRN, OOF, AutoReply")], person, Some(AutoResponseSuppress("DR, RN, NRN, OOF, AutoReply".into()))),
+            (
+                &[("X-Auto-Response-Suppress", "DR, RN, NRN, OOF, AutoReply")],
+                person,
+                Some(AutoResponseSuppress("DR, RN, NRN, OOF, AutoReply".into())),
+            ),
             (&[("X-Auto-Response-Suppress", "None")], person, None),
             (&[("Precedence", "bulk")], person, Some(Precedence("bulk".into()))),
             (&[("Precedence", "List")], person, Some(Precedence("list".into()))),
             (&[("Precedence", "junk")], person, Some(Precedence("junk".into()))),
             (&[("Precedence", "first-class")], person, None),
-            (&[("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"b\"")], person, Some(DeliveryReport)),
-            (&[("Content-Type", "Multipart/Report; report-type=disposition-notification")], person, Some(DeliveryReport)),
+            (
+                &[("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"b\"")],
+                person,
+                Some(DeliveryReport),
+            ),
+            (
+                &[("Content-Type", "Multipart/Report; report-type=disposition-notification")],
+                person,
+                Some(DeliveryReport),
+            ),
             (&[("Content-Type", "multipart/mixed; boundary=\"b\"")], person, None),
             (&[], "mailer-daemon@mx.acme.test", Some(MailerDaemon)),
             (&[], "postmaster@acme.test", Some(MailerDaemon)),
@@ -158,7 +175,11 @@ mod tests {
             (&[], "support@keydesk.test", Some(OwnAddress)),
             // Most certain first: our own address beats the auto-reply header it also carries.
             (&[("Auto-Submitted", "auto-replied")], "support@keydesk.test", Some(OwnAddress)),
-            (&[("Auto-Submitted", "auto-replied"), ("Content-Type", "multipart/report")], "mailer-daemon@mx.test", Some(DeliveryReport)),
+            (
+                &[("Auto-Submitted", "auto-replied"), ("Content-Type", "multipart/report")],
+                "mailer-daemon@mx.test",
+                Some(DeliveryReport),
+            ),
         ];
         for (headers, from, expected) in cases {
             assert_eq!(detect(headers, from), *expected, "{headers:?} from {from}");
@@ -172,6 +193,8 @@ mod tests {
             "Sent automatically (Auto-Submitted: auto-replied)"
         );
         assert!(AutomatedReason::Precedence("bulk".into()).describe().contains("Precedence: bulk"));
-        assert!(AutomatedReason::AutoResponseSuppress("All".into()).describe().contains("X-Auto-Response-Suppress: All"));
+        assert!(AutomatedReason::AutoResponseSuppress("All".into())
+            .describe()
+            .contains("X-Auto-Response-Suppress: All"));
     }
 }

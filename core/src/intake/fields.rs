@@ -54,13 +54,11 @@ pub fn extract_fields_ignoring(reply_text: &str, from: Option<&Mailbox>, ignored
             Some(Extracted::new(email.as_str(), FieldSource::Header))
         });
 
-    let description = labelled
-        .description
-        .map(|text| Extracted::new(text, FieldSource::BodyLabel))
-        .or_else(|| {
-            let unlabelled: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| !labelled.used[*i]).map(|(_, l)| *l).collect();
-            description_from_prose(&unlabelled).map(|text| Extracted::new(text, FieldSource::Prose))
-        });
+    let description = labelled.description.map(|text| Extracted::new(text, FieldSource::BodyLabel)).or_else(|| {
+        let unlabelled: Vec<&str> =
+            lines.iter().enumerate().filter(|(i, _)| !labelled.used[*i]).map(|(_, l)| *l).collect();
+        description_from_prose(&unlabelled).map(|text| Extracted::new(text, FieldSource::Prose))
+    });
 
     RequestFields { full_name, registered_email, description }
 }
@@ -75,7 +73,8 @@ struct LabelledFields {
 
 impl LabelledFields {
     fn find(lines: &[&str], ignored: &[EmailAddress]) -> Self {
-        let mut found = LabelledFields { full_name: None, email: None, description: None, used: vec![false; lines.len()] };
+        let mut found =
+            LabelledFields { full_name: None, email: None, description: None, used: vec![false; lines.len()] };
         let mut i = 0;
         while i < lines.len() {
             let Some((kind, inline_value)) = labelled_line(lines[i]) else {
@@ -135,12 +134,12 @@ impl LabelledFields {
 /// "Name│Jane Doe", or "Full name:" alone → the field and its (possibly empty) value.
 fn labelled_line(line: &str) -> Option<(FieldKind, &str)> {
     let line = strip_bullet(line);
-    line.char_indices()
-        .filter(|(_, c)| matches!(c, ':' | '：' | '-' | '–' | '—' | '│' | '|'))
-        .find_map(|(at, separator)| {
+    line.char_indices().filter(|(_, c)| matches!(c, ':' | '：' | '-' | '–' | '—' | '│' | '|')).find_map(
+        |(at, separator)| {
             let kind = field_for_label(&line[..at])?;
             Some((kind, clean_value(&line[at + separator.len_utf8()..])))
-        })
+        },
+    )
 }
 
 /// List markers users type and html2text renders: "• ", "- ", "* ", "1. ", "2) ".
@@ -169,27 +168,57 @@ fn clean_value(value: &str) -> &str {
 /// rather than keywords: "Username" and "Company name" must not read as the full name.
 fn field_for_label(label: &str) -> Option<FieldKind> {
     const NAME_LABELS: &[&str] = &[
-        "name", "full name", "employee name", "employee full name", "first and last name",
-        "full legal name", "legal name", "staff name", "contact name", "name and surname",
+        "name",
+        "full name",
+        "employee name",
+        "employee full name",
+        "first and last name",
+        "full legal name",
+        "legal name",
+        "staff name",
+        "contact name",
+        "name and surname",
         "requester name",
     ];
     const EMAIL_LABELS: &[&str] = &[
-        "email", "e-mail", "email address", "e-mail address", "account email", "account email address",
-        "login email", "login email address", "work email", "work email address", "user email",
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "account email",
+        "account email address",
+        "login email",
+        "login email address",
+        "work email",
+        "work email address",
+        "user email",
     ];
     const EMAIL_PREFIXES: &[&str] = &[
-        "registered email", "registered e-mail", "email address registered with",
-        "e-mail address registered with", "email registered with",
+        "registered email",
+        "registered e-mail",
+        "email address registered with",
+        "e-mail address registered with",
+        "email registered with",
     ];
     const DESCRIPTION_LABELS: &[&str] = &[
-        "issue", "description", "problem", "details", "issue description", "problem description",
-        "issue details", "details of the issue", "description of the issue", "description of issue",
+        "issue",
+        "description",
+        "problem",
+        "details",
+        "issue description",
+        "problem description",
+        "issue details",
+        "details of the issue",
+        "description of the issue",
+        "description of issue",
         "description of the problem",
     ];
     const DESCRIPTION_PREFIXES: &[&str] = &["brief description"];
 
     let label = normalise_label(label);
-    let is = |exact: &[&str], prefixes: &[&str]| exact.contains(&label.as_str()) || prefixes.iter().any(|p| label.starts_with(p));
+    let is = |exact: &[&str], prefixes: &[&str]| {
+        exact.contains(&label.as_str()) || prefixes.iter().any(|p| label.starts_with(p))
+    };
     if is(NAME_LABELS, &[]) {
         Some(FieldKind::FullName)
     } else if is(EMAIL_LABELS, EMAIL_PREFIXES) {
@@ -228,7 +257,8 @@ pub(crate) fn email_addresses_in(text: &str) -> impl Iterator<Item = EmailAddres
         let domain = text[at + 1..end].trim_end_matches(['.', '-']);
         let top_level = domain.rsplit('.').next().unwrap_or_default();
         // A dotted domain with an alphabetic top level: rules out "@handle" and "x@1.2.3.4".
-        let plausible_domain = domain.contains('.') && top_level.chars().count() >= 2 && top_level.chars().all(char::is_alphabetic);
+        let plausible_domain =
+            domain.contains('.') && top_level.chars().count() >= 2 && top_level.chars().all(char::is_alphabetic);
         if local.is_empty() || !plausible_domain {
             return None;
         }
@@ -263,8 +293,20 @@ fn description_from_prose(lines: &[&str]) -> Option<String> {
 /// "Hi,", "Hello team!", "Dear Support,": a short opening line and nothing else.
 fn is_greeting(line: &str) -> bool {
     const GREETINGS: &[&str] = &[
-        "hi", "hello", "hey", "dear", "hiya", "morning", "good morning", "good afternoon",
-        "good evening", "greetings", "to whom it may concern", "bonjour", "hallo", "hola",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "hiya",
+        "morning",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "greetings",
+        "to whom it may concern",
+        "bonjour",
+        "hallo",
+        "hola",
     ];
     let line = line.trim().trim_end_matches([',', '!', '.', ':']).to_lowercase();
     let word_count = line.split_whitespace().count();

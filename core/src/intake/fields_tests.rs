@@ -109,11 +109,17 @@ fn prose_when_nothing_is_labelled() {
     assert_eq!(value(&fields.registered_email), Some(("jane@acme.test", Prose)));
     assert_eq!(value(&fields.description), Some(("Hi, this is Jane Doe, my account jane@acme.test is locked", Prose)));
 
-    let fields = extract_fields("Hello,\n\nMy name is Tomás García and my email is Tomas.Garcia@ACME.test.\n\nKind regards,\nTomás", None);
+    let fields = extract_fields(
+        "Hello,\n\nMy name is Tomás García and my email is Tomas.Garcia@ACME.test.\n\nKind regards,\nTomás",
+        None,
+    );
     assert_eq!(value(&fields.full_name), Some(("Tomás García", Prose)));
     assert_eq!(value(&fields.registered_email), Some(("tomas.garcia@acme.test", Prose)));
     // Greeting and sign-off are not part of the description.
-    assert_eq!(value(&fields.description), Some(("My name is Tomás García and my email is Tomas.Garcia@ACME.test.", Prose)));
+    assert_eq!(
+        value(&fields.description),
+        Some(("My name is Tomás García and my email is Tomas.Garcia@ACME.test.", Prose))
+    );
 }
 
 #[test]
@@ -184,7 +190,12 @@ fn greetings_are_short_opening_lines() {
     for line in ["Hi,", "Hello team!", "Dear Support,", "Good morning", "hi there"] {
         assert!(is_greeting(line), "{line:?}");
     }
-    for line in ["Hi, this is Jane Doe, my account is locked", "History of the issue", "Hello? Is anyone there? I've been locked out for days", ""] {
+    for line in [
+        "Hi, this is Jane Doe, my account is locked",
+        "History of the issue",
+        "Hello? Is anyone there? I've been locked out for days",
+        "",
+    ] {
         assert!(!is_greeting(line), "{line:?}");
     }
 }

@@ -84,7 +84,8 @@ fn unfolded_headers(message: &Message) -> Vec<(String, String)> {
     message
         .headers_raw()
         .map(|(name, value)| {
-            let value = value.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+            let value =
+                value.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
             (name.to_string(), value)
         })
         .collect()

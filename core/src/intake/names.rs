@@ -29,8 +29,27 @@ static NAME_HERE: LazyLock<Regex> = LazyLock::new(|| {
 /// Capitalised words that start sentences or subjects rather than names; a match
 /// containing one ("This is Account Locked Again") is not a name.
 const NOT_NAME_WORDS: &[&str] = &[
-    "A", "An", "The", "My", "Our", "Your", "It", "This", "That", "Hi", "Hello", "Dear", "Re",
-    "Regarding", "Account", "Support", "Team", "Urgent", "Please", "Help", "Locked",
+    "A",
+    "An",
+    "The",
+    "My",
+    "Our",
+    "Your",
+    "It",
+    "This",
+    "That",
+    "Hi",
+    "Hello",
+    "Dear",
+    "Re",
+    "Regarding",
+    "Account",
+    "Support",
+    "Team",
+    "Urgent",
+    "Please",
+    "Help",
+    "Locked",
 ];
 
 /// Suffixes that follow a name after a comma; "Jane Doe, PhD" is not "Last, First".
@@ -107,10 +126,7 @@ pub(crate) fn name_from_prose(text: &str) -> Option<String> {
 
 fn plausible_prose_name(candidate: &str) -> Option<String> {
     // The pattern cannot tell "Jane Doe I work in Finance" from a name: cut at "I".
-    let words: Vec<&str> = candidate
-        .split_whitespace()
-        .take_while(|w| !matches!(*w, "I" | "I'm" | "I’m"))
-        .collect();
+    let words: Vec<&str> = candidate.split_whitespace().take_while(|w| !matches!(*w, "I" | "I'm" | "I’m")).collect();
     let capitalised = words.iter().filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
     // "I'm Jane Doe's manager" introduces someone else.
     let possessive = words.iter().any(|w| w.ends_with("'s") || w.ends_with("’s"));
@@ -187,7 +203,14 @@ mod tests {
         for line in ["Jane", "Jane Doe", "jane", "J. Doe", "Ana de la Cruz", "Zoë Ångström"] {
             assert!(looks_like_name(line), "{line:?}");
         }
-        for line in ["", "Jane Doe, Finance", "jane@acme.test", "Call me on 0400 000 000", "This is a longer sentence here", "Name:"] {
+        for line in [
+            "",
+            "Jane Doe, Finance",
+            "jane@acme.test",
+            "Call me on 0400 000 000",
+            "This is a longer sentence here",
+            "Name:",
+        ] {
             assert!(!looks_like_name(line), "{line:?}");
         }
     }

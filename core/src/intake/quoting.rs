@@ -93,11 +93,35 @@ fn is_outlook_header_block(lines: &[&str], i: usize) -> bool {
 }
 
 const SIGN_OFFS: &[&str] = &[
-    "thanks", "thank you", "thanks a lot", "many thanks", "thanks in advance", "thanks again",
-    "thank you in advance", "regards", "kind regards", "best regards", "warm regards",
-    "warmest regards", "best wishes", "best", "cheers", "sincerely", "yours sincerely",
-    "yours faithfully", "yours truly", "respectfully", "all the best", "br", "kr",
-    "cordialement", "merci", "mit freundlichen grüßen", "viele grüße", "saludos", "un saludo",
+    "thanks",
+    "thank you",
+    "thanks a lot",
+    "many thanks",
+    "thanks in advance",
+    "thanks again",
+    "thank you in advance",
+    "regards",
+    "kind regards",
+    "best regards",
+    "warm regards",
+    "warmest regards",
+    "best wishes",
+    "best",
+    "cheers",
+    "sincerely",
+    "yours sincerely",
+    "yours faithfully",
+    "yours truly",
+    "respectfully",
+    "all the best",
+    "br",
+    "kr",
+    "cordialement",
+    "merci",
+    "mit freundlichen grüßen",
+    "viele grüße",
+    "saludos",
+    "un saludo",
 ];
 
 /// A line that is only a closing phrase: "Thanks,", "Kind regards", "Cheers!".
@@ -193,7 +217,15 @@ mod tests {
 
     #[test]
     fn recognises_sign_off_phrases_only_when_alone() {
-        for line in ["Thanks", "Thanks,", "thank you!", "Kind regards,", "  Best regards ", "Cheers!", "Mit freundlichen Grüßen"] {
+        for line in [
+            "Thanks",
+            "Thanks,",
+            "thank you!",
+            "Kind regards,",
+            "  Best regards ",
+            "Cheers!",
+            "Mit freundlichen Grüßen",
+        ] {
             assert!(is_sign_off(line), "{line:?}");
         }
         for line in ["Thanks for your help", "Regards from Sydney,", "Best practice", ""] {

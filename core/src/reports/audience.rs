@@ -8,8 +8,12 @@ use crate::roles::{OrgRole, Role, StaffRole};
 pub enum Audience {
     Everything,
     /// The tickets this agent handled.
-    OwnTickets { agent: i64 },
-    Organisation { organisation: i64 },
+    OwnTickets {
+        agent: i64,
+    },
+    Organisation {
+        organisation: i64,
+    },
 }
 
 impl Audience {
@@ -26,7 +30,9 @@ impl Audience {
     pub fn scope(self, organisation: Option<i64>, agent: Option<i64>) -> Result<ReportScope, ScopeRefused> {
         match self {
             Audience::Everything => Ok(ReportScope { organisation, agent }),
-            Audience::OwnTickets { agent: me } if agent.is_none_or(|asked| asked == me) => Ok(ReportScope { organisation, agent: Some(me) }),
+            Audience::OwnTickets { agent: me } if agent.is_none_or(|asked| asked == me) => {
+                Ok(ReportScope { organisation, agent: Some(me) })
+            }
             Audience::OwnTickets { .. } => Err(ScopeRefused::OtherAgent),
             Audience::Organisation { .. } if agent.is_some() => Err(ScopeRefused::AgentFilter),
             Audience::Organisation { organisation: mine } if organisation.is_none_or(|asked| asked == mine) => {

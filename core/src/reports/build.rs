@@ -186,8 +186,10 @@ pub struct VerificationOutcomes {
 
 pub fn build(input: &ReportInput) -> ServiceHours {
     let days = input.window.days_so_far(input.calendar);
-    let day_ends: Vec<DateTime<Utc>> =
-        days.iter().map(|day| input.calendar.start_of_day(day.succ_opt().unwrap_or(*day)).min(input.window.as_of)).collect();
+    let day_ends: Vec<DateTime<Utc>> = days
+        .iter()
+        .map(|day| input.calendar.start_of_day(day.succ_opt().unwrap_or(*day)).min(input.window.as_of))
+        .collect();
     let day_of = |at: DateTime<Utc>| day_ends.partition_point(|end| *end <= at).min(days.len().saturating_sub(1));
     let zone = input.calendar.timezone();
 
@@ -203,13 +205,22 @@ pub fn build(input: &ReportInput) -> ServiceHours {
         unlock: SlaCounts { target_seconds: input.targets.unlock_seconds, ..SlaCounts::default() },
         breaches: Vec::new(),
     };
-    let mut verification = VerificationOutcomes { by_method: VerificationMethod::ALL.map(|m| (m, 0)).to_vec(), spoof_suspected: 0, abandoned: 0, pending: 0 };
+    let mut verification = VerificationOutcomes {
+        by_method: VerificationMethod::ALL.map(|m| (m, 0)).to_vec(),
+        spoof_suspected: 0,
+        abandoned: 0,
+        pending: 0,
+    };
 
     for row in input.rows() {
         totals.add(&row);
         if !per_day.is_empty() {
             let day = &mut per_day[day_of(row.received_at)];
-            if row.received_in_hours { day.in_hours += 1 } else { day.out_of_hours += 1 }
+            if row.received_in_hours {
+                day.in_hours += 1
+            } else {
+                day.out_of_hours += 1
+            }
             day.unlock.extend(row.unlock_business_seconds);
         }
         let local = row.received_at.with_timezone(&zone);
@@ -226,11 +237,22 @@ pub fn build(input: &ReportInput) -> ServiceHours {
         sla.first_response.count(row.first_response_sla);
         sla.unlock.count(row.unlock_sla);
         for (target, outcome, seconds, target_seconds) in [
-            (SlaTarget::FirstResponse, row.first_response_sla, row.first_response_sla_seconds, input.targets.first_response_seconds),
+            (
+                SlaTarget::FirstResponse,
+                row.first_response_sla,
+                row.first_response_sla_seconds,
+                input.targets.first_response_seconds,
+            ),
             (SlaTarget::Unlock, row.unlock_sla, row.unlock_sla_seconds, input.targets.unlock_seconds),
         ] {
             if outcome == SlaOutcome::Breached {
-                sla.breaches.push(Breach { ticket_id: row.ticket_id, target, business_seconds: seconds, target_seconds, still_open: row.status != "resolved" });
+                sla.breaches.push(Breach {
+                    ticket_id: row.ticket_id,
+                    target,
+                    business_seconds: seconds,
+                    target_seconds,
+                    still_open: row.status != "resolved",
+                });
             }
         }
         match row.verification {
@@ -309,10 +331,13 @@ fn backlog(input: &ReportInput, day_ends: &[DateTime<Utc>]) -> Vec<u32> {
         }
     }
     let mut open = 0i64;
-    change[..day_ends.len()].iter().map(|delta| {
-        open += delta;
-        u32::try_from(open).unwrap_or(0)
-    }).collect()
+    change[..day_ends.len()]
+        .iter()
+        .map(|delta| {
+            open += delta;
+            u32::try_from(open).unwrap_or(0)
+        })
+        .collect()
 }
 
 #[derive(Default)]

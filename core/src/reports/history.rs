@@ -116,7 +116,9 @@ impl TicketFacts {
             TicketEventKind::SpoofSuspected => self.spoof_suspected = true,
             TicketEventKind::Verified => self.verified = Some(method.unwrap_or(VerificationMethod::Other)),
             TicketEventKind::Unlocked if self.unlocked.is_none() => self.unlocked = Some(milestone),
-            TicketEventKind::WaitingOnUser if !self.is_waiting() => self.waits.push(Span { start: event.at, end: None }),
+            TicketEventKind::WaitingOnUser if !self.is_waiting() => {
+                self.waits.push(Span { start: event.at, end: None })
+            }
             TicketEventKind::Resolved => {
                 if self.resolved.is_none() {
                     self.resolved = Some(milestone);

@@ -99,7 +99,8 @@ impl Measurer {
         let resolve = ticket.resolved.map(|m| elapsed_to(m.at));
         let so_far = elapsed_to(self.as_of).business;
         let open = ticket.is_open();
-        let (first_response_sla, first_response_sla_seconds) = self.against(first_response, open, so_far, self.targets.first_response_seconds);
+        let (first_response_sla, first_response_sla_seconds) =
+            self.against(first_response, open, so_far, self.targets.first_response_seconds);
         let (unlock_sla, unlock_sla_seconds) = self.against(unlock, open, so_far, self.targets.unlock_seconds);
         let waited_until = ticket.resolved.map_or(self.as_of, |m| m.at);
         TicketRow {

@@ -28,8 +28,11 @@ mod stats;
 mod tests;
 
 pub use audience::{Audience, ReportScope, ScopeRefused};
-pub use build::{build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget, UnlockSources, VerificationOutcomes};
-pub use history::{HistoryEvent, kinds_counted, Milestone, Span, TicketFacts, TicketHistory};
+pub use build::{
+    build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget,
+    UnlockSources, VerificationOutcomes,
+};
+pub use history::{kinds_counted, HistoryEvent, Milestone, Span, TicketFacts, TicketHistory};
 pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
 pub use stats::Summary;

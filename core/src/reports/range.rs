@@ -35,7 +35,12 @@ pub enum RangeError {
 }
 
 impl ReportWindow {
-    pub fn new(calendar: &BusinessCalendar, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> Result<ReportWindow, RangeError> {
+    pub fn new(
+        calendar: &BusinessCalendar,
+        from: NaiveDate,
+        to: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<ReportWindow, RangeError> {
         let today = calendar.local_date(now);
         if from > to {
             return Err(RangeError::Reversed { from, to });
@@ -89,7 +94,8 @@ impl Preset {
             Preset::Last30Days => (today - Duration::days(29), today),
             Preset::ThisQuarter => {
                 let first_month = (today.month0() / 3) * 3 + 1;
-                let start = NaiveDate::from_ymd_opt(today.year(), first_month, 1).expect("a quarter starts on a real date");
+                let start =
+                    NaiveDate::from_ymd_opt(today.year(), first_month, 1).expect("a quarter starts on a real date");
                 let next = if first_month == 10 {
                     NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
                 } else {

@@ -62,7 +62,11 @@ mod tests {
             reversed.reverse();
             assert_eq!(Summary::of(reversed), Summary::of(values.to_vec()), "{values:?} reversed");
             let summary = Summary::of(values.to_vec());
-            assert_eq!((summary.count, summary.median, summary.p90, summary.mean), (*count, *median, *p90, *mean), "{values:?}");
+            assert_eq!(
+                (summary.count, summary.median, summary.p90, summary.mean),
+                (*count, *median, *p90, *mean),
+                "{values:?}"
+            );
         }
     }
 

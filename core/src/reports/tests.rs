@@ -15,7 +15,11 @@ const AGENT_B: i64 = 8;
 const HOUR: i64 = 3600;
 
 fn calendar() -> BusinessCalendar {
-    BusinessCalendar::from_config(&WorkingHoursConfig { holidays: vec!["2026-10-21".into()], ..WorkingHoursConfig::default() }).unwrap()
+    BusinessCalendar::from_config(&WorkingHoursConfig {
+        holidays: vec!["2026-10-21".into()],
+        ..WorkingHoursConfig::default()
+    })
+    .unwrap()
 }
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -26,13 +30,28 @@ fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-fn ticket(id: i64, received: &str, organisation: Option<i64>, method: Option<VerificationMethod>, events: &[(&str, TicketEventKind, Option<i64>)]) -> TicketHistory {
+fn ticket(
+    id: i64,
+    received: &str,
+    organisation: Option<i64>,
+    method: Option<VerificationMethod>,
+    events: &[(&str, TicketEventKind, Option<i64>)],
+) -> TicketHistory {
     TicketHistory {
         ticket_id: id,
         received_at: at(received),
         organisation_id: organisation,
         verification_method: method,
-        events: events.iter().zip(0..).map(|((when, kind, actor), sequence)| HistoryEvent { at: at(when), sequence, kind: *kind, actor_id: *actor }).collect(),
+        events: events
+            .iter()
+            .zip(0..)
+            .map(|((when, kind, actor), sequence)| HistoryEvent {
+                at: at(when),
+                sequence,
+                kind: *kind,
+                actor_id: *actor,
+            })
+            .collect(),
     }
 }
 
@@ -41,58 +60,91 @@ fn week() -> Vec<TicketHistory> {
     let (a, b) = (Some(AGENT_A), Some(AGENT_B));
     vec![
         // Monday 09:30 BST, in hours: answered in 30 min, unlocked in 1½ h.
-        ticket(1, "2026-10-19T08:30:00", Some(1), Some(CallBack), &[
-            ("2026-10-19T08:30:00", Received, None),
-            ("2026-10-19T08:30:00", Acknowledged, None),
-            ("2026-10-19T09:00:00", AgentReplied, a),
-            ("2026-10-19T09:30:00", Verified, a),
-            ("2026-10-19T10:00:00", Unlocked, a),
-            ("2026-10-19T10:00:00", Resolved, a),
-        ]),
+        ticket(
+            1,
+            "2026-10-19T08:30:00",
+            Some(1),
+            Some(CallBack),
+            &[
+                ("2026-10-19T08:30:00", Received, None),
+                ("2026-10-19T08:30:00", Acknowledged, None),
+                ("2026-10-19T09:00:00", AgentReplied, a),
+                ("2026-10-19T09:30:00", Verified, a),
+                ("2026-10-19T10:00:00", Unlocked, a),
+                ("2026-10-19T10:00:00", Resolved, a),
+            ],
+        ),
         // Tuesday 18:30 BST, out of hours; Wednesday is a holiday, so support opens Thursday
         // 09:00 BST (08:00 UTC). Verified 08:45 (45 min), unlocked 13:00 (5 h: a breach).
-        ticket(2, "2026-10-20T17:30:00", Some(1), Some(ConfirmedByOwner), &[
-            ("2026-10-20T17:30:00", Received, None),
-            ("2026-10-22T08:45:00", Verified, b),
-            ("2026-10-22T13:00:00", Unlocked, b),
-            ("2026-10-22T13:00:00", Resolved, b),
-        ]),
+        ticket(
+            2,
+            "2026-10-20T17:30:00",
+            Some(1),
+            Some(ConfirmedByOwner),
+            &[
+                ("2026-10-20T17:30:00", Received, None),
+                ("2026-10-22T08:45:00", Verified, b),
+                ("2026-10-22T13:00:00", Unlocked, b),
+                ("2026-10-22T13:00:00", Resolved, b),
+            ],
+        ),
         // Friday 16:00 BST: a reply after 30 min, then waiting on the user over the weekend
         // and the clock change until Monday 09:30 GMT; unlocked Monday 10:00 GMT.
-        ticket(3, "2026-10-23T15:00:00", Some(2), Some(VerificationMethod::MailboxConfirmed), &[
-            ("2026-10-23T15:00:00", Received, None),
-            ("2026-10-23T15:30:00", AgentReplied, a),
-            ("2026-10-23T15:30:00", WaitingOnUser, a),
-            ("2026-10-26T09:30:00", UserReplied, None),
-            ("2026-10-26T09:45:00", Verified, a),
-            ("2026-10-26T10:00:00", Unlocked, a),
-            ("2026-10-26T10:00:00", Resolved, a),
-        ]),
+        ticket(
+            3,
+            "2026-10-23T15:00:00",
+            Some(2),
+            Some(VerificationMethod::MailboxConfirmed),
+            &[
+                ("2026-10-23T15:00:00", Received, None),
+                ("2026-10-23T15:30:00", AgentReplied, a),
+                ("2026-10-23T15:30:00", WaitingOnUser, a),
+                ("2026-10-26T09:30:00", UserReplied, None),
+                ("2026-10-26T09:45:00", Verified, a),
+                ("2026-10-26T10:00:00", Unlocked, a),
+                ("2026-10-26T10:00:00", Resolved, a),
+            ],
+        ),
         // Saturday, out of hours, a suspected spoof nobody has answered by the range's end.
-        ticket(4, "2026-10-24T10:00:00", Some(2), None, &[
-            ("2026-10-24T10:00:00", Received, None),
-            ("2026-10-24T10:00:00", SpoofSuspected, None),
-        ]),
+        ticket(
+            4,
+            "2026-10-24T10:00:00",
+            Some(2),
+            None,
+            &[("2026-10-24T10:00:00", Received, None), ("2026-10-24T10:00:00", SpoofSuspected, None)],
+        ),
         // Monday 16:30 GMT: a challenge sent (not a response), verified only after the range.
-        ticket(5, "2026-10-26T16:30:00", None, Some(Other), &[
-            ("2026-10-26T16:30:00", Received, None),
-            ("2026-10-26T16:40:00", ChallengeSent, b),
-            ("2026-10-27T10:00:00", Verified, b),
-        ]),
+        ticket(
+            5,
+            "2026-10-26T16:30:00",
+            None,
+            Some(Other),
+            &[
+                ("2026-10-26T16:30:00", Received, None),
+                ("2026-10-26T16:40:00", ChallengeSent, b),
+                ("2026-10-27T10:00:00", Verified, b),
+            ],
+        ),
         // Monday 13:00 BST: resolved after 30 min without an answer or a verification.
-        ticket(6, "2026-10-19T12:00:00", Some(1), None, &[
-            ("2026-10-19T12:00:00", Received, None),
-            ("2026-10-19T12:30:00", Resolved, b),
-        ]),
+        ticket(
+            6,
+            "2026-10-19T12:00:00",
+            Some(1),
+            None,
+            &[("2026-10-19T12:00:00", Received, None), ("2026-10-19T12:30:00", Resolved, b)],
+        ),
     ]
 }
 
 /// Received the Friday before the range, resolved on its Tuesday: backlog only.
 fn carried_over() -> Vec<TicketHistory> {
-    vec![ticket(100, "2026-10-16T10:00:00", Some(1), None, &[
-        ("2026-10-16T10:00:00", Received, None),
-        ("2026-10-20T09:00:00", Resolved, Some(AGENT_B)),
-    ])]
+    vec![ticket(
+        100,
+        "2026-10-16T10:00:00",
+        Some(1),
+        None,
+        &[("2026-10-16T10:00:00", Received, None), ("2026-10-20T09:00:00", Resolved, Some(AGENT_B))],
+    )]
 }
 
 fn report_for(from: &str, to: &str, agent: Option<i64>, histories: Vec<TicketHistory>) -> ServiceHours {
@@ -118,7 +170,10 @@ fn summary(count: usize, median: i64, p90: i64, mean: i64) -> Summary {
 #[test]
 fn volumes_in_and_out_of_hours() {
     let report = report_for("2026-10-19", "2026-10-26", None, week());
-    assert_eq!((report.received, report.received_in_hours, report.received_out_of_hours, report.still_open), (6, 4, 2, 2));
+    assert_eq!(
+        (report.received, report.received_in_hours, report.received_out_of_hours, report.still_open),
+        (6, 4, 2, 2)
+    );
     assert_eq!(report.as_of, at("2026-10-27T00:00:00"), "the end of the range, local midnight in GMT");
 }
 
@@ -155,18 +210,26 @@ fn sla_shares_and_the_breaches_behind_them() {
     // Unlock: #1 and #3 met; #2 (5 h) and #4 (8 h so far) breached; #5 pending.
     assert_eq!((sla.unlock.met, sla.unlock.breached, sla.unlock.pending), (2, 2, 1));
     assert_eq!(sla.unlock_met, Some(0.5));
-    let breaches: Vec<_> = sla.breaches.iter().map(|b| (b.ticket_id, b.target, b.business_seconds, b.still_open)).collect();
-    assert_eq!(breaches, vec![
-        (2, SlaTarget::Unlock, 18_000, false),
-        (4, SlaTarget::FirstResponse, 8 * HOUR, true),
-        (4, SlaTarget::Unlock, 8 * HOUR, true),
-    ]);
+    let breaches: Vec<_> =
+        sla.breaches.iter().map(|b| (b.ticket_id, b.target, b.business_seconds, b.still_open)).collect();
+    assert_eq!(
+        breaches,
+        vec![
+            (2, SlaTarget::Unlock, 18_000, false),
+            (4, SlaTarget::FirstResponse, 8 * HOUR, true),
+            (4, SlaTarget::Unlock, 8 * HOUR, true),
+        ]
+    );
 }
 
 #[test]
 fn each_day_with_its_backlog_at_the_end() {
     let report = report_for("2026-10-19", "2026-10-26", None, week());
-    let days: Vec<_> = report.days.iter().map(|d| (d.date.to_string(), d.received_in_hours, d.received_out_of_hours, d.backlog_at_end)).collect();
+    let days: Vec<_> = report
+        .days
+        .iter()
+        .map(|d| (d.date.to_string(), d.received_in_hours, d.received_out_of_hours, d.backlog_at_end))
+        .collect();
     let expected = [
         ("2026-10-19", 2, 0, 1), // #100 still open (until Tuesday)
         ("2026-10-20", 0, 1, 1), // #100 resolved; #2 open
@@ -186,11 +249,34 @@ fn each_day_with_its_backlog_at_the_end() {
 #[test]
 fn per_agent_and_per_organisation() {
     let report = report_for("2026-10-19", "2026-10-26", None, week());
-    let agents: Vec<_> = report.agents.iter().map(|a| (a.agent_id, a.tickets_handled, a.first_responses, a.unlocks, a.unlock_business_seconds.median)).collect();
+    let agents: Vec<_> = report
+        .agents
+        .iter()
+        .map(|a| (a.agent_id, a.tickets_handled, a.first_responses, a.unlocks, a.unlock_business_seconds.median))
+        .collect();
     assert_eq!(agents, vec![(AGENT_A, 2, 2, 2, Some(4500)), (AGENT_B, 3, 1, 1, Some(18_000))]);
-    let organisations: Vec<_> =
-        report.organisations.iter().map(|o| (o.organisation_id, o.received, o.received_out_of_hours, o.unlocked, o.unlock_business_seconds.median, o.unlock_met)).collect();
-    assert_eq!(organisations, vec![(None, 1, 0, 0, None, None), (Some(1), 3, 1, 2, Some(11_700), Some(0.5)), (Some(2), 2, 1, 1, Some(3600), Some(0.5))]);
+    let organisations: Vec<_> = report
+        .organisations
+        .iter()
+        .map(|o| {
+            (
+                o.organisation_id,
+                o.received,
+                o.received_out_of_hours,
+                o.unlocked,
+                o.unlock_business_seconds.median,
+                o.unlock_met,
+            )
+        })
+        .collect();
+    assert_eq!(
+        organisations,
+        vec![
+            (None, 1, 0, 0, None, None),
+            (Some(1), 3, 1, 2, Some(11_700), Some(0.5)),
+            (Some(2), 2, 1, 1, Some(3600), Some(0.5))
+        ]
+    );
 }
 
 #[test]
@@ -211,7 +297,11 @@ fn verification_outcomes_as_of_the_range_end() {
     let report = report_for("2026-10-19", "2026-10-26", None, week());
     let verification = &report.verification;
     let count = |method| verification.by_method.iter().find(|(m, _)| *m == method).unwrap().1;
-    assert_eq!((count(CallBack), count(ConfirmedByOwner), count(VerificationMethod::MailboxConfirmed), count(Other)), (1, 1, 1, 0), "#5's verification came after the range");
+    assert_eq!(
+        (count(CallBack), count(ConfirmedByOwner), count(VerificationMethod::MailboxConfirmed), count(Other)),
+        (1, 1, 1, 0),
+        "#5's verification came after the range"
+    );
     assert_eq!((verification.spoof_suspected, verification.abandoned, verification.pending), (1, 1, 2));
     assert_eq!(report.unlocks, UnlockSources { self_serve: 2, support: 3, automatic: 0 });
 }
@@ -229,15 +319,22 @@ fn an_agent_sees_the_tickets_they_handled() {
 fn a_ticket_open_at_the_end_of_a_past_range_is_pending_not_answered() {
     // The same history, reported for Monday 26 October alone: #3 was received before it
     // and counts in the backlog only; #5 is open and within its targets.
-    let report = report_for("2026-10-26", "2026-10-26", None, week().into_iter().filter(|t| t.ticket_id == 5).collect());
-    assert_eq!((report.received, report.still_open, report.sla.first_response.pending, report.sla.unlock.pending), (1, 1, 1, 1));
+    let report =
+        report_for("2026-10-26", "2026-10-26", None, week().into_iter().filter(|t| t.ticket_id == 5).collect());
+    assert_eq!(
+        (report.received, report.still_open, report.sla.first_response.pending, report.sla.unlock.pending),
+        (1, 1, 1, 1)
+    );
     assert_eq!(report.first_response_business_seconds, Summary::default());
 }
 
 #[test]
 fn an_empty_range_is_zeros_and_dashes() {
     let report = report_for("2026-10-19", "2026-10-25", None, Vec::new());
-    assert_eq!((report.received, report.sla.first_response_met, report.unlock_business_seconds.median), (0, None, None));
+    assert_eq!(
+        (report.received, report.sla.first_response_met, report.unlock_business_seconds.median),
+        (0, None, None)
+    );
     assert_eq!(report.days.len(), 7);
     assert!(report.agents.is_empty() && report.sla.breaches.is_empty());
 }
@@ -247,8 +344,14 @@ fn ranges_that_cannot_be_reported() {
     let calendar = calendar();
     let now = at("2026-11-01T12:00:00");
     let window = |from: &str, to: &str| ReportWindow::new(&calendar, date(from), date(to), now);
-    assert_eq!(window("2026-10-26", "2026-10-19"), Err(RangeError::Reversed { from: date("2026-10-26"), to: date("2026-10-19") }));
-    assert_eq!(window("2026-11-02", "2026-11-08"), Err(RangeError::StartsInTheFuture { from: date("2026-11-02"), today: date("2026-11-01") }));
+    assert_eq!(
+        window("2026-10-26", "2026-10-19"),
+        Err(RangeError::Reversed { from: date("2026-10-26"), to: date("2026-10-19") })
+    );
+    assert_eq!(
+        window("2026-11-02", "2026-11-08"),
+        Err(RangeError::StartsInTheFuture { from: date("2026-11-02"), today: date("2026-11-01") })
+    );
     assert_eq!(window("2024-01-01", "2026-10-31"), Err(RangeError::TooLong { days: 1035 }));
     // A range running into the future reads up to now, and its days stop at today.
     let this_week = window("2026-10-26", "2026-11-01").unwrap();

@@ -179,14 +179,21 @@ fn address_difference(sender: &EmailAddress, registered: &EmailAddress) -> Strin
 /// address, and our receiving server checked the sender and found it failing (DMARC failed,
 /// or nothing aligned passed). Missing results are not suspicious by themselves: plenty of
 /// honest mail arrives without them, and the checks already ask for the challenge then.
-pub fn spoof_suspected(sender: Option<&EmailAddress>, account_email: Option<&EmailAddress>, authentication_results: &[String], trusted_authserv_id: &str) -> Option<String> {
+pub fn spoof_suspected(
+    sender: Option<&EmailAddress>,
+    account_email: Option<&EmailAddress>,
+    authentication_results: &[String],
+    trusted_authserv_id: &str,
+) -> Option<String> {
     let sender = sender?;
     if Some(sender) != account_email {
         return None;
     }
     match sender_authenticated(authentication_results, trusted_authserv_id, sender.domain()) {
         verdict @ Authentication::Failed(
-            NotAuthenticated::DmarcFailed { .. } | NotAuthenticated::DmarcForOtherDomain { .. } | NotAuthenticated::NothingAligned { .. },
+            NotAuthenticated::DmarcFailed { .. }
+            | NotAuthenticated::DmarcForOtherDomain { .. }
+            | NotAuthenticated::NothingAligned { .. },
         ) => Some(verdict.to_string()),
         _ => None,
     }

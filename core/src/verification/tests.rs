@@ -469,9 +469,17 @@ fn a_spoof_is_suspected_only_when_our_server_failed_the_registered_address() {
         super::spoof_suspected(Some(sender), Some(&jane), &auth, trusted)
     };
     let failed = "mx.keydesk.test; spf=fail smtp.mailfrom=acme.test; dkim=none; dmarc=fail header.from=acme.test";
-    assert!(suspected(&jane, &[failed]).is_some_and(|why| why.contains("dmarc=fail")), "{:?}", suspected(&jane, &[failed]));
+    assert!(
+        suspected(&jane, &[failed]).is_some_and(|why| why.contains("dmarc=fail")),
+        "{:?}",
+        suspected(&jane, &[failed])
+    );
     assert_eq!(suspected(&jane, &["mx.keydesk.test; dmarc=pass header.from=acme.test"]), None, "authenticated");
     assert_eq!(suspected(&jane, &[]), None, "no results is unauthenticated, not forged");
-    assert_eq!(suspected(&jane, &["mx.evil.test; dmarc=fail header.from=acme.test"]), None, "someone else's header proves nothing");
+    assert_eq!(
+        suspected(&jane, &["mx.evil.test; dmarc=fail header.from=acme.test"]),
+        None,
+        "someone else's header proves nothing"
+    );
     assert_eq!(suspected(&other, &[failed]), None, "not claiming the registered address");
 }
