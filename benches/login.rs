@@ -5,7 +5,7 @@
 //! KEYDESK_TEST_POSTGRES_URL or the default local server answers).
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use keydesk::accounts::Services;
+use keydesk::app::Services;
 use keydesk::store::events::Actor;
 use rocket::http::ContentType;
 use rocket::local::asynchronous::Client;
@@ -52,10 +52,16 @@ async fn add_user(services: &Services, email: &str) {
     let hash = services.passwords.hash(PASSWORD);
     let email = email.to_owned();
     services
-        .run(move |conn, _| {
+        .run(move |conn, services| {
             let org = match keydesk::store::orgs::find_by_slug(conn, "acme")? {
                 Some(org) => org,
-                None => keydesk::accounts::users::create_organisation(conn, "Acme", "acme", Default::default())?,
+                None => keydesk::accounts::users::create_organisation(
+                    conn,
+                    "Acme",
+                    "acme",
+                    Default::default(),
+                    services.stored_now(),
+                )?,
             };
             let details = keydesk::accounts::users::UserDetails {
                 email: &email,
@@ -63,7 +69,14 @@ async fn add_user(services: &Services, email: &str) {
                 role: "member".parse().unwrap(),
                 organisation: Some(&org),
             };
-            keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("bench"), None)
+            keydesk::accounts::users::create_user(
+                conn,
+                details,
+                &hash,
+                &Actor::System("bench"),
+                None,
+                services.stored_now(),
+            )
         })
         .await
         .expect("user");

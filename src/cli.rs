@@ -137,7 +137,12 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Command::Demo { action: DemoAction::Seed { tickets, days, seed, password_stdin } } = command {
-        let options = DemoOptions { tickets, days, seed, now: chrono::Utc::now() };
+        let options = DemoOptions {
+            tickets,
+            days,
+            seed,
+            now: chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6),
+        };
         return seed_demo(&options, password_stdin, config);
     }
     let url = crate::db::DatabaseUrl::parse(&config.database_url);
@@ -149,13 +154,15 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     }
     let pool = crate::db::connect(&url, 1).context("opening the database")?;
     let conn = &mut *pool.get()?;
+    // The command line acts at the system's time; only the server's clock is injectable.
+    let now = chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6).naive_utc();
     match command {
         Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
-            let org = users::create_organisation(conn, &name, &slug, unlock_policy)?;
-            println!("Created organisation {} ({}), unlock policy {}.", org.name, org.slug, org.unlock_policy);
+            let org = users::create_organisation(conn, &name, &slug, unlock_policy, now)?;
+            println!("Created organisation {} ({}), unlock policy {}.", org.name, org.slug, org.unlock_policy.as_str());
         }
         Command::User { action: UserAction::Create { email, name, role, org, password_stdin: _ } } => {
             let organisation = match &org {
@@ -167,11 +174,11 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let hash = Passwords::new().hash(&password_from_stdin()?);
             let details = UserDetails { email: &email, full_name: &name, role, organisation: organisation.as_ref() };
-            let user = users::create_user(conn, details, &hash, &Actor::System("keydesk user create"), None)?;
+            let user = users::create_user(conn, details, &hash, &Actor::System("keydesk user create"), None, now)?;
             println!("Created {} <{}> as {}.", user.full_name, user.email, user.role);
         }
         Command::Token { action: TokenAction::Create { email } } => {
-            let token = users::create_api_token(conn, &email)?;
+            let token = users::create_api_token(conn, &email, &Actor::System("keydesk token create"), now)?;
             println!("{}", token.expose());
         }
     }
@@ -206,7 +213,7 @@ fn seed_demo(options: &DemoOptions, password_stdin: bool, config: Config) -> any
             next_report += planned / 10;
         }
     })?;
-    demo::set_password(conn, &Passwords::new().hash(&password))?;
+    demo::set_password(conn, &Passwords::new().hash(&password), options.now.naive_utc())?;
     println!("{summary}");
     println!("Sign in at {} ({}).", config.link("/login"), calendar.describe_hours());
     if password_stdin {

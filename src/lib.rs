@@ -4,10 +4,12 @@
 //! command line. Rules live in the `keydesk-core` crate; here are the adapters around them.
 
 pub mod accounts;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod ids;
 pub mod intake;
 pub mod mail;
 pub mod queue;
@@ -16,8 +18,9 @@ pub mod store;
 pub mod web;
 
 use accounts::passwords::Passwords;
-use accounts::Services;
+use app::Services;
 use config::Config;
+use keydesk_core::{Clock, SystemClock};
 use mail::MailTemplates;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
@@ -48,8 +51,14 @@ pub fn figment() -> Figment {
     rocket::Config::figment()
 }
 
-/// The shared services, opened from a validated configuration (database migrated).
+/// The shared services, opened from a validated configuration (database migrated), on the
+/// system clock.
 pub fn open_services(config: Config) -> Result<Services, StartError> {
+    open_services_with_clock(config, Arc::new(SystemClock))
+}
+
+/// As [`open_services`], with time from `clock` (tests set it).
+pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Services, StartError> {
     let calendar = Arc::new(config.calendar()?);
     let url = db::DatabaseUrl::parse(&config.database_url);
     let pool = db::connect(&url, config.database_pool_size)?;
@@ -60,15 +69,21 @@ pub fn open_services(config: Config) -> Result<Services, StartError> {
         passwords: Arc::new(Passwords::new()),
         outbox_wake: Arc::new(Notify::new()),
         calendar,
+        clock,
     })
 }
 
 /// Builds the application: configuration checked, secret key in place, database migrated,
 /// routes and the outbox sender attached.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
+    build_with_clock(figment, Arc::new(SystemClock))
+}
+
+/// As [`build`], with time from `clock` (tests set it).
+pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocket<Build>, StartError> {
     let config = Config::from_figment(&figment)?;
     let figment = ensure_secret_key(figment, &config)?;
-    let services = open_services(config.clone())?;
+    let services = open_services_with_clock(config.clone(), clock)?;
     announce_first_steps(&services)?;
     let transport = mail::sender::Transport::from_config(&config)?;
     let throttle = web::throttle::LoginThrottle::new(config.throttle.max_failures_per_ip, config.throttle.window);
@@ -78,8 +93,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
     let outbox_sender = AdHoc::on_liftoff("Outbox sender", move |_| {
         Box::pin(async move {
             if sender_services.config.mail.background_sender {
-                let Services { db, config, outbox_wake, .. } = sender_services;
-                rocket::tokio::spawn(mail::sender::run_forever(db, (*config).clone(), transport, outbox_wake));
+                let Services { db, config, outbox_wake, clock, .. } = sender_services;
+                rocket::tokio::spawn(mail::sender::run_forever(db, (*config).clone(), clock, transport, outbox_wake));
             }
         })
     });

@@ -84,7 +84,7 @@ async fn staffed_app(backend: Backend) -> (TestApp, Ids) {
     app.drop_mail("From: Mia Member <member@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <access@acme.test>\n\nFull name: Mia Member\nRegistered email: member@acme.test\nIssue: locked out\n");
     app.intake_once().await;
     let ticket = app.tickets().await[0].id;
-    (app, Ids { member: member.id, ticket })
+    (app, Ids { member: member.id.0, ticket: ticket.0 })
 }
 
 fn email_of(role: &str) -> String {
@@ -177,8 +177,18 @@ async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backen
     }
     for (staff, expected) in [("agent", Status::Ok), ("manager", Status::Ok), ("operator", Status::Forbidden)] {
         let email = email_of(staff);
-        let token =
-            app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &email)).await.unwrap();
+        let token = app
+            .services()
+            .run(move |conn, services| {
+                keydesk::accounts::users::create_api_token(
+                    conn,
+                    &email,
+                    &keydesk::store::events::Actor::System("test"),
+                    services.stored_now(),
+                )
+            })
+            .await
+            .unwrap();
         for route in routes {
             let response = app
                 .client
@@ -191,7 +201,17 @@ async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backen
     }
     // Organisation people cannot hold API tokens at all.
     for person in ["member@acme.test", "admin@acme.test", "owner@acme.test"] {
-        let refused = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, person)).await;
+        let refused = app
+            .services()
+            .run(move |conn, services| {
+                keydesk::accounts::users::create_api_token(
+                    conn,
+                    person,
+                    &keydesk::store::events::Actor::System("test"),
+                    services.stored_now(),
+                )
+            })
+            .await;
         assert!(refused.is_err(), "{person} got a token");
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{lock_by_wrong_logins, Backend, TestApp};
-use keydesk::accounts::AccountError;
+use keydesk::app::AppError;
 use keydesk_core::UnlockPolicy;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
@@ -25,7 +25,14 @@ const ENDPOINTS: [&str; 2] = ["/api/v1/accounts/jane@acme.test", "/api/v1/events
 async fn token_for(app: &TestApp, email: &str) -> String {
     let email = email.to_owned();
     app.services()
-        .run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &email))
+        .run(move |conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                &email,
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
         .await
         .expect("an API token")
         .expose()
@@ -242,8 +249,18 @@ async fn an_organisation_owner_cannot_get_an_api_token(backend: Backend) {
     acme(&app).await;
     for email in ["boss@acme.test", "jane@acme.test", "nobody@acme.test"] {
         let typed = email.to_owned();
-        let result = app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, &typed)).await;
-        assert!(matches!(result, Err(AccountError::Invalid(_))), "{email}: {:?}", result.map(|_| "a token"));
+        let result = app
+            .services()
+            .run(move |conn, services| {
+                keydesk::accounts::users::create_api_token(
+                    conn,
+                    &typed,
+                    &keydesk::store::events::Actor::System("test"),
+                    services.stored_now(),
+                )
+            })
+            .await;
+        assert!(matches!(result, Err(AppError::Invalid(_))), "{email}: {:?}", result.map(|_| "a token"));
     }
     // An agent's token is 64 hex characters.
     let token = token_for(&app, "agent@support.test").await;

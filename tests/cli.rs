@@ -184,7 +184,7 @@ async fn user_create_reads_the_password_from_stdin_and_the_user_can_log_in(backe
     let app = keydesk.app().await;
     let owner = keydesk_user(&app, "owner@acme.test").await;
     assert_eq!(owner.full_name, "Olive Owner");
-    assert_eq!(owner.role, "owner");
+    assert_eq!(owner.role.as_str(), "owner");
     assert!(owner.password_hash.starts_with("$argon2id$"), "stored as an Argon2id hash");
     assert_eq!(app.log_in("owner@acme.test", PASSWORD).await.status(), Status::SeeOther, "the owner logs in");
     assert_eq!(

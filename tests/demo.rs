@@ -216,7 +216,11 @@ async fn an_agent_opens_a_seeded_ticket_and_sees_its_checks_and_history(backend:
     let app = TestApp::with(backend, office_hours).await;
     let summary = seed(&app, 200, 20, 3).await;
     let hash = app.services().passwords.hash(PASSWORD);
-    let set = app.services().run(move |conn, _| Ok(demo::set_password(conn, &hash).unwrap())).await.unwrap();
+    let set = app
+        .services()
+        .run(move |conn, services| Ok(demo::set_password(conn, &hash, services.stored_now()).unwrap()))
+        .await
+        .unwrap();
     assert_eq!(set, summary.people);
     app.logged_in_as(&summary.agent_login).await;
 

@@ -246,7 +246,14 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     // 3. The agent challenges the registered mailbox; Jane follows the link.
     let token = app
         .services()
-        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .run(|conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                "agent@support.test",
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
         .await
         .unwrap();
     let auth = rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()));

@@ -4,6 +4,8 @@
 
 mod common;
 
+use keydesk_core::TicketStatus;
+
 use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
 use rocket::http::{Header, Status};
@@ -54,9 +56,9 @@ async fn a_locked_users_email_becomes_a_ticket_linked_to_the_account_and_is_ackn
     let tickets = app.tickets().await;
     assert_eq!(tickets.len(), 1);
     let ticket = &tickets[0];
-    assert_eq!(ticket.status, "new");
+    assert_eq!(ticket.status, TicketStatus::New);
     assert_eq!(ticket.full_name.as_deref(), Some("Jane Doe"));
-    assert_eq!(ticket.full_name_source.as_deref(), Some("body_label"));
+    assert_eq!(ticket.full_name_source, Some(keydesk_core::intake::FieldSource::BodyLabel));
     assert_eq!(ticket.registered_email.as_deref(), Some("jane@acme.test"));
     assert!(ticket.description.as_deref().unwrap().contains("my account is locked"));
     assert!(ticket.account_user_id.is_some());
@@ -121,7 +123,7 @@ async fn a_user_who_writes_three_times_has_one_open_ticket(backend: Backend) {
         move |conn, _| Ok(keydesk::store::tickets::messages(conn, id)?)
     });
     let thread = thread.await.unwrap();
-    assert_eq!(thread.iter().filter(|m| m.direction == "in").count(), 3);
+    assert_eq!(thread.iter().filter(|m| m.direction == keydesk_core::MessageDirection::In).count(), 3);
 }
 
 async fn replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_tickets(backend: Backend) {
@@ -136,8 +138,8 @@ async fn replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_ti
     app.intake_once().await;
     let ticket = app.tickets().await.remove(0);
     app.services()
-        .run(move |conn, _| {
-            Ok(keydesk::store::tickets::set_status(conn, ticket.id, "resolved", keydesk::store::now())?)
+        .run(move |conn, services| {
+            Ok(keydesk::store::tickets::set_status(conn, ticket.id, TicketStatus::Resolved, services.stored_now())?)
         })
         .await
         .unwrap();
@@ -157,7 +159,7 @@ async fn replies_thread_by_subject_tag_and_by_in_reply_to_and_reopen_resolved_ti
     assert_eq!((summary.new_tickets, summary.threaded), (0, 2));
     let tickets = app.tickets().await;
     assert_eq!(tickets.len(), 1);
-    assert_eq!(tickets[0].status, "open", "a reply reopens a resolved ticket");
+    assert_eq!(tickets[0].status, TicketStatus::Open, "a reply reopens a resolved ticket");
 }
 
 async fn auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply(backend: Backend) {
@@ -173,8 +175,13 @@ async fn auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply(b
     assert_eq!((summary.fetched, summary.ignored, summary.new_tickets), (4, 4, 0));
     assert!(app.tickets().await.is_empty());
     assert!(app.mail().await.is_empty(), "no reply to any of them");
-    let ignored =
-        app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "ignored", 10)?)).await.unwrap();
+    let ignored = app
+        .services()
+        .run(|conn, _| {
+            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Ignored, 10)?)
+        })
+        .await
+        .unwrap();
     assert_eq!(ignored.len(), 4, "recorded for staff");
     assert!(ignored.iter().all(|m| !m.reason.is_empty()));
 }
@@ -195,7 +202,14 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
 
     let token = app
         .services()
-        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .run(|conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                "agent@support.test",
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
         .await
         .unwrap();
     let response = app
@@ -212,7 +226,7 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
     assert!(reasons.iter().any(|r| r.contains("cannot be parsed")), "{reasons:?}");
 
     // Kept raw: re-processing finds the same problem again and loses nothing.
-    let id = listed[0]["id"].as_i64().unwrap();
+    let id = keydesk::ids::LedgerId(listed[0]["id"].as_i64().unwrap());
     let again = app
         .services()
         .run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id))
@@ -221,7 +235,9 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
     assert!(matches!(again, keydesk::intake::IntakeOutcome::Quarantined(_)));
     let still = app
         .services()
-        .run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?))
+        .run(|conn, _| {
+            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Quarantined, 10)?)
+        })
         .await
         .unwrap();
     assert_eq!(still.len(), 2);
@@ -234,7 +250,7 @@ async fn a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice(bac
     let raw = keydesk::intake::RawMessage {
         source: keydesk::intake::maildir::source_name(&app.dir.path().join("intake")),
         source_key: path.file_name().unwrap().to_str().unwrap().split(':').next().unwrap().to_owned(),
-        arrived_at: keydesk::store::now(),
+        arrived_at: app.services().stored_now(),
         bytes: std::fs::read(&path).unwrap(),
     };
     app.services().run(move |conn, services| keydesk::intake::take_in(conn, services, &raw)).await.unwrap();
@@ -251,7 +267,14 @@ async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {
     app.intake_once().await;
     let token = app
         .services()
-        .run(|conn, _| keydesk::accounts::users::create_api_token(conn, "agent@support.test"))
+        .run(|conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                "agent@support.test",
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
         .await
         .unwrap();
     let auth = Header::new("Authorization", format!("Bearer {}", token.expose()));
@@ -336,19 +359,26 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     app.post_form(&format!("/intake/quarantine/{}/discard", rows[1]), &[]).await;
     let quarantined = app
         .services()
-        .run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "quarantined", 10)?))
+        .run(|conn, _| {
+            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Quarantined, 10)?)
+        })
         .await
         .unwrap();
     assert_eq!(quarantined.len(), 1, "one re-processed back into quarantine, one discarded");
-    let discarded =
-        app.services().run(|conn, _| Ok(keydesk::store::inbound::with_outcome(conn, "discarded", 10)?)).await.unwrap();
+    let discarded = app
+        .services()
+        .run(|conn, _| {
+            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Discarded, 10)?)
+        })
+        .await
+        .unwrap();
     assert_eq!(discarded.len(), 1);
     assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
     assert!(!discarded[0].raw.is_empty(), "kept raw");
 }
 
 async fn the_acknowledgement_states_the_hours_and_when_closed_the_next_opening(backend: Backend) {
-    let today = chrono::Utc::now().date_naive();
+    let today = common::test_start().date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let reopening = tomorrow.succ_opt().unwrap();
     let app =

@@ -68,8 +68,11 @@ fn killed_mid_batch_then_restarted(backend: Backend) {
     subjects.sort_unstable();
     subjects.dedup();
     assert_eq!(subjects.len(), MESSAGES);
-    let acks =
-        keydesk::store::outbox::all(conn).unwrap().into_iter().filter(|m| m.kind == "ticket_acknowledgement").count();
+    let acks = keydesk::store::outbox::all(conn)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind.as_str() == "ticket_acknowledgement")
+        .count();
     assert_eq!(acks, MESSAGES, "one acknowledgement each");
 }
 

@@ -56,9 +56,9 @@ async fn lock_jane_alone(app: &TestApp) {
 
 /// Delivers once and returns the report with the instants just before and after.
 async fn timed_delivery(app: &TestApp) -> (DeliveryReport, NaiveDateTime, NaiveDateTime) {
-    let before = keydesk::store::now();
+    let before = app.services().stored_now();
     let report = app.deliver_mail().await;
-    let after = keydesk::store::now();
+    let after = app.services().stored_now();
     (report, before, after)
 }
 
@@ -105,7 +105,7 @@ async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long
 
     // Time passes: the retry falls due, fails again, and waits 20 s.
     let id = first.id;
-    let due = keydesk::store::now() - Duration::seconds(1);
+    let due = app.services().stored_now() - Duration::seconds(1);
     app.services()
         .run(move |conn, _| {
             use diesel::prelude::*;

@@ -3,6 +3,8 @@
 
 mod common;
 
+use keydesk_core::TicketStatus;
+
 use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
 use rocket::http::{ContentType, Header, Status};
@@ -25,7 +27,7 @@ const REQUEST: &str = "Full name: Jane Doe\nRegistered email: jane@acme.test\nIs
 async fn locked_jane_wrote(
     backend: Backend,
     configure: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
-) -> (TestApp, i64) {
+) -> (TestApp, keydesk::ids::TicketNumber) {
     let app = TestApp::with(backend, configure).await;
     let org = app.org("Acme Clinic", "acme", UnlockPolicy::Admins).await;
     app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
@@ -44,8 +46,18 @@ async fn locked_jane_wrote(
 }
 
 async fn token_for(app: &TestApp, email: &'static str) -> Header<'static> {
-    let token =
-        app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, email)).await.unwrap();
+    let token = app
+        .services()
+        .run(move |conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                email,
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
+        .await
+        .unwrap();
     Header::new("Authorization", format!("Bearer {}", token.expose()))
 }
 
@@ -60,7 +72,8 @@ async fn an_unverified_ticket_cannot_be_unlocked(backend: Backend) {
     let (app, number) = locked_jane_wrote(backend, |f| f).await;
     let agent = token_for(&app, "agent@support.test").await;
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
-    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_verified"})));
+    let reason = "The ticket is not verified: verify the sender first.";
+    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_verified", "reason": reason})));
     let jane = app.tickets().await[0].account_user_id.unwrap();
     let still_locked = app
         .services()
@@ -71,7 +84,7 @@ async fn an_unverified_ticket_cannot_be_unlocked(backend: Backend) {
 }
 
 async fn outside_working_hours_the_unlock_is_refused_with_the_next_opening(backend: Backend) {
-    let today = chrono::Utc::now().date_naive();
+    let today = common::test_start().date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let reopening = tomorrow.succ_opt().unwrap();
     let (app, number) = locked_jane_wrote(backend, move |f| {
@@ -278,7 +291,8 @@ async fn an_account_unlocked_another_way_is_resolved_without_unlocking(backend: 
     let jane = app.tickets().await[0].account_user_id.unwrap();
     app.services().run(move |conn, _| Ok(keydesk::store::users::unlock(conn, jane)?)).await.unwrap();
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
-    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_locked"})));
+    let reason = "The account is already unlocked — resolve without unlocking.";
+    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_locked", "reason": reason})));
     let agent_user = app
         .services()
         .run(|conn, _| {
@@ -292,13 +306,13 @@ async fn an_account_unlocked_another_way_is_resolved_without_unlocking(backend: 
         .unwrap();
     let resolved = app
         .services()
-        .run(move |conn, _| {
-            keydesk::queue::work::resolve(conn, &agent_user, number, "already unlocked by the organisation")
+        .run(move |conn, services| {
+            keydesk::queue::work::resolve(conn, services, &agent_user, number, "already unlocked by the organisation")
         })
         .await
         .unwrap();
     assert!(resolved);
-    assert_eq!(app.tickets().await[0].status, "resolved");
+    assert_eq!(app.tickets().await[0].status, TicketStatus::Resolved);
 }
 
 async fn an_admin_may_write_on_behalf_of_an_employee_and_the_organisation_confirms(backend: Backend) {

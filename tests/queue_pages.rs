@@ -9,7 +9,7 @@ use common::{Backend, TestApp, TestClient};
 use keydesk_core::UnlockPolicy;
 use rocket::figment::Figment;
 use rocket::http::Status;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 on_both_backends!(
     the_queue_lists_open_tickets_oldest_first_with_their_facts,
@@ -65,10 +65,10 @@ fn request(name: &str, email: &str, message_id: &str, authenticated: bool) -> St
 /// Takes in one message that arrived `ago` before now; returns its ticket number.
 async fn arrives(app: &TestApp, raw: &str, ago: Duration) -> i64 {
     let path = app.drop_mail(raw);
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(SystemTime::now() - ago).unwrap();
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified((app.now() - ago).into()).unwrap();
     let summary = app.intake_once().await;
     assert_eq!(summary.new_tickets, 1, "{summary:?}");
-    app.tickets().await.iter().map(|t| t.id).max().unwrap()
+    app.tickets().await.iter().map(|t| t.id.0).max().unwrap()
 }
 
 async fn get(app: &TestApp, path: &str) -> String {
@@ -469,7 +469,7 @@ async fn unlock_is_disabled_with_the_reason_when_unverified_or_already_unlocked(
 }
 
 async fn unlock_is_disabled_while_support_is_closed_and_says_when_it_opens(backend: Backend) {
-    let today = chrono::Utc::now().date_naive();
+    let today = common::test_start().date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let reopening = tomorrow.succ_opt().unwrap();
     let app =
@@ -479,12 +479,12 @@ async fn unlock_is_disabled_while_support_is_closed_and_says_when_it_opens(backe
         arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::from_secs(60)).await;
     act(&app, number, "verify", &[("method", "call_back"), ("note", "called the number on file")]).await;
 
-    let expected = format!("Support is closed; opens {} 00:00 UTC", reopening.format("%a %-d %b"));
+    let expected = format!("Support is closed; opens {} 00:00 UTC.", reopening.format("%a %-d %b"));
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(count(&page, "button#unlock[disabled]"), 1);
     assert_eq!(text(&page, "#unlock-blocked"), expected);
     let (kind, message) = act(&app, number, "unlock", &[]).await;
-    assert_eq!((kind.as_str(), message.as_str()), ("error", format!("Error: Not unlocked. {expected}.").as_str()));
+    assert_eq!((kind.as_str(), message.as_str()), ("error", format!("Error: Not unlocked. {expected}").as_str()));
     assert!(is_locked(&app, "jane@acme.test").await);
 
     // It arrived on a holiday: out of hours, and no business time has passed.

@@ -60,12 +60,14 @@ async fn week(backend: Backend) -> Week {
     app.user("manager@support.test", "Mona Manager", "manager", None).await;
     app.user("operator@support.test", "Otto Operator", "operator", None).await;
 
-    let (a, b) = (Some(agent_a.id), Some(agent_b.id));
+    let (a, b) = (Some(agent_a.id.0), Some(agent_b.id.0));
     type Step<'a> = (&'a str, &'a str, Option<i64>);
-    let tickets: Vec<(&str, Option<i64>, &str, Option<&str>, Vec<Step>)> = vec![
+    // (received, account, status, verification method, history)
+    type Planned<'a> = (&'a str, Option<i64>, &'a str, Option<&'a str>, Vec<Step<'a>>);
+    let tickets: Vec<Planned> = vec![
         (
             "2026-10-19 08:30",
-            Some(jane.id),
+            Some(jane.id.0),
             "resolved",
             Some("call_back"),
             vec![
@@ -80,7 +82,7 @@ async fn week(backend: Backend) -> Week {
         ),
         (
             "2026-10-20 17:30",
-            Some(jane.id),
+            Some(jane.id.0),
             "resolved",
             Some("confirmed_by_owner"),
             vec![
@@ -92,7 +94,7 @@ async fn week(backend: Backend) -> Week {
         ),
         (
             "2026-10-23 15:00",
-            Some(gus.id),
+            Some(gus.id.0),
             "resolved",
             Some("mailbox_confirmed"),
             vec![
@@ -107,7 +109,7 @@ async fn week(backend: Backend) -> Week {
         ),
         (
             "2026-10-24 10:00",
-            Some(gus.id),
+            Some(gus.id.0),
             "open",
             None,
             vec![("2026-10-24 10:00", "received", None), ("2026-10-24 10:00", "spoof_suspected", None)],
@@ -125,7 +127,7 @@ async fn week(backend: Backend) -> Week {
         ),
         (
             "2026-10-19 12:00",
-            Some(jane.id),
+            Some(jane.id.0),
             "resolved",
             None,
             vec![
@@ -137,13 +139,13 @@ async fn week(backend: Backend) -> Week {
         // Before the range: open until Tuesday, so in Monday's backlog only.
         (
             "2026-10-16 10:00",
-            Some(jane.id),
+            Some(jane.id.0),
             "resolved",
             None,
             vec![("2026-10-16 10:00", "received", None), ("2026-10-20 09:00", "resolved", b)],
         ),
         // After the range: never counted.
-        ("2026-10-27 09:00", Some(jane.id), "open", None, vec![("2026-10-27 09:00", "received", None)]),
+        ("2026-10-27 09:00", Some(jane.id.0), "open", None, vec![("2026-10-27 09:00", "received", None)]),
     ];
     // Unlocks in the activity log: self-serve by Acme's admin, support, an expired lock,
     // and one after the range.
@@ -200,8 +202,18 @@ async fn week(backend: Backend) -> Week {
 }
 
 async fn token_for(app: &TestApp, email: &'static str) -> Header<'static> {
-    let token =
-        app.services().run(move |conn, _| keydesk::accounts::users::create_api_token(conn, email)).await.unwrap();
+    let token = app
+        .services()
+        .run(move |conn, services| {
+            keydesk::accounts::users::create_api_token(
+                conn,
+                email,
+                &keydesk::store::events::Actor::System("test"),
+                services.stored_now(),
+            )
+        })
+        .await
+        .unwrap();
     Header::new("Authorization", format!("Bearer {}", token.expose()))
 }
 
@@ -252,7 +264,7 @@ async fn the_api_reproduces_the_hand_worked_week(backend: Backend) {
             (a["agent_id"].as_i64().unwrap(), a["tickets_handled"].as_i64().unwrap(), a["unlocks"].as_i64().unwrap())
         })
         .collect();
-    assert_eq!(agents, vec![(week.agent_a.id, 2, 2), (week.agent_b.id, 3, 1)]);
+    assert_eq!(agents, vec![(week.agent_a.id.0, 2, 2), (week.agent_b.id.0, 3, 1)]);
     assert_eq!(report["verification"]["spoof_suspected"], 1);
     assert_eq!(report["verification"]["abandoned"], 1);
     assert_eq!(report["unlocks"], json!({"self_serve": 1, "support": 1, "automatic": 1}));
@@ -406,8 +418,9 @@ async fn a_ticket_worked_through_the_queue_shows_in_todays_report(backend: Backe
         Status::Ok
     );
     assert_eq!(post(format!("/api/v1/tickets/{number}/unlock"), json!({})).await, Status::Ok);
-    // From yesterday, so a run across midnight still sees it.
-    let today = chrono::Utc::now().date_naive();
+    // A minute later the manager reads today's report (history up to now counts).
+    app.clock.advance(chrono::Duration::minutes(1));
+    let today = common::test_start().date_naive();
     let yesterday = today.pred_opt().unwrap();
     let (status, report) = api(&app, &manager, &format!("from={yesterday}&to={today}")).await;
     assert_eq!(status, Status::Ok, "{report}");
@@ -439,7 +452,8 @@ async fn a_forged_request_is_recorded_and_counted_as_a_suspected_spoof(backend: 
     assert_eq!(kinds, vec!["received", "spoof_suspected", "acknowledged"]);
     assert!(history[1].detail.contains("dmarc=fail"), "{}", history[1].detail);
     let manager = token_for(&app, "manager@support.test").await;
-    let today = chrono::Utc::now().date_naive();
+    app.clock.advance(chrono::Duration::minutes(1));
+    let today = common::test_start().date_naive();
     let (_, report) = api(&app, &manager, &format!("from={}&to={today}", today.pred_opt().unwrap())).await;
     assert_eq!((report["received"].clone(), report["verification"]["spoof_suspected"].clone()), (json!(1), json!(1)));
     // The ticket page names it in the history.

@@ -70,7 +70,7 @@ async fn lock_jane(app: &TestApp) -> String {
         app.log_in("jane@acme.test", "wrong password").await;
     }
     let outbox = app.services().run(|conn, _| Ok(keydesk::store::outbox::all(conn)?)).await.unwrap();
-    outbox.into_iter().find(|m| m.kind == "account_locked").expect("lock email queued").message_id
+    outbox.into_iter().find(|m| m.kind.as_str() == "account_locked").expect("lock email queued").message_id
 }
 
 async fn delivers_over(backend: Backend, port: &str, security: &str) {
@@ -110,12 +110,13 @@ async fn a_down_server_delays_mail_and_never_loses_it(backend: Backend) {
     assert_eq!(app.deliver_mail().await, Default::default(), "not retried before its time");
 
     // The server comes back and the retry is due: the same message goes out, once.
+    let now = app.services().stored_now();
     app.services()
         .db
-        .run(|conn| {
+        .run(move |conn| {
             use diesel::prelude::*;
             use keydesk::db::schema::outbox;
-            diesel::update(outbox::table).set(outbox::next_attempt_at.eq(keydesk::store::now())).execute(conn)?;
+            diesel::update(outbox::table).set(outbox::next_attempt_at.eq(now)).execute(conn)?;
             Ok::<_, keydesk::db::DbError>(())
         })
         .await
@@ -123,7 +124,7 @@ async fn a_down_server_delays_mail_and_never_loses_it(backend: Backend) {
     let mut config = (*app.services().config).clone();
     config.mail.port = env("KEYDESK_SMTP_PORT").parse().unwrap();
     let transport = Transport::from_config(&config).unwrap();
-    let report = deliver_due(&app.services().db, &config, &transport).await.unwrap();
+    let report = deliver_due(&app.services().db, &config, app.clock.as_ref(), &transport).await.unwrap();
     assert_eq!((report.sent, report.failed), (1, 0));
     wait_for_message("jane@acme.test", &message_id);
     let row = app.services().run(|conn, _| Ok(keydesk::store::outbox::all(conn)?)).await.unwrap().remove(0);

@@ -69,8 +69,10 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
         keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() })
             .unwrap();
     let conn = &mut *services.db.pool().get().unwrap();
-    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins)
-        .unwrap();
+    let now = services.stored_now();
+    let org =
+        keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now)
+            .unwrap();
     let hash = services.passwords.hash(common::PASSWORD);
     let details = keydesk::accounts::users::UserDetails {
         email: "jane@acme.test",
@@ -78,7 +80,7 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
         role: "member".parse().unwrap(),
         organisation: Some(&org),
     };
-    let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None).unwrap();
+    let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
 
     let servers = [start_server(&database.url, dir.path()), start_server(&database.url, dir.path())];
     let attempts: Vec<_> = (0..50)
@@ -107,11 +109,11 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
     let filter =
         keydesk::store::events::EventFilter { target_user_id: Some(jane.id), limit: 1000, ..Default::default() };
     let actions: Vec<String> =
-        keydesk::store::events::list(conn, &filter).unwrap().into_iter().map(|e| e.action).collect();
+        keydesk::store::events::list(conn, &filter).unwrap().into_iter().map(|e| e.action.label().to_owned()).collect();
     let count = |name: &str| actions.iter().filter(|a| *a == name).count();
     assert_eq!(count("Account locked"), 1, "{actions:?}");
     assert_eq!(count("Login failed"), 5, "{actions:?}");
     assert_eq!(count("Login failed (locked)"), 45, "{actions:?}");
     let outbox = keydesk::store::outbox::all(conn).unwrap();
-    assert_eq!(outbox.iter().filter(|m| m.kind == "account_locked").count(), 1, "one lock email");
+    assert_eq!(outbox.iter().filter(|m| m.kind.as_str() == "account_locked").count(), 1, "one lock email");
 }

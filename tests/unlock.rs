@@ -62,7 +62,8 @@ async fn an_admin_unlocks_with_the_key_icon_and_the_user_is_told(backend: Backen
     let jane = app.reload(&jane).await;
     assert!(jane.locked_at.is_none());
     assert_eq!(jane.failed_attempts, 0);
-    let unlocked = app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlocked").expect("recorded");
+    let unlocked =
+        app.events_of(&jane).await.into_iter().find(|e| e.action.label() == "Account unlocked").expect("recorded");
     assert_eq!(unlocked.actor_label, "admin@acme.test");
 
     let mail = app.mail_to("jane@acme.test").await;
@@ -111,7 +112,7 @@ async fn under_owner_pin_an_admin_sees_a_greyed_key_and_a_try_is_recorded(backen
     assert_eq!(response.status(), Status::SeeOther);
     assert!(app.reload(&jane).await.locked_at.is_some());
     let failed =
-        app.events_of(&jane).await.into_iter().find(|e| e.action == "Account unlock failed").expect("recorded");
+        app.events_of(&jane).await.into_iter().find(|e| e.action.label() == "Account unlock failed").expect("recorded");
     assert_eq!(failed.actor_label, "admin@acme.test");
     assert!(app.mail_to("admin@acme.test").await.iter().all(|m| m.subject != "User Account Unlock"));
 }
@@ -178,17 +179,17 @@ async fn a_pin_expires_after_ten_minutes(backend: Backend) {
         .run(|conn| {
             let row: (chrono::NaiveDateTime, chrono::NaiveDateTime) =
                 unlock_pins::table.select((unlock_pins::created_at, unlock_pins::expires_at)).first(conn)?;
-            // Ten minutes pass.
-            diesel::update(unlock_pins::table).set(unlock_pins::expires_at.eq(keydesk::store::now())).execute(conn)?;
             Ok::<_, keydesk::db::DbError>(row)
         })
         .await
         .unwrap();
     assert_eq!(expires - created, chrono::Duration::minutes(10));
+    // Ten minutes pass.
+    app.clock.advance(chrono::Duration::minutes(10));
     app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
     assert!(app.reload(&jane).await.locked_at.is_some());
     let failed = app.events_of(&jane).await.into_iter().next().unwrap();
-    assert_eq!((failed.action.as_str(), failed.detail.as_str()), ("Account unlock failed", "PIN expired"));
+    assert_eq!((failed.action.label(), failed.detail.as_str()), ("Account unlock failed", "PIN expired"));
 }
 
 async fn five_wrong_pins_close_the_challenge(backend: Backend) {

@@ -17,10 +17,11 @@ pub enum EventKind {
     UnlockPinSent,
     UserCreated,
     UserUpdated,
+    ApiTokenCreated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::LoginFailed,
         EventKind::LoginFailedLocked,
         EventKind::AccountLocked,
@@ -33,6 +34,7 @@ impl EventKind {
         EventKind::UnlockPinSent,
         EventKind::UserCreated,
         EventKind::UserUpdated,
+        EventKind::ApiTokenCreated,
     ];
 
     /// The label people read, and the value stored in the database.
@@ -50,11 +52,25 @@ impl EventKind {
             EventKind::UnlockPinSent => "Unlock PIN sent",
             EventKind::UserCreated => "User created",
             EventKind::UserUpdated => "User updated",
+            EventKind::ApiTokenCreated => "API token created",
         }
     }
 
     pub fn from_label(label: &str) -> Option<EventKind> {
         Self::ALL.into_iter().find(|kind| kind.label() == label)
+    }
+}
+
+/// A stored action that is not one of Keydesk's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown activity {0:?}")]
+pub struct UnknownEventKind(pub String);
+
+/// How the database layer reads a stored action (its label) back.
+impl TryFrom<String> for EventKind {
+    type Error = UnknownEventKind;
+    fn try_from(label: String) -> Result<Self, Self::Error> {
+        EventKind::from_label(&label).ok_or(UnknownEventKind(label))
     }
 }
 

@@ -4,21 +4,25 @@
 //! is tested without I/O.
 
 pub mod calendar;
+pub mod clock;
 pub mod email;
 pub mod events;
 pub mod intake;
 pub mod lockout;
+pub mod outgoing;
 pub mod reports;
 pub mod retry;
 pub mod roles;
 pub mod secret;
 pub mod tickets;
 pub mod verification;
+pub mod vocabulary;
 
 pub use calendar::{BusinessCalendar, CalendarError, WorkingHoursConfig};
+pub use clock::{Clock, SettableClock, SystemClock};
 pub use email::EmailAddress;
 pub use events::EventKind;
 pub use lockout::{AttemptOutcome, LockoutPolicy};
 pub use roles::{OrgRole, Role, StaffRole, UnlockPolicy};
 pub use secret::{HashedToken, Pin, PlainToken};
-pub use tickets::TicketEventKind;
+pub use tickets::{MessageDirection, TicketEventKind, TicketStatus};

@@ -137,6 +137,14 @@ impl FromStr for Role {
     }
 }
 
+/// How the database layer reads a stored role back.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
 impl UnlockPolicy {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -154,6 +162,14 @@ impl FromStr for UnlockPolicy {
             "owner_pin" => Ok(UnlockPolicy::OwnerPin),
             other => Err(UnknownUnlockPolicy(other.to_owned())),
         }
+    }
+}
+
+/// How the database layer reads a stored policy back.
+impl TryFrom<String> for UnlockPolicy {
+    type Error = UnknownUnlockPolicy;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 

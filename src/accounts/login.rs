@@ -3,11 +3,12 @@
 //! verifications than the policy allows; every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
-use crate::mail::{self, EmailKind};
+use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::{self, users::User};
+use chrono::NaiveDateTime;
 use keydesk_core::{AttemptOutcome, EmailAddress, EventKind, PlainToken};
 
 pub enum LoginOutcome {
@@ -22,7 +23,7 @@ pub async fn log_in(
     typed_email: &str,
     password: &str,
     ip: Option<String>,
-) -> Result<LoginOutcome, AccountError> {
+) -> Result<LoginOutcome, AppError> {
     let Ok(email) = EmailAddress::parse(typed_email) else {
         let passwords = services.passwords.clone();
         let password = password.to_owned();
@@ -33,10 +34,8 @@ pub async fn log_in(
     services.run(move |conn, services| attempt(conn, services, &email, &password, ip.as_deref())).await
 }
 
-async fn spawn_verify<F: FnOnce() + Send + 'static>(work: F) -> Result<(), AccountError> {
-    rocket::tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AccountError::Db(crate::db::DbError::Task(e.to_string())))
+async fn spawn_verify<F: FnOnce() + Send + 'static>(work: F) -> Result<(), AppError> {
+    rocket::tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Db(crate::db::DbError::Task(e.to_string())))
 }
 
 fn attempt(
@@ -45,20 +44,20 @@ fn attempt(
     email: &EmailAddress,
     password: &str,
     ip: Option<&str>,
-) -> Result<LoginOutcome, AccountError> {
+) -> Result<LoginOutcome, AppError> {
     let Some(user) = store::users::find_by_email(conn, email)? else {
         // Unknown addresses leave no activity entry: what was typed may be a password.
         services.passwords.verify_dummy(password);
         return Ok(LoginOutcome::Refused);
     };
     let policy = services.config.lockout_policy();
-    let now = store::now();
+    let now = services.stored_now();
     if let Some(cutoff) = policy.expired_locks_before(now) {
-        lift_expired_lock(conn, &user, cutoff, ip)?;
+        lift_expired_lock(conn, &user, cutoff, now, ip)?;
     }
     let Some(attempt_number) = store::users::reserve_login_attempt(conn, user.id)? else {
         services.passwords.verify_dummy(password);
-        record(conn, &user, EventKind::LoginFailedLocked, ip, "")?;
+        record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
         return Ok(LoginOutcome::Refused);
     };
     let attempt_number = u32::try_from(attempt_number).unwrap_or(u32::MAX);
@@ -73,26 +72,26 @@ fn attempt(
         AttemptOutcome::Succeeded => write_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
             if !store::users::reset_failures(conn, user.id)? {
-                record(conn, &user, EventKind::LoginFailedLocked, ip, "")?;
+                record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
                 return Ok(LoginOutcome::Refused);
             }
             let session = PlainToken::generate();
             let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-            store::sessions::create(conn, user.id, &session.hashed(), now + ttl)?;
-            record(conn, &user, EventKind::LoginSucceeded, ip, "")?;
+            store::sessions::create(conn, user.id, &session.hashed(), now, now + ttl)?;
+            record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?;
             Ok(LoginOutcome::LoggedIn { user: user.clone(), session })
         }),
         AttemptOutcome::Failed => {
-            record(conn, &user, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
+            record(conn, &user, now, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
             Ok(LoginOutcome::Refused)
         }
         AttemptOutcome::FailedAndLocked => write_transaction(conn, |conn| {
-            record(conn, &user, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
-            lock_account(conn, services, &user, ip)?;
+            record(conn, &user, now, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
+            lock_account(conn, services, &user, now, ip)?;
             Ok(LoginOutcome::Refused)
         }),
         AttemptOutcome::RefusedLocked => {
-            record(conn, &user, EventKind::LoginFailedLocked, ip, "")?;
+            record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
             Ok(LoginOutcome::Refused)
         }
     }
@@ -104,40 +103,42 @@ fn lock_account(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
+    now: NaiveDateTime,
     ip: Option<&str>,
-) -> Result<(), AccountError> {
-    let now = store::now();
+) -> Result<(), AppError> {
     if !store::users::lock(conn, user.id, now)? {
         return Ok(());
     }
     store::sessions::delete_for_user(conn, user.id, None)?;
     store::secrets::void_password_resets(conn, user.id, now)?;
     let max = services.config.lockout.max_failed_attempts;
-    record(conn, user, EventKind::AccountLocked, ip, &format!("{max} consecutive failed logins"))?;
+    record(conn, user, now, EventKind::AccountLocked, ip, &format!("{max} consecutive failed logins"))?;
 
-    let mut context = tera::Context::new();
-    context.insert("full_name", &user.full_name);
-    context.insert("email", &user.email);
-    context.insert("locked_at", &now.format("%Y-%m-%d %H:%M").to_string());
-    context.insert("max_failed_attempts", &max);
-    mail::queue(conn, &services.config, &services.mail, EmailKind::AccountLocked, &user.email, &context)?;
+    let outbox = services.outbox(now);
+    let locked_at = now.format("%Y-%m-%d %H:%M").to_string();
+    let email = AccountLocked {
+        full_name: &user.full_name,
+        email: &user.email,
+        locked_at: locked_at.clone(),
+        max_failed_attempts: max,
+    };
+    outbox.queue(conn, &user.email, &email)?;
 
     if let Some(org_id) = user.organisation_id {
-        let organisation = store::orgs::find(conn, org_id)?.ok_or(AccountError::NotFound)?;
-        context.insert("organisation", &organisation.name);
-        context.insert("unlock_link", &services.config.link(&format!("/org/users/{}/unlock", user.id)));
+        let organisation = store::orgs::find(conn, org_id)?.ok_or(AppError::NotFound)?;
+        let note = AccountLockedAdmin {
+            full_name: &user.full_name,
+            email: &user.email,
+            locked_at,
+            max_failed_attempts: max,
+            organisation: &organisation.name,
+            unlock_link: services.config.link(&format!("/org/users/{}/unlock", user.id)),
+        };
         let unlockers = store::users::list_for_organisation(conn, org_id)?
             .into_iter()
-            .filter(|u| u.id != user.id && u.role().may_manage_users());
+            .filter(|u| u.id != user.id && u.role.may_manage_users());
         for unlocker in unlockers {
-            mail::queue(
-                conn,
-                &services.config,
-                &services.mail,
-                EmailKind::AccountLockedAdmin,
-                &unlocker.email,
-                &context,
-            )?;
+            outbox.queue(conn, &unlocker.email, &note)?;
         }
     }
     Ok(())
@@ -146,13 +147,14 @@ fn lock_account(
 fn lift_expired_lock(
     conn: &mut DbConnection,
     user: &User,
-    cutoff: chrono::NaiveDateTime,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
     ip: Option<&str>,
-) -> Result<(), AccountError> {
+) -> Result<(), AppError> {
     write_transaction(conn, |conn| {
         if store::users::unlock_if_locked_before(conn, user.id, cutoff)? {
             let actor = Actor::System("Keydesk (lock expired)");
-            events::record(conn, event(&actor, user, EventKind::AccountUnlocked, ip, "temporary lock expired"))?;
+            events::record(conn, event(&actor, user, now, EventKind::AccountUnlocked, ip, "temporary lock expired"))?;
         }
         Ok(())
     })
@@ -161,23 +163,26 @@ fn lift_expired_lock(
 fn record(
     conn: &mut DbConnection,
     user: &User,
+    now: NaiveDateTime,
     kind: EventKind,
     ip: Option<&str>,
     detail: &str,
-) -> Result<(), AccountError> {
+) -> Result<(), AppError> {
     let actor = Actor::Anonymous { typed: user.email.clone() };
-    Ok(events::record(conn, event(&actor, user, kind, ip, detail))?)
+    Ok(events::record(conn, event(&actor, user, now, kind, ip, detail))?)
 }
 
 /// An event about `user`, filed under their organisation.
 pub fn event<'a>(
     actor: &'a Actor,
     user: &'a User,
+    at: NaiveDateTime,
     kind: EventKind,
     ip: Option<&'a str>,
     detail: &'a str,
 ) -> NewEvent<'a> {
     NewEvent {
+        at,
         kind,
         actor,
         target_user_id: Some(user.id),
@@ -189,17 +194,12 @@ pub fn event<'a>(
 }
 
 /// Ends a session (logout).
-pub async fn log_out(
-    services: &Services,
-    session: PlainToken,
-    user: User,
-    ip: Option<String>,
-) -> Result<(), AccountError> {
+pub async fn log_out(services: &Services, session: PlainToken, user: User, ip: Option<String>) -> Result<(), AppError> {
     services
-        .run(move |conn, _| {
+        .run(move |conn, services| {
             store::sessions::delete(conn, &session.hashed())?;
             let actor = Actor::User { id: user.id, email: user.email.clone() };
-            events::record(conn, event(&actor, &user, EventKind::Logout, ip.as_deref(), ""))?;
+            events::record(conn, event(&actor, &user, services.stored_now(), EventKind::Logout, ip.as_deref(), ""))?;
             Ok(())
         })
         .await

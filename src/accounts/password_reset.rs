@@ -3,9 +3,9 @@
 //! Forgot Password? feature") and the attempt is logged.
 
 use super::login::event;
-use super::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
-use crate::mail::{self, EmailKind};
+use crate::mail::emails::PasswordReset;
 use crate::store;
 use crate::store::events::{self, Actor};
 use keydesk_core::{EmailAddress, EventKind, PlainToken};
@@ -15,27 +15,29 @@ pub fn request(
     services: &Services,
     typed_email: &str,
     ip: Option<&str>,
-) -> Result<(), AccountError> {
+) -> Result<(), AppError> {
     let Ok(email) = EmailAddress::parse(typed_email) else { return Ok(()) };
     let Some(user) = store::users::find_by_email(conn, &email)? else { return Ok(()) };
     let actor = Actor::Anonymous { typed: user.email.clone() };
     let policy = services.config.lockout_policy();
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
-        if policy.is_locked(user.locked_at, store::now()) {
+        if policy.is_locked(user.locked_at, now) {
             let detail = "refused: the account is locked, no link sent";
-            events::record(conn, event(&actor, &user, EventKind::PasswordResetRequested, ip, detail))?;
+            events::record(conn, event(&actor, &user, now, EventKind::PasswordResetRequested, ip, detail))?;
             return Ok(());
         }
         let token = PlainToken::generate();
         let ttl = chrono::Duration::from_std(services.config.password_reset_ttl).unwrap_or(chrono::Duration::hours(1));
-        store::secrets::create_password_reset(conn, user.id, &token.hashed(), store::now() + ttl)?;
-        let mut context = tera::Context::new();
-        context.insert("full_name", &user.full_name);
-        context.insert("email", &user.email);
-        context.insert("reset_link", &services.config.link(&format!("/reset-password/{}", token.expose())));
-        context.insert("valid_for", &humantime::format_duration(services.config.password_reset_ttl).to_string());
-        mail::queue(conn, &services.config, &services.mail, EmailKind::PasswordReset, &user.email, &context)?;
-        events::record(conn, event(&actor, &user, EventKind::PasswordResetRequested, ip, "link sent"))?;
+        store::secrets::create_password_reset(conn, user.id, &token.hashed(), now, now + ttl)?;
+        let email = PasswordReset {
+            full_name: &user.full_name,
+            email: &user.email,
+            reset_link: services.config.link(&format!("/reset-password/{}", token.expose())),
+            valid_for: humantime::format_duration(services.config.password_reset_ttl).to_string(),
+        };
+        services.outbox(now).queue(conn, &user.email, &email)?;
+        events::record(conn, event(&actor, &user, now, EventKind::PasswordResetRequested, ip, "link sent"))?;
         Ok(())
     })
 }
@@ -49,8 +51,8 @@ pub enum ResetOutcome {
 }
 
 /// Whether a reset link can still be used (to show the form or an error).
-pub fn link_is_live(conn: &mut DbConnection, token: &PlainToken) -> Result<bool, AccountError> {
-    Ok(store::secrets::live_password_reset(conn, &token.hashed(), store::now())?.is_some())
+pub fn link_is_live(conn: &mut DbConnection, services: &Services, token: &PlainToken) -> Result<bool, AppError> {
+    Ok(store::secrets::live_password_reset(conn, &token.hashed(), services.stored_now())?.is_some())
 }
 
 pub fn complete(
@@ -59,8 +61,8 @@ pub fn complete(
     token: &PlainToken,
     new_password: &str,
     ip: Option<&str>,
-) -> Result<ResetOutcome, AccountError> {
-    let now = store::now();
+) -> Result<ResetOutcome, AppError> {
+    let now = services.stored_now();
     // The link first: a dead link never shows the form again, whatever password came with it.
     let Some((reset_id, user_id)) = store::secrets::live_password_reset(conn, &token.hashed(), now)? else {
         return Ok(ResetOutcome::LinkInvalid);
@@ -77,11 +79,11 @@ pub fn complete(
         if !store::secrets::use_password_reset(conn, reset_id, now)? {
             return Ok(ResetOutcome::LinkInvalid);
         }
-        store::users::set_password_hash(conn, user.id, &hash)?;
+        store::users::set_password_hash(conn, user.id, &hash, now)?;
         store::secrets::void_password_resets(conn, user.id, now)?;
         store::sessions::delete_for_user(conn, user.id, None)?;
         let actor = Actor::Anonymous { typed: user.email.clone() };
-        events::record(conn, event(&actor, &user, EventKind::PasswordResetCompleted, ip, ""))?;
+        events::record(conn, event(&actor, &user, now, EventKind::PasswordResetCompleted, ip, ""))?;
         Ok(ResetOutcome::Done)
     })
 }

@@ -3,11 +3,13 @@
 //! transaction that decides them, so they are outcomes here rather than errors.
 
 use super::login::event;
-use super::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
-use crate::mail::{self, EmailKind};
+use crate::ids::UserId;
+use crate::mail::emails::{AccountUnlocked, UnlockPin};
 use crate::store::events::{self, Actor};
 use crate::store::{self, users::User};
+use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
 use keydesk_core::{EventKind, Pin};
 use subtle::ConstantTimeEq;
@@ -34,10 +36,10 @@ pub enum UnlockOutcome {
 }
 
 /// The user `actor` may act on: one of their own organisation, never another's.
-pub fn colleague(conn: &mut DbConnection, actor: &User, target_id: i64) -> Result<User, AccountError> {
+pub fn colleague(conn: &mut DbConnection, actor: &User, target_id: UserId) -> Result<User, AppError> {
     match (actor.organisation_id, store::users::find(conn, target_id)?) {
         (Some(org), Some(target)) if target.organisation_id == Some(org) => Ok(target),
-        _ => Err(AccountError::NotFound),
+        _ => Err(AppError::NotFound),
     }
 }
 
@@ -46,39 +48,39 @@ pub fn request(
     conn: &mut DbConnection,
     services: &Services,
     actor: &User,
-    target_id: i64,
+    target_id: UserId,
     ip: Option<&str>,
-) -> Result<UnlockOutcome, AccountError> {
+) -> Result<UnlockOutcome, AppError> {
     let target = colleague(conn, actor, target_id)?;
     let organisation =
-        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
-    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AppError::NotFound)?;
+    let who = Actor::user(actor);
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         if target.locked_at.is_none() {
             return Ok(UnlockOutcome::NotLocked);
         }
-        match actor.role().unlock_permission(organisation.unlock_policy()) {
+        match actor.role.unlock_permission(organisation.unlock_policy) {
             UnlockPermission::Denied => {
-                let detail = format!(
-                    "{} may not unlock under the {} policy",
-                    actor.role(),
-                    organisation.unlock_policy().as_str()
-                );
-                events::record(conn, event(&who, &target, EventKind::AccountUnlockFailed, ip, &detail))?;
+                let detail =
+                    format!("{} may not unlock under the {} policy", actor.role, organisation.unlock_policy.as_str());
+                events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, &detail))?;
                 Ok(UnlockOutcome::NotPermitted)
             }
-            UnlockPermission::Unlock => unlock_now(conn, services, &who, &target, ip, "unlocked from Manage Users"),
+            UnlockPermission::Unlock => {
+                unlock_now(conn, services, &who, &target, now, ip, "unlocked from Manage Users")
+            }
             UnlockPermission::UnlockWithPin => {
-                let now = store::now();
                 let expires = now + chrono::Duration::minutes(PIN_TTL_MINUTES);
                 let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, now, expires)?;
                 let pin = Pin::generate();
                 store::secrets::set_unlock_pin_hash(conn, challenge, &pin.hashed(&challenge.to_string()))?;
-                let mut context = tera::Context::new();
-                context.insert("full_name", &target.full_name);
-                context.insert("pin", pin.expose());
-                mail::queue(conn, &services.config, &services.mail, EmailKind::UnlockPin, &actor.email, &context)?;
-                events::record(conn, event(&who, &target, EventKind::UnlockPinSent, ip, "PIN emailed to the owner"))?;
+                let email = UnlockPin { full_name: &target.full_name, pin: pin.expose() };
+                services.outbox(now).queue(conn, &actor.email, &email)?;
+                events::record(
+                    conn,
+                    event(&who, &target, now, EventKind::UnlockPinSent, ip, "PIN emailed to the owner"),
+                )?;
                 Ok(UnlockOutcome::PinSent)
             }
         }
@@ -90,21 +92,21 @@ pub fn confirm_pin(
     conn: &mut DbConnection,
     services: &Services,
     actor: &User,
-    target_id: i64,
+    target_id: UserId,
     typed: &str,
     ip: Option<&str>,
-) -> Result<UnlockOutcome, AccountError> {
+) -> Result<UnlockOutcome, AppError> {
     let target = colleague(conn, actor, target_id)?;
-    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+    let who = Actor::user(actor);
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let failed = |conn: &mut DbConnection, outcome: UnlockOutcome, detail: &str| {
-            events::record(conn, event(&who, &target, EventKind::AccountUnlockFailed, ip, detail))?;
-            Ok::<_, AccountError>(outcome)
+            events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, detail))?;
+            Ok::<_, AppError>(outcome)
         };
         let Some(challenge) = store::secrets::open_unlock_pin(conn, actor.id, target.id)? else {
             return failed(conn, UnlockOutcome::PinMissing, "no open PIN");
         };
-        let now = store::now();
         if challenge.expires_at <= now {
             store::secrets::close_unlock_pin(conn, challenge.id, now)?;
             return failed(conn, UnlockOutcome::PinExpired, "PIN expired");
@@ -127,7 +129,7 @@ pub fn confirm_pin(
             );
         }
         store::secrets::close_unlock_pin(conn, challenge.id, now)?;
-        unlock_now(conn, services, &who, &target, ip, "unlocked by the owner with a PIN")
+        unlock_now(conn, services, &who, &target, now, ip, "unlocked by the owner with a PIN")
     })
 }
 
@@ -138,17 +140,19 @@ pub fn unlock_now(
     services: &Services,
     who: &Actor,
     target: &User,
+    now: NaiveDateTime,
     ip: Option<&str>,
     detail: &str,
-) -> Result<UnlockOutcome, AccountError> {
+) -> Result<UnlockOutcome, AppError> {
     if !store::users::unlock(conn, target.id)? {
         return Ok(UnlockOutcome::NotLocked);
     }
-    events::record(conn, event(who, target, EventKind::AccountUnlocked, ip, detail))?;
-    let mut context = tera::Context::new();
-    context.insert("full_name", &target.full_name);
-    context.insert("email", &target.email);
-    context.insert("forgot_password_link", &services.config.link("/forgot-password"));
-    mail::queue(conn, &services.config, &services.mail, EmailKind::AccountUnlocked, &target.email, &context)?;
+    events::record(conn, event(who, target, now, EventKind::AccountUnlocked, ip, detail))?;
+    let email = AccountUnlocked {
+        full_name: &target.full_name,
+        email: &target.email,
+        forgot_password_link: services.config.link("/forgot-password"),
+    };
+    services.outbox(now).queue(conn, &target.email, &email)?;
     Ok(UnlockOutcome::Unlocked)
 }

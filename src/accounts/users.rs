@@ -2,12 +2,14 @@
 //! operator) and from Manage Users (an organisation's admins and owner).
 
 use super::login::event;
-use super::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
+use crate::ids::UserId;
 use crate::store::events::{self, Actor};
 use crate::store::orgs::Organisation;
 use crate::store::users::{NewUser, User};
 use crate::store::{self, is_unique_violation};
+use chrono::NaiveDateTime;
 use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role, UnlockPolicy};
 
 pub fn create_organisation(
@@ -15,20 +17,21 @@ pub fn create_organisation(
     name: &str,
     slug: &str,
     policy: UnlockPolicy,
-) -> Result<Organisation, AccountError> {
+    now: NaiveDateTime,
+) -> Result<Organisation, AppError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(AccountError::Invalid("the organisation needs a name".into()));
+        return Err(AppError::Invalid("the organisation needs a name".into()));
     }
     let valid_slug = !slug.is_empty()
         && slug.len() <= 63
         && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid_slug {
-        return Err(AccountError::Invalid(format!("slug {slug:?} must be lower-case letters, digits and dashes")));
+        return Err(AppError::Invalid(format!("slug {slug:?} must be lower-case letters, digits and dashes")));
     }
-    store::orgs::create(conn, name, slug, policy).map_err(|e| {
+    store::orgs::create(conn, name, slug, policy, now).map_err(|e| {
         if is_unique_violation(&e) {
-            AccountError::Invalid(format!("an organisation with slug {slug:?} already exists"))
+            AppError::Invalid(format!("an organisation with slug {slug:?} already exists"))
         } else {
             e.into()
         }
@@ -43,60 +46,57 @@ pub struct UserDetails<'a> {
     pub organisation: Option<&'a Organisation>,
 }
 
-fn checked(details: &UserDetails<'_>) -> Result<(EmailAddress, String), AccountError> {
-    let email = EmailAddress::parse(details.email).map_err(|e| AccountError::Invalid(e.to_string()))?;
+fn checked(details: &UserDetails<'_>) -> Result<(EmailAddress, String), AppError> {
+    let email = EmailAddress::parse(details.email).map_err(|e| AppError::Invalid(e.to_string()))?;
     let full_name = details.full_name.split_whitespace().collect::<Vec<_>>().join(" ");
     if full_name.is_empty() {
-        return Err(AccountError::Invalid("enter the person's full name".into()));
+        return Err(AppError::Invalid("enter the person's full name".into()));
     }
     match (details.role, details.organisation) {
-        (Role::Org(_), None) => {
-            Err(AccountError::Invalid(format!("role {} needs an organisation (--org)", details.role)))
-        }
+        (Role::Org(_), None) => Err(AppError::Invalid(format!("role {} needs an organisation (--org)", details.role))),
         (Role::Staff(_), Some(_)) => {
-            Err(AccountError::Invalid(format!("role {} is support staff and has no organisation", details.role)))
+            Err(AppError::Invalid(format!("role {} is support staff and has no organisation", details.role)))
         }
         _ => Ok((email, full_name)),
     }
 }
 
-fn duplicate_email(e: diesel::result::Error) -> AccountError {
+fn duplicate_email(e: diesel::result::Error) -> AppError {
     if is_unique_violation(&e) {
-        AccountError::Invalid("a user with this email address already exists".into())
+        AppError::Invalid("a user with this email address already exists".into())
     } else {
         e.into()
     }
 }
 
-/// Creates a user with the given password hash; `actor` is None from the command line.
+/// Creates a user with the given password hash; `actor` is `Actor::System` from the command line.
 pub fn create_user(
     conn: &mut DbConnection,
     details: UserDetails<'_>,
     password_hash: &str,
     actor: &Actor,
     ip: Option<&str>,
-) -> Result<User, AccountError> {
+    now: NaiveDateTime,
+) -> Result<User, AppError> {
     let (email, full_name) = checked(&details)?;
     write_transaction(conn, |conn| {
-        let user = store::users::insert(
-            conn,
-            NewUser {
-                organisation_id: details.organisation.map(|o| o.id),
-                email: &email,
-                full_name: &full_name,
-                role: details.role,
-                password_hash,
-            },
-        )
-        .map_err(duplicate_email)?;
-        events::record(conn, event(actor, &user, EventKind::UserCreated, ip, &format!("role {}", user.role)))?;
+        let new = NewUser {
+            organisation_id: details.organisation.map(|o| o.id),
+            email: &email,
+            full_name: &full_name,
+            role: details.role,
+            password_hash,
+        };
+        let user = store::users::insert(conn, new, now).map_err(duplicate_email)?;
+        let detail = format!("role {}", user.role);
+        events::record(conn, event(actor, &user, now, EventKind::UserCreated, ip, &detail))?;
         Ok(user)
     })
 }
 
 /// Roles an organisation's admins and owner may hand out: only an owner makes owners.
 pub fn assignable_roles(actor: &User) -> Vec<Role> {
-    match actor.role() {
+    match actor.role {
         Role::Org(OrgRole::Owner) => {
             vec![Role::Org(OrgRole::Member), Role::Org(OrgRole::Admin), Role::Org(OrgRole::Owner)]
         }
@@ -106,6 +106,7 @@ pub fn assignable_roles(actor: &User) -> Vec<Role> {
 }
 
 /// Manage Users: add a colleague; they choose their password from a link emailed to them.
+/// The user, their "User created" entry and the welcome link commit together or not at all.
 pub fn add_colleague(
     conn: &mut DbConnection,
     services: &Services,
@@ -114,60 +115,73 @@ pub fn add_colleague(
     full_name: &str,
     role: Role,
     ip: Option<&str>,
-) -> Result<User, AccountError> {
+) -> Result<User, AppError> {
     if !assignable_roles(actor).contains(&role) {
-        return Err(AccountError::Forbidden);
+        return Err(AppError::Forbidden);
     }
-    let organisation = store::orgs::find(conn, actor.organisation_id.ok_or(AccountError::Forbidden)?)?
-        .ok_or(AccountError::NotFound)?;
-    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+    let organisation =
+        store::orgs::find(conn, actor.organisation_id.ok_or(AppError::Forbidden)?)?.ok_or(AppError::NotFound)?;
+    let who = Actor::user(actor);
     let details = UserDetails { email, full_name, role, organisation: Some(&organisation) };
-    let user = create_user(conn, details, &super::passwords::Passwords::unusable_hash(), &who, ip)?;
-    // The welcome is a password-reset link: one mechanism for choosing a password.
-    super::password_reset::request(conn, services, &user.email, ip)?;
-    Ok(user)
+    let unusable = super::passwords::Passwords::unusable_hash();
+    write_transaction(conn, |conn| {
+        let user = create_user(conn, details, &unusable, &who, ip, services.stored_now())?;
+        // The welcome is a password-reset link: one mechanism for choosing a password.
+        super::password_reset::request(conn, services, &user.email, ip)?;
+        Ok(user)
+    })
 }
 
 /// Manage Users: change a colleague's name, email or role.
 pub fn update_colleague(
     conn: &mut DbConnection,
+    services: &Services,
     actor: &User,
-    target_id: i64,
-    email: &str,
-    full_name: &str,
-    role: Role,
+    target_id: UserId,
+    change: UserDetails<'_>,
     ip: Option<&str>,
-) -> Result<User, AccountError> {
+) -> Result<User, AppError> {
     let target = super::unlock::colleague(conn, actor, target_id)?;
     let allowed = assignable_roles(actor);
     // Admins may not touch an owner, nor hand out a role they could not.
-    if !allowed.contains(&role) || !allowed.contains(&target.role()) {
-        return Err(AccountError::Forbidden);
+    if !allowed.contains(&change.role) || !allowed.contains(&target.role) {
+        return Err(AppError::Forbidden);
     }
     let organisation =
-        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
-    let (email, full_name) = checked(&UserDetails { email, full_name, role, organisation: Some(&organisation) })?;
-    let who = Actor::User { id: actor.id, email: actor.email.clone() };
+        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AppError::NotFound)?;
+    let (email, full_name) = checked(&UserDetails { organisation: Some(&organisation), ..change })?;
+    let who = Actor::user(actor);
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let updated =
-            store::users::update_profile(conn, target.id, &full_name, &email, role).map_err(duplicate_email)?;
+        let updated = store::users::update_profile(conn, target.id, &full_name, &email, change.role, now)
+            .map_err(duplicate_email)?;
         let detail = format!("name {:?}, email {}, role {}", updated.full_name, updated.email, updated.role);
-        events::record(conn, event(&who, &updated, EventKind::UserUpdated, ip, &detail))?;
+        events::record(conn, event(&who, &updated, now, EventKind::UserUpdated, ip, &detail))?;
         Ok(updated)
     })
 }
 
-/// A new API token for a staff user; the plain token is shown once, only its hash is kept.
-pub fn create_api_token(conn: &mut DbConnection, typed_email: &str) -> Result<PlainToken, AccountError> {
-    let email = EmailAddress::parse(typed_email).map_err(|e| AccountError::Invalid(e.to_string()))?;
+/// A new API token for a staff user, recorded as "API token created"; the plain token is
+/// shown once, only its hash is kept.
+pub fn create_api_token(
+    conn: &mut DbConnection,
+    typed_email: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<PlainToken, AppError> {
+    let email = EmailAddress::parse(typed_email).map_err(|e| AppError::Invalid(e.to_string()))?;
     let user =
-        store::users::find_by_email(conn, &email)?.ok_or_else(|| AccountError::Invalid(format!("no user {email}")))?;
-    if !user.role().is_staff() {
-        return Err(AccountError::Invalid(format!(
+        store::users::find_by_email(conn, &email)?.ok_or_else(|| AppError::Invalid(format!("no user {email}")))?;
+    if !user.role.is_staff() {
+        return Err(AppError::Invalid(format!(
             "{email} is not support staff: API tokens are for agents, managers and operators"
         )));
     }
     let token = PlainToken::generate();
-    store::secrets::create_api_token(conn, user.id, &token.hashed())?;
+    write_transaction(conn, |conn| {
+        store::secrets::create_api_token(conn, user.id, &token.hashed(), now)?;
+        events::record(conn, event(actor, &user, now, EventKind::ApiTokenCreated, None, "for the JSON API"))?;
+        Ok::<_, AppError>(())
+    })?;
     Ok(token)
 }

@@ -2,6 +2,9 @@
 //! migrations, and the helpers that run blocking Diesel work off the async runtime.
 
 pub mod schema;
+mod stored_text;
+
+pub use stored_text::OptionalText;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
@@ -24,7 +27,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 
 /// An arbitrary constant: the advisory lock that serialises migrations when several Keydesk
 /// processes start against one PostgreSQL at once.
-const MIGRATION_LOCK: i64 = 0x6b65_7964_6573_6b;
+const MIGRATION_LOCK: i64 = 0x006b_6579_6465_736b;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

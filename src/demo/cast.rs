@@ -6,7 +6,7 @@ use super::roster::{Roster, ORGANISATIONS};
 use crate::accounts::passwords::Passwords;
 use crate::db::DbConnection;
 use crate::store::bulk::{self, EventRow, UserRow};
-use crate::store::{self, orgs};
+use crate::store::orgs;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use keydesk_core::{EventKind, Role};
@@ -35,7 +35,7 @@ pub fn ensure(conn: &mut DbConnection, roster: &Roster, created_at: NaiveDateTim
             Some(existing) => existing.id,
             None => {
                 organisations_created += 1;
-                orgs::create_at(conn, organisation.name, organisation.slug, organisation.policy, created_at)?.id
+                orgs::create(conn, organisation.name, organisation.slug, organisation.policy, created_at)?.id
             }
         };
         organisations.push(id);
@@ -74,7 +74,7 @@ pub fn ensure(conn: &mut DbConnection, roster: &Roster, created_at: NaiveDateTim
         .map(|(user, detail)| {
             Ok(EventRow {
                 at: created_at,
-                action: EventKind::UserCreated.label(),
+                action: EventKind::UserCreated,
                 actor_id: None,
                 actor_label: SEEDER,
                 target_user_id: id_of(user.email)?,
@@ -97,7 +97,7 @@ pub fn ensure(conn: &mut DbConnection, roster: &Roster, created_at: NaiveDateTim
 }
 
 /// Gives every demo user (organisations and staff alike) this password hash.
-pub fn set_password_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<usize> {
+pub fn set_password_hash(conn: &mut DbConnection, hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
     let domains: Vec<&str> = Roster::domains().collect();
-    bulk::set_password_hash_for_domains(conn, &domains, hash, store::now())
+    bulk::set_password_hash_for_domains(conn, &domains, hash, now)
 }

@@ -5,13 +5,16 @@
 
 use super::cast::CastIds;
 use super::message::RequestMessage;
-use super::plan::{ActivityActor, ActivityDetail, PlannedActivity, PlannedTicket};
+use super::plan::PlannedTicket;
+use super::planned::{ActivityActor, ActivityDetail, PlannedActivity};
 use super::roster::Roster;
 use crate::db::DbConnection;
+use crate::ids::{LedgerId, TicketNumber};
 use crate::store::bulk::{self, EventRow, InboundRow, TicketEventRow, TicketRow};
 use crate::store::tickets::NewTicketMessage;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::QueryResult;
+use keydesk_core::MessageDirection;
 use sha2::{Digest, Sha256};
 
 /// The intake ledger's source for demo messages.
@@ -58,14 +61,14 @@ pub fn write_tickets(
         .map(|i| {
             let message = &planned[i].message;
             NewTicketMessage {
-                ticket_id: ids[i],
-                direction: "in",
+                ticket_id: TicketNumber(ids[i]),
+                direction: MessageDirection::In,
                 message_id: &message_ids[i],
                 at: naive(planned[i].received_at),
                 sender: &message.sender,
                 subject: &message.subject,
                 body_text: &message.body,
-                inbound_message_id: Some(ledger_ids[i]),
+                inbound_message_id: Some(LedgerId(ledger_ids[i])),
             }
         })
         .collect();
@@ -79,7 +82,7 @@ pub fn write_tickets(
                 ticket_id,
                 at: naive(e.at),
                 actor: e.actor.map(|s| (cast.staff[s], roster.staff[s].email.as_str())),
-                kind: e.kind.as_str(),
+                kind: e.kind,
                 detail: &e.detail,
             })
         })
@@ -94,7 +97,7 @@ pub fn write_tickets(
         tickets: ids.len(),
         ticket_events: history.len(),
         activity_entries,
-        still_open: planned.iter().filter(|t| t.status != "resolved").count(),
+        still_open: planned.iter().filter(|t| !t.status.is_resolved()).count(),
     })
 }
 
@@ -126,7 +129,7 @@ pub fn write_activity(
             };
             EventRow {
                 at: naive(entry.at),
-                action: entry.kind.label(),
+                action: entry.kind,
                 actor_id,
                 actor_label,
                 target_user_id: cast.people[entry.target],
@@ -160,7 +163,7 @@ fn message_id(message: &RequestMessage, ticket_id: i64) -> String {
 fn ticket_row<'a>(cast: &CastIds, ticket: &'a PlannedTicket) -> TicketRow<'a> {
     let message = &ticket.message;
     let field = |f: &'a Option<(String, keydesk_core::intake::FieldSource)>| {
-        f.as_ref().map(|(value, source)| (value.as_str(), source.as_str()))
+        f.as_ref().map(|(value, source)| (value.as_str(), *source))
     };
     let verification = ticket.verification.as_ref();
     TicketRow {
@@ -177,7 +180,7 @@ fn ticket_row<'a>(cast: &CastIds, ticket: &'a PlannedTicket) -> TicketRow<'a> {
         assignee_id: ticket.assignee.map(|s| cast.staff[s]),
         verified_at: verification.map(|v| naive(v.at)),
         verified_by_id: verification.map(|v| cast.staff[v.by]),
-        verification_method: verification.map(|v| v.method.as_str()),
+        verification_method: verification.map(|v| v.method),
         verification_note: verification.map(|v| v.note),
         mailbox_confirmed_at: ticket.mailbox_confirmed_at.map(naive),
         updated_at: naive(ticket.updated_at),

@@ -1,6 +1,6 @@
 //! Which demo accounts end up locked: whatever the activity log said last about each one.
 
-use super::plan::PlannedActivity;
+use super::planned::PlannedActivity;
 use chrono::{DateTime, Utc};
 use keydesk_core::EventKind;
 use std::collections::HashMap;
@@ -35,7 +35,7 @@ impl LockLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::plan::{ActivityActor, ActivityDetail};
+    use crate::demo::planned::{ActivityActor, ActivityDetail};
 
     fn entry(target: usize, kind: EventKind, minute: i64) -> PlannedActivity {
         let at = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(minute);

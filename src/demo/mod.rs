@@ -15,6 +15,7 @@ mod insert;
 mod locks;
 pub mod message;
 pub mod plan;
+pub mod planned;
 pub mod roster;
 mod story;
 
@@ -22,7 +23,7 @@ pub use insert::DEMO_SOURCE;
 pub use message::DEMO_AUTHSERV_ID;
 
 use crate::db::{write_transaction, DbConnection};
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
 use keydesk_core::BusinessCalendar;
 use plan::{DemoPlan, PlanShape, PlannedTicket};
 use rand::rngs::StdRng;
@@ -184,8 +185,8 @@ fn write_history(
 
 /// Gives every demo user, at the organisations and at the desk, this password hash (hash
 /// the password once: Argon2 takes a while). Returns how many users it set.
-pub fn set_password(conn: &mut DbConnection, password_hash: &str) -> Result<usize, DemoError> {
-    Ok(write_transaction(conn, |conn| cast::set_password_hash(conn, password_hash))?)
+pub fn set_password(conn: &mut DbConnection, password_hash: &str, now: NaiveDateTime) -> Result<usize, DemoError> {
+    Ok(write_transaction(conn, |conn| cast::set_password_hash(conn, password_hash, now))?)
 }
 
 impl fmt::Display for DemoSummary {

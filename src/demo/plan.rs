@@ -9,11 +9,14 @@
 use super::arrivals::ArrivalPattern;
 use super::dice::{delay, WeightedPick};
 use super::message::{RequestMessage, SenderKind};
+use super::planned::{
+    colleague_unlock, ActivityActor, ActivityDetail, PlannedActivity, PlannedEvent, PlannedVerification, FAILED_LOGINS,
+};
 use super::roster::{Roster, ORGANISATIONS};
 use super::story::Story;
 use chrono::{DateTime, Duration, Utc};
-use keydesk_core::verification::VerificationMethod;
-use keydesk_core::{BusinessCalendar, EventKind, OrgRole, TicketEventKind, UnlockPolicy};
+use keydesk_core::tickets::transitions;
+use keydesk_core::{BusinessCalendar, EventKind, OrgRole, TicketEventKind, TicketStatus, UnlockPolicy};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -27,52 +30,6 @@ const ON_BEHALF: f64 = 0.07;
 /// Self-serve unlocks (an admin or the owner, from Manage Users) per ticket.
 pub const SELF_SERVE_PER_TICKET: f64 = 0.25;
 
-/// One row of a ticket's history. `actor` is a staff index; `None` is Keydesk itself
-/// (intake, and what the user did by mail or by following a link).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedEvent {
-    pub at: DateTime<Utc>,
-    pub kind: TicketEventKind,
-    pub actor: Option<usize>,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedVerification {
-    pub at: DateTime<Utc>,
-    /// A staff index.
-    pub by: usize,
-    pub method: VerificationMethod,
-    pub note: &'static str,
-}
-
-/// Who an activity-log entry names as its actor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityActor {
-    /// The person themselves, not signed in (failed logins name the address typed).
-    TheUser,
-    /// An admin or owner of their organisation (a person index).
-    Colleague(usize),
-    Staff(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityDetail {
-    Text(&'static str),
-    /// "ticket #N", known once the ticket has its number.
-    TicketNumber,
-}
-
-/// One entry of the activity log (`events`), about person `target`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedActivity {
-    pub at: DateTime<Utc>,
-    pub kind: EventKind,
-    pub actor: ActivityActor,
-    pub target: usize,
-    pub detail: ActivityDetail,
-}
-
 /// A ticket as it stands at `now`: its history up to then and the columns that follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTicket {
@@ -85,7 +42,7 @@ pub struct PlannedTicket {
     pub events: Vec<PlannedEvent>,
     /// The lock that made them write, and the unlock that ended it, as far as `now`.
     pub activity: Vec<PlannedActivity>,
-    pub status: &'static str,
+    pub status: TicketStatus,
     pub assignee: Option<usize>,
     pub verification: Option<PlannedVerification>,
     pub mailbox_confirmed_at: Option<DateTime<Utc>>,
@@ -264,32 +221,9 @@ impl<'a> DemoPlan<'a> {
     }
 }
 
-/// The detail lockout records (with the default `lockout.max_failed_attempts`).
-pub const FAILED_LOGINS: &str = "5 consecutive failed logins";
-
-/// "Account unlocked" by an admin or the owner of the target's organisation, from Manage Users.
-pub fn colleague_unlock(rng: &mut impl Rng, roster: &Roster, target: usize, at: DateTime<Utc>) -> PlannedActivity {
-    let leaders: Vec<usize> = roster.leaders_of(roster.people[target].organisation).filter(|&p| p != target).collect();
-    let by = leaders[rng.gen_range(0..leaders.len())];
-    PlannedActivity {
-        at,
-        kind: EventKind::AccountUnlocked,
-        actor: ActivityActor::Colleague(by),
-        target,
-        detail: ActivityDetail::Text("unlocked from Manage Users"),
-    }
-}
-
-/// The ticket's status after these events, as the queue's actions set it.
-pub fn status_after(events: &[PlannedEvent]) -> &'static str {
-    events.iter().fold("new", |status, event| match event.kind {
-        TicketEventKind::Assigned | TicketEventKind::AgentReplied if status == "new" => "open",
-        TicketEventKind::WaitingOnUser => "waiting_on_user",
-        TicketEventKind::UserReplied if status == "waiting_on_user" => "open",
-        TicketEventKind::Reopened => "open",
-        TicketEventKind::Resolved => "resolved",
-        _ => status,
-    })
+/// The ticket's status after these events, through the core's transitions.
+pub fn status_after(events: &[PlannedEvent]) -> TicketStatus {
+    transitions::status_after(events.iter().map(|event| event.kind))
 }
 
 /// A fixed mixing of the bits (SplitMix64's finaliser): neighbouring numbers get unrelated

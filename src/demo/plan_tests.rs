@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::demo::story::desk_time;
+use keydesk_core::verification::VerificationMethod;
 use keydesk_core::WorkingHoursConfig;
 use std::collections::HashSet;
 
@@ -145,14 +146,14 @@ fn the_mix_is_what_the_product_owner_asked_for() {
     assert!((0.015..0.05).contains(&spoofed), "spoofed: {spoofed}");
     let verified = share(&|t| t.verification.is_some());
     assert!(verified > 0.75, "verified: {verified}");
-    let abandoned = share(&|t| t.status == "resolved" && t.verification.is_none());
+    let abandoned = share(&|t| t.status == TicketStatus::Resolved && t.verification.is_none());
     assert!((0.01..0.1).contains(&abandoned), "abandoned: {abandoned}");
     assert!(share(&has(TicketEventKind::Reopened)) > 0.01);
     assert!(share(&has(TicketEventKind::WaitingOnUser)) > 0.05);
     assert!(share(&|t| t.requester.is_some()) > 0.01);
-    let still_open: HashSet<&str> = tickets.iter().map(|t| t.status).filter(|s| *s != "resolved").collect();
+    let still_open: HashSet<TicketStatus> = tickets.iter().map(|t| t.status).filter(|s| !s.is_resolved()).collect();
     assert!(
-        !still_open.is_empty() && share(&|t| t.status != "resolved") < 0.05,
+        !still_open.is_empty() && share(&|t| !t.status.is_resolved()) < 0.05,
         "a few recent tickets still open: {still_open:?}"
     );
     let methods: HashSet<VerificationMethod> =
@@ -228,21 +229,7 @@ fn a_desk_that_never_opens_leaves_every_ticket_new() {
     let never = BusinessCalendar::from_config(&WorkingHoursConfig { days: vec![], ..Default::default() }).unwrap();
     let roster = Roster::for_tickets(50);
     for ticket in all_tickets(&plan(&never, &roster, 5, 50)) {
-        assert_eq!(ticket.status, "new");
+        assert_eq!(ticket.status, TicketStatus::New);
         assert!(ticket.events.iter().all(|e| e.actor.is_none()), "{:?}", ticket.events);
     }
-}
-
-#[test]
-fn status_follows_the_queue_actions() {
-    let event = |kind| PlannedEvent { at: DateTime::<Utc>::UNIX_EPOCH, kind, actor: None, detail: String::new() };
-    let status = |kinds: &[TicketEventKind]| status_after(&kinds.iter().map(|k| event(*k)).collect::<Vec<_>>());
-    use TicketEventKind::*;
-    assert_eq!(status(&[Received, Acknowledged]), "new");
-    assert_eq!(status(&[Received, Acknowledged, Assigned]), "open");
-    assert_eq!(status(&[Received, Assigned, AgentReplied, WaitingOnUser]), "waiting_on_user");
-    assert_eq!(status(&[Received, Assigned, WaitingOnUser, UserReplied]), "open");
-    assert_eq!(status(&[Received, Assigned, Verified, Unlocked, Resolved]), "resolved");
-    assert_eq!(status(&[Received, Assigned, Unlocked, Resolved, UserReplied, Reopened]), "open");
-    assert_eq!(status(&[Received, Assigned, ChallengeSent, MailboxConfirmed]), "open");
 }

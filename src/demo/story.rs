@@ -7,7 +7,7 @@
 
 use super::dice::{chance, delay};
 use super::message::{RequestMessage, SenderKind, DEMO_AUTHSERV_ID};
-use super::plan::{
+use super::planned::{
     colleague_unlock, ActivityActor, ActivityDetail, PlannedActivity, PlannedEvent, PlannedVerification, FAILED_LOGINS,
 };
 use super::roster::Roster;

@@ -5,8 +5,8 @@
 //! it (new mail becomes a ticket within seconds) and sleeps `intake.poll_seconds` otherwise.
 //! The imap crate is blocking: all of this runs on a blocking thread.
 
-use super::{take_in, worker, IntakeSummary, RawMessage};
-use crate::accounts::{AccountError, Services};
+use super::{health, take_in, IntakeSummary, RawMessage};
+use crate::app::{AppError, Services, SourceError};
 use crate::config::SmtpSecurity;
 use crate::db::DbError;
 use imap::{ClientBuilder, ConnectionMode, Session};
@@ -17,11 +17,11 @@ type ImapSession = Session<imap::Connection>;
 /// Servers may drop an IDLE after 30 minutes (RFC 2177): renew it before.
 const IDLE_RENEWAL: Duration = Duration::from_secs(25 * 60);
 
-fn imap_error(error: impl std::fmt::Display) -> AccountError {
-    AccountError::Db(DbError::Task(format!("IMAP: {error}")))
+fn imap_error(error: impl std::fmt::Display) -> AppError {
+    AppError::Source(SourceError::Imap(error.to_string()))
 }
 
-fn connect(services: &Services) -> Result<ImapSession, AccountError> {
+fn connect(services: &Services) -> Result<ImapSession, AppError> {
     let intake = &services.config.intake;
     let mode = match intake.security {
         SmtpSecurity::None => ConnectionMode::Plaintext,
@@ -39,12 +39,12 @@ fn connect(services: &Services) -> Result<ImapSession, AccountError> {
 }
 
 /// Takes in every unseen message of the configured mailbox.
-fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary, AccountError> {
+fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary, AppError> {
     let mailbox = session.select(&services.config.intake.mailbox).map_err(imap_error)?;
     let uid_validity = mailbox.uid_validity.unwrap_or_default();
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").map_err(imap_error)?.into_iter().collect();
     uids.sort_unstable();
-    let source = worker::source_name(services);
+    let source = health::source_name(services);
     let mut summary = IntakeSummary::default();
     for uid in uids {
         let fetches = session.uid_fetch(uid.to_string(), "(UID INTERNALDATE BODY.PEEK[])").map_err(imap_error)?;
@@ -53,7 +53,7 @@ fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary,
             source: source.clone(),
             source_key: format!("{uid_validity}:{uid}"),
             // INTERNALDATE is when the server received it.
-            arrived_at: fetch.internal_date().map(|d| d.naive_utc()).unwrap_or_else(crate::store::now),
+            arrived_at: fetch.internal_date().map(|d| d.naive_utc()).unwrap_or_else(|| services.stored_now()),
             bytes: fetch.body().unwrap_or_default().to_vec(),
         };
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
@@ -67,7 +67,7 @@ fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary,
 }
 
 /// One connection, one pass, logged out (for `keydesk intake once`).
-pub fn run_once(services: &Services) -> Result<IntakeSummary, AccountError> {
+pub fn run_once(services: &Services) -> Result<IntakeSummary, AppError> {
     let mut session = connect(services)?;
     let summary = pass(services, &mut session);
     let _ = session.logout();
@@ -80,11 +80,11 @@ pub fn run_forever(services: Services) {
     let poll = Duration::from_secs(services.config.intake.poll_seconds);
     let mut failures: u32 = 0;
     loop {
-        let result: Result<(), AccountError> = connect(&services).and_then(|mut session| {
+        let result: Result<(), AppError> = connect(&services).and_then(|mut session| {
             let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
             loop {
                 let summary = pass(&services, &mut session)?;
-                worker::record_health_blocking(&services, None);
+                health::record_blocking(&services, None);
                 failures = 0;
                 if summary.fetched > 0 {
                     log::info!("intake: {summary}");
@@ -103,7 +103,7 @@ pub fn run_forever(services: Services) {
         if let Err(error) = result {
             failures = failures.saturating_add(1);
             log::error!("intake: {error}");
-            worker::record_health_blocking(&services, Some(&error.to_string()));
+            health::record_blocking(&services, Some(&error.to_string()));
             std::thread::sleep(poll * failures.clamp(1, 10));
         }
     }

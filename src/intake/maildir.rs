@@ -3,8 +3,7 @@
 //! leaves the message in `new/` and the next pass finds it already in the ledger.
 
 use super::{take_in, IntakeSummary, RawMessage};
-use crate::accounts::{AccountError, Services};
-use crate::db::DbError;
+use crate::app::{AppError, Services, SourceError};
 use maildir::Maildir;
 use std::path::Path;
 
@@ -13,7 +12,7 @@ pub fn source_name(dir: &Path) -> String {
 }
 
 /// One pass over `dir/new`.
-pub async fn pass(services: &Services, dir: &Path) -> Result<IntakeSummary, AccountError> {
+pub async fn pass(services: &Services, dir: &Path) -> Result<IntakeSummary, AppError> {
     let maildir = Maildir::from(dir.to_path_buf());
     maildir.create_dirs().map_err(|e| io_error(dir, e))?;
     let source = source_name(dir);
@@ -27,7 +26,7 @@ pub async fn pass(services: &Services, dir: &Path) -> Result<IntakeSummary, Acco
         let arrived_at = std::fs::metadata(entry.path())
             .and_then(|m| m.modified())
             .map(|t| chrono::DateTime::<chrono::Utc>::from(t).naive_utc())
-            .unwrap_or_else(|_| crate::store::now());
+            .unwrap_or_else(|_| services.stored_now());
         let raw = RawMessage { source: source.clone(), source_key: id.clone(), arrived_at, bytes };
         let outcome = services.run(move |conn, services| take_in(conn, services, &raw)).await?;
         summary.count(&outcome);
@@ -36,6 +35,6 @@ pub async fn pass(services: &Services, dir: &Path) -> Result<IntakeSummary, Acco
     Ok(summary)
 }
 
-fn io_error(dir: &Path, error: impl std::fmt::Display) -> AccountError {
-    AccountError::Db(DbError::Task(format!("Maildir {}: {error}", dir.display())))
+fn io_error(dir: &Path, error: impl std::fmt::Display) -> AppError {
+    AppError::Source(SourceError::Maildir { dir: dir.display().to_string(), error: error.to_string() })
 }

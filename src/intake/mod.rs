@@ -6,12 +6,13 @@
 //! threads it onto an existing ticket, or opens a new ticket and queues the acknowledgement.
 //! The source marks a message done (moves it to cur/, sets \Seen) only after that commit.
 
+pub mod health;
 pub mod imap;
 pub mod maildir;
 mod pipeline;
 pub mod worker;
 
-pub use pipeline::{reprocess_quarantined, take_in, IntakeOutcome, RawMessage};
+pub use pipeline::{discard_quarantined, reprocess_quarantined, take_in, IntakeOutcome, RawMessage};
 
 use std::fmt;
 

@@ -1,15 +1,17 @@
 //! The intake transaction: ledger, then quarantine, ignore, thread or open a ticket.
 
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
-use crate::mail::{self, EmailKind};
+use crate::ids::{LedgerId, TicketNumber};
+use crate::mail::emails::TicketAcknowledgement;
 use crate::store;
 use crate::store::inbound::{self, NewInbound};
-use crate::store::tickets::{self, NewTicket, NewTicketMessage, Ticket};
+use crate::store::tickets::{self, NewTicket, NewTicketMessage, Outgoing, Ticket};
+use crate::store::users::User;
 use chrono::NaiveDateTime;
-use keydesk_core::intake::{parse_message, Extracted, ParsedMessage};
-use keydesk_core::EmailAddress;
-use keydesk_core::TicketEventKind;
+use keydesk_core::intake::{parse_message, Extracted, LedgerOutcome, ParsedMessage};
+use keydesk_core::tickets::transitions;
+use keydesk_core::{EmailAddress, MessageDirection, TicketEventKind};
 use sha2::{Digest, Sha256};
 
 /// A message as a source hands it over.
@@ -25,8 +27,8 @@ pub struct RawMessage {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntakeOutcome {
-    NewTicket(i64),
-    Threaded(i64),
+    NewTicket(TicketNumber),
+    Threaded(TicketNumber),
     /// Auto-reply, bounce, list mail or our own: recorded, no ticket, no reply.
     Ignored(String),
     /// Kept raw with the reason, for staff to re-process or discard.
@@ -36,18 +38,19 @@ pub enum IntakeOutcome {
 }
 
 impl IntakeOutcome {
-    fn ledger_name(&self) -> &'static str {
+    /// How the ledger records it.
+    fn ledger(&self) -> LedgerOutcome {
         match self {
-            IntakeOutcome::NewTicket(_) => "ticket",
-            IntakeOutcome::Threaded(_) => "threaded",
-            IntakeOutcome::Ignored(_) => "ignored",
-            IntakeOutcome::Quarantined(_) => "quarantined",
-            IntakeOutcome::Duplicate => "duplicate",
+            IntakeOutcome::NewTicket(_) => LedgerOutcome::Ticket,
+            IntakeOutcome::Threaded(_) => LedgerOutcome::Threaded,
+            IntakeOutcome::Ignored(_) => LedgerOutcome::Ignored,
+            IntakeOutcome::Quarantined(_) => LedgerOutcome::Quarantined,
+            IntakeOutcome::Duplicate => LedgerOutcome::Duplicate,
         }
     }
 }
 
-pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -> Result<IntakeOutcome, AccountError> {
+pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -> Result<IntakeOutcome, AppError> {
     write_transaction(conn, |conn| {
         if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
             return Ok(IntakeOutcome::Duplicate);
@@ -60,7 +63,10 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
             Decision::Ignore(parsed, reason) => {
                 (parsed.message_id.clone(), IntakeOutcome::Ignored(reason.clone()), reason.clone())
             }
-            Decision::Accept(parsed) => (parsed.message_id.clone(), IntakeOutcome::NewTicket(0), String::new()),
+            // Settled below, once the ticket is filed.
+            Decision::Accept(parsed) => {
+                (parsed.message_id.clone(), IntakeOutcome::NewTicket(TicketNumber(0)), String::new())
+            }
         };
         let ledger_id = inbound::insert(
             conn,
@@ -71,7 +77,7 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
                 content_hash: &content_hash,
                 received_at: raw.arrived_at,
                 raw: &raw.bytes,
-                outcome: outcome.ledger_name(),
+                outcome: outcome.ledger(),
                 reason: &reason,
                 ticket_id: None,
             },
@@ -83,7 +89,7 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
                     IntakeOutcome::NewTicket(id) | IntakeOutcome::Threaded(id) => Some(id),
                     _ => None,
                 };
-                inbound::set_outcome(conn, ledger_id, outcome.ledger_name(), "", ticket)?;
+                inbound::set_outcome(conn, ledger_id, outcome.ledger(), "", ticket)?;
                 Ok(outcome)
             }
             _ => Ok(outcome),
@@ -103,7 +109,7 @@ fn decide(
     services: &Services,
     raw: &RawMessage,
     content_hash: &str,
-) -> Result<Decision, AccountError> {
+) -> Result<Decision, AppError> {
     let limit = services.config.intake.max_message_bytes;
     if raw.bytes.len() > limit {
         return Ok(Decision::Quarantine(format!(
@@ -135,8 +141,9 @@ fn file_as_ticket(
     services: &Services,
     raw: &RawMessage,
     parsed: &ParsedMessage,
-    ledger_id: i64,
-) -> Result<IntakeOutcome, AccountError> {
+    ledger_id: LedgerId,
+) -> Result<IntakeOutcome, AppError> {
+    let now = services.stored_now();
     let sender = parsed.from.as_ref().map(|m| m.address.clone()).unwrap_or_default();
     let account = linked_account(conn, parsed)?;
     let existing = match thread_target(conn, parsed)? {
@@ -149,22 +156,24 @@ fn file_as_ticket(
     };
     let message_id =
         parsed.message_id.clone().unwrap_or_else(|| format!("keydesk-inbound-{ledger_id}@keydesk.invalid"));
+    let inbound = Inbound { parsed, sender: &sender, message_id: &message_id, at: raw.arrived_at, ledger_id };
     if let Some(ticket) = existing {
-        add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
-        store::ticket_events::record(conn, ticket.id, None, TicketEventKind::UserReplied, &format!("from {sender}"))?;
-        if ticket.is_resolved() {
-            tickets::set_status(conn, ticket.id, "open", store::now())?;
-            store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Reopened, "the user wrote again")?;
-        } else if ticket.status == "waiting_on_user" {
-            tickets::set_status(conn, ticket.id, "open", store::now())?;
+        add_inbound_message(conn, &ticket, &inbound)?;
+        let from = format!("from {sender}");
+        store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::UserReplied, &from)?;
+        let transition = transitions::user_wrote(ticket.status);
+        if transition.changes() {
+            tickets::set_status(conn, ticket.id, transition.to, now)?;
+        }
+        if transition.reopens() {
+            let detail = "the user wrote again";
+            store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::Reopened, detail)?;
         }
         return Ok(IntakeOutcome::Threaded(ticket.id));
     }
-    let field = |f: &Option<Extracted>| f.as_ref().map(|e| (e.value.clone(), e.source.as_str().to_owned()));
-    let (full_name, registered_email, description) =
-        (field(&parsed.fields.full_name), field(&parsed.fields.registered_email), field(&parsed.fields.description));
-    let pair = |f: &Option<(String, String)>| f.as_ref().map(|(v, s)| (v.clone(), s.clone()));
-    let (full_name, registered_email, description) = (pair(&full_name), pair(&registered_email), pair(&description));
+    fn field(f: &Option<Extracted>) -> tickets::Sourced<'_> {
+        f.as_ref().map(|e| (e.value.as_str(), e.source))
+    }
     let requester_id = requester(conn, account.as_ref(), &sender)?.map(|u| u.id);
     let ticket = tickets::insert(
         conn,
@@ -173,43 +182,45 @@ fn file_as_ticket(
             sender: &sender,
             sender_name: parsed.from.as_ref().and_then(|m| m.name.as_deref()),
             subject: &parsed.subject,
-            full_name: full_name.as_ref().map(|(v, s)| (v.as_str(), s.as_str())),
-            registered_email: registered_email.as_ref().map(|(v, s)| (v.as_str(), s.as_str())),
-            description: description.as_ref().map(|(v, s)| (v.as_str(), s.as_str())),
+            full_name: field(&parsed.fields.full_name),
+            registered_email: field(&parsed.fields.registered_email),
+            description: field(&parsed.fields.description),
             account_user_id: account.as_ref().map(|u| u.id),
             requester_user_id: requester_id,
         },
     )?;
-    add_inbound_message(conn, &ticket, parsed, &sender, &message_id, raw.arrived_at, ledger_id)?;
-    store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Received, &format!("from {sender}"))?;
+    add_inbound_message(conn, &ticket, &inbound)?;
+    store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::Received, &format!("from {sender}"))?;
     if let Some(why) = suspected_spoof(services, parsed, account.as_ref()) {
-        store::ticket_events::record(conn, ticket.id, None, TicketEventKind::SpoofSuspected, &why)?;
+        store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::SpoofSuspected, &why)?;
     }
     acknowledge(conn, services, &ticket, parsed, &sender, &message_id)?;
-    store::ticket_events::record(conn, ticket.id, None, TicketEventKind::Acknowledged, "automatic reply queued")?;
+    let detail = "automatic reply queued";
+    store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::Acknowledged, detail)?;
     Ok(IntakeOutcome::NewTicket(ticket.id))
 }
 
-fn add_inbound_message(
-    conn: &mut DbConnection,
-    ticket: &Ticket,
-    parsed: &ParsedMessage,
-    sender: &str,
-    message_id: &str,
+/// A message being filed, as its ticket's thread records it.
+struct Inbound<'a> {
+    parsed: &'a ParsedMessage,
+    sender: &'a str,
+    message_id: &'a str,
     at: NaiveDateTime,
-    ledger_id: i64,
-) -> Result<(), AccountError> {
+    ledger_id: LedgerId,
+}
+
+fn add_inbound_message(conn: &mut DbConnection, ticket: &Ticket, inbound: &Inbound<'_>) -> Result<(), AppError> {
     tickets::add_message(
         conn,
         NewTicketMessage {
             ticket_id: ticket.id,
-            direction: "in",
-            message_id,
-            at,
-            sender,
-            subject: &parsed.subject,
-            body_text: &parsed.body_text,
-            inbound_message_id: Some(ledger_id),
+            direction: MessageDirection::In,
+            message_id: inbound.message_id,
+            at: inbound.at,
+            sender: inbound.sender,
+            subject: &inbound.parsed.subject,
+            body_text: &inbound.parsed.body_text,
+            inbound_message_id: Some(inbound.ledger_id),
         },
     )?;
     Ok(())
@@ -217,8 +228,8 @@ fn add_inbound_message(
 
 /// The ticket a reply belongs to: a `[#N]` tag naming an existing ticket, or any
 /// Message-ID it answers that Keydesk sent or received for a ticket.
-fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<i64>, AccountError> {
-    if let Some(number) = parsed.ticket_number {
+fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<TicketNumber>, AppError> {
+    if let Some(number) = parsed.ticket_number.map(TicketNumber) {
         if tickets::find(conn, number)?.is_some() {
             return Ok(Some(number));
         }
@@ -228,11 +239,7 @@ fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opti
 }
 
 /// Recorded once, at intake, so reports count suspected spoofs from the history.
-fn suspected_spoof(
-    services: &Services,
-    parsed: &ParsedMessage,
-    account: Option<&store::users::User>,
-) -> Option<String> {
+fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<&User>) -> Option<String> {
     let sender = parsed.from.as_ref().and_then(|m| EmailAddress::parse(&m.address).ok());
     let account_email = account.and_then(|a| EmailAddress::parse(&a.email).ok());
     keydesk_core::verification::spoof_suspected(
@@ -244,7 +251,7 @@ fn suspected_spoof(
 }
 
 /// The account the ticket is about: the stated registered email, else the sender.
-fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<store::users::User>, AccountError> {
+fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<User>, AppError> {
     let candidates = [
         parsed.fields.registered_email.as_ref().map(|e| e.value.clone()),
         parsed.from.as_ref().map(|m| m.address.clone()),
@@ -261,15 +268,11 @@ fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opt
 
 /// The second seed's special case: when the owner is unavailable, an admin (or another
 /// owner) of the employee's organisation writes on the employee's behalf.
-fn requester(
-    conn: &mut DbConnection,
-    account: Option<&store::users::User>,
-    sender: &str,
-) -> Result<Option<store::users::User>, AccountError> {
+fn requester(conn: &mut DbConnection, account: Option<&User>, sender: &str) -> Result<Option<User>, AppError> {
     let (Some(account), Ok(sender)) = (account, EmailAddress::parse(sender)) else { return Ok(None) };
     let Some(writer) = store::users::find_by_email(conn, &sender)? else { return Ok(None) };
     let same_organisation = writer.organisation_id.is_some() && writer.organisation_id == account.organisation_id;
-    Ok((writer.id != account.id && same_organisation && writer.role().may_manage_users()).then_some(writer))
+    Ok((writer.id != account.id && same_organisation && writer.role.may_manage_users()).then_some(writer))
 }
 
 /// The automatic reply to a new ticket: its number in the subject, threaded to the
@@ -281,62 +284,70 @@ fn acknowledge(
     parsed: &ParsedMessage,
     to: &str,
     answering: &str,
-) -> Result<(), AccountError> {
-    let mut context = tera::Context::new();
-    context.insert("number", &ticket.id);
-    context.insert("subject", &parsed.subject);
-    context.insert("full_name", &ticket.full_name);
-    context.insert("missing_name", &ticket.full_name.is_none());
-    context.insert("missing_email", &ticket.registered_email.is_none());
+) -> Result<(), AppError> {
     // The promise about when: the support hours, and the next opening when closed now.
     let calendar = &services.calendar;
-    let now = chrono::Utc::now();
-    context.insert("support_hours", &calendar.describe_hours());
+    let now = services.now();
     let next_opening = if calendar.is_open(now) { None } else { calendar.next_opening(now) };
     let zone = calendar.timezone();
-    context.insert(
-        "next_opening",
-        &next_opening.map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())),
-    );
-    let queued = mail::queue_ticket_reply(
-        conn,
-        &services.config,
-        &services.mail,
-        EmailKind::TicketAcknowledgement,
-        to,
-        &context,
-        ticket.id,
-        answering,
-    )?;
-    tickets::add_outgoing(
-        conn,
-        ticket.id,
-        &queued.message_id,
-        &queued.subject,
-        &services.config.support_email,
-        &queued.text,
-    )?;
+    let email = TicketAcknowledgement {
+        number: ticket.id,
+        subject: &parsed.subject,
+        full_name: ticket.full_name.as_deref(),
+        missing_name: ticket.full_name.is_none(),
+        missing_email: ticket.registered_email.is_none(),
+        support_hours: calendar.describe_hours(),
+        next_opening: next_opening
+            .map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())),
+    };
+    let outbox = services.outbox(now.naive_utc());
+    let queued = outbox.queue_ticket_reply(conn, to, &email, ticket.id, answering)?;
+    let outgoing = Outgoing {
+        message_id: &queued.message_id,
+        subject: &queued.subject,
+        sender: &services.config.support_email,
+        body_text: &queued.text,
+    };
+    tickets::add_outgoing(conn, ticket.id, outgoing, now.naive_utc())?;
     Ok(())
 }
 
-/// Takes a quarantined message in again (after a fix, or a raised size limit).
+/// Takes a quarantined message in again (after a fix, or a raised size limit). The check
+/// that it is still quarantined and the change to "reprocessed" are one conditional UPDATE
+/// inside the transaction, so two staff pressing at once take it in once.
 pub fn reprocess_quarantined(
     conn: &mut DbConnection,
     services: &Services,
-    ledger_id: i64,
-) -> Result<IntakeOutcome, AccountError> {
-    let entry = inbound::find(conn, ledger_id)?.ok_or(AccountError::NotFound)?;
-    if entry.outcome != "quarantined" {
-        return Err(AccountError::Invalid("only quarantined messages can be re-processed".into()));
-    }
+    ledger_id: LedgerId,
+) -> Result<IntakeOutcome, AppError> {
     write_transaction(conn, |conn| {
-        inbound::set_outcome(conn, entry.id, "reprocessed", "taken in again", None)?;
+        let entry = inbound::find(conn, ledger_id)?.ok_or(AppError::NotFound)?;
+        let taken = inbound::change_outcome(
+            conn,
+            entry.id,
+            LedgerOutcome::Quarantined,
+            LedgerOutcome::Reprocessed,
+            "taken in again",
+        )?;
+        if !taken {
+            return Err(AppError::Invalid("only quarantined messages can be re-processed".into()));
+        }
         let retry = RawMessage {
             source: entry.source.clone(),
-            source_key: format!("{}#retry-{}", entry.source_key, store::now().and_utc().timestamp_micros()),
+            source_key: format!("{}#retry-{}", entry.source_key, services.now().timestamp_micros()),
             arrived_at: entry.received_at,
-            bytes: entry.raw.clone(),
+            bytes: entry.raw,
         };
         take_in(conn, services, &retry)
+    })
+}
+
+/// Discards a quarantined message: it stays in the ledger, marked with who discarded it.
+/// False when it was not (or no longer) quarantined.
+pub fn discard_quarantined(conn: &mut DbConnection, ledger_id: LedgerId, by: &str) -> Result<bool, AppError> {
+    write_transaction(conn, |conn| {
+        let entry = inbound::find(conn, ledger_id)?.ok_or(AppError::NotFound)?;
+        let reason = format!("discarded by {by}: {}", entry.reason);
+        Ok(inbound::change_outcome(conn, entry.id, LedgerOutcome::Quarantined, LedgerOutcome::Discarded, &reason)?)
     })
 }

@@ -8,7 +8,9 @@ use crate::config::{Config, MailTransportKind, SmtpSecurity};
 use crate::db::{Db, DbError};
 use crate::store::{self, outbox::OutboxMessage};
 use chrono::Duration as ChronoDuration;
+use chrono::{NaiveDateTime, SubsecRound};
 use keydesk_core::retry::backoff_after;
+use keydesk_core::Clock;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -106,9 +108,19 @@ fn build_message(from: &Mailbox, row: &OutboxMessage) -> Result<Message, SendErr
         .map_err(|e| SendError::Build(e.to_string()))
 }
 
+/// The clock's instant as stored (whole microseconds, naive UTC).
+fn stored_now(clock: &dyn Clock) -> NaiveDateTime {
+    clock.now().trunc_subsecs(6).naive_utc()
+}
+
 /// One pass: claims what is due, sends it, records the result.
-pub async fn deliver_due(db: &Db, config: &Config, transport: &Transport) -> Result<DeliveryReport, DbError> {
-    let now = store::now();
+pub async fn deliver_due(
+    db: &Db,
+    config: &Config,
+    clock: &dyn Clock,
+    transport: &Transport,
+) -> Result<DeliveryReport, DbError> {
+    let now = stored_now(clock);
     let claimed =
         db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_due(conn, now, now + LEASE, BATCH)?)).await?;
     let from: Mailbox = config.mail.from.parse().map_err(|e| DbError::Task(format!("mail.from: {e}")))?;
@@ -122,12 +134,13 @@ pub async fn deliver_due(db: &Db, config: &Config, transport: &Transport) -> Res
         match outcome {
             Ok(()) => {
                 report.sent += 1;
-                db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, store::now())?)).await?;
+                let sent_at = stored_now(clock);
+                db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await?;
             }
             Err(error) => {
                 report.failed += 1;
                 let wait = backoff_after(u32::try_from(row.attempts + 1).unwrap_or(u32::MAX), config.mail.max_backoff);
-                let next = store::now() + ChronoDuration::from_std(wait).unwrap_or(LEASE);
+                let next = stored_now(clock) + ChronoDuration::from_std(wait).unwrap_or(LEASE);
                 // The recipient address is personal data and stays out of the log.
                 log::warn!("email {id} ({}) not delivered, retrying in {}s: {error}", row.kind, wait.as_secs());
                 let error = error.to_string();
@@ -142,11 +155,12 @@ pub async fn deliver_due(db: &Db, config: &Config, transport: &Transport) -> Res
 pub async fn run_forever(
     db: Db,
     config: Config,
+    clock: std::sync::Arc<dyn Clock>,
     transport: Transport,
     wake: std::sync::Arc<rocket::tokio::sync::Notify>,
 ) {
     loop {
-        match deliver_due(&db, &config, &transport).await {
+        match deliver_due(&db, &config, clock.as_ref(), &transport).await {
             Ok(report) if report.sent + report.failed > 0 => {
                 log::info!("outbox: {} sent, {} to retry", report.sent, report.failed)
             }

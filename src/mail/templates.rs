@@ -1,6 +1,7 @@
 //! Email templates, embedded in the binary so a deployed Keydesk cannot lose them.
 
-use super::MailError;
+use super::{Email, MailError};
+use serde::Serialize;
 
 pub struct RenderedEmail {
     pub subject: String,
@@ -23,6 +24,13 @@ macro_rules! embedded {
     };
 }
 
+/// What every email may use besides its own values.
+#[derive(Serialize)]
+struct Common<'a> {
+    support_email: &'a str,
+    public_url: &'a str,
+}
+
 impl MailTemplates {
     pub fn load() -> Result<Self, tera::Error> {
         let mut tera = tera::Tera::default();
@@ -40,12 +48,17 @@ impl MailTemplates {
         Ok(MailTemplates { tera })
     }
 
-    pub fn render(&self, name: &'static str, context: &tera::Context) -> Result<RenderedEmail, MailError> {
-        let render = |part: &str| {
-            self.tera
-                .render(&format!("{name}.{part}"), context)
-                .map_err(|e| MailError::Template(name, format!("{e:?}")))
-        };
+    pub fn render<E: Email>(
+        &self,
+        email: &E,
+        support_email: &str,
+        public_url: &str,
+    ) -> Result<RenderedEmail, MailError> {
+        let name = E::KIND.as_str();
+        let failed = |e: tera::Error| MailError::Template(name, format!("{e:?}"));
+        let mut context = tera::Context::from_serialize(Common { support_email, public_url }).map_err(failed)?;
+        context.extend(tera::Context::from_serialize(email).map_err(failed)?);
+        let render = |part: &str| self.tera.render(&format!("{name}.{part}"), &context).map_err(failed);
         Ok(RenderedEmail {
             // A subject is one line whatever the template's trailing newline or a value holds.
             subject: render("subject")?.split_whitespace().collect::<Vec<_>>().join(" "),

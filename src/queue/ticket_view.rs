@@ -1,17 +1,21 @@
 //! The ticket page's view: everything an agent reads about one ticket, and why Unlock can
 //! or cannot be pressed, as plain rows for the template.
 
-use super::listing::{
-    business_age, method_words, sentence, status_label, typical_business_day, unlock_blocker, verification_of, when,
-    Verification,
-};
-use crate::accounts::{AccountError, Services};
+use super::unlock::unlock_facts;
+use super::verify::verification_facts;
+use super::wording::{business_age, sentence, typical_business_day, verification_of, when, Verification};
+use crate::app::{AppError, Services};
 use crate::db::DbConnection;
+use crate::ids::{TicketNumber, UserId};
 use crate::store::events::EventFilter;
 use crate::store::{self, users::User};
 use chrono::{DateTime, Utc};
-use keydesk_core::verification::{registered_sender_authenticated, Check, VerificationMethod, VerificationRefusal};
-use keydesk_core::{Role, StaffRole};
+use keydesk_core::intake::FieldSource;
+use keydesk_core::tickets::may_unlock;
+use keydesk_core::verification::{
+    may_verify_ticket, Check, VerificationFacts, VerificationMethod, VerificationRefusal,
+};
+use keydesk_core::{MessageDirection, Role, StaffRole, TicketEventKind, TicketStatus};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -25,8 +29,8 @@ pub struct ParsedField {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
-    /// "in" (from the user) or "out" (from support).
-    pub direction: String,
+    /// In (from the user) or out (from support).
+    pub direction: MessageDirection,
     pub sender: String,
     pub at: String,
     pub subject: String,
@@ -38,7 +42,7 @@ pub struct MessageView {
 pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
-    pub kind: String,
+    pub kind: TicketEventKind,
     pub label: &'static str,
     pub detail: String,
     /// An internal note: never sent to the user.
@@ -81,9 +85,9 @@ pub struct MethodOption {
 /// Everything the ticket page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketView {
-    pub number: i64,
+    pub number: TicketNumber,
     pub subject: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub status_label: &'static str,
     pub resolved: bool,
     pub received_at: String,
@@ -119,16 +123,17 @@ pub fn ticket_view(
     conn: &mut DbConnection,
     services: &Services,
     me: &User,
-    number: i64,
+    number: TicketNumber,
     now: DateTime<Utc>,
-) -> Result<TicketView, AccountError> {
+) -> Result<TicketView, AppError> {
     let ticket = super::ticket(conn, number)?;
     let calendar = &services.calendar;
     let account = match ticket.account_user_id {
         Some(id) => store::users::find(conn, id)?,
         None => None,
     };
-    let locked = account.as_ref().map(|a| services.config.lockout_policy().is_locked(a.locked_at, now.naive_utc()));
+    let lockout = services.config.lockout_policy();
+    let locked = account.as_ref().is_some_and(|a| lockout.is_locked(a.locked_at, now.naive_utc()));
     let organisation = match account.as_ref().and_then(|a| a.organisation_id) {
         Some(id) => store::orgs::find(conn, id)?,
         None => None,
@@ -143,20 +148,21 @@ pub fn ticket_view(
     let messages = store::tickets::messages(conn, ticket.id)?;
     let history = store::ticket_events::of_ticket(conn, ticket.id)?;
     let checks = super::verify::checks(conn, services, &ticket)?;
-    let mut ids: Vec<i64> = [ticket.assignee_id, ticket.verified_by_id].into_iter().flatten().collect();
+    let mut ids: Vec<UserId> = [ticket.assignee_id, ticket.verified_by_id].into_iter().flatten().collect();
     ids.dedup();
-    let people: HashMap<i64, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
-    let name_of = |id: Option<i64>| id.and_then(|id| people.get(&id)).map(|u| u.full_name.clone());
+    let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let name_of = |id: Option<UserId>| id.and_then(|id| people.get(&id)).map(|u| u.full_name.clone());
 
-    let sender_authenticated = registered_sender_authenticated(&checks);
     let mailbox_confirmed = ticket.mailbox_confirmed_at.is_some();
-    let viewer_is_manager = me.role() == Role::Staff(StaffRole::Manager);
+    let viewer_is_manager = me.role == Role::Staff(StaffRole::Manager);
+    let verification = verification_facts(&ticket, &checks, me);
+    let unlock = unlock_facts(&ticket, account.as_ref(), &lockout, now);
     let received = ticket.received_at.and_utc();
     Ok(TicketView {
         number: ticket.id,
         subject: ticket.subject.clone(),
-        status: ticket.status.clone(),
-        status_label: status_label(&ticket.status),
+        status: ticket.status,
+        status_label: ticket.status.label(),
         resolved: ticket.is_resolved(),
         received_at: when(ticket.received_at),
         age: business_age(
@@ -170,17 +176,17 @@ pub fn ticket_view(
             ParsedField {
                 label: "Full name",
                 value: ticket.full_name.clone(),
-                source: ticket.full_name_source.as_deref().map(source_words),
+                source: ticket.full_name_source.map(FieldSource::label),
             },
             ParsedField {
                 label: "Registered email",
                 value: ticket.registered_email.clone(),
-                source: ticket.registered_email_source.as_deref().map(source_words),
+                source: ticket.registered_email_source.map(FieldSource::label),
             },
             ParsedField {
                 label: "Description",
                 value: ticket.description.clone(),
-                source: ticket.description_source.as_deref().map(source_words),
+                source: ticket.description_source.map(FieldSource::label),
             },
         ],
         messages: messages
@@ -197,8 +203,8 @@ pub fn ticket_view(
             .into_iter()
             .map(|e| HistoryEntry {
                 at: when(e.at),
-                label: event_label(&e.kind),
-                internal: e.kind == "note",
+                label: e.kind.label(),
+                internal: e.kind.is_internal(),
                 actor: e.actor_label,
                 kind: e.kind,
                 detail: e.detail,
@@ -208,7 +214,7 @@ pub fn ticket_view(
             email: a.email.clone(),
             full_name: a.full_name.clone(),
             organisation: organisation.as_ref().map(|o| o.name.clone()),
-            locked: locked.unwrap_or(false),
+            locked,
             locked_at: a.locked_at.map(when),
             failed_attempts: a.failed_attempts,
         }),
@@ -216,7 +222,7 @@ pub fn ticket_view(
             .into_iter()
             .map(|e| ActivityEntry {
                 at: when(e.at),
-                action: e.action,
+                action: e.action.label().to_owned(),
                 actor: e.actor_label,
                 ip: e.ip,
                 detail: e.detail,
@@ -231,26 +237,29 @@ pub fn ticket_view(
         verified_at: ticket.verified_at.map(when),
         verification_note: ticket.verification_note.clone().filter(|n| !n.is_empty()),
         mailbox_confirmed,
-        verification_rule: (!sender_authenticated && !mailbox_confirmed)
-            .then(|| sentence(&VerificationRefusal::SenderNotAuthenticated.to_string())),
+        verification_rule: verification_rule(&verification),
         viewer_is_manager,
-        methods: VerificationMethod::ALL
-            .iter()
-            .map(|m| MethodOption { value: m.as_str(), label: method_words(m.as_str()) })
-            .collect(),
+        methods: VerificationMethod::ALL.iter().map(|m| MethodOption { value: m.as_str(), label: m.label() }).collect(),
         assignee: name_of(ticket.assignee_id),
         assigned_to_me: ticket.assignee_id == Some(me.id),
-        unlock_blocked: unlock_blocker(&ticket, locked, calendar, now),
+        unlock_blocked: may_unlock(&unlock, calendar, now).err().map(|refusal| refusal.reason(calendar)),
         hours: calendar.describe_hours(),
         requester: match ticket.requester_user_id {
-            Some(id) => store::users::find(conn, id)?.map(|u| (u.full_name, u.email, u.role)),
+            Some(id) => store::users::find(conn, id)?.map(|u| (u.full_name, u.email, u.role.as_str().to_owned())),
             None => None,
         },
     })
 }
 
-/// Why `queue::unlock::unlock` would refuse now, in its order; `None` when it would unlock.
-/// `account_locked` is `None` for a ticket with no linked account.
+/// The rule an unauthenticated sender falls under, as the rule itself words it, when an
+/// agent (not a manager) could not verify by an ordinary method now.
+fn verification_rule(facts: &VerificationFacts) -> Option<String> {
+    let as_agent = VerificationFacts { actor_is_manager: false, ..*facts };
+    match may_verify_ticket(VerificationMethod::Other, &as_agent) {
+        Err(refusal @ VerificationRefusal::SenderNotAuthenticated) => Some(sentence(&refusal.to_string())),
+        _ => None,
+    }
+}
 
 fn check_label(name: &str) -> &'static str {
     match name {
@@ -261,17 +270,4 @@ fn check_label(name: &str) -> &'static str {
         Check::SENDER_AUTHENTICATED => "Sender authenticated by our mail server",
         _ => "Check",
     }
-}
-
-fn source_words(source: &str) -> &'static str {
-    match source {
-        "body_label" => "a labelled line",
-        "prose" => "the wording of the message",
-        "header" => "the From header",
-        _ => "the message",
-    }
-}
-
-fn event_label(kind: &str) -> &'static str {
-    kind.parse::<keydesk_core::TicketEventKind>().map_or("Event", |kind| kind.label())
 }

@@ -1,22 +1,23 @@
 //! Identity checks and verification. The checks are computed from the ticket's first
 //! message (its raw headers, kept in the intake ledger) and the linked account; an agent
-//! then marks the sender verified with a method and a note, under the rule that an
-//! unauthenticated sender needs the mailbox challenge or a manager.
+//! then marks the sender verified with a method and a note, under the core's one rule
+//! (`keydesk_core::verification::may_verify_ticket`).
 
 use super::{actor, ticket};
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
+use crate::ids::TicketNumber;
 use crate::store::{self, tickets::Ticket, users::User};
 use keydesk_core::intake::parse_message;
 use keydesk_core::verification::{
-    may_verify, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, VerificationMethod,
+    may_verify_ticket, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, Requester,
+    VerificationFacts, VerificationMethod, VerificationRefusal,
 };
-use keydesk_core::TicketEventKind;
-use keydesk_core::{EmailAddress, Role, StaffRole};
+use keydesk_core::{EmailAddress, MessageDirection, Role, StaffRole, TicketEventKind};
 
 /// The five checks for a ticket, with their evidence.
-pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> Result<Vec<Check>, AccountError> {
-    let first = store::tickets::messages(conn, ticket.id)?.into_iter().find(|m| m.direction == "in");
+pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> Result<Vec<Check>, AppError> {
+    let first = store::tickets::messages(conn, ticket.id)?.into_iter().find(|m| m.direction == MessageDirection::In);
     let raw = match first.and_then(|m| m.inbound_message_id) {
         Some(id) => store::inbound::find(conn, id)?.map(|entry| entry.raw),
         None => None,
@@ -32,8 +33,9 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
         None => None,
     };
     let account_email = account.as_ref().and_then(|a| EmailAddress::parse(&a.email).ok());
-    let locked =
-        account.as_ref().is_some_and(|a| services.config.lockout_policy().is_locked(a.locked_at, store::now()));
+    let locked = account
+        .as_ref()
+        .is_some_and(|a| services.config.lockout_policy().is_locked(a.locked_at, services.stored_now()));
     let facts = match (&account, &account_email) {
         (Some(account), Some(email)) => Some(AccountFacts { email, full_name: &account.full_name, locked }),
         _ => None,
@@ -48,64 +50,50 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
     }))
 }
 
-/// Why a verification was refused, in words for the agent (and a code for the API).
+/// What the verification rule looks at, for this ticket, its checks and this agent.
+pub fn verification_facts(ticket: &Ticket, checks: &[Check], agent: &User) -> VerificationFacts {
+    let sender_authenticated = checks.iter().any(|c| c.name == Check::SENDER_AUTHENTICATED && c.passed);
+    let on_behalf = ticket.requester_user_id.is_some() && ticket.account_user_id.is_some();
+    VerificationFacts {
+        registered_sender_authenticated: registered_sender_authenticated(checks),
+        mailbox_confirmed: ticket.mailbox_confirmed_at.is_some(),
+        // On another's behalf, the sender is the requester.
+        requester: on_behalf.then_some(Requester { authenticated: sender_authenticated }),
+        actor_is_manager: agent.role == Role::Staff(StaffRole::Manager),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
     Verified,
     AlreadyVerified,
-    Refused { code: &'static str, reason: String },
+    Refused(VerificationRefusal),
 }
 
 pub fn verify(
     conn: &mut DbConnection,
     services: &Services,
     agent: &User,
-    number: i64,
+    number: TicketNumber,
     method: &str,
     note: &str,
-) -> Result<VerifyOutcome, AccountError> {
+) -> Result<VerifyOutcome, AppError> {
     let method: VerificationMethod = method
         .parse()
-        .map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AccountError::Invalid(e.to_string()))?;
+        .map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AppError::Invalid(e.to_string()))?;
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
         if ticket.verified_at.is_some() {
             return Ok(VerifyOutcome::AlreadyVerified);
         }
         let checks = checks(conn, services, &ticket)?;
-        let is_manager = agent.role() == Role::Staff(StaffRole::Manager);
-        if method == VerificationMethod::ConfirmedByOrganisation {
-            // The organisation vouches through its requester, who must be verified first:
-            // authenticated mail from them, or a manager's judgement.
-            if ticket.requester_user_id.is_none() || ticket.account_user_id.is_none() {
-                return Ok(VerifyOutcome::Refused {
-                    code: "verification_refused",
-                    reason: "no one from the organisation wrote on the user's behalf".into(),
-                });
-            }
-            let requester_authenticated = checks.iter().any(|c| c.name == Check::SENDER_AUTHENTICATED && c.passed);
-            if !(requester_authenticated || is_manager) {
-                return Ok(VerifyOutcome::Refused {
-                    code: "verification_refused",
-                    reason: "the requester's email is not authenticated: a manager must verify".into(),
-                });
-            }
-        } else if let Err(refusal) = may_verify(
-            method,
-            registered_sender_authenticated(&checks),
-            ticket.mailbox_confirmed_at.is_some(),
-            is_manager,
-        ) {
-            return Ok(VerifyOutcome::Refused { code: "verification_refused", reason: refusal.to_string() });
+        if let Err(refusal) = may_verify_ticket(method, &verification_facts(&ticket, &checks, agent)) {
+            return Ok(VerifyOutcome::Refused(refusal));
         }
-        store::tickets::mark_verified(conn, ticket.id, agent.id, method.as_str(), note.trim(), store::now())?;
-        store::ticket_events::record(
-            conn,
-            ticket.id,
-            actor(agent),
-            TicketEventKind::Verified,
-            &format!("{}: {}", method.as_str(), note.trim()),
-        )?;
+        store::tickets::mark_verified(conn, ticket.id, agent.id, method, note.trim(), now)?;
+        let detail = format!("{}: {}", method.as_str(), note.trim());
+        store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Verified, &detail)?;
         Ok(VerifyOutcome::Verified)
     })
 }

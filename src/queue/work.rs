@@ -1,39 +1,53 @@
 //! Working a ticket: take or assign it, keep internal notes, reply to the user (through the
-//! outbox, threaded), wait on the user, resolve.
+//! outbox, threaded), wait on the user, resolve. Which status each leads to is the core's
+//! (`keydesk_core::tickets::transitions`).
 
 use super::{actor, ticket};
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
-use crate::mail::{self, EmailKind};
+use crate::ids::TicketNumber;
+use crate::mail::emails::TicketReply;
+use crate::store::tickets::{Outgoing, Ticket};
 use crate::store::{self, users::User};
-use keydesk_core::TicketEventKind;
+use chrono::NaiveDateTime;
+use keydesk_core::tickets::{transitions, Transition};
+use keydesk_core::{MessageDirection, TicketEventKind};
 
-pub fn take(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), AccountError> {
+/// Writes the status a transition leads to, if it changes.
+fn apply(conn: &mut DbConnection, ticket: &Ticket, transition: Transition, now: NaiveDateTime) -> Result<(), AppError> {
+    if transition.changes() {
+        store::tickets::set_status(conn, ticket.id, transition.to, now)?;
+    }
+    Ok(())
+}
+
+pub fn take(conn: &mut DbConnection, services: &Services, agent: &User, number: TicketNumber) -> Result<(), AppError> {
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        store::tickets::assign(conn, ticket.id, Some(agent.id), store::now())?;
-        if ticket.status == "new" {
-            store::tickets::set_status(conn, ticket.id, "open", store::now())?;
-        }
-        store::ticket_events::record(
-            conn,
-            ticket.id,
-            actor(agent),
-            TicketEventKind::Assigned,
-            &format!("to {}", agent.email),
-        )?;
+        store::tickets::assign(conn, ticket.id, Some(agent.id), now)?;
+        apply(conn, &ticket, transitions::take(ticket.status), now)?;
+        let detail = format!("to {}", agent.email);
+        store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Assigned, &detail)?;
         Ok(())
     })
 }
 
-pub fn add_note(conn: &mut DbConnection, agent: &User, number: i64, text: &str) -> Result<(), AccountError> {
+pub fn add_note(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: TicketNumber,
+    text: &str,
+) -> Result<(), AppError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AccountError::Invalid("write the note first".into()));
+        return Err(AppError::Invalid("write the note first".into()));
     }
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Note, text)?;
+        store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Note, text)?;
         Ok(())
     })
 }
@@ -43,63 +57,76 @@ pub fn reply(
     conn: &mut DbConnection,
     services: &Services,
     agent: &User,
-    number: i64,
+    number: TicketNumber,
     text: &str,
-) -> Result<(), AccountError> {
+) -> Result<(), AppError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AccountError::Invalid("write the reply first".into()));
+        return Err(AppError::Invalid("write the reply first".into()));
     }
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
         let thread = store::tickets::messages(conn, ticket.id)?;
-        let answering =
-            thread.iter().rev().find(|m| m.direction == "in").map(|m| m.message_id.clone()).unwrap_or_default();
-        let mut context = tera::Context::new();
-        context.insert("number", &ticket.id);
-        context.insert("subject", &ticket.subject);
-        context.insert("body", text);
-        context.insert("agent_name", &agent.full_name);
-        let queued = mail::queue_ticket_reply(
-            conn,
-            &services.config,
-            &services.mail,
-            EmailKind::TicketReply,
-            &ticket.sender,
-            &context,
-            ticket.id,
-            &answering,
-        )?;
+        let answering = thread
+            .iter()
+            .rev()
+            .find(|m| m.direction == MessageDirection::In)
+            .map(|m| m.message_id.clone())
+            .unwrap_or_default();
+        let email =
+            TicketReply { number: ticket.id, subject: &ticket.subject, body: text, agent_name: &agent.full_name };
+        let queued = services.outbox(now).queue_ticket_reply(conn, &ticket.sender, &email, ticket.id, &answering)?;
         // The thread keeps the agent's words, without the signature the email adds.
-        store::tickets::add_outgoing(conn, ticket.id, &queued.message_id, &queued.subject, &agent.email, text)?;
-        if ticket.status == "new" {
-            store::tickets::set_status(conn, ticket.id, "open", store::now())?;
-        }
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::AgentReplied, "")?;
+        let outgoing = Outgoing {
+            message_id: &queued.message_id,
+            subject: &queued.subject,
+            sender: &agent.email,
+            body_text: text,
+        };
+        store::tickets::add_outgoing(conn, ticket.id, outgoing, now)?;
+        apply(conn, &ticket, transitions::agent_replied(ticket.status), now)?;
+        store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::AgentReplied, "")?;
         Ok(())
     })
 }
 
-pub fn mark_waiting(conn: &mut DbConnection, agent: &User, number: i64) -> Result<(), AccountError> {
+pub fn mark_waiting(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: TicketNumber,
+) -> Result<(), AppError> {
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        if ticket.is_resolved() {
-            return Err(AccountError::Invalid(format!("ticket #{number} is {}", ticket.status)));
-        }
-        store::tickets::set_status(conn, ticket.id, "waiting_on_user", store::now())?;
-        store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::WaitingOnUser, "")?;
+        let transition =
+            transitions::wait_on_user(ticket.status).map_err(|refusal| AppError::Invalid(refusal.to_string()))?;
+        apply(conn, &ticket, transition, now)?;
+        store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::WaitingOnUser, "")?;
         Ok(())
     })
 }
 
 /// Resolves without unlocking (e.g. the account was unlocked another way); false when it
 /// was resolved already.
-pub fn resolve(conn: &mut DbConnection, agent: &User, number: i64, note: &str) -> Result<bool, AccountError> {
+pub fn resolve(
+    conn: &mut DbConnection,
+    services: &Services,
+    agent: &User,
+    number: TicketNumber,
+    note: &str,
+) -> Result<bool, AppError> {
+    let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        let resolved = store::tickets::resolve_if_open(conn, ticket.id, store::now())?;
+        if transitions::resolve(ticket.status).is_err() {
+            return Ok(false);
+        }
+        // Conditional: two agents resolving at once record one resolution.
+        let resolved = store::tickets::resolve_if_open(conn, ticket.id, now)?;
         if resolved {
-            store::ticket_events::record(conn, ticket.id, actor(agent), TicketEventKind::Resolved, note.trim())?;
+            store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Resolved, note.trim())?;
         }
         Ok(resolved)
     })

@@ -115,6 +115,5 @@ pub fn summary(report: &Report) -> Result<Vec<u8>, csv::Error> {
     for (method, count) in &s.verification.by_method {
         put(&format!("verified_{}", method.as_str()), count.to_string())?;
     }
-    drop(put);
     out.into_inner().map_err(|e| e.into_error().into())
 }

@@ -94,7 +94,7 @@ pub fn context(
             "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": share_words(o.unlock_met),
         })).collect::<Vec<_>>(),
         "verification": {
-            "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": crate::queue::listing::method_words(method.as_str()), "count": count})).collect::<Vec<_>>(),
+            "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": method.label(), "count": count})).collect::<Vec<_>>(),
             "spoof_suspected": s.verification.spoof_suspected,
             "abandoned": s.verification.abandoned,
             "pending": s.verification.pending,

@@ -10,6 +10,7 @@ use keydesk_core::reports::{
 use keydesk_core::BusinessCalendar;
 
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use crate::store;
 
 /// What was asked for, as typed: every part optional.
@@ -105,9 +106,9 @@ pub fn report<'a>(
     let scope = audience.scope(organisation, request.agent)?;
     let input = super::load(conn, second, calendar, targets, window, scope)?;
     let summary = build(&input);
-    let agent_ids: Vec<i64> = summary.agents.iter().map(|a| a.agent_id).chain(scope.agent).collect();
+    let agent_ids: Vec<UserId> = summary.agents.iter().map(|a| a.agent_id).chain(scope.agent).map(UserId).collect();
     let names = Names {
-        agents: store::queue::users_by_id(conn, &agent_ids)?.into_iter().map(|u| (u.id, u.full_name)).collect(),
+        agents: store::queue::users_by_id(conn, &agent_ids)?.into_iter().map(|u| (u.id.0, u.full_name)).collect(),
         organisations: organisations.iter().map(|o| (o.id, (o.name.clone(), o.slug.clone()))).collect(),
     };
     let organisation_slug =

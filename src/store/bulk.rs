@@ -12,6 +12,9 @@ use crate::db::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
+use keydesk_core::intake::LedgerOutcome;
+use keydesk_core::verification::VerificationMethod;
+use keydesk_core::{EventKind, TicketEventKind, TicketStatus};
 
 /// Bind parameters per SQLite statement: under its limit of 32,766, with room to spare.
 const MAX_BINDS: usize = 30_000;
@@ -105,21 +108,21 @@ pub fn while_loading<T, E: From<diesel::result::Error>>(
 
 /// All of a ticket's columns, for a ticket whose history is written with it.
 pub struct TicketRow<'a> {
-    pub status: &'a str,
+    pub status: TicketStatus,
     pub received_at: NaiveDateTime,
     pub sender: &'a str,
     pub sender_name: Option<&'a str>,
     pub subject: &'a str,
     /// Each field with where it was found.
-    pub full_name: Option<(&'a str, &'a str)>,
-    pub registered_email: Option<(&'a str, &'a str)>,
-    pub description: Option<(&'a str, &'a str)>,
+    pub full_name: super::tickets::Sourced<'a>,
+    pub registered_email: super::tickets::Sourced<'a>,
+    pub description: super::tickets::Sourced<'a>,
     pub account_user_id: Option<i64>,
     pub requester_user_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub verified_at: Option<NaiveDateTime>,
     pub verified_by_id: Option<i64>,
-    pub verification_method: Option<&'a str>,
+    pub verification_method: Option<VerificationMethod>,
     pub verification_note: Option<&'a str>,
     pub mailbox_confirmed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
@@ -128,23 +131,23 @@ pub struct TicketRow<'a> {
 /// Inserts the tickets; their ids, in the order given.
 pub fn insert_tickets(conn: &mut DbConnection, rows: &[TicketRow<'_>]) -> QueryResult<Vec<i64>> {
     Ok(insert_all_returning_ids!(conn, tickets::table, tickets::id, "tickets", rows, |t| (
-        tickets::status.eq(t.status),
+        tickets::status.eq(t.status.as_str()),
         tickets::received_at.eq(t.received_at),
         tickets::sender.eq(t.sender),
         tickets::sender_name.eq(t.sender_name),
         tickets::subject.eq(t.subject),
         tickets::full_name.eq(t.full_name.map(|f| f.0)),
-        tickets::full_name_source.eq(t.full_name.map(|f| f.1)),
+        tickets::full_name_source.eq(t.full_name.map(|f| f.1.as_str())),
         tickets::registered_email.eq(t.registered_email.map(|f| f.0)),
-        tickets::registered_email_source.eq(t.registered_email.map(|f| f.1)),
+        tickets::registered_email_source.eq(t.registered_email.map(|f| f.1.as_str())),
         tickets::description.eq(t.description.map(|f| f.0)),
-        tickets::description_source.eq(t.description.map(|f| f.1)),
+        tickets::description_source.eq(t.description.map(|f| f.1.as_str())),
         tickets::account_user_id.eq(t.account_user_id),
         tickets::requester_user_id.eq(t.requester_user_id),
         tickets::assignee_id.eq(t.assignee_id),
         tickets::verified_at.eq(t.verified_at),
         tickets::verified_by_id.eq(t.verified_by_id),
-        tickets::verification_method.eq(t.verification_method),
+        tickets::verification_method.eq(t.verification_method.map(VerificationMethod::as_str)),
         tickets::verification_note.eq(t.verification_note),
         tickets::mailbox_confirmed_at.eq(t.mailbox_confirmed_at),
         tickets::updated_at.eq(t.updated_at),
@@ -162,7 +165,7 @@ pub struct InboundRow<'a> {
     pub ticket_id: i64,
 }
 
-/// Inserts ledger rows with the outcome "ticket"; their ids, in the order given.
+/// Inserts ledger rows that each opened a ticket; their ids, in the order given.
 pub fn insert_inbound(conn: &mut DbConnection, rows: &[InboundRow<'_>]) -> QueryResult<Vec<i64>> {
     Ok(insert_all_returning_ids!(conn, inbound_messages::table, inbound_messages::id, "inbound_messages", rows, |m| (
         inbound_messages::source.eq(m.source),
@@ -171,7 +174,7 @@ pub fn insert_inbound(conn: &mut DbConnection, rows: &[InboundRow<'_>]) -> Query
         inbound_messages::content_hash.eq(m.content_hash),
         inbound_messages::received_at.eq(m.received_at),
         inbound_messages::raw.eq(m.raw),
-        inbound_messages::outcome.eq("ticket"),
+        inbound_messages::outcome.eq(LedgerOutcome::Ticket.as_str()),
         inbound_messages::reason.eq(""),
         inbound_messages::ticket_id.eq(m.ticket_id),
     )))
@@ -183,7 +186,7 @@ pub fn insert_ticket_messages(
 ) -> QueryResult<()> {
     insert_all!(conn, ticket_messages::table, rows, |m| (
         ticket_messages::ticket_id.eq(m.ticket_id),
-        ticket_messages::direction.eq(m.direction),
+        ticket_messages::direction.eq(m.direction.as_str()),
         ticket_messages::message_id.eq(m.message_id),
         ticket_messages::at.eq(m.at),
         ticket_messages::sender.eq(m.sender),
@@ -200,7 +203,7 @@ pub struct TicketEventRow<'a> {
     pub at: NaiveDateTime,
     /// `None`: Keydesk itself.
     pub actor: Option<(i64, &'a str)>,
-    pub kind: &'a str,
+    pub kind: TicketEventKind,
     pub detail: &'a str,
 }
 
@@ -211,7 +214,7 @@ pub fn insert_ticket_events(conn: &mut DbConnection, rows: &[TicketEventRow<'_>]
         ticket_events::at.eq(e.at),
         ticket_events::actor_id.eq(e.actor.map(|a| a.0)),
         ticket_events::actor_label.eq(e.actor.map_or("Keydesk", |a| a.1)),
-        ticket_events::kind.eq(e.kind),
+        ticket_events::kind.eq(e.kind.as_str()),
         ticket_events::detail.eq(e.detail),
     ));
     Ok(())
@@ -220,7 +223,7 @@ pub fn insert_ticket_events(conn: &mut DbConnection, rows: &[TicketEventRow<'_>]
 /// One activity-log entry with its own instant (labels as `store::events::record` writes them).
 pub struct EventRow<'a> {
     pub at: NaiveDateTime,
-    pub action: &'a str,
+    pub action: EventKind,
     pub actor_id: Option<i64>,
     pub actor_label: &'a str,
     pub target_user_id: i64,
@@ -233,7 +236,7 @@ pub struct EventRow<'a> {
 pub fn insert_events(conn: &mut DbConnection, rows: &[EventRow<'_>]) -> QueryResult<()> {
     insert_all!(conn, events::table, rows, |e| (
         events::at.eq(e.at),
-        events::action.eq(e.action),
+        events::action.eq(e.action.label()),
         events::actor_id.eq(e.actor_id),
         events::actor_label.eq(e.actor_label),
         events::target_user_id.eq(e.target_user_id),

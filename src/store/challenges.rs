@@ -3,13 +3,14 @@
 
 use crate::db::schema::mailbox_challenges;
 use crate::db::DbConnection;
+use crate::ids::TicketNumber;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
 pub fn create(
     conn: &mut DbConnection,
-    ticket_id: i64,
+    ticket_id: TicketNumber,
     token: &HashedToken,
     email: &str,
     now: NaiveDateTime,
@@ -28,13 +29,17 @@ pub fn create(
 }
 
 /// Uses a live challenge once; returns its ticket and the address it was sent to.
-pub fn redeem(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<(i64, String)>> {
+pub fn redeem(
+    conn: &mut DbConnection,
+    token: &HashedToken,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(TicketNumber, String)>> {
     let live = mailbox_challenges::table
         .filter(mailbox_challenges::token_hash.eq(&token.0))
         .filter(mailbox_challenges::used_at.is_null())
         .filter(mailbox_challenges::expires_at.gt(now))
         .select((mailbox_challenges::id, mailbox_challenges::ticket_id, mailbox_challenges::email))
-        .first::<(i64, i64, String)>(conn)
+        .first::<(i64, TicketNumber, String)>(conn)
         .optional()?;
     let Some((id, ticket_id, email)) = live else { return Ok(None) };
     let won = diesel::update(mailbox_challenges::table.find(id).filter(mailbox_challenges::used_at.is_null()))

@@ -2,6 +2,7 @@
 
 use crate::db::schema::events;
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::events::one_line;
@@ -12,10 +13,11 @@ use keydesk_core::EventKind;
 pub struct Event {
     pub id: i64,
     pub at: NaiveDateTime,
-    pub action: String,
-    pub actor_id: Option<i64>,
+    #[diesel(deserialize_as = String)]
+    pub action: EventKind,
+    pub actor_id: Option<UserId>,
     pub actor_label: String,
-    pub target_user_id: Option<i64>,
+    pub target_user_id: Option<UserId>,
     pub target_label: String,
     pub organisation_id: Option<i64>,
     pub ip: Option<String>,
@@ -26,7 +28,7 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub enum Actor {
     User {
-        id: i64,
+        id: UserId,
         email: String,
     },
     /// Someone not signed in, named by what they typed (a login form's email).
@@ -36,11 +38,19 @@ pub enum Actor {
     System(&'static str),
 }
 
+impl Actor {
+    /// A signed-in person acting.
+    pub fn user(user: &super::users::User) -> Actor {
+        Actor::User { id: user.id, email: user.email.clone() }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
+    pub at: NaiveDateTime,
     pub kind: EventKind,
     pub actor: &'a Actor,
-    pub target_user_id: Option<i64>,
+    pub target_user_id: Option<UserId>,
     pub target_label: &'a str,
     pub organisation_id: Option<i64>,
     pub ip: Option<&'a str>,
@@ -56,7 +66,7 @@ pub fn record(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
     // Labels and details may carry typed text: keep each entry on one line.
     diesel::insert_into(events::table)
         .values((
-            events::at.eq(super::now()),
+            events::at.eq(event.at),
             events::action.eq(event.kind.label()),
             events::actor_id.eq(actor_id),
             events::actor_label.eq(one_line(&actor_label)),
@@ -74,7 +84,7 @@ pub fn record(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub organisation_id: Option<i64>,
-    pub target_user_id: Option<i64>,
+    pub target_user_id: Option<UserId>,
     pub action: Option<EventKind>,
     pub from: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
@@ -102,7 +112,7 @@ pub fn list(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Vec<Ev
     query.order((events::at.desc(), events::id.desc())).limit(filter.limit.max(1)).load(conn)
 }
 
-pub fn count_for_user(conn: &mut DbConnection, user_id: i64, kind: EventKind) -> QueryResult<i64> {
+pub fn count_for_user(conn: &mut DbConnection, user_id: UserId, kind: EventKind) -> QueryResult<i64> {
     events::table
         .filter(events::target_user_id.eq(user_id))
         .filter(events::action.eq(kind.label()))

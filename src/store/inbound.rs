@@ -3,22 +3,25 @@
 
 use crate::db::schema::{inbound_messages, intake_health};
 use crate::db::DbConnection;
+use crate::ids::{LedgerId, TicketNumber};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use keydesk_core::intake::LedgerOutcome;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = inbound_messages)]
 pub struct InboundMessage {
-    pub id: i64,
+    pub id: LedgerId,
     pub source: String,
     pub source_key: String,
     pub message_id: Option<String>,
     pub content_hash: String,
     pub received_at: NaiveDateTime,
     pub raw: Vec<u8>,
-    pub outcome: String,
+    #[diesel(deserialize_as = String)]
+    pub outcome: LedgerOutcome,
     pub reason: String,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketNumber>,
 }
 
 pub struct NewInbound<'a> {
@@ -28,12 +31,12 @@ pub struct NewInbound<'a> {
     pub content_hash: &'a str,
     pub received_at: NaiveDateTime,
     pub raw: &'a [u8],
-    pub outcome: &'a str,
+    pub outcome: LedgerOutcome,
     pub reason: &'a str,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketNumber>,
 }
 
-pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<LedgerId> {
     diesel::insert_into(inbound_messages::table)
         .values((
             inbound_messages::source.eq(new.source),
@@ -42,7 +45,7 @@ pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<i64> 
             inbound_messages::content_hash.eq(new.content_hash),
             inbound_messages::received_at.eq(new.received_at),
             inbound_messages::raw.eq(new.raw),
-            inbound_messages::outcome.eq(new.outcome),
+            inbound_messages::outcome.eq(new.outcome.as_str()),
             inbound_messages::reason.eq(new.reason),
             inbound_messages::ticket_id.eq(new.ticket_id),
         ))
@@ -65,40 +68,55 @@ pub fn same_message_taken_in(conn: &mut DbConnection, message_id: &str, content_
         inbound_messages::table
             .filter(inbound_messages::message_id.eq(message_id))
             .filter(inbound_messages::content_hash.eq(content_hash))
-            .filter(inbound_messages::outcome.ne("duplicate")),
+            .filter(inbound_messages::outcome.ne(LedgerOutcome::Duplicate.as_str())),
     ))
     .get_result(conn)
 }
 
 /// Messages with one outcome, newest first.
-pub fn with_outcome(conn: &mut DbConnection, outcome: &str, limit: i64) -> QueryResult<Vec<InboundMessage>> {
+pub fn with_outcome(conn: &mut DbConnection, outcome: LedgerOutcome, limit: i64) -> QueryResult<Vec<InboundMessage>> {
     inbound_messages::table
-        .filter(inbound_messages::outcome.eq(outcome))
+        .filter(inbound_messages::outcome.eq(outcome.as_str()))
         .order(inbound_messages::id.desc())
         .limit(limit)
         .select(InboundMessage::as_select())
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<InboundMessage>> {
+pub fn find(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Option<InboundMessage>> {
     inbound_messages::table.find(id).select(InboundMessage::as_select()).first(conn).optional()
 }
 
 pub fn set_outcome(
     conn: &mut DbConnection,
-    id: i64,
-    outcome: &str,
+    id: LedgerId,
+    outcome: LedgerOutcome,
     reason: &str,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketNumber>,
 ) -> QueryResult<()> {
     diesel::update(inbound_messages::table.find(id))
         .set((
-            inbound_messages::outcome.eq(outcome),
+            inbound_messages::outcome.eq(outcome.as_str()),
             inbound_messages::reason.eq(reason),
             inbound_messages::ticket_id.eq(ticket_id),
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Moves a row from one outcome to another in one conditional UPDATE (check and set at
+/// once); false when it no longer has the outcome `from`, e.g. another request discarded it.
+pub fn change_outcome(
+    conn: &mut DbConnection,
+    id: LedgerId,
+    from: LedgerOutcome,
+    to: LedgerOutcome,
+    reason: &str,
+) -> QueryResult<bool> {
+    diesel::update(inbound_messages::table.find(id).filter(inbound_messages::outcome.eq(from.as_str())))
+        .set((inbound_messages::outcome.eq(to.as_str()), inbound_messages::reason.eq(reason)))
+        .execute(conn)
+        .map(|rows| rows == 1)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]

@@ -16,13 +16,6 @@ pub mod ticket_events;
 pub mod tickets;
 pub mod users;
 
-use chrono::{NaiveDateTime, SubsecRound, Utc};
-
-/// The current instant as stored: naive UTC, whole microseconds (what both backends keep).
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
-}
-
 /// True when a Diesel error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))

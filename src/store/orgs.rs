@@ -11,23 +11,12 @@ pub struct Organisation {
     pub id: i64,
     pub name: String,
     pub slug: String,
-    pub unlock_policy: String,
+    #[diesel(deserialize_as = String)]
+    pub unlock_policy: UnlockPolicy,
     pub created_at: chrono::NaiveDateTime,
 }
 
-impl Organisation {
-    pub fn unlock_policy(&self) -> UnlockPolicy {
-        // The column only ever holds values written from `UnlockPolicy::as_str`.
-        self.unlock_policy.parse().unwrap_or_default()
-    }
-}
-
-pub fn create(conn: &mut DbConnection, name: &str, slug: &str, policy: UnlockPolicy) -> QueryResult<Organisation> {
-    create_at(conn, name, slug, policy, super::now())
-}
-
-/// As [`create`], dated `created_at` (the demo's organisations predate its history).
-pub fn create_at(
+pub fn create(
     conn: &mut DbConnection,
     name: &str,
     slug: &str,

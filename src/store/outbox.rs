@@ -5,12 +5,14 @@ use crate::db::schema::outbox;
 use crate::db::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use keydesk_core::outgoing::EmailKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: EmailKind,
     pub to_address: String,
     pub subject: String,
     pub text_body: String,
@@ -27,7 +29,7 @@ pub struct OutboxMessage {
 }
 
 pub struct NewOutboxMessage<'a> {
-    pub kind: &'a str,
+    pub kind: EmailKind,
     pub to_address: &'a str,
     pub subject: &'a str,
     pub text_body: &'a str,
@@ -37,11 +39,10 @@ pub struct NewOutboxMessage<'a> {
     pub auto_submitted: Option<&'a str>,
 }
 
-pub fn enqueue(conn: &mut DbConnection, message: NewOutboxMessage<'_>) -> QueryResult<i64> {
-    let now = super::now();
+pub fn enqueue(conn: &mut DbConnection, message: NewOutboxMessage<'_>, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(outbox::table)
         .values((
-            outbox::kind.eq(message.kind),
+            outbox::kind.eq(message.kind.as_str()),
             outbox::to_address.eq(message.to_address),
             outbox::subject.eq(message.subject),
             outbox::text_body.eq(message.text_body),

@@ -4,24 +4,26 @@
 
 use crate::db::schema::{organisations, tickets, users};
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use crate::store::{orgs::Organisation, tickets::Ticket, users::User};
 use diesel::prelude::*;
+use keydesk_core::TicketStatus;
 
 /// Which tickets to list; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    pub statuses: Option<Vec<&'static str>>,
+    pub statuses: Option<Vec<TicketStatus>>,
     /// Tickets whose linked account belongs to this organisation.
     pub organisation_id: Option<i64>,
     pub verified: Option<bool>,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
 }
 
 /// Oldest first (by arrival, then number).
 pub fn tickets(conn: &mut DbConnection, filter: &QueueFilter) -> QueryResult<Vec<Ticket>> {
     let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
     if let Some(statuses) = &filter.statuses {
-        query = query.filter(tickets::status.eq_any(statuses.clone()));
+        query = query.filter(tickets::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
     }
     if let Some(organisation) = filter.organisation_id {
         let members =
@@ -40,7 +42,7 @@ pub fn tickets(conn: &mut DbConnection, filter: &QueueFilter) -> QueryResult<Vec
 }
 
 /// The users with these ids (in any order; unknown ids are left out).
-pub fn users_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+pub fn users_by_id(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<User>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }

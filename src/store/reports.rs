@@ -11,6 +11,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use keydesk_core::EventKind;
 
 use crate::db::DbConnection;
+use crate::ids::UserId;
 
 /// How the two backends spell what these reads need.
 #[derive(Debug, Clone, Copy)]
@@ -293,9 +294,9 @@ pub fn unlocks_by_source(
             .bind::<Nullable<BigInt>, _>(actor)
             .load(c)
     })?;
-    let actors: Vec<i64> = counts.iter().filter_map(|c| c.actor_id).collect();
+    let actors: Vec<UserId> = counts.iter().filter_map(|c| c.actor_id).map(UserId).collect();
     let roles: std::collections::HashMap<i64, keydesk_core::Role> =
-        super::queue::users_by_id(conn, &actors)?.iter().map(|user| (user.id, user.role())).collect();
+        super::queue::users_by_id(conn, &actors)?.iter().map(|user| (user.id.0, user.role)).collect();
     let mut sources = keydesk_core::reports::UnlockSources::default();
     for count in counts {
         let role = count.actor_id.and_then(|id| roles.get(&id).copied());

@@ -3,36 +3,39 @@
 
 use crate::db::schema::{api_tokens, password_resets, unlock_pins};
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
-pub fn create_api_token(conn: &mut DbConnection, user_id: i64, token: &HashedToken) -> QueryResult<()> {
+pub fn create_api_token(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    token: &HashedToken,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::token_hash.eq(&token.0),
-            api_tokens::user_id.eq(user_id),
-            api_tokens::created_at.eq(super::now()),
-        ))
+        .values((api_tokens::token_hash.eq(&token.0), api_tokens::user_id.eq(user_id), api_tokens::created_at.eq(now)))
         .execute(conn)
         .map(drop)
 }
 
-pub fn api_token_user(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<Option<i64>> {
+pub fn api_token_user(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<Option<UserId>> {
     api_tokens::table.filter(api_tokens::token_hash.eq(&token.0)).select(api_tokens::user_id).first(conn).optional()
 }
 
 pub fn create_password_reset(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     token: &HashedToken,
+    now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(password_resets::table)
         .values((
             password_resets::token_hash.eq(&token.0),
             password_resets::user_id.eq(user_id),
-            password_resets::created_at.eq(super::now()),
+            password_resets::created_at.eq(now),
             password_resets::expires_at.eq(expires_at),
         ))
         .execute(conn)
@@ -44,7 +47,7 @@ pub fn live_password_reset(
     conn: &mut DbConnection,
     token: &HashedToken,
     now: NaiveDateTime,
-) -> QueryResult<Option<(i64, i64)>> {
+) -> QueryResult<Option<(i64, UserId)>> {
     password_resets::table
         .filter(password_resets::token_hash.eq(&token.0))
         .filter(password_resets::used_at.is_null())
@@ -64,7 +67,7 @@ pub fn use_password_reset(conn: &mut DbConnection, id: i64, now: NaiveDateTime) 
 
 /// Voids every outstanding reset link of a user (when the account locks, or the password
 /// changes).
-pub fn void_password_resets(conn: &mut DbConnection, user_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn void_password_resets(conn: &mut DbConnection, user_id: UserId, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         password_resets::table.filter(password_resets::user_id.eq(user_id)).filter(password_resets::used_at.is_null()),
     )
@@ -72,7 +75,7 @@ pub fn void_password_resets(conn: &mut DbConnection, user_id: i64, now: NaiveDat
     .execute(conn)
 }
 
-pub fn count_password_resets(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+pub fn count_password_resets(conn: &mut DbConnection, user_id: UserId) -> QueryResult<i64> {
     password_resets::table.filter(password_resets::user_id.eq(user_id)).count().get_result(conn)
 }
 
@@ -80,8 +83,8 @@ pub fn count_password_resets(conn: &mut DbConnection, user_id: i64) -> QueryResu
 #[diesel(table_name = unlock_pins)]
 pub struct UnlockPin {
     pub id: i64,
-    pub owner_id: i64,
-    pub target_user_id: i64,
+    pub owner_id: UserId,
+    pub target_user_id: UserId,
     pub pin_hash: String,
     pub tries: i32,
     pub created_at: NaiveDateTime,
@@ -92,8 +95,8 @@ pub struct UnlockPin {
 /// Starts a PIN challenge; the hash is set right after, salted with the new row's id.
 pub fn create_unlock_pin(
     conn: &mut DbConnection,
-    owner_id: i64,
-    target_user_id: i64,
+    owner_id: UserId,
+    target_user_id: UserId,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<i64> {
@@ -123,7 +126,11 @@ pub fn set_unlock_pin_hash(conn: &mut DbConnection, id: i64, hash: &HashedToken)
 }
 
 /// The newest unused PIN challenge of this owner for this user.
-pub fn open_unlock_pin(conn: &mut DbConnection, owner_id: i64, target_user_id: i64) -> QueryResult<Option<UnlockPin>> {
+pub fn open_unlock_pin(
+    conn: &mut DbConnection,
+    owner_id: UserId,
+    target_user_id: UserId,
+) -> QueryResult<Option<UnlockPin>> {
     unlock_pins::table
         .filter(unlock_pins::owner_id.eq(owner_id))
         .filter(unlock_pins::target_user_id.eq(target_user_id))

@@ -3,21 +3,23 @@
 
 use crate::db::schema::sessions;
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
 pub fn create(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     token: &HashedToken,
+    now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(&token.0),
             sessions::user_id.eq(user_id),
-            sessions::created_at.eq(super::now()),
+            sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
         .execute(conn)
@@ -25,7 +27,7 @@ pub fn create(
 }
 
 /// The user a live session belongs to.
-pub fn user_for(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+pub fn user_for(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<UserId>> {
     sessions::table
         .filter(sessions::token_hash.eq(&token.0))
         .filter(sessions::expires_at.gt(now))
@@ -39,7 +41,7 @@ pub fn delete(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<()> {
 }
 
 /// Ends every session of a user, or every one but `keep`.
-pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, keep: Option<&HashedToken>) -> QueryResult<usize> {
+pub fn delete_for_user(conn: &mut DbConnection, user_id: UserId, keep: Option<&HashedToken>) -> QueryResult<usize> {
     let mut query = diesel::delete(sessions::table).filter(sessions::user_id.eq(user_id)).into_boxed();
     if let Some(keep) = keep {
         query = query.filter(sessions::token_hash.ne(&keep.0));
@@ -47,6 +49,6 @@ pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, keep: Option<&Hash
     query.execute(conn)
 }
 
-pub fn count_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+pub fn count_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<i64> {
     sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
 }

@@ -1,45 +1,54 @@
 //! Tickets and their threads.
 
 use crate::db::schema::{ticket_messages, tickets};
-use crate::db::DbConnection;
-use chrono::NaiveDateTime;
+use crate::db::{DbConnection, OptionalText};
+use crate::ids::{LedgerId, TicketNumber, UserId};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use keydesk_core::intake::FieldSource;
+use keydesk_core::verification::VerificationMethod;
+use keydesk_core::{MessageDirection, TicketStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = tickets)]
 pub struct Ticket {
-    pub id: i64,
-    pub status: String,
+    pub id: TicketNumber,
+    #[diesel(deserialize_as = String)]
+    pub status: TicketStatus,
     pub received_at: NaiveDateTime,
     pub sender: String,
     pub sender_name: Option<String>,
     pub subject: String,
     pub full_name: Option<String>,
-    pub full_name_source: Option<String>,
+    #[diesel(deserialize_as = OptionalText)]
+    pub full_name_source: Option<FieldSource>,
     pub registered_email: Option<String>,
-    pub registered_email_source: Option<String>,
+    #[diesel(deserialize_as = OptionalText)]
+    pub registered_email_source: Option<FieldSource>,
     pub description: Option<String>,
-    pub description_source: Option<String>,
-    pub account_user_id: Option<i64>,
+    #[diesel(deserialize_as = OptionalText)]
+    pub description_source: Option<FieldSource>,
+    pub account_user_id: Option<UserId>,
     pub updated_at: NaiveDateTime,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub verified_at: Option<NaiveDateTime>,
-    pub verified_by_id: Option<i64>,
-    pub verification_method: Option<String>,
+    pub verified_by_id: Option<UserId>,
+    #[diesel(deserialize_as = OptionalText)]
+    pub verification_method: Option<VerificationMethod>,
     pub verification_note: Option<String>,
     pub mailbox_confirmed_at: Option<NaiveDateTime>,
     /// An admin or owner who wrote on behalf of the locked employee (the second seed).
-    pub requester_user_id: Option<i64>,
+    pub requester_user_id: Option<UserId>,
 }
 
 impl Ticket {
     pub fn is_resolved(&self) -> bool {
-        matches!(self.status.as_str(), "resolved" | "closed")
+        self.status.is_resolved()
     }
 
     /// Where its age stops: now while it is open, its resolution (the last status change)
     /// once it is resolved.
-    pub fn age_until(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    pub fn age_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         if self.is_resolved() {
             self.updated_at.and_utc().min(now)
         } else {
@@ -52,42 +61,47 @@ impl Ticket {
 #[diesel(table_name = ticket_messages)]
 pub struct TicketMessage {
     pub id: i64,
-    pub ticket_id: i64,
-    pub direction: String,
+    pub ticket_id: TicketNumber,
+    #[diesel(deserialize_as = String)]
+    pub direction: MessageDirection,
     pub message_id: String,
     pub at: NaiveDateTime,
     pub sender: String,
     pub subject: String,
     pub body_text: String,
-    pub inbound_message_id: Option<i64>,
+    pub inbound_message_id: Option<LedgerId>,
 }
+
+/// A field parsed from the request, with where it was found.
+pub type Sourced<'a> = Option<(&'a str, FieldSource)>;
 
 pub struct NewTicket<'a> {
     pub received_at: NaiveDateTime,
     pub sender: &'a str,
     pub sender_name: Option<&'a str>,
     pub subject: &'a str,
-    pub full_name: Option<(&'a str, &'a str)>,
-    pub registered_email: Option<(&'a str, &'a str)>,
-    pub description: Option<(&'a str, &'a str)>,
-    pub account_user_id: Option<i64>,
-    pub requester_user_id: Option<i64>,
+    pub full_name: Sourced<'a>,
+    pub registered_email: Sourced<'a>,
+    pub description: Sourced<'a>,
+    pub account_user_id: Option<UserId>,
+    pub requester_user_id: Option<UserId>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket> {
-    let id: i64 = diesel::insert_into(tickets::table)
+    let source = |field: Sourced<'_>| field.map(|(_, source)| source.as_str());
+    let id: TicketNumber = diesel::insert_into(tickets::table)
         .values((
-            tickets::status.eq("new"),
+            tickets::status.eq(TicketStatus::New.as_str()),
             tickets::received_at.eq(new.received_at),
             tickets::sender.eq(new.sender),
             tickets::sender_name.eq(new.sender_name),
             tickets::subject.eq(new.subject),
             tickets::full_name.eq(new.full_name.map(|f| f.0)),
-            tickets::full_name_source.eq(new.full_name.map(|f| f.1)),
+            tickets::full_name_source.eq(source(new.full_name)),
             tickets::registered_email.eq(new.registered_email.map(|f| f.0)),
-            tickets::registered_email_source.eq(new.registered_email.map(|f| f.1)),
+            tickets::registered_email_source.eq(source(new.registered_email)),
             tickets::description.eq(new.description.map(|f| f.0)),
-            tickets::description_source.eq(new.description.map(|f| f.1)),
+            tickets::description_source.eq(source(new.description)),
             tickets::account_user_id.eq(new.account_user_id),
             tickets::requester_user_id.eq(new.requester_user_id),
             tickets::updated_at.eq(new.received_at),
@@ -97,15 +111,15 @@ pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket
     tickets::table.find(id).select(Ticket::as_select()).first(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Ticket>> {
+pub fn find(conn: &mut DbConnection, id: TicketNumber) -> QueryResult<Option<Ticket>> {
     tickets::table.find(id).select(Ticket::as_select()).first(conn).optional()
 }
 
 /// The open ticket (not resolved or closed) already about this account, if any.
-pub fn open_for_account(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<Ticket>> {
+pub fn open_for_account(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Option<Ticket>> {
     tickets::table
         .filter(tickets::account_user_id.eq(user_id))
-        .filter(tickets::status.ne_all(["resolved", "closed"]))
+        .filter(tickets::status.ne_all(TicketStatus::RESOLVED.map(TicketStatus::as_str)))
         .order(tickets::id.asc())
         .select(Ticket::as_select())
         .first(conn)
@@ -113,7 +127,7 @@ pub fn open_for_account(conn: &mut DbConnection, user_id: i64) -> QueryResult<Op
 }
 
 /// The ticket a Message-ID belongs to (sent or received by Keydesk).
-pub fn by_message_id(conn: &mut DbConnection, message_ids: &[String]) -> QueryResult<Option<i64>> {
+pub fn by_message_id(conn: &mut DbConnection, message_ids: &[String]) -> QueryResult<Option<TicketNumber>> {
     if message_ids.is_empty() {
         return Ok(None);
     }
@@ -124,29 +138,34 @@ pub fn by_message_id(conn: &mut DbConnection, message_ids: &[String]) -> QueryRe
         .optional()
 }
 
-pub fn set_status(conn: &mut DbConnection, id: i64, status: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: TicketNumber,
+    status: TicketStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(tickets::table.find(id))
-        .set((tickets::status.eq(status), tickets::updated_at.eq(now)))
+        .set((tickets::status.eq(status.as_str()), tickets::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
 }
 
 pub struct NewTicketMessage<'a> {
-    pub ticket_id: i64,
-    pub direction: &'a str,
+    pub ticket_id: TicketNumber,
+    pub direction: MessageDirection,
     pub message_id: &'a str,
     pub at: NaiveDateTime,
     pub sender: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
-    pub inbound_message_id: Option<i64>,
+    pub inbound_message_id: Option<LedgerId>,
 }
 
 pub fn add_message(conn: &mut DbConnection, message: NewTicketMessage<'_>) -> QueryResult<()> {
     diesel::insert_into(ticket_messages::table)
         .values((
             ticket_messages::ticket_id.eq(message.ticket_id),
-            ticket_messages::direction.eq(message.direction),
+            ticket_messages::direction.eq(message.direction.as_str()),
             ticket_messages::message_id.eq(message.message_id),
             ticket_messages::at.eq(message.at),
             ticket_messages::sender.eq(message.sender),
@@ -158,31 +177,37 @@ pub fn add_message(conn: &mut DbConnection, message: NewTicketMessage<'_>) -> Qu
         .map(drop)
 }
 
+/// An email Keydesk queued for a ticket, as its thread records it.
+pub struct Outgoing<'a> {
+    pub message_id: &'a str,
+    pub subject: &'a str,
+    pub sender: &'a str,
+    pub body_text: &'a str,
+}
+
 /// Records in the thread an email Keydesk queued for the ticket.
 pub fn add_outgoing(
     conn: &mut DbConnection,
-    ticket_id: i64,
-    message_id: &str,
-    subject: &str,
-    sender: &str,
-    body_text: &str,
+    ticket_id: TicketNumber,
+    outgoing: Outgoing<'_>,
+    at: NaiveDateTime,
 ) -> QueryResult<()> {
     add_message(
         conn,
         NewTicketMessage {
             ticket_id,
-            direction: "out",
-            message_id,
-            at: super::now(),
-            sender,
-            subject,
-            body_text,
+            direction: MessageDirection::Out,
+            message_id: outgoing.message_id,
+            at,
+            sender: outgoing.sender,
+            subject: outgoing.subject,
+            body_text: outgoing.body_text,
             inbound_message_id: None,
         },
     )
 }
 
-pub fn messages(conn: &mut DbConnection, ticket_id: i64) -> QueryResult<Vec<TicketMessage>> {
+pub fn messages(conn: &mut DbConnection, ticket_id: TicketNumber) -> QueryResult<Vec<TicketMessage>> {
     ticket_messages::table
         .filter(ticket_messages::ticket_id.eq(ticket_id))
         .order((ticket_messages::at.asc(), ticket_messages::id.asc()))
@@ -191,15 +216,20 @@ pub fn messages(conn: &mut DbConnection, ticket_id: i64) -> QueryResult<Vec<Tick
 }
 
 /// Newest first, optionally of one status.
-pub fn list(conn: &mut DbConnection, status: Option<&str>, limit: i64) -> QueryResult<Vec<Ticket>> {
+pub fn list(conn: &mut DbConnection, status: Option<TicketStatus>, limit: i64) -> QueryResult<Vec<Ticket>> {
     let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
     if let Some(status) = status {
-        query = query.filter(tickets::status.eq(status.to_owned()));
+        query = query.filter(tickets::status.eq(status.as_str()));
     }
     query.order((tickets::received_at.desc(), tickets::id.desc())).limit(limit).load(conn)
 }
 
-pub fn assign(conn: &mut DbConnection, id: i64, assignee: Option<i64>, now: NaiveDateTime) -> QueryResult<()> {
+pub fn assign(
+    conn: &mut DbConnection,
+    id: TicketNumber,
+    assignee: Option<UserId>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(tickets::table.find(id))
         .set((tickets::assignee_id.eq(assignee), tickets::updated_at.eq(now)))
         .execute(conn)
@@ -209,9 +239,9 @@ pub fn assign(conn: &mut DbConnection, id: i64, assignee: Option<i64>, now: Naiv
 /// Marks the sender verified, once; false if it already was.
 pub fn mark_verified(
     conn: &mut DbConnection,
-    id: i64,
-    by: i64,
-    method: &str,
+    id: TicketNumber,
+    by: UserId,
+    method: VerificationMethod,
     note: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -219,7 +249,7 @@ pub fn mark_verified(
         .set((
             tickets::verified_at.eq(now),
             tickets::verified_by_id.eq(by),
-            tickets::verification_method.eq(method),
+            tickets::verification_method.eq(method.as_str()),
             tickets::verification_note.eq(note),
             tickets::updated_at.eq(now),
         ))
@@ -227,7 +257,7 @@ pub fn mark_verified(
         .map(|rows| rows == 1)
 }
 
-pub fn confirm_mailbox(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+pub fn confirm_mailbox(conn: &mut DbConnection, id: TicketNumber, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(tickets::table.find(id))
         .set((tickets::mailbox_confirmed_at.eq(now), tickets::updated_at.eq(now)))
         .execute(conn)
@@ -235,9 +265,10 @@ pub fn confirm_mailbox(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> 
 }
 
 /// Resolves a ticket that is not resolved or closed yet; false if another request did first.
-pub fn resolve_if_open(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(tickets::table.find(id).filter(tickets::status.ne_all(["resolved", "closed"])))
-        .set((tickets::status.eq("resolved"), tickets::updated_at.eq(now)))
+pub fn resolve_if_open(conn: &mut DbConnection, id: TicketNumber, now: NaiveDateTime) -> QueryResult<bool> {
+    let unresolved = tickets::status.ne_all(TicketStatus::RESOLVED.map(TicketStatus::as_str));
+    diesel::update(tickets::table.find(id).filter(unresolved))
+        .set((tickets::status.eq(TicketStatus::Resolved.as_str()), tickets::updated_at.eq(now)))
         .execute(conn)
         .map(|rows| rows == 1)
 }

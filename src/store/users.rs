@@ -3,30 +3,26 @@
 
 use crate::db::schema::users;
 use crate::db::DbConnection;
+use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use keydesk_core::{EmailAddress, Role};
+use keydesk_core::{EmailAddress, Role, StaffRole};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub organisation_id: Option<i64>,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    /// An unknown stored role fails the read rather than granting anything.
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub password_hash: String,
     pub failed_attempts: i32,
     pub locked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl User {
-    pub fn role(&self) -> Role {
-        // Written only from `Role::as_str`; a hand-edited unknown value gets the least power.
-        self.role.parse().unwrap_or(Role::Org(keydesk_core::OrgRole::Member))
-    }
 }
 
 pub struct NewUser<'a> {
@@ -37,8 +33,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<User> {
-    let now = super::now();
+pub fn insert(conn: &mut DbConnection, new: NewUser<'_>, now: NaiveDateTime) -> QueryResult<User> {
     diesel::insert_into(users::table)
         .values((
             users::organisation_id.eq(new.organisation_id),
@@ -50,11 +45,11 @@ pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<User> {
             users::updated_at.eq(now),
         ))
         .returning(users::id)
-        .get_result::<i64>(conn)
+        .get_result::<UserId>(conn)
         .and_then(|id| users::table.find(id).select(User::as_select()).first(conn))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
@@ -72,32 +67,33 @@ pub fn list_for_organisation(conn: &mut DbConnection, organisation_id: i64) -> Q
 
 pub fn update_profile(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     full_name: &str,
     email: &EmailAddress,
     role: Role,
+    now: NaiveDateTime,
 ) -> QueryResult<User> {
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(full_name),
             users::email.eq(email.as_str()),
             users::role.eq(role.as_str()),
-            users::updated_at.eq(super::now()),
+            users::updated_at.eq(now),
         ))
         .execute(conn)?;
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<()> {
+pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
 }
 
 /// Takes the next attempt number for an unlocked account: one atomic increment, done before
 /// the password is checked. `None` means the account is locked.
-pub fn reserve_login_attempt(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i32>> {
+pub fn reserve_login_attempt(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<i32>> {
     diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
         .set(users::failed_attempts.eq(users::failed_attempts + 1))
         .returning(users::failed_attempts)
@@ -106,7 +102,7 @@ pub fn reserve_login_attempt(conn: &mut DbConnection, id: i64) -> QueryResult<Op
 }
 
 /// Resets the count after a successful login; false when the account got locked meanwhile.
-pub fn reset_failures(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+pub fn reset_failures(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
     diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
         .set(users::failed_attempts.eq(0))
         .execute(conn)
@@ -114,7 +110,7 @@ pub fn reset_failures(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
 }
 
 /// Locks the account; false when it was locked already (so the caller records one lock).
-pub fn lock(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn lock(conn: &mut DbConnection, id: UserId, at: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
         .set(users::locked_at.eq(at))
         .execute(conn)
@@ -123,7 +119,7 @@ pub fn lock(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<
 
 /// Unlocks the account and resets its count; false when it was not locked (so two unlocks at
 /// once record one).
-pub fn unlock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+pub fn unlock(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
     diesel::update(users::table.find(id).filter(users::locked_at.is_not_null()))
         .set((users::locked_at.eq(None::<NaiveDateTime>), users::failed_attempts.eq(0)))
         .execute(conn)
@@ -131,7 +127,7 @@ pub fn unlock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
 }
 
 /// Lifts a lock set before `cutoff` (temporary locks); false when there was none to lift.
-pub fn unlock_if_locked_before(conn: &mut DbConnection, id: i64, cutoff: NaiveDateTime) -> QueryResult<bool> {
+pub fn unlock_if_locked_before(conn: &mut DbConnection, id: UserId, cutoff: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(users::table.find(id).filter(users::locked_at.lt(cutoff)))
         .set((users::locked_at.eq(None::<NaiveDateTime>), users::failed_attempts.eq(0)))
         .execute(conn)
@@ -144,9 +140,6 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 
 /// Agents and managers, by name: the people a report can be filtered by.
 pub fn support_staff(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
-    users::table
-        .filter(users::role.eq_any(["agent", "manager"]))
-        .order(users::full_name.asc())
-        .select(User::as_select())
-        .load(conn)
+    let desk = [Role::Staff(StaffRole::Agent), Role::Staff(StaffRole::Manager)].map(Role::as_str);
+    users::table.filter(users::role.eq_any(desk)).order(users::full_name.asc()).select(User::as_select()).load(conn)
 }

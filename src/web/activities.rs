@@ -3,7 +3,7 @@
 
 use super::guards::ActivityViewer;
 use super::page::Layout;
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::store::events::EventFilter;
 use crate::store::{self, events::Event};
 use chrono::NaiveDate;
@@ -24,7 +24,7 @@ pub struct ActivityQuery {
 pub fn event_json(event: &Event) -> Value {
     json!({
         "at": event.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "action": event.action,
+        "action": event.action.label(),
         "actor": event.actor_label,
         "target": event.target_label,
         "ip": event.ip,
@@ -42,7 +42,7 @@ pub async fn activities(
     viewer: ActivityViewer,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let me = viewer.0.user;
     let action = query.action.as_deref().and_then(EventKind::from_label);
     let from = date(&query.from);
@@ -51,10 +51,10 @@ pub async fn activities(
     let events = services
         .run(move |conn, _| {
             // Organisation people see only their organisation, whatever the query says.
-            let organisation_id = if me.role().may_read_all_accounts() {
+            let organisation_id = if me.role.may_read_all_accounts() {
                 None
             } else {
-                Some(me.organisation_id.ok_or(AccountError::Forbidden)?)
+                Some(me.organisation_id.ok_or(AppError::Forbidden)?)
             };
             let target_user_id = match user_email.as_deref().map(EmailAddress::parse) {
                 Some(Ok(email)) => match store::users::find_by_email(conn, &email)? {

@@ -1,13 +1,17 @@
-//! The JSON API under /api/v1, for staff with a token from `keydesk token create`.
+//! The JSON API under /api/v1, for staff with a token from `keydesk token create`. Every
+//! route takes the `ApiAgent` guard. Errors are `{"error": "..."}` with their status — from
+//! the handlers (`api_error`, `fault`) and from the catchers below for what fails before a
+//! handler runs (401, 403, 404, a malformed request's 400, an oversized body's 413, a JSON
+//! body of the wrong shape's 422).
 
 use super::activities::event_json;
-use super::guards::ApiCaller;
-use crate::accounts::{AccountError, Services};
+use super::guards::ApiAgent;
+use crate::app::{AppError, Services};
 use crate::store::{self, events::EventFilter};
 use keydesk_core::EmailAddress;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::State;
+use rocket::{Request, State};
 use serde_json::{json, Value};
 
 /// An API error as JSON: `{"error": "..."}` with its status.
@@ -17,34 +21,40 @@ pub(super) fn api_error(status: Status, error: &str) -> (Status, Json<Value>) {
     (status, Json(json!({"error": error})))
 }
 
-pub(super) fn fault(error: AccountError) -> (Status, Json<Value>) {
+/// An action's error as the API answers it (the policy is in `app::error`).
+pub(super) fn fault(error: AppError) -> (Status, Json<Value>) {
+    error.log_if_fault("API");
+    let status = error.status();
     match error {
-        AccountError::NotFound => api_error(Status::NotFound, "not_found"),
-        AccountError::Forbidden => api_error(Status::Forbidden, "forbidden"),
-        AccountError::Invalid(problem) => api_error(Status::BadRequest, &problem),
-        other => {
-            log::error!("API: {other}");
-            api_error(Status::InternalServerError, "internal_error")
-        }
+        AppError::Invalid(problem) => api_error(status, &problem),
+        other => api_error(status, code_of(other.status())),
     }
 }
 
-pub(super) fn may_read_accounts(caller: &ApiCaller) -> Result<(), (Status, Json<Value>)> {
-    if caller.0.role().may_read_all_accounts() {
-        Ok(())
-    } else {
-        Err(api_error(Status::Forbidden, "forbidden"))
+fn code_of(status: Status) -> &'static str {
+    match status.code {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        413 => "payload_too_large",
+        422 => "unprocessable",
+        _ => "internal_error",
     }
+}
+
+pub(super) fn rfc3339(at: chrono::NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[rocket::get("/accounts/<email>")]
-pub async fn account(email: &str, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
+pub async fn account(email: &str, _caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let email = EmailAddress::parse(email).map_err(|_| api_error(Status::NotFound, "not_found"))?;
     let policy = services.config.lockout_policy();
+    let now = services.stored_now();
     let (user, organisation) = services
         .run(move |conn, _| {
-            let user = store::users::find_by_email(conn, &email)?.ok_or(AccountError::NotFound)?;
+            let user = store::users::find_by_email(conn, &email)?.ok_or(AppError::NotFound)?;
             let organisation = match user.organisation_id {
                 Some(id) => store::orgs::find(conn, id)?.map(|o| o.slug),
                 None => None,
@@ -53,7 +63,7 @@ pub async fn account(email: &str, caller: ApiCaller, services: &State<Services>)
         })
         .await
         .map_err(fault)?;
-    let locked = policy.is_locked(user.locked_at, store::now());
+    let locked = policy.is_locked(user.locked_at, now);
     Ok(Json(json!({
         "email": user.email,
         "name": user.full_name,
@@ -61,17 +71,16 @@ pub async fn account(email: &str, caller: ApiCaller, services: &State<Services>)
         "organisation": organisation,
         "locked": locked,
         "failed_attempts": user.failed_attempts,
-        "locked_at": user.locked_at.filter(|_| locked).map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        "locked_at": user.locked_at.filter(|_| locked).map(rfc3339),
     })))
 }
 
 #[rocket::get("/events?<email>")]
-pub async fn events(email: &str, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
+pub async fn events(email: &str, _caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let email = EmailAddress::parse(email).map_err(|_| api_error(Status::NotFound, "not_found"))?;
     let events = services
         .run(move |conn, _| {
-            let user = store::users::find_by_email(conn, &email)?.ok_or(AccountError::NotFound)?;
+            let user = store::users::find_by_email(conn, &email)?.ok_or(AppError::NotFound)?;
             let filter = EventFilter { target_user_id: Some(user.id), limit: 1000, ..EventFilter::default() };
             Ok(store::events::list(conn, &filter)?)
         })
@@ -80,22 +89,8 @@ pub async fn events(email: &str, caller: ApiCaller, services: &State<Services>) 
     Ok(Json(Value::Array(events.iter().map(event_json).collect())))
 }
 
-#[rocket::catch(401)]
-pub fn unauthorized() -> Json<Value> {
-    Json(json!({"error": "unauthorized"}))
-}
-
-#[rocket::catch(403)]
-pub fn forbidden() -> Json<Value> {
-    Json(json!({"error": "forbidden"}))
-}
-
-#[rocket::catch(404)]
-pub fn not_found() -> Json<Value> {
-    Json(json!({"error": "not_found"}))
-}
-
-#[rocket::catch(500)]
-pub fn internal_error() -> Json<Value> {
-    Json(json!({"error": "internal_error"}))
+/// Every status the API's catchers answer, as JSON.
+#[rocket::catch(default)]
+pub fn any_error(status: Status, _req: &Request<'_>) -> (Status, Json<Value>) {
+    api_error(status, code_of(status))
 }

@@ -1,28 +1,25 @@
 //! The tickets API: the queue and each ticket's thread, and the quarantine, for staff.
 
-use super::api::{api_error, fault, may_read_accounts, ApiResult};
-use super::guards::ApiCaller;
-use crate::accounts::{AccountError, Services};
-use crate::store::{self, tickets::Ticket};
+use super::api::{api_error, fault, rfc3339, ApiResult};
+use super::guards::ApiAgent;
+use crate::app::{AppError, Services};
+use crate::db::DbConnection;
+use crate::ids::TicketNumber;
+use crate::queue::unlock::{unlock_facts, TicketUnlock};
+use crate::queue::verify::VerifyOutcome;
+use crate::store::{self, tickets::Ticket, tickets::TicketMessage, users::User};
+use keydesk_core::intake::LedgerOutcome;
+use keydesk_core::tickets::{may_unlock, UnlockRefusal};
+use keydesk_core::verification::VerificationRefusal;
+use keydesk_core::TicketStatus;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde_json::{json, Value};
 
-const STATUSES: [&str; 5] = ["new", "open", "waiting_on_user", "resolved", "closed"];
-
-fn rfc3339(at: chrono::NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A ticket as the API shows it; `messages` only when the thread was loaded.
-fn ticket_json(
-    ticket: &Ticket,
-    account: Option<&store::users::User>,
-    locked: bool,
-    messages: Option<Vec<store::tickets::TicketMessage>>,
-) -> Value {
-    let mut value = json!({
+/// A ticket as the API shows it, with its thread.
+fn ticket_json(ticket: &Ticket, account: Option<&User>, locked: bool, messages: &[TicketMessage]) -> Value {
+    json!({
         "number": ticket.id,
         "status": ticket.status,
         "received_at": rfc3339(ticket.received_at),
@@ -39,51 +36,46 @@ fn ticket_json(
         },
         "account": account.map(|u| u.email.clone()),
         "account_locked": locked,
-    });
-    if let Some(messages) = messages {
-        value["messages"] = Value::Array(
-            messages
-                .iter()
-                .map(|m| json!({"direction": m.direction, "message_id": m.message_id, "at": rfc3339(m.at), "sender": m.sender, "subject": m.subject, "body_text": m.body_text}))
-                .collect(),
-        );
-    }
-    value
+        "messages": messages
+            .iter()
+            .map(|m| json!({
+                "direction": m.direction,
+                "message_id": m.message_id,
+                "at": rfc3339(m.at),
+                "sender": m.sender,
+                "subject": m.subject,
+                "body_text": m.body_text,
+            }))
+            .collect::<Vec<_>>(),
+    })
 }
 
-fn load(
-    conn: &mut crate::db::DbConnection,
-    services: &Services,
-    ticket: &Ticket,
-) -> Result<(Option<store::users::User>, bool), AccountError> {
+/// The ticket's linked account, and whether it is locked now.
+fn account_of(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> Result<(Option<User>, bool), AppError> {
     let account = match ticket.account_user_id {
         Some(id) => store::users::find(conn, id)?,
         None => None,
     };
-    let locked =
-        account.as_ref().is_some_and(|u| services.config.lockout_policy().is_locked(u.locked_at, store::now()));
+    let policy = services.config.lockout_policy();
+    let locked = account.as_ref().is_some_and(|u| policy.is_locked(u.locked_at, services.stored_now()));
     Ok((account, locked))
 }
 
 #[rocket::get("/tickets?<status>")]
-pub async fn tickets(status: Option<String>, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
-    if let Some(status) = status.as_deref() {
-        if !STATUSES.contains(&status) {
-            return Err(api_error(Status::BadRequest, "unknown_status"));
-        }
-    }
+pub async fn tickets(status: Option<String>, _caller: ApiAgent, services: &State<Services>) -> ApiResult {
+    let status: Option<TicketStatus> =
+        status.map(|s| s.parse()).transpose().map_err(|_| api_error(Status::BadRequest, "unknown_status"))?;
     let rows = services
         .run(move |conn, services| {
-            let tickets = store::tickets::list(conn, status.as_deref(), 1000)?;
+            let tickets = store::tickets::list(conn, status, 1000)?;
             tickets
                 .into_iter()
                 .map(|t| {
-                    let (account, locked) = load(conn, services, &t)?;
+                    let (account, locked) = account_of(conn, services, &t)?;
                     let messages = store::tickets::messages(conn, t.id)?;
-                    Ok(ticket_json(&t, account.as_ref(), locked, Some(messages)))
+                    Ok(ticket_json(&t, account.as_ref(), locked, &messages))
                 })
-                .collect::<Result<Vec<_>, AccountError>>()
+                .collect::<Result<Vec<_>, AppError>>()
         })
         .await
         .map_err(fault)?;
@@ -91,37 +83,40 @@ pub async fn tickets(status: Option<String>, caller: ApiCaller, services: &State
 }
 
 #[rocket::get("/tickets/<number>")]
-pub async fn ticket(number: i64, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
+pub async fn ticket(number: TicketNumber, _caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let value = services.run(move |conn, services| full_ticket_json(conn, services, number)).await.map_err(fault)?;
     Ok(Json(value))
 }
 
-/// A ticket with its thread, checks, verification and assignee.
-fn full_ticket_json(
-    conn: &mut crate::db::DbConnection,
-    services: &Services,
-    number: i64,
-) -> Result<Value, AccountError> {
-    let ticket = store::tickets::find(conn, number)?.ok_or(AccountError::NotFound)?;
-    let (account, locked) = load(conn, services, &ticket)?;
+/// A ticket with its thread, checks, verification, assignee and whether it may be unlocked.
+fn full_ticket_json(conn: &mut DbConnection, services: &Services, number: TicketNumber) -> Result<Value, AppError> {
+    let ticket = crate::queue::ticket(conn, number)?;
+    let (account, locked) = account_of(conn, services, &ticket)?;
     let messages = store::tickets::messages(conn, ticket.id)?;
     let checks = crate::queue::verify::checks(conn, services, &ticket)?;
-    let email_of = |conn: &mut crate::db::DbConnection, id: Option<i64>| -> Result<Option<String>, AccountError> {
+    let mut email_of = |id| -> Result<Option<String>, AppError> {
         Ok(match id {
             Some(id) => store::users::find(conn, id)?.map(|u| u.email),
             None => None,
         })
     };
-    let verified_by = email_of(conn, ticket.verified_by_id)?;
+    let verified_by = email_of(ticket.verified_by_id)?;
+    let assignee = email_of(ticket.assignee_id)?;
     let requester = match ticket.requester_user_id {
         Some(id) => {
             store::users::find(conn, id)?.map(|u| json!({"email": u.email, "name": u.full_name, "role": u.role}))
         }
         None => None,
     };
-    let assignee = email_of(conn, ticket.assignee_id)?;
-    let mut value = ticket_json(&ticket, account.as_ref(), locked, Some(messages));
+    let now = services.now();
+    let facts = unlock_facts(&ticket, account.as_ref(), &services.config.lockout_policy(), now);
+    let unlock = match may_unlock(&facts, &services.calendar, now) {
+        Ok(()) => json!({"allowed": true}),
+        Err(refusal) => {
+            json!({"allowed": false, "refusal": refusal.code(), "reason": refusal.reason(&services.calendar)})
+        }
+    };
+    let mut value = ticket_json(&ticket, account.as_ref(), locked, &messages);
     value["checks"] = serde_json::to_value(&checks).unwrap_or_default();
     value["verified"] = json!(ticket.verified_at.is_some());
     value["verified_by"] = json!(verified_by);
@@ -129,6 +124,7 @@ fn full_ticket_json(
     value["mailbox_confirmed"] = json!(ticket.mailbox_confirmed_at.is_some());
     value["assignee"] = json!(assignee);
     value["requester"] = json!(requester);
+    value["unlock"] = unlock;
     Ok(value)
 }
 
@@ -141,12 +137,11 @@ pub struct VerifyRequest {
 
 #[rocket::post("/tickets/<number>/verify", data = "<request>")]
 pub async fn verify(
-    number: i64,
+    number: TicketNumber,
     request: Json<VerifyRequest>,
-    caller: ApiCaller,
+    caller: ApiAgent,
     services: &State<Services>,
 ) -> ApiResult {
-    may_read_accounts(&caller)?;
     let agent = caller.0;
     let VerifyRequest { method, note } = request.into_inner();
     let outcome = services
@@ -154,18 +149,17 @@ pub async fn verify(
         .await
         .map_err(fault)?;
     match outcome {
-        crate::queue::verify::VerifyOutcome::Verified | crate::queue::verify::VerifyOutcome::AlreadyVerified => {
-            Ok(Json(json!({"verified": true})))
-        }
-        crate::queue::verify::VerifyOutcome::Refused { code, reason } => {
-            Err((Status::Conflict, Json(json!({"error": code, "reason": reason}))))
-        }
+        VerifyOutcome::Verified | VerifyOutcome::AlreadyVerified => Ok(Json(json!({"verified": true}))),
+        VerifyOutcome::Refused(refusal) => Err(refused(VerificationRefusal::CODE, &refusal.to_string())),
     }
 }
 
+fn refused(code: &str, reason: &str) -> (Status, Json<Value>) {
+    (Status::Conflict, Json(json!({"error": code, "reason": reason})))
+}
+
 #[rocket::post("/tickets/<number>/challenge")]
-pub async fn challenge(number: i64, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
+pub async fn challenge(number: TicketNumber, caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let agent = caller.0;
     let sent_to = services
         .run(move |conn, services| crate::queue::challenge::send(conn, services, &agent, number))
@@ -175,26 +169,22 @@ pub async fn challenge(number: i64, caller: ApiCaller, services: &State<Services
 }
 
 #[rocket::post("/tickets/<number>/unlock")]
-pub async fn unlock(number: i64, caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    use crate::queue::unlock::TicketUnlock;
-    may_read_accounts(&caller)?;
+pub async fn unlock(number: TicketNumber, caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let agent = caller.0;
-    let now = chrono::Utc::now();
     let outcome = services
-        .run(move |conn, services| crate::queue::unlock::unlock(conn, services, &agent, number, now))
+        .run(move |conn, services| crate::queue::unlock::unlock(conn, services, &agent, number))
         .await
         .map_err(fault)?;
     match outcome {
-        TicketUnlock::Unlocked => Ok(Json(json!({"unlocked": true, "status": "resolved"}))),
-        TicketUnlock::AlreadyUnlocked => Err((Status::Conflict, Json(json!({"error": "not_locked"})))),
-        TicketUnlock::NotVerified => Err((Status::Conflict, Json(json!({"error": "not_verified"})))),
-        TicketUnlock::NoAccount => Err((Status::Conflict, Json(json!({"error": "no_account"})))),
-        TicketUnlock::OutsideWorkingHours { next_opening } => Err((
-            Status::Conflict,
-            Json(
-                json!({"error": "outside_working_hours", "next_opening": next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}),
-            ),
-        )),
+        TicketUnlock::Unlocked => Ok(Json(json!({"unlocked": true, "status": TicketStatus::Resolved}))),
+        TicketUnlock::Refused(refusal) => {
+            let mut body = json!({"error": refusal.code(), "reason": refusal.reason(&services.calendar)});
+            if let UnlockRefusal::OutsideWorkingHours { next_opening } = refusal {
+                body["next_opening"] =
+                    json!(next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            }
+            Err((Status::Conflict, Json(body)))
+        }
     }
 }
 
@@ -205,26 +195,38 @@ pub struct NoteRequest {
 
 #[rocket::post("/tickets/<number>/notes", data = "<request>")]
 pub async fn notes(
-    number: i64,
+    number: TicketNumber,
     request: Json<NoteRequest>,
-    caller: ApiCaller,
+    caller: ApiAgent,
     services: &State<Services>,
 ) -> ApiResult {
-    may_read_accounts(&caller)?;
     let agent = caller.0;
     let text = request.into_inner().text;
-    services.run(move |conn, _| crate::queue::work::add_note(conn, &agent, number, &text)).await.map_err(fault)?;
+    services
+        .run(move |conn, services| crate::queue::work::add_note(conn, services, &agent, number, &text))
+        .await
+        .map_err(fault)?;
     Ok(Json(json!({"noted": true})))
 }
 
 #[rocket::get("/quarantine")]
-pub async fn quarantine(caller: ApiCaller, services: &State<Services>) -> ApiResult {
-    may_read_accounts(&caller)?;
-    let rows =
-        services.run(|conn, _| Ok(store::inbound::with_outcome(conn, "quarantined", 1000)?)).await.map_err(fault)?;
+pub async fn quarantine(_caller: ApiAgent, services: &State<Services>) -> ApiResult {
+    let rows = services
+        .run(|conn, _| Ok(store::inbound::with_outcome(conn, LedgerOutcome::Quarantined, 1000)?))
+        .await
+        .map_err(fault)?;
     Ok(Json(Value::Array(
         rows.iter()
-            .map(|m| json!({"id": m.id, "source": m.source, "received_at": rfc3339(m.received_at), "reason": m.reason, "size_bytes": m.raw.len(), "message_id": m.message_id}))
+            .map(|m| {
+                json!({
+                    "id": m.id,
+                    "source": m.source,
+                    "received_at": rfc3339(m.received_at),
+                    "reason": m.reason,
+                    "size_bytes": m.raw.len(),
+                    "message_id": m.message_id,
+                })
+            })
             .collect(),
     )))
 }

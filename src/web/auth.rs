@@ -7,7 +7,7 @@ use super::page::Layout;
 use super::throttle::LoginThrottle;
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::password_reset::{self, ResetOutcome};
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use keydesk_core::PlainToken;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
@@ -63,7 +63,7 @@ pub async fn login_submit(
     cookies: &CookieJar<'_>,
     services: &State<Services>,
     throttle: &State<LoginThrottle>,
-) -> Result<Result<Redirect, (Status, Template)>, AccountError> {
+) -> Result<Result<Redirect, (Status, Template)>, AppError> {
     let LoginForm { email, password } = form.0;
     let address = ip.0.clone().unwrap_or_default();
     if let Some(wait) = throttle.wait_for(&address) {
@@ -90,7 +90,7 @@ pub async fn logout(
     ip: ClientIp,
     cookies: &CookieJar<'_>,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     login::log_out(services, signed_in.session, signed_in.user, ip.0).await?;
     cookies.remove_private(SESSION_COOKIE);
     Ok(Flash::success(Redirect::to("/login"), "You have logged out."))
@@ -112,16 +112,16 @@ pub async fn forgot_submit(
     layout: Layout,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let email = form.0.email;
     services.run(move |conn, services| password_reset::request(conn, services, &email, ip.0.as_deref())).await?;
     Ok(layout.render("forgot_password", "Forgot password", json!({"sent": true})))
 }
 
 #[rocket::get("/reset-password/<token>")]
-pub async fn reset_page(token: &str, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn reset_page(token: &str, layout: Layout, services: &State<Services>) -> Result<Template, AppError> {
     let token = PlainToken::from_client(token);
-    let live = services.run(move |conn, _| password_reset::link_is_live(conn, &token)).await?;
+    let live = services.run(move |conn, services| password_reset::link_is_live(conn, services, &token)).await?;
     Ok(layout.render("reset_password", "Choose a new password", json!({"live": live, "error": null})))
 }
 
@@ -137,7 +137,7 @@ pub async fn reset_submit(
     layout: Layout,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Result<Flash<Redirect>, Template>, AccountError> {
+) -> Result<Result<Flash<Redirect>, Template>, AppError> {
     let token = PlainToken::from_client(token);
     let password = form.0.password;
     let outcome = services

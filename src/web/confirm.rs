@@ -3,7 +3,7 @@
 
 use super::csrf::{CsrfForm, TokenOnly};
 use super::page::Layout;
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::queue::challenge;
 use keydesk_core::PlainToken;
 use rocket::State;
@@ -21,8 +21,8 @@ pub async fn submit(
     _form: CsrfForm<TokenOnly>,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let token = PlainToken::from_client(token);
-    let confirmed = services.run(move |conn, _| challenge::confirm(conn, &token)).await?;
+    let confirmed = services.run(move |conn, services| challenge::confirm(conn, services, &token)).await?;
     Ok(layout.render("confirm", "Confirm it is you", json!({"done": confirmed})))
 }

@@ -24,7 +24,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
             return Outcome::Success(CsrfToken(cookie.value().to_owned()));
         }
         let token = PlainToken::generate().expose().to_owned();
-        let secure = req.rocket().state::<crate::accounts::Services>().is_some_and(|s| s.config.secure_cookies());
+        let secure = req.rocket().state::<crate::app::Services>().is_some_and(|s| s.config.secure_cookies());
         let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
             .http_only(true)
             .same_site(SameSite::Strict)

@@ -2,7 +2,7 @@
 //! role. Role guards are built on `SignedIn`, so every page states its audience in its
 //! signature.
 
-use crate::accounts::Services;
+use crate::app::Services;
 use crate::store::{self, users::User};
 use keydesk_core::{PlainToken, Role};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
@@ -41,10 +41,11 @@ impl<'r> FromRequest<'r> for SignedIn {
         };
         let session = PlainToken::from_client(cookie.value());
         let hashed = session.hashed();
+        let now = services(req).stored_now();
         let found = services(req)
             .db
             .run(move |conn| {
-                let Some(user_id) = store::sessions::user_for(conn, &hashed, store::now())? else { return Ok(None) };
+                let Some(user_id) = store::sessions::user_for(conn, &hashed, now)? else { return Ok(None) };
                 Ok::<_, crate::db::DbError>(store::users::find(conn, user_id)?)
             })
             .await;
@@ -85,7 +86,7 @@ macro_rules! role_guard {
             async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
                 let allowed: fn(Role) -> bool = $allowed;
                 match SignedIn::from_request(req).await {
-                    Outcome::Success(signed_in) if allowed(signed_in.user.role()) => Outcome::Success($name(signed_in)),
+                    Outcome::Success(signed_in) if allowed(signed_in.user.role) => Outcome::Success($name(signed_in)),
                     Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
                     Outcome::Error(e) => Outcome::Error(e),
                     Outcome::Forward(f) => Outcome::Forward(f),
@@ -143,12 +144,30 @@ impl<'r> FromRequest<'r> for ApiCaller {
             })
             .await;
         match found {
-            Ok(Some(user)) if user.role().is_staff() => Outcome::Success(ApiCaller(user)),
+            Ok(Some(user)) if user.role.is_staff() => Outcome::Success(ApiCaller(user)),
             Ok(_) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
                 log::error!("API token lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
+        }
+    }
+}
+
+/// A staff member whose role may read everyone's accounts and tickets (agents and managers),
+/// calling the JSON API. Every API route asks for this guard, so none can forget the
+/// check; an operator's token gets 403 (`{"error": "forbidden"}` from the API catcher).
+pub struct ApiAgent(pub User);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiAgent {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match ApiCaller::from_request(req).await {
+            Outcome::Success(ApiCaller(user)) if user.role.may_read_all_accounts() => Outcome::Success(ApiAgent(user)),
+            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
         }
     }
 }

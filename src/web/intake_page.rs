@@ -4,17 +4,16 @@
 use super::csrf::{CsrfForm, TokenOnly};
 use super::guards::Staff;
 use super::page::Layout;
-use crate::accounts::{AccountError, Services};
-use crate::intake::{reprocess_quarantined, IntakeOutcome};
+use crate::app::{AppError, Services};
+use crate::ids::LedgerId;
+use crate::intake::{discard_quarantined, reprocess_quarantined, IntakeOutcome};
+use crate::queue::wording::when;
 use crate::store;
+use keydesk_core::intake::LedgerOutcome;
 use rocket::response::{Flash, Redirect};
 use rocket::State;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
-
-fn when(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 fn ledger_rows(rows: &[store::inbound::InboundMessage]) -> Vec<Value> {
     rows.iter()
@@ -23,13 +22,13 @@ fn ledger_rows(rows: &[store::inbound::InboundMessage]) -> Vec<Value> {
 }
 
 #[rocket::get("/intake")]
-pub async fn page(_staff: Staff, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn page(_staff: Staff, layout: Layout, services: &State<Services>) -> Result<Template, AppError> {
     let (health, quarantined, ignored) = services
         .run(|conn, _| {
             Ok((
                 store::inbound::health(conn)?,
-                store::inbound::with_outcome(conn, "quarantined", 200)?,
-                store::inbound::with_outcome(conn, "ignored", 50)?,
+                store::inbound::with_outcome(conn, LedgerOutcome::Quarantined, 200)?,
+                store::inbound::with_outcome(conn, LedgerOutcome::Ignored, 50)?,
             ))
         })
         .await?;
@@ -46,11 +45,11 @@ pub async fn page(_staff: Staff, layout: Layout, services: &State<Services>) -> 
 
 #[rocket::post("/intake/quarantine/<id>/reprocess", data = "<_form>")]
 pub async fn reprocess(
-    id: i64,
+    id: LedgerId,
     _form: CsrfForm<TokenOnly>,
     _staff: Staff,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let outcome = services.run(move |conn, services| reprocess_quarantined(conn, services, id)).await?;
     let back = Redirect::to("/intake");
     Ok(match outcome {
@@ -64,27 +63,15 @@ pub async fn reprocess(
 
 #[rocket::post("/intake/quarantine/<id>/discard", data = "<_form>")]
 pub async fn discard(
-    id: i64,
+    id: LedgerId,
     _form: CsrfForm<TokenOnly>,
     staff: Staff,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let by = staff.0.user.email.clone();
-    services
-        .run(move |conn, _| {
-            let entry = store::inbound::find(conn, id)?.ok_or(AccountError::NotFound)?;
-            if entry.outcome != "quarantined" {
-                return Err(AccountError::NotFound);
-            }
-            // Kept in the ledger with who discarded it: discarded, not lost.
-            Ok(store::inbound::set_outcome(
-                conn,
-                id,
-                "discarded",
-                &format!("discarded by {by}: {}", entry.reason),
-                None,
-            )?)
-        })
-        .await?;
+    let discarded = services.run(move |conn, _| discard_quarantined(conn, id, &by)).await?;
+    if !discarded {
+        return Err(AppError::NotFound);
+    }
     Ok(Flash::success(Redirect::to("/intake"), "Discarded. The raw message stays in the intake ledger."))
 }

@@ -5,11 +5,13 @@ use super::csrf::{CsrfForm, TokenOnly};
 use super::guards::{ClientIp, UserManager};
 use super::page::Layout;
 use crate::accounts::unlock::{self, UnlockOutcome};
+use crate::accounts::users::UserDetails;
 use crate::accounts::users::{self, assignable_roles};
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
+use crate::ids::UserId;
 use crate::store::{self, users::User};
 use keydesk_core::roles::UnlockPermission;
-use keydesk_core::Role;
+use keydesk_core::{OrgRole, Role};
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
@@ -31,19 +33,19 @@ fn user_row(user: &User, permission: UnlockPermission, lock_is_live: bool) -> Va
 }
 
 #[rocket::get("/org/users")]
-pub async fn list(manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AccountError> {
+pub async fn list(manager: UserManager, layout: Layout, services: &State<Services>) -> Result<Template, AppError> {
     let me = manager.0.user;
     let (organisation, people) = services
         .run(move |conn, _| {
-            let org = store::orgs::find(conn, me.organisation_id.ok_or(AccountError::Forbidden)?)?
-                .ok_or(AccountError::NotFound)?;
+            let org =
+                store::orgs::find(conn, me.organisation_id.ok_or(AppError::Forbidden)?)?.ok_or(AppError::NotFound)?;
             let people = store::users::list_for_organisation(conn, org.id)?;
             Ok((org, people))
         })
         .await?;
-    let permission = layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(organisation.unlock_policy()));
+    let permission = layout.signed_in.as_ref().map(|s| s.user.role.unlock_permission(organisation.unlock_policy));
     let policy = services.config.lockout_policy();
-    let now = store::now();
+    let now = services.stored_now();
     let rows: Vec<Value> = people
         .iter()
         .map(|u| user_row(u, permission.unwrap_or(UnlockPermission::Denied), policy.is_locked(u.locked_at, now)))
@@ -51,30 +53,29 @@ pub async fn list(manager: UserManager, layout: Layout, services: &State<Service
     Ok(layout.render(
         "users/list",
         "Manage Users",
-        json!({"organisation": organisation, "users": rows, "owner_pin": organisation.unlock_policy() == keydesk_core::UnlockPolicy::OwnerPin}),
+        json!({"organisation": organisation, "users": rows, "owner_pin": organisation.unlock_policy == keydesk_core::UnlockPolicy::OwnerPin}),
     ))
 }
 
 /// The confirmation the key icon leads to (works without JavaScript).
 #[rocket::get("/org/users/<id>/unlock")]
 pub async fn unlock_confirm(
-    id: i64,
+    id: UserId,
     manager: UserManager,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let me = manager.0.user;
     let (target, policy) = services
         .run(move |conn, _| {
             let target = unlock::colleague(conn, &me, id)?;
-            let org =
-                store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AccountError::NotFound)?;
-            Ok((target, org.unlock_policy()))
+            let org = store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AppError::NotFound)?;
+            Ok((target, org.unlock_policy))
         })
         .await?;
     let permission =
-        layout.signed_in.as_ref().map(|s| s.user.role().unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
-    let locked = services.config.lockout_policy().is_locked(target.locked_at, store::now());
+        layout.signed_in.as_ref().map(|s| s.user.role.unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
+    let locked = services.config.lockout_policy().is_locked(target.locked_at, services.stored_now());
     Ok(layout.render(
         "users/unlock_confirm",
         "Unlock account",
@@ -84,12 +85,12 @@ pub async fn unlock_confirm(
 
 #[rocket::post("/org/users/<id>/unlock", data = "<_form>")]
 pub async fn unlock_submit(
-    id: i64,
+    id: UserId,
     _form: CsrfForm<TokenOnly>,
     manager: UserManager,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = manager.0.user;
     let outcome = services.run(move |conn, services| unlock::request(conn, services, &me, id, ip.0.as_deref())).await?;
     Ok(flash_for(id, outcome))
@@ -97,11 +98,11 @@ pub async fn unlock_submit(
 
 #[rocket::get("/org/users/<id>/unlock/pin")]
 pub async fn pin_page(
-    id: i64,
+    id: UserId,
     manager: UserManager,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let me = manager.0.user;
     let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
     Ok(layout.render(
@@ -118,12 +119,12 @@ pub struct PinForm {
 
 #[rocket::post("/org/users/<id>/unlock/pin", data = "<form>")]
 pub async fn pin_submit(
-    id: i64,
+    id: UserId,
     form: CsrfForm<PinForm>,
     manager: UserManager,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = manager.0.user;
     let pin = form.0.pin;
     let outcome =
@@ -131,7 +132,7 @@ pub async fn pin_submit(
     Ok(flash_for(id, outcome))
 }
 
-fn flash_for(id: i64, outcome: UnlockOutcome) -> Flash<Redirect> {
+fn flash_for(id: UserId, outcome: UnlockOutcome) -> Flash<Redirect> {
     let list = || Redirect::to("/org/users");
     let pin = || Redirect::to(format!("/org/users/{id}/unlock/pin"));
     match outcome {
@@ -167,7 +168,7 @@ fn user_form(layout: &Layout, title: &str, action: &str, values: Value, error: O
 
 #[rocket::get("/org/users/new")]
 pub fn new_page(_manager: UserManager, layout: Layout) -> Template {
-    user_form(&layout, "Add a user", "/org/users", json!({"role": "member"}), None)
+    user_form(&layout, "Add a user", "/org/users", json!({"role": Role::Org(OrgRole::Member)}), None)
 }
 
 #[rocket::post("/org/users", data = "<form>")]
@@ -177,11 +178,11 @@ pub async fn create(
     layout: Layout,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
     let me = manager.0.user;
     let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
-    let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
+    let parsed: Role = role.parse().map_err(|_| AppError::Forbidden)?;
     let result = services
         .run(move |conn, services| {
             users::add_colleague(conn, services, &me, &email, &full_name, parsed, ip.0.as_deref())
@@ -192,7 +193,7 @@ pub async fn create(
             Redirect::to("/org/users"),
             format!("{} added. We have emailed them a link to choose a password.", user.full_name),
         ))),
-        Err(AccountError::Invalid(problem)) => Ok(Err((
+        Err(AppError::Invalid(problem)) => Ok(Err((
             Status::UnprocessableEntity,
             user_form(&layout, "Add a user", "/org/users", values, Some(problem)),
         ))),
@@ -202,11 +203,11 @@ pub async fn create(
 
 #[rocket::get("/org/users/<id>/edit")]
 pub async fn edit_page(
-    id: i64,
+    id: UserId,
     manager: UserManager,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let me = manager.0.user;
     let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
     let values = json!({"email": target.email, "full_name": target.full_name, "role": target.role});
@@ -215,23 +216,26 @@ pub async fn edit_page(
 
 #[rocket::post("/org/users/<id>", data = "<form>")]
 pub async fn update(
-    id: i64,
+    id: UserId,
     form: CsrfForm<UserForm>,
     manager: UserManager,
     layout: Layout,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Result<Flash<Redirect>, (Status, Template)>, AccountError> {
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
     let me = manager.0.user;
     let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
-    let parsed: Role = role.parse().map_err(|_| AccountError::Forbidden)?;
+    let parsed: Role = role.parse().map_err(|_| AppError::Forbidden)?;
     let result = services
-        .run(move |conn, _| users::update_colleague(conn, &me, id, &email, &full_name, parsed, ip.0.as_deref()))
+        .run(move |conn, services| {
+            let change = UserDetails { email: &email, full_name: &full_name, role: parsed, organisation: None };
+            users::update_colleague(conn, services, &me, id, change, ip.0.as_deref())
+        })
         .await;
     match result {
         Ok(user) => Ok(Ok(Flash::success(Redirect::to("/org/users"), format!("{} updated.", user.full_name)))),
-        Err(AccountError::Invalid(problem)) => Ok(Err((
+        Err(AppError::Invalid(problem)) => Ok(Err((
             Status::UnprocessableEntity,
             user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, Some(problem)),
         ))),

@@ -1,5 +1,10 @@
 //! The web layer: thin handlers that parse a request, check who asks (a guard), make one
-//! call into `accounts`, and answer with a page, a redirect or JSON.
+//! call into an action, and answer with a page, a redirect or JSON. Errors follow the policy
+//! in `app::error`: pages render them through the catchers here, the API as JSON.
+
+// A handler returns one response per request; boxing a large `Redirect` or `Template` in
+// its `Err` would buy nothing but noise.
+#![allow(clippy::result_large_err)]
 
 pub mod activities;
 pub mod api;
@@ -15,7 +20,7 @@ pub mod queue_pages;
 pub mod reports;
 pub mod throttle;
 
-use crate::accounts::Services;
+use crate::app::Services;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
@@ -81,11 +86,11 @@ pub fn api_routes() -> Vec<Route> {
 }
 
 pub fn page_catchers() -> Vec<rocket::Catcher> {
-    rocket::catchers![unauthorized, forbidden, not_found, unprocessable, internal_error]
+    rocket::catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal_error, other]
 }
 
 pub fn api_catchers() -> Vec<rocket::Catcher> {
-    rocket::catchers![api::unauthorized, api::forbidden, api::not_found, api::internal_error]
+    rocket::catchers![api::any_error]
 }
 
 /// Liveness and the database's reachability, for load balancers and the operator.
@@ -111,6 +116,15 @@ fn error_page(status: Status, heading: &str, message: &str) -> Template {
     Template::render("error", json!({"title": heading, "status": status.code, "heading": heading, "message": message}))
 }
 
+#[rocket::catch(400)]
+fn bad_request() -> Template {
+    error_page(
+        Status::BadRequest,
+        "That request could not be used",
+        "Something in the address or the form was not valid. Go back, check it and try again.",
+    )
+}
+
 #[rocket::catch(401)]
 fn unauthorized(_req: &Request<'_>) -> Redirect {
     Redirect::to("/login")
@@ -130,6 +144,11 @@ fn not_found() -> Template {
     error_page(Status::NotFound, "Not found", "There is nothing here. Check the address, or go back to the start page.")
 }
 
+#[rocket::catch(413)]
+fn too_large() -> Template {
+    error_page(Status::PayloadTooLarge, "That was too large", "The form you sent was larger than Keydesk accepts.")
+}
+
 #[rocket::catch(422)]
 fn unprocessable() -> Template {
     error_page(Status::UnprocessableEntity, "That form was incomplete", "Go back, check the fields and try again.")
@@ -142,4 +161,10 @@ fn internal_error() -> Template {
         "Something went wrong",
         "Keydesk could not finish that. Nothing was changed; please try again in a moment.",
     )
+}
+
+/// Anything else (405, 406, …): its status, with the start page a click away.
+#[rocket::catch(default)]
+fn other(status: Status, _req: &Request<'_>) -> (Status, Template) {
+    (status, error_page(status, status.reason().unwrap_or("Error"), "Keydesk cannot answer that request."))
 }

@@ -4,10 +4,7 @@
 
 use super::csrf::CsrfToken;
 use super::guards::SignedIn;
-use crate::accounts::AccountError;
-use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket::response::{self, Responder};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -40,7 +37,7 @@ impl Layout {
     /// Renders `template` with the page's own `context` (a JSON object) and the layout's.
     pub fn render(&self, template: &'static str, title: &str, context: Value) -> Template {
         let user = self.signed_in.as_ref().map(|s| {
-            let role = s.user.role();
+            let role = s.user.role;
             json!({
                 "id": s.user.id,
                 "full_name": s.user.full_name,
@@ -63,22 +60,5 @@ impl Layout {
             all.extend(own);
         }
         Template::render(template, all)
-    }
-}
-
-/// Faults become a 500 with a log line; refusals become their status, rendered by the
-/// catchers in `web::errors`.
-impl<'r> Responder<'r, 'static> for AccountError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let status = match &self {
-            AccountError::NotFound => Status::NotFound,
-            AccountError::Forbidden => Status::Forbidden,
-            AccountError::Invalid(_) => Status::BadRequest,
-            AccountError::Db(_) | AccountError::Mail(_) => {
-                log::error!("{} {}: {self}", req.method(), req.uri().path());
-                Status::InternalServerError
-            }
-        };
-        Err(status)
     }
 }

@@ -5,11 +5,15 @@
 use super::csrf::{CsrfForm, TokenOnly};
 use super::guards::Agent;
 use super::page::Layout;
-use crate::accounts::{AccountError, Services};
-use crate::queue::listing::{self, sentence, QueueQuery, ALREADY_UNLOCKED, NOT_VERIFIED, NO_ACCOUNT};
+use crate::app::{AppError, Services};
+use crate::ids::TicketNumber;
+use crate::queue::listing::{self, QueueQuery};
 use crate::queue::unlock::TicketUnlock;
 use crate::queue::verify::VerifyOutcome;
+use crate::queue::wording::sentence;
 use crate::queue::work;
+use keydesk_core::verification::VerificationMethod;
+use keydesk_core::TicketStatus;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::State;
@@ -31,7 +35,7 @@ pub async fn queue(
     agent: Agent,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let query = QueueQuery::from_form(
         &text(&params.status),
@@ -42,7 +46,7 @@ pub async fn queue(
     );
     let me = agent.0.user;
     let filters = query.form_values();
-    let now = chrono::Utc::now();
+    let now = services.now();
     let queue = services.run(move |conn, services| listing::queue(conn, services, &me, &query, now)).await?;
     Ok(layout.render(
         "queue/list",
@@ -52,7 +56,7 @@ pub async fn queue(
             "matched": queue.matched,
             "max_rows": listing::MAX_ROWS,
             "organisations": queue.organisations,
-            "statuses": listing::STATUSES.iter().map(|s| json!({"value": s, "label": listing::status_label(s)})).collect::<Vec<_>>(),
+            "statuses": TicketStatus::ALL.iter().map(|s| json!({"value": s, "label": s.label()})).collect::<Vec<_>>(),
             "filters": filters,
             "hours": services.calendar.describe_hours(),
         }),
@@ -61,43 +65,43 @@ pub async fn queue(
 
 #[rocket::get("/tickets/<number>")]
 pub async fn ticket(
-    number: i64,
+    number: TicketNumber,
     agent: Agent,
     layout: Layout,
     services: &State<Services>,
-) -> Result<Template, AccountError> {
+) -> Result<Template, AppError> {
     let me = agent.0.user;
-    let now = chrono::Utc::now();
+    let now = services.now();
     let view = services
         .run(move |conn, services| crate::queue::ticket_view::ticket_view(conn, services, &me, number, now))
         .await?;
     Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
 }
 
-fn back(number: i64) -> Redirect {
+fn back(number: TicketNumber) -> Redirect {
     Redirect::to(format!("/tickets/{number}"))
 }
 
 /// A refusal the agent can act on (`Invalid`) is an error flash; anything else propagates.
 fn refusal_as_flash(
-    number: i64,
-    result: Result<Flash<Redirect>, AccountError>,
-) -> Result<Flash<Redirect>, AccountError> {
+    number: TicketNumber,
+    result: Result<Flash<Redirect>, AppError>,
+) -> Result<Flash<Redirect>, AppError> {
     match result {
-        Err(AccountError::Invalid(reason)) => Ok(Flash::error(back(number), sentence(&reason))),
+        Err(AppError::Invalid(reason)) => Ok(Flash::error(back(number), sentence(&reason))),
         other => other,
     }
 }
 
 #[rocket::post("/tickets/<number>/take", data = "<_form>")]
 pub async fn take(
-    number: i64,
+    number: TicketNumber,
     _form: CsrfForm<TokenOnly>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
-    services.run(move |conn, _| work::take(conn, &me, number)).await?;
+    services.run(move |conn, services| work::take(conn, services, &me, number)).await?;
     Ok(Flash::success(back(number), format!("Ticket #{number} is assigned to you.")))
 }
 
@@ -108,14 +112,14 @@ pub struct TextForm {
 
 #[rocket::post("/tickets/<number>/note", data = "<form>")]
 pub async fn note(
-    number: i64,
+    number: TicketNumber,
     form: CsrfForm<TextForm>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
     let text = form.0.text;
-    let result = services.run(move |conn, _| work::add_note(conn, &me, number, &text)).await;
+    let result = services.run(move |conn, services| work::add_note(conn, services, &me, number, &text)).await;
     refusal_as_flash(
         number,
         result.map(|_| Flash::success(back(number), "Internal note added. The user does not see it.")),
@@ -124,11 +128,11 @@ pub async fn note(
 
 #[rocket::post("/tickets/<number>/reply", data = "<form>")]
 pub async fn reply(
-    number: i64,
+    number: TicketNumber,
     form: CsrfForm<TextForm>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
     let text = form.0.text;
     let result = services
@@ -142,16 +146,23 @@ pub async fn reply(
 
 #[rocket::post("/tickets/<number>/challenge", data = "<_form>")]
 pub async fn challenge(
-    number: i64,
+    number: TicketNumber,
     _form: CsrfForm<TokenOnly>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
     let result = services.run(move |conn, services| crate::queue::challenge::send(conn, services, &me, number)).await;
     refusal_as_flash(
         number,
-        result.map(|to| Flash::success(back(number), format!("Mailbox challenge sent to the registered address {to}. The ticket shows \"Mailbox confirmed\" once they follow the link."))),
+        result.map(|to| {
+            Flash::success(
+                back(number),
+                format!(
+                    "Mailbox challenge sent to the registered address {to}. The ticket shows \"Mailbox confirmed\" once they follow the link."
+                ),
+            )
+        }),
     )
 }
 
@@ -163,14 +174,14 @@ pub struct VerifyForm {
 
 #[rocket::post("/tickets/<number>/verify", data = "<form>")]
 pub async fn verify(
-    number: i64,
+    number: TicketNumber,
     form: CsrfForm<VerifyForm>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
     let VerifyForm { method, note } = form.0;
-    let words = listing::method_words(&method);
+    let words = method.parse::<VerificationMethod>().map_or("other", |m| m.label());
     let result = services
         .run(move |conn, services| crate::queue::verify::verify(conn, services, &me, number, &method, &note))
         .await;
@@ -181,8 +192,8 @@ pub async fn verify(
             VerifyOutcome::AlreadyVerified => {
                 Flash::warning(back(number), "This ticket was verified already: nothing changed.")
             }
-            VerifyOutcome::Refused { reason, .. } => {
-                Flash::error(back(number), format!("Not verified. {}", sentence(&reason)))
+            VerifyOutcome::Refused(refusal) => {
+                Flash::error(back(number), format!("Not verified. {}", sentence(&refusal.to_string())))
             }
         }),
     )
@@ -190,13 +201,13 @@ pub async fn verify(
 
 #[rocket::post("/tickets/<number>/waiting", data = "<_form>")]
 pub async fn waiting(
-    number: i64,
+    number: TicketNumber,
     _form: CsrfForm<TokenOnly>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
-    let result = services.run(move |conn, _| work::mark_waiting(conn, &me, number)).await;
+    let result = services.run(move |conn, services| work::mark_waiting(conn, services, &me, number)).await;
     refusal_as_flash(number, result.map(|_| Flash::success(back(number), "Marked as waiting on the user.")))
 }
 
@@ -207,14 +218,14 @@ pub struct ResolveForm {
 
 #[rocket::post("/tickets/<number>/resolve", data = "<form>")]
 pub async fn resolve(
-    number: i64,
+    number: TicketNumber,
     form: CsrfForm<ResolveForm>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
     let note = form.0.note.unwrap_or_default();
-    let resolved = services.run(move |conn, _| work::resolve(conn, &me, number, &note)).await?;
+    let resolved = services.run(move |conn, services| work::resolve(conn, services, &me, number, &note)).await?;
     Ok(match resolved {
         true => Flash::success(back(number), format!("Ticket #{number} resolved.")),
         false => Flash::warning(back(number), format!("Ticket #{number} was resolved already: nothing changed.")),
@@ -223,21 +234,20 @@ pub async fn resolve(
 
 #[rocket::post("/tickets/<number>/unlock", data = "<_form>")]
 pub async fn unlock(
-    number: i64,
+    number: TicketNumber,
     _form: CsrfForm<TokenOnly>,
     agent: Agent,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AccountError> {
+) -> Result<Flash<Redirect>, AppError> {
     let me = agent.0.user;
-    let now = chrono::Utc::now();
-    let outcome =
-        services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number, now)).await?;
-    let refused = |reason: &str| Flash::error(back(number), format!("Not unlocked. {reason}"));
+    let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number)).await?;
     Ok(match outcome {
-        TicketUnlock::Unlocked => Flash::success(back(number), "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password."),
-        TicketUnlock::NotVerified => refused(NOT_VERIFIED),
-        TicketUnlock::AlreadyUnlocked => refused(ALREADY_UNLOCKED),
-        TicketUnlock::NoAccount => refused(NO_ACCOUNT),
-        TicketUnlock::OutsideWorkingHours { next_opening } => refused(&format!("{}.", listing::closed_message(&services.calendar, next_opening))),
+        TicketUnlock::Unlocked => Flash::success(
+            back(number),
+            "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password.",
+        ),
+        TicketUnlock::Refused(refusal) => {
+            Flash::error(back(number), format!("Not unlocked. {}", refusal.reason(&services.calendar)))
+        }
     })
 }

@@ -5,7 +5,7 @@
 use super::api::{api_error, ApiResult};
 use super::guards::{ApiCaller, ReportViewer};
 use super::page::Layout;
-use crate::accounts::{AccountError, Services};
+use crate::app::{AppError, Services};
 use crate::reports::view::{self, Report, ReportError, ReportRequest};
 use crate::reports::{export, page};
 use crate::store::{self, users::User};
@@ -17,7 +17,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 fn audience(user: &User) -> Option<Audience> {
-    Audience::of(user.role(), user.id, user.organisation_id)
+    Audience::of(user.role, user.id.0, user.organisation_id)
 }
 
 fn status_of(error: &ReportError) -> Status {
@@ -34,10 +34,10 @@ async fn with_report<T: Send + 'static>(
     services: &Services,
     user: User,
     request: ReportRequest,
-    shape: impl FnOnce(&Report, Audience, &mut crate::db::DbConnection) -> Result<T, AccountError> + Send + 'static,
-) -> Result<Result<T, ReportError>, AccountError> {
-    let Some(audience) = audience(&user) else { return Err(AccountError::Forbidden) };
-    let now = chrono::Utc::now();
+    shape: impl FnOnce(&Report, Audience, &mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
+) -> Result<Result<T, ReportError>, AppError> {
+    let Some(audience) = audience(&user) else { return Err(AppError::Forbidden) };
+    let now = services.now();
     services
         .run(move |conn, services| {
             let targets = services.config.sla.targets();
@@ -58,14 +58,14 @@ pub async fn reports_page(
     viewer: ReportViewer,
     layout: Layout,
     services: &State<Services>,
-) -> Result<(Status, Template), AccountError> {
+) -> Result<(Status, Template), AppError> {
     let user = viewer.0.user;
-    let today = services.calendar.local_date(chrono::Utc::now());
+    let today = services.calendar.local_date(services.now());
     let asked = request.clone();
     let context = with_report(services, user, request.clone(), move |report, audience, conn| {
         let staff = match audience {
             Audience::Everything => {
-                store::users::support_staff(conn)?.into_iter().map(|u| (u.id, u.full_name)).collect()
+                store::users::support_staff(conn)?.into_iter().map(|u| (u.id.0, u.full_name)).collect()
             }
             _ => Vec::new(),
         };
@@ -108,10 +108,10 @@ async fn csv(
     user: User,
     request: ReportRequest,
     kind: &'static str,
-) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+) -> Result<Result<CsvFile, (Status, String)>, AppError> {
     let file = with_report(services, user, request, move |report, _, _| {
         let bytes = if kind == "tickets" { export::ticket_rows(report) } else { export::summary(report) };
-        let bytes = bytes.map_err(|e| AccountError::Invalid(format!("CSV: {e}")))?;
+        let bytes = bytes.map_err(|e| AppError::Invalid(format!("CSV: {e}")))?;
         Ok(CsvFile::new(format!("keydesk-{kind}-{}-{}.csv", report.summary.from, report.summary.to), bytes))
     })
     .await?;
@@ -123,7 +123,7 @@ pub async fn tickets_csv(
     request: ReportRequest,
     viewer: ReportViewer,
     services: &State<Services>,
-) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+) -> Result<Result<CsvFile, (Status, String)>, AppError> {
     csv(services, viewer.0.user, request, "tickets").await
 }
 
@@ -132,7 +132,7 @@ pub async fn summary_csv(
     request: ReportRequest,
     viewer: ReportViewer,
     services: &State<Services>,
-) -> Result<Result<CsvFile, (Status, String)>, AccountError> {
+) -> Result<Result<CsvFile, (Status, String)>, AppError> {
     csv(services, viewer.0.user, request, "summary").await
 }
 

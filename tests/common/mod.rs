@@ -4,23 +4,33 @@
 #![allow(dead_code)]
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use keydesk::accounts::Services;
+use keydesk::app::Services;
 use keydesk::mail::sender::{deliver_due, DeliveryReport, Transport};
 use keydesk::store::events::{Actor, Event, EventFilter};
 use keydesk::store::orgs::Organisation;
 use keydesk::store::users::User;
-use keydesk_core::{EmailAddress, Role, UnlockPolicy};
+use keydesk_core::{EmailAddress, Role, SettableClock, UnlockPolicy};
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Where every test's clock starts, whatever the time it runs at: Tuesday 24 November 2026,
+/// noon in London (UTC in winter). A test that needs another instant sets it.
+pub const TEST_START: &str = "2026-11-24T12:00:00Z";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// [`TEST_START`] as an instant.
+pub fn test_start() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(TEST_START).unwrap().into()
 }
 
 /// Declares each listed `async fn name(backend: Backend)` as two tests, one per backend.
@@ -79,6 +89,8 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub client: Client,
     pub backend: Backend,
+    /// The application's clock: it stands still unless a test moves it.
+    pub clock: Arc<SettableClock>,
     pub dir: tempfile::TempDir,
     // Dropped after the client (fields drop in order), so the pool closes first.
     pub database: TestDatabase,
@@ -124,9 +136,30 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path());
         let figment = configure(test_figment(&database.url, dir.path()));
-        let rocket = keydesk::build(figment).expect("Keydesk builds");
+        Self::launch(backend, database, dir, figment, SettableClock::at(test_start())).await
+    }
+
+    async fn launch(
+        backend: Backend,
+        database: TestDatabase,
+        dir: tempfile::TempDir,
+        figment: Figment,
+        clock: SettableClock,
+    ) -> TestApp {
+        let clock = Arc::new(clock);
+        let rocket = keydesk::build_with_clock(figment, clock.clone()).expect("Keydesk builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp { client, backend, dir, database }
+        TestApp { client, backend, clock, dir, database }
+    }
+
+    /// The application's time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        keydesk_core::Clock::now(self.clock.as_ref())
+    }
+
+    /// Sets the application's clock (an RFC 3339 instant).
+    pub fn set_time(&self, rfc3339: &str) {
+        self.clock.set(chrono::DateTime::parse_from_rfc3339(rfc3339).expect("an RFC 3339 instant").into());
     }
 
     pub fn services(&self) -> &Services {
@@ -136,7 +169,9 @@ impl TestApp {
     pub async fn org(&self, name: &str, slug: &str, policy: UnlockPolicy) -> Organisation {
         let (name, slug) = (name.to_owned(), slug.to_owned());
         self.services()
-            .run(move |conn, _| keydesk::accounts::users::create_organisation(conn, &name, &slug, policy))
+            .run(move |conn, services| {
+                keydesk::accounts::users::create_organisation(conn, &name, &slug, policy, services.stored_now())
+            })
             .await
             .expect("organisation")
     }
@@ -146,14 +181,21 @@ impl TestApp {
         let role: Role = role.parse().expect("role");
         let hash = self.services().passwords.hash(PASSWORD);
         self.services()
-            .run(move |conn, _| {
+            .run(move |conn, services| {
                 let details = keydesk::accounts::users::UserDetails {
                     email: &email,
                     full_name: &name,
                     role,
                     organisation: org.as_ref(),
                 };
-                keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None)
+                keydesk::accounts::users::create_user(
+                    conn,
+                    details,
+                    &hash,
+                    &Actor::System("test"),
+                    None,
+                    services.stored_now(),
+                )
             })
             .await
             .expect("user")
@@ -192,17 +234,24 @@ impl TestApp {
         assert_eq!(response.status(), Status::SeeOther, "login of {email} should succeed");
     }
 
-    /// Drops a raw message into the intake Maildir's new/, as an MTA would.
+    /// Drops a raw message into the intake Maildir's new/, as an MTA would, delivered at the
+    /// application's time now (the file's modification time is its arrival). Each delivery
+    /// then moves the clock on by a millisecond, so messages dropped one after another
+    /// arrive one after another.
     pub fn drop_mail(&self, raw: &str) -> PathBuf {
         let new = self.dir.path().join("intake").join("new");
         std::fs::create_dir_all(&new).unwrap();
+        let now = self.now();
         let name = format!(
             "{}.{}.keydesk-test",
-            chrono::Utc::now().timestamp_micros(),
+            now.timestamp_micros(),
             keydesk_core::PlainToken::generate().expose().get(..8).unwrap()
         );
         let path = new.join(name);
         std::fs::write(&path, raw.replace('\n', "\r\n")).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(now.into()).unwrap();
+        self.clock.advance(chrono::Duration::milliseconds(1));
         path
     }
 
@@ -221,7 +270,7 @@ impl TestApp {
     pub async fn deliver_mail(&self) -> DeliveryReport {
         let services = self.services();
         let transport = Transport::from_config(&services.config).expect("transport");
-        deliver_due(&services.db, &services.config, &transport).await.expect("delivery")
+        deliver_due(&services.db, &services.config, services.clock.as_ref(), &transport).await.expect("delivery")
     }
 
     /// Delivers the outbox and returns every message in the mail folder, oldest first.
@@ -249,7 +298,8 @@ impl TestApp {
     }
 
     pub async fn actions_of(&self, user: &User) -> Vec<String> {
-        let mut actions: Vec<String> = self.events_of(user).await.into_iter().map(|e| e.action).collect();
+        let mut actions: Vec<String> =
+            self.events_of(user).await.into_iter().map(|e| e.action.label().to_owned()).collect();
         actions.reverse();
         actions
     }
@@ -305,7 +355,7 @@ pub fn read_mail_dir(dir: &Path) -> Vec<Mail> {
         })
         .unwrap_or_default();
     paths.sort();
-    paths.into_iter().map(|path| parse_mail(path)).collect()
+    paths.into_iter().map(parse_mail).collect()
 }
 
 fn parse_mail(path: PathBuf) -> Mail {
@@ -326,7 +376,7 @@ pub struct TestClient {
 impl TestClient {
     pub async fn new(app: &TestApp) -> TestClient {
         let figment = app.client.rocket().figment().clone();
-        let rocket = keydesk::build(figment).expect("Keydesk builds");
+        let rocket = keydesk::build_with_clock(figment, app.clock.clone()).expect("Keydesk builds");
         TestClient { client: Client::tracked(rocket).await.expect("valid rocket") }
     }
 
@@ -356,11 +406,10 @@ pub async fn lock_by_wrong_logins(app: &TestApp, user: &User) -> User {
 
 impl TestApp {
     /// A test app on a database that already exists (e.g. one the command line filled), with
-    /// the usual test configuration in `dir`.
+    /// the usual test configuration in `dir`. Its clock starts at the system's time, as the
+    /// command line's did, so what it records follows what the command line wrote.
     pub async fn open(backend: Backend, database: TestDatabase, dir: tempfile::TempDir) -> TestApp {
         let figment = test_figment(&database.url, dir.path());
-        let rocket = keydesk::build(figment).expect("Keydesk builds");
-        let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp { client, backend, dir, database }
+        Self::launch(backend, database, dir, figment, SettableClock::starting_now()).await
     }
 }

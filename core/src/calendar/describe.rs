@@ -1,7 +1,8 @@
 //! The weekly hours in words, for emails and pages: "Monday to Friday, 9:00–17:00
 //! (Europe/London)". Holidays are not listed; the sentence is about an ordinary week.
 
-use chrono::Weekday;
+use chrono::{DateTime, Utc, Weekday};
+use chrono_tz::Tz;
 
 use super::config::{DayHours, Schedule};
 
@@ -25,6 +26,15 @@ pub(super) fn describe_hours(schedule: &Schedule) -> String {
         described.join("; ")
     };
     format!("{hours} ({})", schedule.timezone.name())
+}
+
+pub(super) fn describe_closed(zone: Tz, next_opening: Option<DateTime<Utc>>) -> String {
+    match next_opening {
+        Some(at) => {
+            format!("Support is closed; opens {} {}", at.with_timezone(&zone).format("%a %-d %b %H:%M"), zone.name())
+        }
+        None => "Support is closed, and does not open within the next two years (check the working hours).".into(),
+    }
 }
 
 fn week() -> impl Iterator<Item = Weekday> {

@@ -99,6 +99,12 @@ impl BusinessCalendar {
         describe::describe_hours(&self.schedule)
     }
 
+    /// Why support cannot act now, in words: "Support is closed; opens Mon 23 Nov 09:00
+    /// Europe/London" (the next opening in the desk's own zone).
+    pub fn describe_closed(&self, next_opening: Option<DateTime<Utc>>) -> String {
+        describe::describe_closed(self.schedule.timezone, next_opening)
+    }
+
     /// Whether the desk is open at `at`: inclusive at the opening time, exclusive at the closing.
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         // Yesterday and tomorrow too: where the clock goes back across midnight (Goose Bay fell

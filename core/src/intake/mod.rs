@@ -11,6 +11,7 @@
 
 mod automated;
 mod fields;
+mod ledger;
 mod message;
 mod names;
 mod quoting;
@@ -18,13 +19,13 @@ mod subject;
 
 pub use automated::AutomatedReason;
 pub use fields::{extract_fields, extract_fields_ignoring};
+pub use ledger::{LedgerOutcome, UnknownLedgerOutcome};
 pub use message::parse_message;
 pub use names::normalise_full_name;
 pub use quoting::strip_quotes_and_signature;
 pub use subject::subject_tag;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 /// One address from a header, with its display name as the sender wrote it (RFC 2047
 /// decoded) and the address in canonical lower-case form.
@@ -34,26 +35,16 @@ pub struct Mailbox {
     pub address: String,
 }
 
-/// Where an extracted field came from, strongest first: staff trust a labelled line more
-/// than a guess from prose, and both more than the From header, which may be a shared inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldSource {
-    /// A labelled line such as "Full name: Jane Doe".
-    BodyLabel,
-    /// A sentence such as "my name is Jane Doe".
-    Prose,
-    /// The From header's display name or address.
-    Header,
-}
-
-impl FieldSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldSource::BodyLabel => "body_label",
-            FieldSource::Prose => "prose",
-            FieldSource::Header => "header",
-        }
+crate::stored_as_text! {
+    /// Where an extracted field came from, strongest first: staff trust a labelled line more
+    /// than a guess from prose, and both more than the From header, which may be a shared inbox.
+    pub enum FieldSource / UnknownFieldSource ("field source") {
+        /// A labelled line such as "Full name: Jane Doe".
+        BodyLabel = "body_label", "a labelled line";
+        /// A sentence such as "my name is Jane Doe".
+        Prose = "prose", "the wording of the message";
+        /// The From header's display name or address.
+        Header = "header", "the From header";
     }
 }
 

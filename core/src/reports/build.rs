@@ -251,7 +251,7 @@ pub fn build(input: &ReportInput) -> ServiceHours {
                     target,
                     business_seconds: seconds,
                     target_seconds,
-                    still_open: row.status != "resolved",
+                    still_open: !row.status.is_resolved(),
                 });
             }
         }
@@ -261,7 +261,7 @@ pub fn build(input: &ReportInput) -> ServiceHours {
                     entry.1 += 1;
                 }
             }
-            None if row.status == "resolved" => verification.abandoned += 1,
+            None if row.status.is_resolved() => verification.abandoned += 1,
             None => verification.pending += 1,
         }
         verification.spoof_suspected += usize::from(row.spoof_suspected);
@@ -357,7 +357,7 @@ impl Totals {
     fn add(&mut self, row: &TicketRow) {
         self.received += 1;
         self.out_of_hours += usize::from(!row.received_in_hours);
-        self.still_open += usize::from(row.status != "resolved");
+        self.still_open += usize::from(!row.status.is_resolved());
         self.first_response_business.extend(row.first_response_business_seconds);
         self.first_response_calendar.extend(row.first_response_calendar_seconds);
         self.unlock_business.extend(row.unlock_business_seconds);

@@ -8,7 +8,7 @@ use super::history::{Span, TicketFacts};
 use super::range::ReportWindow;
 use crate::calendar::BusinessTimeline;
 use crate::verification::VerificationMethod;
-use crate::BusinessCalendar;
+use crate::{BusinessCalendar, TicketStatus};
 
 /// The service-level targets, in business seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,8 +47,8 @@ pub struct TicketRow<'a> {
     pub received_at: DateTime<Utc>,
     pub received_in_hours: bool,
     pub organisation_id: Option<i64>,
-    /// At the time of the report: "open", "waiting_on_user" or "resolved".
-    pub status: &'static str,
+    /// At the time of the report: open, waiting on the user or resolved.
+    pub status: TicketStatus,
     pub first_response_at: Option<DateTime<Utc>>,
     pub first_response_by: Option<i64>,
     pub first_response_business_seconds: Option<i64>,
@@ -109,9 +109,9 @@ impl Measurer {
             received_in_hours: self.timeline.is_open(ticket.received_at),
             organisation_id: ticket.organisation_id,
             status: match (open, ticket.is_waiting()) {
-                (false, _) => "resolved",
-                (true, true) => "waiting_on_user",
-                (true, false) => "open",
+                (false, _) => TicketStatus::Resolved,
+                (true, true) => TicketStatus::WaitingOnUser,
+                (true, false) => TicketStatus::Open,
             },
             first_response_at: ticket.first_response.map(|m| m.at),
             first_response_by: ticket.first_response.and_then(|m| m.by),

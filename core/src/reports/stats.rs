@@ -28,7 +28,7 @@ impl Summary {
         let (below, at_middle, above) = values.select_nth_unstable(middle);
         let upper_middle = *at_middle;
         let median = match below.iter().max() {
-            Some(lower_middle) if count % 2 == 0 => (lower_middle + upper_middle).div_euclid(2),
+            Some(lower_middle) if count.is_multiple_of(2) => (lower_middle + upper_middle).div_euclid(2),
             _ => upper_middle,
         };
         // Nearest rank ⌈0.9 n⌉, never below the middle.
@@ -44,7 +44,9 @@ mod tests {
 
     #[test]
     fn figures_by_hand() {
-        let cases: &[(&[i64], usize, Option<i64>, Option<i64>, Option<i64>)] = &[
+        // (values, count, median, p90, mean)
+        type Case<'a> = (&'a [i64], usize, Option<i64>, Option<i64>, Option<i64>);
+        let cases: &[Case] = &[
             (&[], 0, None, None, None),
             (&[60], 1, Some(60), Some(60), Some(60)),
             (&[30, 10], 2, Some(20), Some(30), Some(20)),

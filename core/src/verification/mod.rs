@@ -6,7 +6,7 @@
 //! address and whether our receiving server authenticated it, plus the rule about who may
 //! record a verification. Looking accounts up, recording verifications and unlocking belong
 //! to the adapters and the web layer; nothing here does I/O. The checks only report: an
-//! agent decides, and [`may_verify`] says when they may.
+//! agent decides, and [`may_verify_ticket`] says when they may.
 
 mod auth_results;
 mod authentication;
@@ -16,7 +16,9 @@ mod names;
 mod tests;
 
 pub use authentication::{domains_aligned, sender_authenticated, AuthenticatedBy, Authentication, NotAuthenticated};
-pub use method::{may_verify, UnknownVerificationMethod, VerificationMethod, VerificationRefusal};
+pub use method::{
+    may_verify_ticket, Requester, UnknownVerificationMethod, VerificationFacts, VerificationMethod, VerificationRefusal,
+};
 pub use names::names_match;
 
 use crate::EmailAddress;
@@ -89,7 +91,7 @@ pub fn run_checks(input: &CheckInput) -> Vec<Check> {
 }
 
 /// Whether the checks show the registered address itself sent the message: it is the From
-/// address, and our server authenticated it. This is `sender_authenticated` for [`may_verify`].
+/// address, and our server authenticated it. This is `sender_authenticated` for [`may_verify_ticket`].
 pub fn registered_sender_authenticated(checks: &[Check]) -> bool {
     let passed = |name| checks.iter().any(|check| check.name == name && check.passed);
     passed(Check::SENDER_IS_REGISTERED_ADDRESS) && passed(Check::SENDER_AUTHENTICATED)

@@ -1,0 +1,29 @@
+//! What Keydesk sends: the kinds of email, and how each is marked so that machines do not
+//! answer it.
+
+crate::stored_as_text! {
+    /// Which email, named as its templates are (and stored in `outbox.kind`).
+    pub enum EmailKind / UnknownEmailKind ("email kind") {
+        AccountLocked = "account_locked", "Account locked";
+        AccountLockedAdmin = "account_locked_admin", "Account locked (to the organisation)";
+        AccountUnlocked = "account_unlocked", "Account unlocked";
+        PasswordReset = "password_reset", "Password reset";
+        UnlockPin = "unlock_pin", "Unlock PIN";
+        TicketAcknowledgement = "ticket_acknowledgement", "Ticket acknowledgement";
+        /// An agent's own words to the user: a person wrote it, so no Auto-Submitted.
+        TicketReply = "ticket_reply", "Reply from support";
+        MailboxChallenge = "mailbox_challenge", "Mailbox challenge";
+    }
+}
+
+impl EmailKind {
+    /// RFC 3834: every message Keydesk sends on its own carries Auto-Submitted, so that
+    /// auto-responders do not answer it and loops cannot start.
+    pub fn auto_submitted(self) -> Option<&'static str> {
+        match self {
+            EmailKind::TicketAcknowledgement => Some("auto-replied"),
+            EmailKind::TicketReply => None,
+            _ => Some("auto-generated"),
+        }
+    }
+}

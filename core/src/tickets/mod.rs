@@ -1,0 +1,12 @@
+//! Tickets: the vocabulary of their statuses, thread directions and history, the transitions
+//! between statuses, and the one rule for unlocking an account from a ticket.
+
+mod event_kind;
+mod status;
+pub mod transitions;
+mod unlock_rule;
+
+pub use event_kind::{TicketEventKind, UnknownTicketEventKind};
+pub use status::{MessageDirection, TicketStatus, UnknownMessageDirection, UnknownTicketStatus};
+pub use transitions::{TicketRefusal, Transition};
+pub use unlock_rule::{may_unlock, AccountLock, UnlockFacts, UnlockRefusal};
