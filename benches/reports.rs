@@ -19,7 +19,7 @@ use keydesk::demo::{self, DemoOptions};
 use keydesk::reports::view::{self, ReportRequest};
 use keydesk::store::reports as reads;
 use keydesk_core::reports::{kinds_counted, Audience, ReportWindow, SlaTargets};
-use keydesk_core::{BusinessCalendar, WorkingHoursConfig};
+use keydesk_core::{BusinessCalendar, TicketEventKind, WorkingHoursConfig};
 
 const RUNS: usize = 5;
 const DAYS: u32 = 365;
@@ -66,7 +66,10 @@ fn bare_read(conn: &mut DbConnection, window: &ReportWindow) -> usize {
     ids.extend(
         events
             .iter()
-            .filter(|e| (e.kind == "resolved" || e.kind == "reopened") && !is_received(e.ticket_id))
+            .filter(|e| {
+                let ends = [TicketEventKind::Resolved, TicketEventKind::Reopened].map(TicketEventKind::as_str);
+                ends.contains(&e.kind.as_str()) && !is_received(e.ticket_id)
+            })
             .map(|e| e.ticket_id),
     );
     let older = reads::tickets_by_id_before(conn, &ids, window.start, None).unwrap();

@@ -1,13 +1,17 @@
-//! Every page and API route against every role: who gets in, who is sent to log in, who is
-//! refused. The tables below are the access policy; a new route must be added here.
+//! Every mounted route against every role: who gets in, who is sent to log in, who is
+//! refused. The tables below are the access policy, one row per route as Rocket mounts it;
+//! `every_mounted_route_has_a_row` reads the application's own route list, so a route added
+//! without a row here fails the suite.
 
 mod common;
 
 use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Method, Status};
+use std::collections::BTreeSet;
 
 on_both_backends!(
+    every_mounted_route_has_a_row,
     every_page_refuses_the_roles_that_may_not_use_it,
     every_form_refuses_the_roles_that_may_not_use_it,
     every_api_route_refuses_the_callers_that_may_not_use_it
@@ -15,48 +19,74 @@ on_both_backends!(
 
 const ROLES: [&str; 7] = ["anonymous", "member", "admin", "owner", "agent", "manager", "operator"];
 
-/// Expected answer per role, in the order of `ROLES`: O = 200, L = redirect to /login,
-/// F = 403 Forbidden.
-const PAGES: &[(&str, &str)] = &[
-    ("/", "LOOOOOO"),
-    ("/org/users", "LFOOFFF"),
-    ("/org/users/new", "LFOOFFF"),
-    ("/org/users/{member}/edit", "LFOOFFF"),
-    ("/org/users/{member}/unlock", "LFOOFFF"),
-    ("/org/users/{member}/unlock/pin", "LFOOFFF"),
-    ("/activities", "LFOOOOF"),
-    ("/intake", "LFFFOOO"),
-    ("/queue", "LFFFOOF"),
-    ("/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
-    ("/tickets/{ticket}", "LFFFOOF"),
+/// Pages (GET), as (route as mounted, a path to try, the answer per role in the order of
+/// `ROLES`): O = 200, L = redirect to /login, F = 403 Forbidden.
+const PAGES: &[(&str, &str, &str)] = &[
+    ("/", "/", "LOOOOOO"),
+    ("/org/users", "/org/users", "LFOOFFF"),
+    ("/org/users/new", "/org/users/new", "LFOOFFF"),
+    ("/org/users/<id>/edit", "/org/users/{member}/edit", "LFOOFFF"),
+    ("/org/users/<id>/unlock", "/org/users/{member}/unlock", "LFOOFFF"),
+    ("/org/users/<id>/unlock/pin", "/org/users/{member}/unlock/pin", "LFOOFFF"),
+    ("/activities", "/activities", "LFOOOOF"),
+    ("/intake", "/intake", "LFFFOOO"),
+    ("/queue", "/queue", "LFFFOOF"),
+    ("/queue", "/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
+    ("/tickets/<number>", "/tickets/{ticket}", "LFFFOOF"),
     // Reports: managers (everything), agents (their own), owners (their organisation's).
-    ("/reports", "LFFOOOF"),
-    ("/reports?from=2026-01-01&to=2026-01-31", "LFFOOOF"),
-    ("/reports?org=acme", "LFFOOOF"),
-    ("/reports/tickets.csv", "LFFOOOF"),
-    ("/reports/summary.csv?org=acme", "LFFOOOF"),
-    ("/login", "OOOOOOO"),
-    ("/forgot-password", "OOOOOOO"),
-    ("/healthz", "OOOOOOO"),
+    ("/reports", "/reports", "LFFOOOF"),
+    ("/reports", "/reports?from=2026-01-01&to=2026-01-31", "LFFOOOF"),
+    ("/reports", "/reports?org=acme", "LFFOOOF"),
+    ("/reports/tickets.csv", "/reports/tickets.csv", "LFFOOOF"),
+    ("/reports/summary.csv", "/reports/summary.csv?org=acme", "LFFOOOF"),
+    ("/login", "/login", "OOOOOOO"),
+    ("/forgot-password", "/forgot-password", "OOOOOOO"),
+    // Links from emails: anyone holding the link (an unknown token just says so).
+    ("/reset-password/<token>", "/reset-password/not-a-token", "OOOOOOO"),
+    ("/confirm/<token>", "/confirm/not-a-token", "OOOOOOO"),
+    ("/healthz", "/healthz", "OOOOOOO"),
+    ("/static/<path..>", "/static/keydesk.css", "OOOOOOO"),
 ];
 
-/// State-changing forms (with a valid CSRF token): S = allowed (any non-refusal answer),
-/// L = redirect to /login, F = 403.
-const FORMS: &[(&str, &str)] = &[
-    ("/org/users", "LFSSFFF"),
-    ("/org/users/{member}", "LFSSFFF"),
-    ("/org/users/{member}/unlock", "LFSSFFF"),
-    ("/org/users/{member}/unlock/pin", "LFSSFFF"),
-    ("/intake/quarantine/{quarantined}/reprocess", "LFFFSSS"),
-    ("/intake/quarantine/{quarantined}/discard", "LFFFSSS"),
-    ("/tickets/{ticket}/take", "LFFFSSF"),
-    ("/tickets/{ticket}/note", "LFFFSSF"),
-    ("/tickets/{ticket}/reply", "LFFFSSF"),
-    ("/tickets/{ticket}/challenge", "LFFFSSF"),
-    ("/tickets/{ticket}/verify", "LFFFSSF"),
-    ("/tickets/{ticket}/waiting", "LFFFSSF"),
-    ("/tickets/{ticket}/resolve", "LFFFSSF"),
-    ("/tickets/{ticket}/unlock", "LFFFSSF"),
+/// State-changing forms (POST, with a valid CSRF token): S = allowed (any answer that is
+/// not a refusal), L = redirect to /login, F = 403.
+const FORMS: &[(&str, &str, &str)] = &[
+    ("/org/users", "/org/users", "LFSSFFF"),
+    ("/org/users/<id>", "/org/users/{member}", "LFSSFFF"),
+    ("/org/users/<id>/unlock", "/org/users/{member}/unlock", "LFSSFFF"),
+    ("/org/users/<id>/unlock/pin", "/org/users/{member}/unlock/pin", "LFSSFFF"),
+    ("/intake/quarantine/<id>/reprocess", "/intake/quarantine/{quarantined}/reprocess", "LFFFSSS"),
+    ("/intake/quarantine/<id>/discard", "/intake/quarantine/{quarantined}/discard", "LFFFSSS"),
+    ("/tickets/<number>/take", "/tickets/{ticket}/take", "LFFFSSF"),
+    ("/tickets/<number>/note", "/tickets/{ticket}/note", "LFFFSSF"),
+    ("/tickets/<number>/reply", "/tickets/{ticket}/reply", "LFFFSSF"),
+    ("/tickets/<number>/challenge", "/tickets/{ticket}/challenge", "LFFFSSF"),
+    ("/tickets/<number>/verify", "/tickets/{ticket}/verify", "LFFFSSF"),
+    ("/tickets/<number>/waiting", "/tickets/{ticket}/waiting", "LFFFSSF"),
+    ("/tickets/<number>/resolve", "/tickets/{ticket}/resolve", "LFFFSSF"),
+    ("/tickets/<number>/unlock", "/tickets/{ticket}/unlock", "LFFFSSF"),
+    ("/logout", "/logout", "LSSSSSS"),
+    // Public forms: anyone may ask, the answers say nothing about who exists.
+    ("/login", "/login", "SSSSSSS"),
+    ("/forgot-password", "/forgot-password", "SSSSSSS"),
+    ("/reset-password/<token>", "/reset-password/not-a-token", "SSSSSSS"),
+    ("/confirm/<token>", "/confirm/not-a-token", "SSSSSSS"),
+];
+
+/// The JSON API, per caller: no token, a wrong token, an agent's, a manager's, an
+/// operator's token. U = 401, F = 403, S = allowed (any answer that is not a refusal).
+const API_CALLERS: [&str; 5] = ["none", "wrong", "agent", "manager", "operator"];
+const API: &[(Method, &str, &str, &str)] = &[
+    (Method::Get, "/api/v1/accounts/<email>", "/api/v1/accounts/member@acme.test", "UUSSF"),
+    (Method::Get, "/api/v1/events", "/api/v1/events?email=member@acme.test", "UUSSF"),
+    (Method::Get, "/api/v1/tickets", "/api/v1/tickets", "UUSSF"),
+    (Method::Get, "/api/v1/tickets/<number>", "/api/v1/tickets/{ticket}", "UUSSF"),
+    (Method::Post, "/api/v1/tickets/<number>/verify", "/api/v1/tickets/{ticket}/verify", "UUSSF"),
+    (Method::Post, "/api/v1/tickets/<number>/challenge", "/api/v1/tickets/{ticket}/challenge", "UUSSF"),
+    (Method::Post, "/api/v1/tickets/<number>/unlock", "/api/v1/tickets/{ticket}/unlock", "UUSSF"),
+    (Method::Post, "/api/v1/tickets/<number>/notes", "/api/v1/tickets/{ticket}/notes", "UUSSF"),
+    (Method::Get, "/api/v1/quarantine", "/api/v1/quarantine", "UUSSF"),
+    (Method::Get, "/api/v1/reports/service-hours", "/api/v1/reports/service-hours", "UUSSF"),
 ];
 
 /// The ids a path's placeholders stand for.
@@ -67,7 +97,10 @@ struct Ids {
 
 impl Ids {
     fn fill(&self, path: &str) -> String {
-        path.replace("{member}", &self.member.to_string()).replace("{ticket}", &self.ticket.to_string())
+        path.replace("{member}", &self.member.to_string())
+            .replace("{ticket}", &self.ticket.to_string())
+            // A quarantine entry that does not exist: allowed roles get 404, others 403.
+            .replace("{quarantined}", "999999")
     }
 }
 
@@ -104,12 +137,26 @@ async fn sign_in_as(app: &TestApp, role: &str) {
     }
 }
 
+async fn every_mounted_route_has_a_row(backend: Backend) {
+    let (app, _) = staffed_app(backend).await;
+    let row = |method: Method, route: &str| format!("{method} {route}");
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    listed.extend(PAGES.iter().map(|(route, _, _)| row(Method::Get, route)));
+    listed.extend(FORMS.iter().map(|(route, _, _)| row(Method::Post, route)));
+    listed.extend(API.iter().map(|(method, route, _, _)| row(*method, route)));
+    let mounted: BTreeSet<String> = app.client.rocket().routes().map(|r| row(r.method, r.uri.path())).collect();
+    let unlisted: Vec<_> = mounted.difference(&listed).collect();
+    assert!(unlisted.is_empty(), "routes with no row in the access tables: {unlisted:?}");
+    let gone: Vec<_> = listed.difference(&mounted).collect();
+    assert!(gone.is_empty(), "rows for routes that are not mounted: {gone:?}");
+}
+
 async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
     let (app, ids) = staffed_app(backend).await;
     let mut mismatches = vec![];
     for (index, role) in ROLES.iter().enumerate() {
         sign_in_as(&app, role).await;
-        for (path, expected) in PAGES {
+        for (_, path, expected) in PAGES {
             let path = ids.fill(path);
             let response = app.client.get(path.clone()).dispatch().await;
             let status = response.status();
@@ -133,10 +180,9 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
     let (app, ids) = staffed_app(backend).await;
     let mut mismatches = vec![];
     for (index, role) in ROLES.iter().enumerate() {
-        for (path, expected) in FORMS {
+        for (_, path, expected) in FORMS {
             sign_in_as(&app, role).await;
-            // A quarantine entry that does not exist: allowed roles get 404, others 403.
-            let path = ids.fill(path).replace("{quarantined}", "999999");
+            let path = ids.fill(path);
             let fields = [
                 ("email", "member@acme.test"),
                 ("full_name", "Mia Member"),
@@ -145,12 +191,13 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
                 ("text", "a note or a reply"),
                 ("method", "call_back"),
                 ("note", "access test"),
+                ("password", "a wrong password"),
             ];
             let response = app.post_form(&path, &fields).await;
             let status = response.status();
             let location = response.headers().get_one("Location").map(str::to_owned);
             let got = match (status, location.as_deref()) {
-                (Status::SeeOther, Some("/login")) => 'L',
+                (Status::SeeOther, Some("/login")) if !path.starts_with("/logout") || role == &"anonymous" => 'L',
                 (Status::Forbidden, _) => 'F',
                 (Status::Unauthorized, _) => 'L',
                 (s, _) if s.code < 500 => 'S',
@@ -166,52 +213,40 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
 }
 
 async fn every_api_route_refuses_the_callers_that_may_not_use_it(backend: Backend) {
-    let (app, _) = staffed_app(backend).await;
-    let routes =
-        ["/api/v1/accounts/member@acme.test", "/api/v1/events?email=member@acme.test", "/api/v1/reports/service-hours"];
-    for route in routes {
-        let anonymous = app.client.get(route).dispatch().await;
-        assert_eq!(anonymous.status(), Status::Unauthorized, "{route} without a token");
-        let wrong = app.client.get(route).header(Header::new("Authorization", "Bearer not-a-token")).dispatch().await;
-        assert_eq!(wrong.status(), Status::Unauthorized, "{route} with a wrong token");
+    let (app, ids) = staffed_app(backend).await;
+    let mut tokens = vec![None, Some("not-a-token".to_owned())];
+    for staff in ["agent", "manager", "operator"] {
+        let token = app.try_api_token(&email_of(staff)).await.unwrap();
+        tokens.push(Some(token.expose().to_owned()));
     }
-    for (staff, expected) in [("agent", Status::Ok), ("manager", Status::Ok), ("operator", Status::Forbidden)] {
-        let email = email_of(staff);
-        let token = app
-            .services()
-            .run(move |conn, services| {
-                keydesk::accounts::users::create_api_token(
-                    conn,
-                    &email,
-                    &keydesk::store::events::Actor::System("test"),
-                    services.stored_now(),
-                )
-            })
-            .await
-            .unwrap();
-        for route in routes {
-            let response = app
-                .client
-                .get(route)
-                .header(Header::new("Authorization", format!("Bearer {}", token.expose())))
-                .dispatch()
-                .await;
-            assert_eq!(response.status(), expected, "{staff} GET {route}");
+    let mut mismatches = vec![];
+    for (index, token) in tokens.iter().enumerate() {
+        for (method, _, path, expected) in API {
+            let path = ids.fill(path);
+            let mut request = app.client.req(*method, path.clone()).header(ContentType::JSON).body("{}");
+            if let Some(token) = token {
+                request = request.header(Header::new("Authorization", format!("Bearer {token}")));
+            }
+            let response = request.dispatch().await;
+            let status = response.status();
+            let body: serde_json::Value = response.into_json().await.unwrap_or_default();
+            let got = match status {
+                Status::Unauthorized => 'U',
+                Status::Forbidden => 'F',
+                s if s.code < 500 => 'S',
+                _ => '?',
+            };
+            let want = expected.chars().nth(index).unwrap();
+            if got != want {
+                mismatches
+                    .push(format!("{} {method} {path}: expected {want}, got {status} {body}", API_CALLERS[index]));
+            }
+            assert!(body.is_object() || body.is_array(), "{method} {path} answers JSON, even refusing: {status}");
         }
     }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
     // Organisation people cannot hold API tokens at all.
     for person in ["member@acme.test", "admin@acme.test", "owner@acme.test"] {
-        let refused = app
-            .services()
-            .run(move |conn, services| {
-                keydesk::accounts::users::create_api_token(
-                    conn,
-                    person,
-                    &keydesk::store::events::Actor::System("test"),
-                    services.stored_now(),
-                )
-            })
-            .await;
-        assert!(refused.is_err(), "{person} got a token");
+        assert!(app.try_api_token(person).await.is_err(), "{person} got a token");
     }
 }

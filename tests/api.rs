@@ -18,25 +18,14 @@ on_both_backends!(
     a_manager_may_read_accounts_too,
     events_are_newest_first_with_the_exact_action_names,
     an_organisation_owner_cannot_get_an_api_token,
+    creating_a_token_is_recorded_in_the_activity_log,
+    malformed_requests_get_json_errors,
 );
 
 const ENDPOINTS: [&str; 2] = ["/api/v1/accounts/jane@acme.test", "/api/v1/events?email=jane%40acme.test"];
 
 async fn token_for(app: &TestApp, email: &str) -> String {
-    let email = email.to_owned();
-    app.services()
-        .run(move |conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                &email,
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .expect("an API token")
-        .expose()
-        .to_owned()
+    app.try_api_token(email).await.expect("an API token").expose().to_owned()
 }
 
 /// GETs `path` with an optional Authorization header; returns the status and the JSON body.
@@ -248,22 +237,58 @@ async fn an_organisation_owner_cannot_get_an_api_token(backend: Backend) {
     let app = TestApp::new(backend).await;
     acme(&app).await;
     for email in ["boss@acme.test", "jane@acme.test", "nobody@acme.test"] {
-        let typed = email.to_owned();
-        let result = app
-            .services()
-            .run(move |conn, services| {
-                keydesk::accounts::users::create_api_token(
-                    conn,
-                    &typed,
-                    &keydesk::store::events::Actor::System("test"),
-                    services.stored_now(),
-                )
-            })
-            .await;
+        let result = app.try_api_token(email).await;
         assert!(matches!(result, Err(AppError::Invalid(_))), "{email}: {:?}", result.map(|_| "a token"));
     }
     // An agent's token is 64 hex characters.
     let token = token_for(&app, "agent@support.test").await;
     assert_eq!(token.len(), 64);
     assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+async fn creating_a_token_is_recorded_in_the_activity_log(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let agent = app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    token_for(&app, "agent@support.test").await;
+    let events = app.events_of(&agent).await;
+    let created = events.iter().find(|e| e.action.label() == "API token created").expect("recorded");
+    assert_eq!((created.actor_label.as_str(), created.target_label.as_str()), ("test", "agent@support.test"));
+    assert!(!created.detail.contains(&token_for(&app, "agent@support.test").await), "the token itself is never logged");
+}
+
+/// Requests that fail before a handler runs still answer in JSON, with their status.
+async fn malformed_requests_get_json_errors(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    acme(&app).await;
+    app.drop_mail("From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <j@acme.test>\n\nFull name: Jane Doe\n");
+    app.intake_once().await;
+    let number = app.tickets().await[0].id;
+    let token = token_for(&app, "agent@support.test").await;
+    let post = |path: String, body: Vec<u8>| {
+        app.client
+            .post(path)
+            .header(ContentType::JSON)
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .body(body)
+    };
+    let cases: [(&str, Vec<u8>, Status); 4] = [
+        ("not JSON at all", b"{".to_vec(), Status::BadRequest),
+        ("JSON of the wrong shape", br#"{"methods": 1}"#.to_vec(), Status::UnprocessableEntity),
+        ("larger than the JSON limit", vec![b' '; 2 * 1024 * 1024], Status::PayloadTooLarge),
+        ("not UTF-8", vec![0xff, 0xfe, b'{'], Status::BadRequest),
+    ];
+    for (what, body, expected) in cases {
+        let response = post(format!("/api/v1/tickets/{number}/verify"), body).dispatch().await;
+        assert_eq!(response.status(), expected, "{what}");
+        assert_eq!(response.content_type(), Some(ContentType::JSON), "{what}");
+        let body: Value = response.into_json().await.expect("a JSON body");
+        assert!(body["error"].is_string(), "{what}: {body}");
+    }
+    let (status, body) = bearer_get(&app, "/api/v1/tickets?status=bogus", &token).await;
+    assert_eq!((status, body), (Status::BadRequest, json!({"error": "unknown_status"})));
+    // A path segment that is not a ticket number cannot be used: 422, in JSON.
+    let (status, body) = bearer_get(&app, "/api/v1/tickets/not-a-number", &token).await;
+    assert_eq!((status, body), (Status::UnprocessableEntity, json!({"error": "unprocessable"})));
+    let (status, body) = bearer_get(&app, "/api/v1/tickets/999999", &token).await;
+    assert_eq!((status, body), (Status::NotFound, json!({"error": "not_found"})));
 }

@@ -22,6 +22,7 @@ on_both_backends!(
     the_session_cookie_is_http_only_and_same_site_lax_and_not_secure_over_http,
     cookies_are_secure_when_public_url_is_https,
     every_login_gets_a_new_session_id,
+    requests_that_cannot_be_used_get_an_error_page,
 );
 
 /// Posts `fields` to `path` with no token, with another browser's (valid) token, with a
@@ -298,4 +299,35 @@ async fn every_login_gets_a_new_session_id(backend: Backend) {
     // The session after the second login is a live one.
     let home = app.client.get("/").dispatch().await;
     assert_eq!(home.status(), Status::Ok);
+}
+
+/// What fails before a handler runs still gets Keydesk's own page, with its status.
+async fn requests_that_cannot_be_used_get_an_error_page(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    app.logged_in_as("agent@support.test").await;
+    let token = app.csrf_token().await;
+    let mut body = format!("csrf_token={token}&email=").into_bytes();
+    body.extend([0xff, 0xfe]);
+    let response = app.client.post("/login").header(rocket::http::ContentType::Form).body(body).dispatch().await;
+    let cases = [
+        (
+            response.status(),
+            response.into_string().await.unwrap(),
+            Status::BadRequest,
+            "That request could not be used",
+        ),
+        {
+            let r = app.client.get("/nowhere").dispatch().await;
+            (r.status(), r.into_string().await.unwrap(), Status::NotFound, "Not found")
+        },
+        {
+            let r = app.client.get("/tickets/not-a-number").dispatch().await;
+            (r.status(), r.into_string().await.unwrap(), Status::UnprocessableEntity, "That request was incomplete")
+        },
+    ];
+    for (status, page, expected, heading) in cases {
+        assert_eq!(status, expected, "{page}");
+        assert!(page.contains(heading) && page.contains("<main"), "{expected}: {page}");
+    }
 }

@@ -244,18 +244,7 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     let number = app.tickets().await[0].id;
 
     // 3. The agent challenges the registered mailbox; Jane follows the link.
-    let token = app
-        .services()
-        .run(|conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                "agent@support.test",
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .unwrap();
+    let token = app.try_api_token("agent@support.test").await.unwrap();
     let auth = rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()));
     let challenged =
         app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(auth.clone()).dispatch().await;

@@ -175,13 +175,7 @@ async fn auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply(b
     assert_eq!((summary.fetched, summary.ignored, summary.new_tickets), (4, 4, 0));
     assert!(app.tickets().await.is_empty());
     assert!(app.mail().await.is_empty(), "no reply to any of them");
-    let ignored = app
-        .services()
-        .run(|conn, _| {
-            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Ignored, 10)?)
-        })
-        .await
-        .unwrap();
+    let ignored = app.ledger(keydesk_core::intake::LedgerOutcome::Ignored).await;
     assert_eq!(ignored.len(), 4, "recorded for staff");
     assert!(ignored.iter().all(|m| !m.reason.is_empty()));
 }
@@ -200,18 +194,7 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
     let summary = app.intake_once().await;
     assert_eq!((summary.quarantined, summary.new_tickets), (2, 1), "one bad message never blocks the rest");
 
-    let token = app
-        .services()
-        .run(|conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                "agent@support.test",
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .unwrap();
+    let token = app.try_api_token("agent@support.test").await.unwrap();
     let response = app
         .client
         .get("/api/v1/quarantine")
@@ -233,13 +216,7 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
         .await
         .unwrap();
     assert!(matches!(again, keydesk::intake::IntakeOutcome::Quarantined(_)));
-    let still = app
-        .services()
-        .run(|conn, _| {
-            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Quarantined, 10)?)
-        })
-        .await
-        .unwrap();
+    let still = app.ledger(keydesk_core::intake::LedgerOutcome::Quarantined).await;
     assert_eq!(still.len(), 2);
 }
 
@@ -265,18 +242,7 @@ async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {
     let app = acme(backend).await;
     app.drop_mail(&email("Jane Doe <jane@acme.test>", "api@acme.test", "Account locked", JANE_ASKS));
     app.intake_once().await;
-    let token = app
-        .services()
-        .run(|conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                "agent@support.test",
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .unwrap();
+    let token = app.try_api_token("agent@support.test").await.unwrap();
     let auth = Header::new("Authorization", format!("Bearer {}", token.expose()));
     let list: serde_json::Value =
         app.client.get("/api/v1/tickets?status=new").header(auth.clone()).dispatch().await.into_json().await.unwrap();
@@ -357,24 +323,21 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     assert!(page.contains("Still cannot be taken in"));
 
     app.post_form(&format!("/intake/quarantine/{}/discard", rows[1]), &[]).await;
-    let quarantined = app
-        .services()
-        .run(|conn, _| {
-            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Quarantined, 10)?)
-        })
-        .await
-        .unwrap();
+    let quarantined = app.ledger(keydesk_core::intake::LedgerOutcome::Quarantined).await;
     assert_eq!(quarantined.len(), 1, "one re-processed back into quarantine, one discarded");
-    let discarded = app
-        .services()
-        .run(|conn, _| {
-            Ok(keydesk::store::inbound::with_outcome(conn, keydesk_core::intake::LedgerOutcome::Discarded, 10)?)
-        })
-        .await
-        .unwrap();
+    let discarded = app.ledger(keydesk_core::intake::LedgerOutcome::Discarded).await;
     assert_eq!(discarded.len(), 1);
     assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
     assert!(!discarded[0].raw.is_empty(), "kept raw");
+
+    // A second press (another tab, another agent) finds nothing to discard or re-process:
+    // the check and the change are one statement, so the entry keeps its one story.
+    for action in ["discard", "reprocess"] {
+        let again = app.post_form(&format!("/intake/quarantine/{}/{action}", rows[1]), &[]).await;
+        assert_eq!(again.status(), Status::NotFound, "{action} a discarded message");
+    }
+    let reprocessed_before = app.ledger(keydesk_core::intake::LedgerOutcome::Reprocessed).await;
+    assert_eq!(reprocessed_before.len(), 1, "only the first re-process took it in again");
 }
 
 async fn the_acknowledgement_states_the_hours_and_when_closed_the_next_opening(backend: Backend) {

@@ -45,20 +45,8 @@ async fn locked_jane_wrote(
     (app, number)
 }
 
-async fn token_for(app: &TestApp, email: &'static str) -> Header<'static> {
-    let token = app
-        .services()
-        .run(move |conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                email,
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .unwrap();
-    Header::new("Authorization", format!("Bearer {}", token.expose()))
+async fn token_for(app: &TestApp, email: &str) -> Header<'static> {
+    app.bearer(email).await
 }
 
 async fn post_json(app: &TestApp, auth: &Header<'static>, path: String, body: Value) -> (Status, Value) {

@@ -201,20 +201,8 @@ async fn week(backend: Backend) -> Week {
     Week { app, agent_a, agent_b }
 }
 
-async fn token_for(app: &TestApp, email: &'static str) -> Header<'static> {
-    let token = app
-        .services()
-        .run(move |conn, services| {
-            keydesk::accounts::users::create_api_token(
-                conn,
-                email,
-                &keydesk::store::events::Actor::System("test"),
-                services.stored_now(),
-            )
-        })
-        .await
-        .unwrap();
-    Header::new("Authorization", format!("Bearer {}", token.expose()))
+async fn token_for(app: &TestApp, email: &str) -> Header<'static> {
+    app.bearer(email).await
 }
 
 async fn api(app: &TestApp, auth: &Header<'static>, query: &str) -> (Status, Value) {

@@ -330,7 +330,8 @@ pub fn reprocess_quarantined(
             "taken in again",
         )?;
         if !taken {
-            return Err(AppError::Invalid("only quarantined messages can be re-processed".into()));
+            // Not (or no longer) in quarantine: there is nothing here to take in again.
+            return Err(AppError::NotFound);
         }
         let retry = RawMessage {
             source: entry.source.clone(),

@@ -220,7 +220,8 @@ mod tests {
 
     #[test]
     fn filters_come_from_the_form_and_go_back_to_it() {
-        let query = QueueQuery::from_form("waiting_on_user", " acme ", "no", "out", "yes");
+        let waiting = TicketStatus::WaitingOnUser.as_str();
+        let query = QueueQuery::from_form(waiting, " acme ", "no", "out", "yes");
         assert_eq!(
             query,
             QueueQuery {
@@ -234,7 +235,7 @@ mod tests {
         let values = query.form_values();
         assert_eq!(
             (values.status, values.org.as_str(), values.verified, values.hours, values.mine),
-            ("waiting_on_user", "acme", "no", "out", true)
+            (waiting, "acme", "no", "out", true)
         );
         assert_eq!(QueueQuery::from_form("", "", "", "", ""), QueueQuery::default());
         assert_eq!(QueueQuery::from_form("bogus", "", "maybe", "later", "no").status, StatusFilter::Unresolved);

@@ -115,24 +115,6 @@ mod tests {
     }
 
     #[test]
-    fn closed_support_names_the_next_opening_in_its_own_zone() {
-        let calendar = london_office();
-        // Saturday evening: next Monday 09:00 London (GMT in November).
-        let now = at("2026-11-21T19:00:00Z");
-        assert_eq!(
-            calendar.describe_closed(calendar.next_opening(now)),
-            "Support is closed; opens Mon 23 Nov 09:00 Europe/London"
-        );
-        // In summer the same wall-clock opening is 08:00 UTC.
-        let summer = at("2026-07-04T19:00:00Z");
-        assert_eq!(calendar.next_opening(summer), Some(at("2026-07-06T08:00:00Z")));
-        assert_eq!(
-            calendar.describe_closed(calendar.next_opening(summer)),
-            "Support is closed; opens Mon 6 Jul 09:00 Europe/London"
-        );
-    }
-
-    #[test]
     fn reasons_become_sentences() {
         assert_eq!(sentence("the ticket is resolved already"), "The ticket is resolved already.");
         assert_eq!(sentence("done."), "Done.");

@@ -13,6 +13,14 @@ use chrono::NaiveDateTime;
 use keydesk_core::tickets::{transitions, Transition};
 use keydesk_core::{MessageDirection, TicketEventKind};
 
+/// The text an agent typed, trimmed; refused when there is none.
+fn written<'t>(text: &'t str, what: &str) -> Result<&'t str, AppError> {
+    match text.trim() {
+        "" => Err(AppError::Invalid(format!("write the {what} first"))),
+        text => Ok(text),
+    }
+}
+
 /// Writes the status a transition leads to, if it changes.
 fn apply(conn: &mut DbConnection, ticket: &Ticket, transition: Transition, now: NaiveDateTime) -> Result<(), AppError> {
     if transition.changes() {
@@ -40,10 +48,7 @@ pub fn add_note(
     number: TicketNumber,
     text: &str,
 ) -> Result<(), AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::Invalid("write the note first".into()));
-    }
+    let text = written(text, "note")?;
     let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
@@ -60,10 +65,7 @@ pub fn reply(
     number: TicketNumber,
     text: &str,
 ) -> Result<(), AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::Invalid("write the reply first".into()));
-    }
+    let text = written(text, "reply")?;
     let now = services.stored_now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;

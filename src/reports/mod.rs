@@ -104,6 +104,7 @@ fn histories(mut tickets: Vec<TicketRead>) -> Vec<TicketHistory> {
 fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) -> Vec<i64> {
     let mut others = Vec::new();
     for event in events {
+        // The query asked for known kinds only.
         let Ok(kind) = event.kind.parse::<TicketEventKind>() else { continue };
         let Ok(index) = histories.binary_search_by_key(&event.ticket_id, |h| h.ticket_id) else {
             if matches!(kind, TicketEventKind::Resolved | TicketEventKind::Reopened) {

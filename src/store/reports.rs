@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-use keydesk_core::EventKind;
+use keydesk_core::{EventKind, TicketEventKind};
 
 use crate::db::DbConnection;
 use crate::ids::UserId;
@@ -84,6 +84,7 @@ pub struct EventRead {
     pub ticket_id: i64,
     #[diesel(sql_type = BigInt)]
     pub at: i64,
+    /// One of the kinds the query asked for (`TicketEventKind::as_str`).
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -232,8 +233,9 @@ struct TicketId {
 pub fn tickets_closed_or_reopened_after(conn: &mut DbConnection, after: DateTime<Utc>) -> QueryResult<Vec<i64>> {
     let rows: Vec<TicketId> = on_backend!(conn, |c, dialect| {
         let sql = format!(
-            "SELECT DISTINCT e.ticket_id AS ticket_id FROM ticket_events e {} WHERE e.at >= $1 AND e.kind IN ('resolved', 'reopened')",
-            dialect.index_hint("ticket_events_by_time")
+            "SELECT DISTINCT e.ticket_id AS ticket_id FROM ticket_events e {} WHERE e.at >= $1 AND e.kind IN ({})",
+            dialect.index_hint("ticket_events_by_time"),
+            sql_list(&[TicketEventKind::Resolved.as_str(), TicketEventKind::Reopened.as_str()])
         );
         diesel::sql_query(dialect.statement(&sql)).bind::<Timestamp, _>(naive(after)).load(c)
     })?;

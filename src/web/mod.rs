@@ -151,7 +151,11 @@ fn too_large() -> Template {
 
 #[rocket::catch(422)]
 fn unprocessable() -> Template {
-    error_page(Status::UnprocessableEntity, "That form was incomplete", "Go back, check the fields and try again.")
+    error_page(
+        Status::UnprocessableEntity,
+        "That request was incomplete",
+        "Something in the form or the address was missing or not valid. Go back, check it and try again.",
+    )
 }
 
 #[rocket::catch(500)]

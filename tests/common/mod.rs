@@ -3,6 +3,8 @@
 //! run the outbox and read what was sent.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keydesk::app::Services;
 use keydesk::mail::sender::{deliver_due, DeliveryReport, Transport};
@@ -205,6 +207,34 @@ impl TestApp {
         let email = EmailAddress::parse(&user.email).unwrap();
         self.services()
             .run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?.expect("user exists")))
+            .await
+            .unwrap()
+    }
+
+    /// A new API token for a staff member, as `keydesk token create` makes one.
+    pub async fn try_api_token(&self, email: &str) -> Result<keydesk_core::PlainToken, keydesk::app::AppError> {
+        let email = email.to_owned();
+        self.services()
+            .run(move |conn, services| {
+                let actor = Actor::System("test");
+                keydesk::accounts::users::create_api_token(conn, &email, &actor, services.stored_now())
+            })
+            .await
+    }
+
+    /// The `Authorization` header of a new API token for a staff member.
+    pub async fn bearer(&self, email: &str) -> rocket::http::Header<'static> {
+        let token = self.try_api_token(email).await.expect("an API token");
+        rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()))
+    }
+
+    /// The intake ledger's rows with this outcome, newest first.
+    pub async fn ledger(
+        &self,
+        outcome: keydesk_core::intake::LedgerOutcome,
+    ) -> Vec<keydesk::store::inbound::InboundMessage> {
+        self.services()
+            .run(move |conn, _| Ok(keydesk::store::inbound::with_outcome(conn, outcome, 1000)?))
             .await
             .unwrap()
     }

@@ -380,6 +380,28 @@ fn the_zone_is_the_configured_one() {
     assert_eq!(calendar("new york").describe_hours(), "Monday to Friday, 9:00–17:00 (America/New_York)");
 }
 
+#[test]
+fn closed_support_names_the_next_opening_in_its_own_zone() {
+    let london = calendar("london");
+    // Saturday evening: next Monday 09:00 London (GMT in November).
+    let saturday = at(&london, "2026-11-21T19:00:00Z");
+    assert_eq!(
+        london.describe_closed(london.next_opening(saturday)),
+        "Support is closed; opens Mon 23 Nov 09:00 Europe/London"
+    );
+    // In summer the same wall-clock opening is 08:00 UTC.
+    let summer = at(&london, "2026-07-04T19:00:00Z");
+    assert_eq!(london.next_opening(summer), Some(at(&london, "2026-07-06T08:00:00Z")));
+    assert_eq!(
+        london.describe_closed(london.next_opening(summer)),
+        "Support is closed; opens Mon 6 Jul 09:00 Europe/London"
+    );
+    assert_eq!(
+        london.describe_closed(None),
+        "Support is closed, and does not open within the next two years (check the working hours)."
+    );
+}
+
 /// Timing sanity for reports over ~1,000,000 tickets. Run with
 /// `cargo test -p keydesk-core --release -- --ignored business_duration_is_fast`.
 #[test]
