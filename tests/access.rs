@@ -65,6 +65,8 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("/tickets/<number>/waiting", "/tickets/{ticket}/waiting", "LFFFSSF"),
     ("/tickets/<number>/resolve", "/tickets/{ticket}/resolve", "LFFFSSF"),
     ("/tickets/<number>/unlock", "/tickets/{ticket}/unlock", "LFFFSSF"),
+    // Approving an unlock is a manager's: a second person who is not the agent.
+    ("/tickets/<number>/approve", "/tickets/{ticket}/approve", "LFFFFSF"),
     ("/logout", "/logout", "LSSSSSS"),
     // Public forms: anyone may ask, the answers say nothing about who exists.
     ("/login", "/login", "SSSSSSS"),
@@ -84,6 +86,7 @@ const API: &[(Method, &str, &str, &str)] = &[
     (Method::Post, "/api/v1/tickets/<number>/verify", "/api/v1/tickets/{ticket}/verify", "UUSSF"),
     (Method::Post, "/api/v1/tickets/<number>/challenge", "/api/v1/tickets/{ticket}/challenge", "UUSSF"),
     (Method::Post, "/api/v1/tickets/<number>/unlock", "/api/v1/tickets/{ticket}/unlock", "UUSSF"),
+    (Method::Post, "/api/v1/tickets/<number>/approve", "/api/v1/tickets/{ticket}/approve", "UUFSF"),
     (Method::Post, "/api/v1/tickets/<number>/notes", "/api/v1/tickets/{ticket}/notes", "UUSSF"),
     (Method::Get, "/api/v1/quarantine", "/api/v1/quarantine", "UUSSF"),
     (Method::Get, "/api/v1/reports/service-hours", "/api/v1/reports/service-hours", "UUSSF"),

@@ -257,6 +257,8 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
         .expect("a link")
         .trim_start_matches("http://keydesk.test")
         .to_owned();
+    // A few minutes after her lock, she follows the link.
+    app.clock.advance(chrono::Duration::minutes(3));
     assert!(app.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));
 
     // 4. The agent verifies and unlocks; Jane's mailbox receives the notification.

@@ -60,8 +60,9 @@ async fn an_unverified_ticket_cannot_be_unlocked(backend: Backend) {
     let (app, number) = locked_jane_wrote(backend, |f| f).await;
     let agent = token_for(&app, "agent@support.test").await;
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
-    let reason = "The ticket is not verified: verify the sender first.";
-    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_verified", "reason": reason})));
+    let message = "The ticket is not verified: verify the sender first.";
+    let refusal = json!({"error": "not_verified", "reason": "not_verified", "message": message});
+    assert_eq!((status, body), (Status::Conflict, refusal));
     let jane = app.tickets().await[0].account_user_id.unwrap();
     let still_locked = app
         .services()
@@ -279,8 +280,9 @@ async fn an_account_unlocked_another_way_is_resolved_without_unlocking(backend: 
     let jane = app.tickets().await[0].account_user_id.unwrap();
     app.services().run(move |conn, _| Ok(keydesk::store::users::unlock(conn, jane)?)).await.unwrap();
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
-    let reason = "The account is already unlocked — resolve without unlocking.";
-    assert_eq!((status, body), (Status::Conflict, json!({"error": "not_locked", "reason": reason})));
+    let message = "The account is already unlocked — resolve without unlocking.";
+    let refusal = json!({"error": "not_locked", "reason": "not_locked", "message": message});
+    assert_eq!((status, body), (Status::Conflict, refusal));
     let agent_user = app
         .services()
         .run(|conn, _| {

@@ -13,6 +13,8 @@ crate::stored_as_text! {
         /// An agent's own words to the user: a person wrote it, so no Auto-Submitted.
         TicketReply = "ticket_reply", "Reply from support";
         MailboxChallenge = "mailbox_challenge", "Mailbox challenge";
+        /// To an organisation's owner (or admins) when support unlocked its owner or an admin.
+        PrivilegedUnlocked = "privileged_unlocked", "Privileged account unlocked by support";
     }
 }
 

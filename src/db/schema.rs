@@ -22,6 +22,10 @@ diesel::table! {
         locked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        totp_secret -> Nullable<Text>,
+        totp_pending_secret -> Nullable<Text>,
+        totp_enrolled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -32,6 +36,8 @@ diesel::table! {
         user_id -> BigInt,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        stage -> Text,
+        second_factor_at -> Nullable<Timestamp>,
     }
 }
 
@@ -41,6 +47,27 @@ diesel::table! {
         token_hash -> Text,
         user_id -> BigInt,
         created_at -> Timestamp,
+        role -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    throttle (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        count -> Integer,
     }
 }
 
@@ -126,6 +153,9 @@ diesel::table! {
         verification_note -> Nullable<Text>,
         mailbox_confirmed_at -> Nullable<Timestamp>,
         requester_user_id -> Nullable<BigInt>,
+        approved_at -> Nullable<Timestamp>,
+        approved_by_id -> Nullable<BigInt>,
+        approval_note -> Nullable<Text>,
     }
 }
 
@@ -150,6 +180,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        tries -> Integer,
     }
 }
 
@@ -199,6 +230,7 @@ diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -215,4 +247,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     intake_health,
     ticket_events,
     mailbox_challenges,
+    recovery_codes,
+    throttle,
 );

@@ -109,6 +109,21 @@ pub struct MailboxChallenge<'a> {
 }
 email!(MailboxChallenge => MailboxChallenge);
 
+/// To an organisation's owner (or its admins, when the owner was unlocked): support unlocked
+/// one of the people who can manage the others.
+#[derive(Debug, Serialize)]
+pub struct PrivilegedUnlockNotice<'a> {
+    pub full_name: &'a str,
+    pub email: &'a str,
+    /// "owner" or "admin".
+    pub role: &'a str,
+    pub organisation: &'a str,
+    pub agent_name: &'a str,
+    pub ticket: TicketNumber,
+    pub activities_link: String,
+}
+email!(PrivilegedUnlockNotice => PrivilegedUnlocked);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +220,19 @@ mod tests {
             subject: "Locked out",
             body: "Could you tell us the name of your clinic?\n\nThanks & regards",
             agent_name: "Agnes Agent",
+        }));
+    }
+
+    #[test]
+    fn privileged_unlock_notice() {
+        insta::assert_snapshot!(rendered(&PrivilegedUnlockNotice {
+            full_name: "Olive Owner",
+            email: "owner@acme.test",
+            role: "owner",
+            organisation: "Acme Clinic",
+            agent_name: "Agnes Agent",
+            ticket: TicketNumber(42),
+            activities_link: "https://keydesk.example/activities".into(),
         }));
     }
 

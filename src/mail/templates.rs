@@ -43,6 +43,7 @@ impl MailTemplates {
             "ticket_acknowledgement",
             "ticket_reply",
             "mailbox_challenge",
+            "privileged_unlocked",
         ];
         tera.add_raw_templates(sources)?;
         Ok(MailTemplates { tera })

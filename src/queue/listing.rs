@@ -2,7 +2,7 @@
 //! filters), as plain rows. It changes nothing; the actions are in the sibling files. Each
 //! row says whether the one unlock rule would let an agent unlock it now.
 
-use super::unlock::unlock_facts;
+use super::unlock::{facts_of, repeat_window_start};
 use super::wording::{business_age, typical_business_day, verification_of, when, Verification};
 use crate::app::{AppError, Services};
 use crate::db::DbConnection;
@@ -178,7 +178,8 @@ pub fn queue(
     let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
     let organisation_names: HashMap<i64, &Organisation> = organisations.iter().map(|o| (o.id, o)).collect();
     let business_day = typical_business_day(calendar, now);
-    let lockout = services.config.lockout_policy();
+    let accounts: Vec<UserId> = tickets.iter().filter_map(|t| t.account_user_id).collect();
+    let recent_unlocks = store::events::support_unlocks_of(conn, &accounts, repeat_window_start(now))?;
 
     let rows = tickets
         .iter()
@@ -203,7 +204,10 @@ pub fn queue(
                 age: business_age(calendar.business_duration(t.received_at.and_utc(), t.age_until(now)), business_day),
                 status: t.status,
                 status_label: t.status.label(),
-                ready_to_unlock: may_unlock(&unlock_facts(t, account, &lockout, now), calendar, now).is_ok(),
+                ready_to_unlock: {
+                    let recent = t.account_user_id.and_then(|id| recent_unlocks.get(&id)).copied().unwrap_or(0);
+                    may_unlock(&facts_of(services, t, account, recent, now), calendar, now).is_ok()
+                },
                 verification: verification_of(t),
                 assignee: assignee.map(|a| a.full_name.clone()),
                 assigned_to_me: t.assignee_id == Some(me.id),

@@ -3,6 +3,7 @@
 //! core's rule (`keydesk_core::tickets`, `keydesk_core::verification`) what is allowed and
 //! runs its change and its history event in one transaction.
 
+pub mod approve;
 pub mod challenge;
 pub mod listing;
 pub mod ticket_view;

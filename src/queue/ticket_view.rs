@@ -2,7 +2,7 @@
 //! or cannot be pressed, as plain rows for the template.
 
 use super::unlock::unlock_facts;
-use super::verify::verification_facts;
+use super::verify::{since_the_lock, verification_facts};
 use super::wording::{business_age, sentence, typical_business_day, verification_of, when, Verification};
 use crate::app::{AppError, Services};
 use crate::db::DbConnection;
@@ -11,7 +11,7 @@ use crate::store::events::EventFilter;
 use crate::store::{self, users::User};
 use chrono::{DateTime, Utc};
 use keydesk_core::intake::FieldSource;
-use keydesk_core::tickets::may_unlock;
+use keydesk_core::tickets::{may_approve, may_unlock, second_person_needed, SecondPerson, UnlockRefusal};
 use keydesk_core::verification::{
     may_verify_ticket, Check, VerificationFacts, VerificationMethod, VerificationRefusal,
 };
@@ -82,6 +82,18 @@ pub struct MethodOption {
     pub label: &'static str,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalView {
+    pub why: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    pub note: Option<String>,
+    /// The viewer is a manager who may approve now.
+    pub may_approve: bool,
+    /// Why the viewer may not approve (a manager who verified, or nothing verified yet).
+    pub blocked: Option<String>,
+}
+
 /// Everything the ticket page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketView {
@@ -103,6 +115,9 @@ pub struct TicketView {
     pub checks: Vec<CheckView>,
     pub verification: Verification,
     pub verified_by: Option<String>,
+    /// The verification was recorded under the account's current lock (an older one is
+    /// stale: the sender must be verified again).
+    pub verification_current: bool,
     pub verified_at: Option<String>,
     pub verification_note: Option<String>,
     pub mailbox_confirmed: bool,
@@ -114,6 +129,8 @@ pub struct TicketView {
     pub assigned_to_me: bool,
     /// Why Unlock cannot be pressed now, if it cannot.
     pub unlock_blocked: Option<String>,
+    /// When the unlock needs a second person: why, and how far that has got.
+    pub approval: Option<ApprovalView>,
     pub hours: String,
     /// Who wrote on the user's behalf, and their role in the organisation (the second seed).
     pub requester: Option<(String, String, String)>,
@@ -148,15 +165,33 @@ pub fn ticket_view(
     let messages = store::tickets::messages(conn, ticket.id)?;
     let history = store::ticket_events::of_ticket(conn, ticket.id)?;
     let checks = super::verify::checks(conn, services, &ticket)?;
-    let mut ids: Vec<UserId> = [ticket.assignee_id, ticket.verified_by_id].into_iter().flatten().collect();
+    let mut ids: Vec<UserId> =
+        [ticket.assignee_id, ticket.verified_by_id, ticket.approved_by_id].into_iter().flatten().collect();
     ids.dedup();
     let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
     let name_of = |id: Option<UserId>| id.and_then(|id| people.get(&id)).map(|u| u.full_name.clone());
 
     let mailbox_confirmed = ticket.mailbox_confirmed_at.is_some();
     let viewer_is_manager = me.role == Role::Staff(StaffRole::Manager);
-    let verification = verification_facts(&ticket, &checks, me);
-    let unlock = unlock_facts(&ticket, account.as_ref(), &lockout, now);
+    let unlock = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;
+    let verification = verification_facts(&ticket, &checks, me, &unlock.account);
+    let unlock_refusal = may_unlock(&unlock, calendar, now).err();
+    let approval = second_person_needed(&unlock).map(|why| {
+        let needed = UnlockRefusal::ApprovalRequired(why);
+        let approved = !matches!(unlock_refusal, Some(UnlockRefusal::ApprovalRequired(_)))
+            && since_the_lock(ticket.approved_at, &unlock.account);
+        let verdict = viewer_is_manager.then(|| may_approve(&unlock, me.id.0));
+        ApprovalView {
+            why: match why {
+                SecondPerson::PrivilegedAccount | SecondPerson::RepeatedUnlocks => needed.message(calendar),
+            },
+            approved_by: approved.then(|| name_of(ticket.approved_by_id)).flatten(),
+            approved_at: ticket.approved_at.filter(|_| approved).map(when),
+            note: ticket.approval_note.clone().filter(|n| approved && !n.is_empty()),
+            may_approve: !approved && matches!(verdict, Some(Ok(()))),
+            blocked: verdict.and_then(Result::err).map(|refusal| sentence(&refusal.to_string())),
+        }
+    });
     let received = ticket.received_at.and_utc();
     Ok(TicketView {
         number: ticket.id,
@@ -234,6 +269,7 @@ pub fn ticket_view(
             .collect(),
         verification: verification_of(&ticket),
         verified_by: name_of(ticket.verified_by_id),
+        verification_current: since_the_lock(ticket.verified_at, &unlock.account),
         verified_at: ticket.verified_at.map(when),
         verification_note: ticket.verification_note.clone().filter(|n| !n.is_empty()),
         mailbox_confirmed,
@@ -242,7 +278,8 @@ pub fn ticket_view(
         methods: VerificationMethod::ALL.iter().map(|m| MethodOption { value: m.as_str(), label: m.label() }).collect(),
         assignee: name_of(ticket.assignee_id),
         assigned_to_me: ticket.assignee_id == Some(me.id),
-        unlock_blocked: may_unlock(&unlock, calendar, now).err().map(|refusal| refusal.reason(calendar)),
+        unlock_blocked: unlock_refusal.map(|refusal| refusal.message(calendar)),
+        approval,
         hours: calendar.describe_hours(),
         requester: match ticket.requester_user_id {
             Some(id) => store::users::find(conn, id)?.map(|u| (u.full_name, u.email, u.role.as_str().to_owned())),

@@ -3,12 +3,15 @@
 //! then marks the sender verified with a method and a note, under the core's one rule
 //! (`keydesk_core::verification::may_verify_ticket`).
 
+use super::unlock::{account_of, unlock_facts};
 use super::{actor, ticket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
 use crate::store::{self, tickets::Ticket, users::User};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use keydesk_core::intake::parse_message;
+use keydesk_core::tickets::AccountLock;
 use keydesk_core::verification::{
     may_verify_ticket, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, Requester,
     VerificationFacts, VerificationMethod, VerificationRefusal,
@@ -50,13 +53,29 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
     }))
 }
 
+/// When the account's current lock began, if it is locked: what happened before proves
+/// nothing about who asks now.
+pub fn lock_began(lock: &AccountLock) -> Option<DateTime<Utc>> {
+    match lock {
+        AccountLock::Locked { since, .. } => Some(*since),
+        _ => None,
+    }
+}
+
+/// Whether something recorded at `at` happened under the current lock (or, with no lock,
+/// at all).
+pub fn since_the_lock(at: Option<NaiveDateTime>, lock: &AccountLock) -> bool {
+    at.is_some_and(|at| lock_began(lock).is_none_or(|since| at.and_utc() > since))
+}
+
 /// What the verification rule looks at, for this ticket, its checks and this agent.
-pub fn verification_facts(ticket: &Ticket, checks: &[Check], agent: &User) -> VerificationFacts {
+pub fn verification_facts(ticket: &Ticket, checks: &[Check], agent: &User, lock: &AccountLock) -> VerificationFacts {
     let sender_authenticated = checks.iter().any(|c| c.name == Check::SENDER_AUTHENTICATED && c.passed);
     let on_behalf = ticket.requester_user_id.is_some() && ticket.account_user_id.is_some();
     VerificationFacts {
         registered_sender_authenticated: registered_sender_authenticated(checks),
-        mailbox_confirmed: ticket.mailbox_confirmed_at.is_some(),
+        // A challenge answered before the current lock began proves nothing now.
+        mailbox_confirmed: since_the_lock(ticket.mailbox_confirmed_at, lock),
         // On another's behalf, the sender is the requester.
         requester: on_behalf.then_some(Requester { authenticated: sender_authenticated }),
         actor_is_manager: agent.role == Role::Staff(StaffRole::Manager),
@@ -81,17 +100,33 @@ pub fn verify(
     let method: VerificationMethod = method
         .parse()
         .map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AppError::Invalid(e.to_string()))?;
-    let now = services.stored_now();
+    let now = services.now();
     write_transaction(conn, |conn| {
         let ticket = ticket(conn, number)?;
-        if ticket.verified_at.is_some() {
+        let account = account_of(conn, &ticket)?;
+        let lock = unlock_facts(conn, services, &ticket, account.as_ref(), now)?.account;
+        // A verification made before the account's current lock began is stale: verify again.
+        if since_the_lock(ticket.verified_at, &lock) {
             return Ok(VerifyOutcome::AlreadyVerified);
         }
         let checks = checks(conn, services, &ticket)?;
-        if let Err(refusal) = may_verify_ticket(method, &verification_facts(&ticket, &checks, agent)) {
+        if let Err(refusal) = may_verify_ticket(method, &verification_facts(&ticket, &checks, agent, &lock)) {
             return Ok(VerifyOutcome::Refused(refusal));
         }
-        store::tickets::mark_verified(conn, ticket.id, agent.id, method, note.trim(), now)?;
+        let now = now.naive_utc();
+        let recorded = store::tickets::mark_verified(
+            conn,
+            ticket.id,
+            ticket.verified_at,
+            Some(agent.id),
+            method,
+            note.trim(),
+            now,
+        )?;
+        if !recorded {
+            // Another agent verified it in the meantime.
+            return Ok(VerifyOutcome::AlreadyVerified);
+        }
         let detail = format!("{}: {}", method.as_str(), note.trim());
         store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Verified, &detail)?;
         Ok(VerifyOutcome::Verified)

@@ -119,3 +119,32 @@ pub fn count_for_user(conn: &mut DbConnection, user_id: UserId, kind: EventKind)
         .count()
         .get_result(conn)
 }
+
+/// How many times support (an agent or a manager) unlocked this user at or after `since`.
+pub fn support_unlocks_since(conn: &mut DbConnection, user_id: UserId, since: NaiveDateTime) -> QueryResult<i64> {
+    Ok(support_unlocks_of(conn, &[user_id], since)?.get(&user_id).copied().unwrap_or(0))
+}
+
+/// [`support_unlocks_since`] for several users at once (those with none are left out).
+pub fn support_unlocks_of(
+    conn: &mut DbConnection,
+    user_ids: &[UserId],
+    since: NaiveDateTime,
+) -> QueryResult<std::collections::HashMap<UserId, i64>> {
+    use crate::db::schema::users;
+    use keydesk_core::{Role, StaffRole};
+    if user_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let desk = [Role::Staff(StaffRole::Agent), Role::Staff(StaffRole::Manager)].map(Role::as_str);
+    let counts: Vec<(Option<UserId>, i64)> = events::table
+        .inner_join(users::table.on(events::actor_id.eq(users::id.nullable())))
+        .filter(events::target_user_id.eq_any(user_ids.to_vec()))
+        .filter(events::action.eq(EventKind::AccountUnlocked.label()))
+        .filter(events::at.ge(since))
+        .filter(users::role.eq_any(desk))
+        .group_by(events::target_user_id)
+        .select((events::target_user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().filter_map(|(user, count)| Some((user?, count))).collect())
+}

@@ -39,6 +39,10 @@ pub struct Ticket {
     pub mailbox_confirmed_at: Option<NaiveDateTime>,
     /// An admin or owner who wrote on behalf of the locked employee (the second seed).
     pub requester_user_id: Option<UserId>,
+    /// A manager's approval of the unlock (privileged accounts, repeated unlocks).
+    pub approved_at: Option<NaiveDateTime>,
+    pub approved_by_id: Option<UserId>,
+    pub approval_note: Option<String>,
 }
 
 impl Ticket {
@@ -236,16 +240,24 @@ pub fn assign(
         .map(drop)
 }
 
-/// Marks the sender verified, once; false if it already was.
+/// Records a verification of the sender, replacing `replacing` (the verification the caller
+/// saw, `None` for none): a compare-and-set, so of two agents verifying at once one wins and
+/// the other is told; false when the ticket's verification changed meanwhile.
 pub fn mark_verified(
     conn: &mut DbConnection,
     id: TicketNumber,
-    by: UserId,
+    replacing: Option<NaiveDateTime>,
+    by: Option<UserId>,
     method: VerificationMethod,
     note: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(tickets::table.find(id).filter(tickets::verified_at.is_null()))
+    let update = diesel::update(tickets::table.find(id)).into_boxed();
+    let update = match replacing {
+        Some(at) => update.filter(tickets::verified_at.eq(at)),
+        None => update.filter(tickets::verified_at.is_null()),
+    };
+    update
         .set((
             tickets::verified_at.eq(now),
             tickets::verified_by_id.eq(by),
@@ -260,6 +272,25 @@ pub fn mark_verified(
 pub fn confirm_mailbox(conn: &mut DbConnection, id: TicketNumber, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(tickets::table.find(id))
         .set((tickets::mailbox_confirmed_at.eq(now), tickets::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a manager's approval of the unlock.
+pub fn mark_approved(
+    conn: &mut DbConnection,
+    id: TicketNumber,
+    by: UserId,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(tickets::table.find(id))
+        .set((
+            tickets::approved_at.eq(now),
+            tickets::approved_by_id.eq(by),
+            tickets::approval_note.eq(note),
+            tickets::updated_at.eq(now),
+        ))
         .execute(conn)
         .map(drop)
 }

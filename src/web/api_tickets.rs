@@ -5,11 +5,12 @@ use super::guards::ApiAgent;
 use crate::app::{AppError, Services};
 use crate::db::DbConnection;
 use crate::ids::TicketNumber;
+use crate::queue::approve::ApproveOutcome;
 use crate::queue::unlock::{unlock_facts, TicketUnlock};
 use crate::queue::verify::VerifyOutcome;
 use crate::store::{self, tickets::Ticket, tickets::TicketMessage, users::User};
 use keydesk_core::intake::LedgerOutcome;
-use keydesk_core::tickets::{may_unlock, UnlockRefusal};
+use keydesk_core::tickets::{may_unlock, ApprovalRefusal, UnlockRefusal};
 use keydesk_core::verification::VerificationRefusal;
 use keydesk_core::TicketStatus;
 use rocket::http::Status;
@@ -109,11 +110,13 @@ fn full_ticket_json(conn: &mut DbConnection, services: &Services, number: Ticket
         None => None,
     };
     let now = services.now();
-    let facts = unlock_facts(&ticket, account.as_ref(), &services.config.lockout_policy(), now);
+    let facts = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;
     let unlock = match may_unlock(&facts, &services.calendar, now) {
         Ok(()) => json!({"allowed": true}),
         Err(refusal) => {
-            json!({"allowed": false, "refusal": refusal.code(), "reason": refusal.reason(&services.calendar)})
+            let mut body = unlock_refusal(refusal, services);
+            body["allowed"] = json!(false);
+            body
         }
     };
     let mut value = ticket_json(&ticket, account.as_ref(), locked, &messages);
@@ -154,8 +157,8 @@ pub async fn verify(
     }
 }
 
-fn refused(code: &str, reason: &str) -> (Status, Json<Value>) {
-    (Status::Conflict, Json(json!({"error": code, "reason": reason})))
+fn refused(code: &str, message: &str) -> (Status, Json<Value>) {
+    (Status::Conflict, Json(json!({"error": code, "message": message})))
 }
 
 #[rocket::post("/tickets/<number>/challenge")]
@@ -177,14 +180,47 @@ pub async fn unlock(number: TicketNumber, caller: ApiAgent, services: &State<Ser
         .map_err(fault)?;
     match outcome {
         TicketUnlock::Unlocked => Ok(Json(json!({"unlocked": true, "status": TicketStatus::Resolved}))),
-        TicketUnlock::Refused(refusal) => {
-            let mut body = json!({"error": refusal.code(), "reason": refusal.reason(&services.calendar)});
-            if let UnlockRefusal::OutsideWorkingHours { next_opening } = refusal {
-                body["next_opening"] =
-                    json!(next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-            }
-            Err((Status::Conflict, Json(body)))
-        }
+        TicketUnlock::Refused(refusal) => Err((Status::Conflict, Json(unlock_refusal(refusal, services)))),
+    }
+}
+
+/// An unlock refusal as the API says it: `{"error", "reason", "message"}` (and the next
+/// opening when support is closed).
+fn unlock_refusal(refusal: UnlockRefusal, services: &Services) -> Value {
+    let mut body = json!({
+        "error": refusal.code(),
+        "reason": refusal.reason_code(),
+        "message": refusal.message(&services.calendar),
+    });
+    if let UnlockRefusal::OutsideWorkingHours { next_opening } = refusal {
+        body["next_opening"] = json!(next_opening.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    }
+    body
+}
+
+#[derive(serde::Deserialize)]
+pub struct ApproveRequest {
+    #[serde(default)]
+    note: String,
+}
+
+/// A manager approves an unlock that needs a second person; agents get 403.
+#[rocket::post("/tickets/<number>/approve", data = "<request>")]
+pub async fn approve(
+    number: TicketNumber,
+    request: Json<ApproveRequest>,
+    caller: ApiAgent,
+    services: &State<Services>,
+) -> ApiResult {
+    let manager = caller.0;
+    let note = request.into_inner().note;
+    let outcome = services
+        .run(move |conn, services| crate::queue::approve::approve(conn, services, &manager, number, &note))
+        .await
+        .map_err(fault)?;
+    match outcome {
+        ApproveOutcome::Approved => Ok(Json(json!({"approved": true}))),
+        ApproveOutcome::Refused(refusal) => Err(refused(ApprovalRefusal::CODE, &refusal.to_string())),
     }
 }
 

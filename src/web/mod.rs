@@ -63,6 +63,7 @@ pub fn page_routes() -> Vec<Route> {
         queue_pages::waiting,
         queue_pages::resolve,
         queue_pages::unlock,
+        queue_pages::approve,
         reports::reports_page,
         reports::tickets_csv,
         reports::summary_csv,
@@ -80,6 +81,7 @@ pub fn api_routes() -> Vec<Route> {
         api_tickets::verify,
         api_tickets::challenge,
         api_tickets::unlock,
+        api_tickets::approve,
         api_tickets::notes,
         reports::service_hours
     ]

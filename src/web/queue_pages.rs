@@ -7,6 +7,7 @@ use super::guards::Agent;
 use super::page::Layout;
 use crate::app::{AppError, Services};
 use crate::ids::TicketNumber;
+use crate::queue::approve::ApproveOutcome;
 use crate::queue::listing::{self, QueueQuery};
 use crate::queue::unlock::TicketUnlock;
 use crate::queue::verify::VerifyOutcome;
@@ -247,7 +248,32 @@ pub async fn unlock(
             "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password.",
         ),
         TicketUnlock::Refused(refusal) => {
-            Flash::error(back(number), format!("Not unlocked. {}", refusal.reason(&services.calendar)))
+            Flash::error(back(number), format!("Not unlocked. {}", refusal.message(&services.calendar)))
+        }
+    })
+}
+
+#[derive(FromForm)]
+pub struct ApproveForm {
+    note: String,
+}
+
+/// A manager approves an unlock that needs a second person.
+#[rocket::post("/tickets/<number>/approve", data = "<form>")]
+pub async fn approve(
+    number: TicketNumber,
+    form: CsrfForm<ApproveForm>,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, AppError> {
+    let me = agent.0.user;
+    let note = form.0.note;
+    let outcome =
+        services.run(move |conn, services| crate::queue::approve::approve(conn, services, &me, number, &note)).await?;
+    Ok(match outcome {
+        ApproveOutcome::Approved => Flash::success(back(number), "Unlock approved. An agent may unlock it now."),
+        ApproveOutcome::Refused(refusal) => {
+            Flash::error(back(number), format!("Not approved. {}", sentence(&refusal.to_string())))
         }
     })
 }

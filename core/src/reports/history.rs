@@ -12,7 +12,10 @@ use crate::TicketEventKind;
 /// be read.
 pub fn kinds_counted() -> Vec<TicketEventKind> {
     use TicketEventKind::*;
-    TicketEventKind::ALL.into_iter().filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note)).collect()
+    TicketEventKind::ALL
+        .into_iter()
+        .filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note | Approved))
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

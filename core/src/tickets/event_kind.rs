@@ -20,6 +20,8 @@ crate::stored_as_text! {
         ChallengeSent = "challenge_sent", "Mailbox challenge sent";
         MailboxConfirmed = "mailbox_confirmed", "Mailbox confirmed";
         Verified = "verified", "Verified";
+        /// A manager approved the unlock (privileged accounts, repeated unlocks).
+        Approved = "approved", "Unlock approved";
         Unlocked = "unlocked", "Account unlocked";
         Resolved = "resolved", "Resolved";
     }
@@ -67,6 +69,6 @@ mod tests {
             assert_eq!(TicketEventKind::try_from(kind.as_str().to_owned()), Ok(kind));
         }
         assert!("unlock".parse::<TicketEventKind>().is_err());
-        assert_eq!(TicketEventKind::ALL.len(), 14);
+        assert_eq!(TicketEventKind::ALL.len(), 15);
     }
 }

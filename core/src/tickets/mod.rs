@@ -9,4 +9,7 @@ mod unlock_rule;
 pub use event_kind::{TicketEventKind, UnknownTicketEventKind};
 pub use status::{MessageDirection, TicketStatus, UnknownMessageDirection, UnknownTicketStatus};
 pub use transitions::{TicketRefusal, Transition};
-pub use unlock_rule::{may_unlock, AccountLock, UnlockFacts, UnlockRefusal};
+pub use unlock_rule::{
+    may_approve, may_unlock, second_person_needed, AccountLock, Act, ApprovalRefusal, SecondPerson, UnlockFacts,
+    UnlockRefusal, Unverified, REPEAT_UNLOCKS, REPEAT_WINDOW_DAYS,
+};

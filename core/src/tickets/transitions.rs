@@ -97,6 +97,7 @@ pub fn status_after(history: impl IntoIterator<Item = TicketEventKind>) -> Ticke
         | TicketEventKind::ChallengeSent
         | TicketEventKind::MailboxConfirmed
         | TicketEventKind::Verified
+        | TicketEventKind::Approved
         | TicketEventKind::Unlocked => status,
     })
 }

@@ -1,0 +1,16 @@
+ALTER TABLE mailbox_challenges DROP COLUMN tries;
+ALTER TABLE tickets DROP COLUMN approval_note;
+ALTER TABLE tickets DROP COLUMN approved_by_id;
+ALTER TABLE tickets DROP COLUMN approved_at;
+DROP TABLE throttle;
+DROP INDEX api_tokens_user;
+ALTER TABLE api_tokens DROP COLUMN revoked_at;
+ALTER TABLE api_tokens DROP COLUMN expires_at;
+ALTER TABLE api_tokens DROP COLUMN role;
+DROP TABLE recovery_codes;
+ALTER TABLE sessions DROP COLUMN second_factor_at;
+ALTER TABLE sessions DROP COLUMN stage;
+ALTER TABLE users DROP COLUMN totp_last_step;
+ALTER TABLE users DROP COLUMN totp_enrolled_at;
+ALTER TABLE users DROP COLUMN totp_pending_secret;
+ALTER TABLE users DROP COLUMN totp_secret;
