@@ -16,6 +16,7 @@ on_both_backends!(
     locking_ends_the_accounts_sessions,
     temporary_locks_expire,
     one_address_is_throttled_after_its_allowance,
+    an_account_left_at_the_limit_without_a_lock_is_locked_properly,
 );
 
 async fn a_right_password_logs_in_and_resets_the_count(backend: Backend) {
@@ -208,4 +209,32 @@ async fn one_address_is_throttled_after_its_allowance(backend: Backend) {
     assert_eq!(response.status(), Status::TooManyRequests);
     assert!(response.into_string().await.unwrap().contains("Too many failed logins from your network"));
     assert_eq!(app.reload(&victim).await.failed_attempts, 0, "a throttled attempt touches no account");
+}
+
+/// An older Keydesk could die between counting the fifth failure and recording the lock,
+/// leaving the count at the limit and no lock: the next attempt finishes the lock, with its
+/// entry and emails, instead of refusing the right password forever without a word.
+async fn an_account_left_at_the_limit_without_a_lock_is_locked_properly(backend: Backend) {
+    use diesel::prelude::*;
+    use keydesk::db::schema::users;
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    app.user("adam@acme.test", "Adam Admin", "admin", Some(&org)).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    let id = jane.id;
+    app.services()
+        .db
+        .run(move |conn| {
+            diesel::update(users::table.find(id)).set(users::failed_attempts.eq(5)).execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.log_in("jane@acme.test", PASSWORD).await.status(), Status::Ok, "refused, as locked");
+    let jane = app.reload(&jane).await;
+    assert!(jane.locked_at.is_some(), "the lock is recorded now");
+    assert!(app.actions_of(&jane).await.contains(&"Account locked".to_owned()));
+    let mail = app.mail().await;
+    assert_eq!(mail.iter().filter(|m| m.subject == "Account Locked" && m.to == "jane@acme.test").count(), 1);
+    assert!(mail.iter().any(|m| m.to == "adam@acme.test" && m.subject.contains("locked")), "and the admin is told");
 }

@@ -4,62 +4,8 @@
 
 mod common;
 
-use common::{Backend, TestDatabase};
+use common::{server, Backend, TestDatabase};
 use keydesk::store::events::Actor;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A `keydesk serve` child process, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_server(database_url: &str, dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_keydesk"))
-        .arg("serve")
-        .current_dir(dir)
-        .env("ROCKET_DATABASE_URL", database_url)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env("ROCKET_TEMPLATE_DIR", common::repo_path("templates"))
-        .env("ROCKET_STATIC_DIR", common::repo_path("static"))
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("ROCKET_THROTTLE", "{max_failures_per_ip=0}")
-        .env("ROCKET_MAIL", format!("{{transport=\"file\",dir=\"{}\"}}", dir.join("mail").display()))
-        .env("ROCKET_DATABASE_POOL_SIZE", "10")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start keydesk");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ureq::get(&format!("{}/healthz", server.base)).call().is_err() {
-        assert!(Instant::now() < deadline, "keydesk on port {port} did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
-
-/// Fetches the login page with a cookie-keeping agent and returns it with its CSRF token.
-fn agent_with_token(server: &Server) -> (ureq::Agent, String) {
-    let agent = ureq::Agent::new();
-    let page = agent.get(&format!("{}/login", server.base)).call().unwrap().into_string().unwrap();
-    (agent, common::hidden_csrf_token(&page).unwrap())
-}
 
 #[test]
 fn fifty_wrong_attempts_across_two_processes_lock_once() {
@@ -82,11 +28,15 @@ fn fifty_wrong_attempts_across_two_processes_lock_once() {
     };
     let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
 
-    let servers = [start_server(&database.url, dir.path()), start_server(&database.url, dir.path())];
+    let no_throttle = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}")];
+    let servers = [
+        server::start(&database.url, dir.path(), &no_throttle),
+        server::start(&database.url, dir.path(), &no_throttle),
+    ];
     let attempts: Vec<_> = (0..50)
         .map(|n| {
             let server = &servers[n % 2];
-            let (agent, token) = agent_with_token(server);
+            let (agent, token) = server.visitor();
             (agent, token, format!("{}/login", server.base))
         })
         .collect();

@@ -1,15 +1,16 @@
-//! Logging in, with lockout. The attempt is counted in the database *before* the password
-//! is checked (`store::users::reserve_login_attempt`), so concurrent guesses cannot get more
-//! verifications than the policy allows; every failure, whatever its cause, looks the same
+//! Logging in, with lockout: the password is one counted attempt (`attempts`), so concurrent
+//! guesses cannot get more verifications than the policy allows and a crash cannot leave an
+//! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
+use super::attempts::{counted_check, Checked};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
-use keydesk_core::{AttemptOutcome, EmailAddress, EventKind, PlainToken};
+use keydesk_core::{EmailAddress, EventKind, PlainToken};
 
 pub enum LoginOutcome {
     /// Logged in: the cookie gets this new session token.
@@ -50,56 +51,32 @@ fn attempt(
         services.passwords.verify_dummy(password);
         return Ok(LoginOutcome::Refused);
     };
-    let policy = services.config.lockout_policy();
-    let now = services.stored_now();
-    if let Some(cutoff) = policy.expired_locks_before(now) {
-        lift_expired_lock(conn, &user, cutoff, now, ip)?;
-    }
-    let Some(attempt_number) = store::users::reserve_login_attempt(conn, user.id)? else {
-        services.passwords.verify_dummy(password);
-        record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
-        return Ok(LoginOutcome::Refused);
-    };
-    let attempt_number = u32::try_from(attempt_number).unwrap_or(u32::MAX);
-    let matches = if policy.may_verify(attempt_number) {
-        services.passwords.verify(password, &user.password_hash)
-    } else {
-        services.passwords.verify_dummy(password);
-        false
-    };
-    let max = policy.max_failed_attempts;
-    match policy.outcome(attempt_number, matches) {
-        AttemptOutcome::Succeeded => write_transaction(conn, |conn| {
-            // A concurrent attempt may have locked the account meanwhile: the lock wins.
-            if !store::users::reset_failures(conn, user.id)? {
-                record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
-                return Ok(LoginOutcome::Refused);
+    let check = || services.passwords.verify(password, &user.password_hash);
+    match counted_check(conn, services, &user, ip, EventKind::LoginFailed, check)? {
+        Checked::Refused { checked } => {
+            // Whatever refused it, a refusal costs one password verification.
+            if !checked {
+                services.passwords.verify_dummy(password);
             }
-            let session = PlainToken::generate();
-            let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-            store::sessions::create(conn, user.id, &session.hashed(), now, now + ttl)?;
-            record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?;
-            Ok(LoginOutcome::LoggedIn { user: user.clone(), session })
-        }),
-        AttemptOutcome::Failed => {
-            record(conn, &user, now, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
             Ok(LoginOutcome::Refused)
         }
-        AttemptOutcome::FailedAndLocked => write_transaction(conn, |conn| {
-            record(conn, &user, now, EventKind::LoginFailed, ip, &format!("attempt {attempt_number} of {max}"))?;
-            lock_account(conn, services, &user, now, ip)?;
-            Ok(LoginOutcome::Refused)
-        }),
-        AttemptOutcome::RefusedLocked => {
-            record(conn, &user, now, EventKind::LoginFailedLocked, ip, "")?;
-            Ok(LoginOutcome::Refused)
+        Checked::Passed => {
+            let now = services.stored_now();
+            write_transaction(conn, |conn| {
+                let session = PlainToken::generate();
+                let ttl =
+                    chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
+                store::sessions::create(conn, user.id, &session.hashed(), now, now + ttl)?;
+                record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?;
+                Ok(LoginOutcome::LoggedIn { user: user.clone(), session })
+            })
         }
     }
 }
 
-/// Locks the account once: ends its sessions, voids its reset links, records the lock and
+/// Locks the account once (call inside the transaction that decides it): ends its sessions, voids its reset links, records the lock and
 /// queues the emails to the user and to the organisation's owner and admins.
-fn lock_account(
+pub(super) fn lock_account(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
@@ -144,7 +121,7 @@ fn lock_account(
     Ok(())
 }
 
-fn lift_expired_lock(
+pub(super) fn lift_expired_lock(
     conn: &mut DbConnection,
     user: &User,
     cutoff: NaiveDateTime,
@@ -160,7 +137,7 @@ fn lift_expired_lock(
     })
 }
 
-fn record(
+pub(super) fn record(
     conn: &mut DbConnection,
     user: &User,
     now: NaiveDateTime,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod server;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keydesk::app::Services;

@@ -1,0 +1,101 @@
+//! A counted attempt at a secret (a password, an authenticator code): the heart of lockout.
+//!
+//! The attempt is counted in the database *before* the secret is checked, with one atomic
+//! `UPDATE … SET failed_attempts = failed_attempts + 1 … RETURNING`, so concurrent guesses
+//! cannot buy more checks than the policy allows. The attempt that reaches the limit keeps
+//! that transaction open while the secret is checked, and commits the outcome with it: the
+//! lock, its "Account locked" entry and its emails, or the reset count. So whatever instant
+//! the process dies at, the account ends either locked (with its entry and emails, all in one
+//! commit) or with its count below the limit — never with the limit reached and no lock,
+//! which would refuse the right secret forever. Attempts below the limit commit their count
+//! first and are checked outside any transaction: a crash then leaves the count below the
+//! limit, and on SQLite the database's single writer is held only for the rare last attempt.
+
+use super::login::{lock_account, record};
+use crate::app::{AppError, Services};
+use crate::db::{write_transaction, DbConnection};
+use crate::store::{self, users::User};
+use keydesk_core::{AttemptOutcome, EventKind};
+
+/// How a counted attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// The secret was right; the count is back to zero.
+    Passed,
+    /// Wrong, or the account is locked. `checked` says whether the secret was verified at
+    /// all, so the caller can spend the same time when it was not.
+    Refused { checked: bool },
+}
+
+/// What the first transaction settled.
+enum Reserved {
+    /// Below the limit: check outside any transaction.
+    Below(u32),
+    Settled(Checked),
+}
+
+/// Counts one attempt at `user`'s secret and checks it with `check`; `failed` names the
+/// activity entry a wrong secret records ("Login failed", "MFA code failed").
+pub fn counted_check(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+    failed: EventKind,
+    check: impl FnOnce() -> bool,
+) -> Result<Checked, AppError> {
+    let policy = services.config.lockout_policy();
+    let now = services.stored_now();
+    if let Some(cutoff) = policy.expired_locks_before(now) {
+        super::login::lift_expired_lock(conn, user, cutoff, now, ip)?;
+    }
+    let max = policy.max_failed_attempts;
+    let mut check = Some(check);
+    let reserved = write_transaction(conn, |conn| {
+        let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
+            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+            return Ok::<_, AppError>(Reserved::Settled(Checked::Refused { checked: false }));
+        };
+        let number = u32::try_from(number).unwrap_or(u32::MAX);
+        if number < max {
+            return Ok(Reserved::Below(number));
+        }
+        // The attempt that reaches the limit (or, for an account an older version left at
+        // the limit without a lock, any attempt past it): settled in this transaction.
+        let right = number == max && check.take().is_some_and(|check| check());
+        let checked = number == max;
+        match policy.outcome(number, right) {
+            AttemptOutcome::Succeeded => {
+                store::users::reset_failures(conn, user.id)?;
+                Ok(Reserved::Settled(Checked::Passed))
+            }
+            outcome => {
+                if outcome == AttemptOutcome::FailedAndLocked {
+                    record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
+                } else {
+                    record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+                }
+                lock_account(conn, services, user, now, ip)?;
+                Ok(Reserved::Settled(Checked::Refused { checked }))
+            }
+        }
+    })?;
+    let number = match reserved {
+        Reserved::Settled(checked) => return Ok(checked),
+        Reserved::Below(number) => number,
+    };
+    let right = check.take().is_some_and(|check| check());
+    if right {
+        return write_transaction(conn, |conn| {
+            // A concurrent attempt may have locked the account meanwhile: the lock wins.
+            if store::users::reset_failures(conn, user.id)? {
+                Ok(Checked::Passed)
+            } else {
+                record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+                Ok(Checked::Refused { checked: true })
+            }
+        });
+    }
+    record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
+    Ok(Checked::Refused { checked: true })
+}
