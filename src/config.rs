@@ -129,7 +129,10 @@ pub struct LockoutConfig {
     pub auto_unlock_after: Option<Duration>,
 }
 
-/// Limits failed logins per client address, so one address cannot lock many accounts fast.
+/// Limits what one client address, or one account, may ask for: failed logins per address
+/// (so one address cannot lock many accounts fast), forgot-password requests per address and
+/// reset emails per account (so a mailbox cannot be flooded). Counted in the database, so the
+/// limits hold across every Keydesk process.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ThrottleConfig {
@@ -137,6 +140,31 @@ pub struct ThrottleConfig {
     pub max_failures_per_ip: u32,
     #[serde(with = "humantime_serde")]
     pub window: Duration,
+    /// Forgot-password requests one address may make per `window`; 0: no limit.
+    pub max_reset_requests_per_ip: u32,
+    /// Reset emails one account may be sent per `reset_email_window`; 0: no limit.
+    pub max_reset_emails_per_account: u32,
+    #[serde(with = "humantime_serde")]
+    pub reset_email_window: Duration,
+}
+
+impl ThrottleConfig {
+    fn policy(limit: u32, window: Duration) -> keydesk_core::throttle::ThrottlePolicy {
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15));
+        keydesk_core::throttle::ThrottlePolicy { limit, window }
+    }
+
+    pub fn logins_per_ip(&self) -> keydesk_core::throttle::ThrottlePolicy {
+        Self::policy(self.max_failures_per_ip, self.window)
+    }
+
+    pub fn reset_requests_per_ip(&self) -> keydesk_core::throttle::ThrottlePolicy {
+        Self::policy(self.max_reset_requests_per_ip, self.window)
+    }
+
+    pub fn reset_emails_per_account(&self) -> keydesk_core::throttle::ThrottlePolicy {
+        Self::policy(self.max_reset_emails_per_account, self.reset_email_window)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -217,7 +245,13 @@ impl Default for LockoutConfig {
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { max_failures_per_ip: 30, window: Duration::from_secs(15 * 60) }
+        ThrottleConfig {
+            max_failures_per_ip: 30,
+            window: Duration::from_secs(15 * 60),
+            max_reset_requests_per_ip: 10,
+            max_reset_emails_per_account: 3,
+            reset_email_window: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -288,8 +322,8 @@ impl Config {
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");
         }
-        if self.throttle.max_failures_per_ip > 0 && self.throttle.window.is_zero() {
-            return invalid("throttle.window", "must be longer than zero");
+        if self.throttle.window.is_zero() || self.throttle.reset_email_window.is_zero() {
+            return invalid("throttle", "window and reset_email_window must be longer than zero");
         }
         if self.sla.first_response.is_zero() || self.sla.unlock.is_zero() {
             return invalid("sla", "first_response and unlock must be longer than zero");

@@ -46,9 +46,17 @@ pub enum StartError {
 }
 
 /// Rocket's figment with Keydesk's defaults under it: `Rocket.toml` (or `ROCKET_CONFIG`) and
-/// `ROCKET_…` variables override them.
+/// `ROCKET_…` variables override them. It is Rocket's own (`rocket::Config::figment`) with one
+/// default changed: `ip_header` is off. Rocket trusts `X-Real-IP` out of the box, which lets
+/// any client choose the address the throttle counts and the activity log records; behind a
+/// reverse proxy that sets it, turn it on (`ip_header = "X-Real-IP"`).
 pub fn figment() -> Figment {
-    rocket::Config::figment()
+    use rocket::figment::providers::{Env, Format, Serialized, Toml};
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::default("ip_header", false))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(rocket::figment::Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
 }
 
 /// The shared services, opened from a validated configuration (database migrated), on the
@@ -70,6 +78,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         outbox_wake: Arc::new(Notify::new()),
         calendar,
         clock,
+        background: Arc::new(app::Background::default()),
     })
 }
 
@@ -86,7 +95,6 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
     let services = open_services_with_clock(config.clone(), clock)?;
     announce_first_steps(&services)?;
     let transport = mail::sender::Transport::from_config(&config)?;
-    let throttle = web::throttle::LoginThrottle::new(config.throttle.max_failures_per_ip, config.throttle.window);
     let static_dir = figment.extract_inner::<String>("static_dir").unwrap_or_else(|_| "static".into());
 
     let sender_services = services.clone();
@@ -112,7 +120,6 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
 
     Ok(rocket::custom(figment)
         .manage(services)
-        .manage(throttle)
         .attach(Template::fairing())
         .attach(outbox_sender)
         .attach(intake_worker)

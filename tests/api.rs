@@ -185,6 +185,7 @@ async fn events_are_newest_first_with_the_exact_action_names(backend: Backend) {
     let response =
         app.client.post("/forgot-password").header(ContentType::Form).remote(from).body(body).dispatch().await;
     assert_eq!(response.status(), Status::Ok);
+    app.settled().await;
 
     let (status, events) = bearer_get(&app, "/api/v1/events?email=jane%40acme.test", &token).await;
     assert_eq!(status, Status::Ok);

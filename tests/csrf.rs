@@ -57,6 +57,7 @@ async fn acme(app: &TestApp, policy: UnlockPolicy) -> (User, User) {
 }
 
 async fn outbox_len(app: &TestApp) -> usize {
+    app.settled().await;
     app.services().run(|conn, _| Ok(keydesk::store::outbox::all(conn)?)).await.unwrap().len()
 }
 

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod retry;
 pub mod roles;
 pub mod secret;
+pub mod throttle;
 pub mod tickets;
 pub mod verification;
 pub mod vocabulary;

@@ -4,6 +4,7 @@
 //! from outside and costs the same time.
 
 use super::attempts::{counted_check, Checked};
+use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
@@ -17,6 +18,8 @@ pub enum LoginOutcome {
     LoggedIn { user: User, session: PlainToken },
     /// Unknown email, wrong password or locked account: deliberately indistinguishable.
     Refused,
+    /// This client address has used up its attempts for now; no account was touched.
+    Throttled { wait: chrono::Duration },
 }
 
 pub async fn log_in(
@@ -25,28 +28,37 @@ pub async fn log_in(
     password: &str,
     ip: Option<String>,
 ) -> Result<LoginOutcome, AppError> {
-    let Ok(email) = EmailAddress::parse(typed_email) else {
-        let passwords = services.passwords.clone();
-        let password = password.to_owned();
-        spawn_verify(move || passwords.verify_dummy(&password)).await?;
-        return Ok(LoginOutcome::Refused);
-    };
-    let password = password.to_owned();
-    services.run(move |conn, services| attempt(conn, services, &email, &password, ip.as_deref())).await
-}
-
-async fn spawn_verify<F: FnOnce() + Send + 'static>(work: F) -> Result<(), AppError> {
-    rocket::tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Db(crate::db::DbError::Task(e.to_string())))
+    let (typed_email, password) = (typed_email.to_owned(), password.to_owned());
+    services
+        .run(move |conn, services| {
+            // Counted before anything else, in one statement with its check: a burst of
+            // concurrent attempts from one address cannot slip past the limit.
+            let bucket = Bucket::LoginsFrom(ip.as_deref());
+            let policy = services.config.throttle.logins_per_ip();
+            if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
+                return Ok(LoginOutcome::Throttled { wait });
+            }
+            let outcome = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
+            if matches!(outcome, LoginOutcome::LoggedIn { .. }) {
+                throttle::give_back(conn, &bucket, policy)?;
+            }
+            Ok(outcome)
+        })
+        .await
 }
 
 fn attempt(
     conn: &mut DbConnection,
     services: &Services,
-    email: &EmailAddress,
+    typed_email: &str,
     password: &str,
     ip: Option<&str>,
 ) -> Result<LoginOutcome, AppError> {
-    let Some(user) = store::users::find_by_email(conn, email)? else {
+    let found = match EmailAddress::parse(typed_email) {
+        Ok(email) => store::users::find_by_email(conn, &email)?,
+        Err(_) => None,
+    };
+    let Some(user) = found else {
         // Unknown addresses leave no activity entry: what was typed may be a password.
         services.passwords.verify_dummy(password);
         return Ok(LoginOutcome::Refused);

@@ -6,5 +6,6 @@ pub mod attempts;
 pub mod login;
 pub mod password_reset;
 pub mod passwords;
+pub mod throttle;
 pub mod unlock;
 pub mod users;

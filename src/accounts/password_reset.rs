@@ -1,8 +1,12 @@
-//! Forgot password. The answer to a request is the same whatever the address; a locked
-//! account gets no link (the seed: "you will not be able to reset your password using the
-//! Forgot Password? feature") and the attempt is logged.
+//! Forgot password. The answer to a request is the same, and takes the same time, whatever
+//! the address: the lookups and the email happen in the background after the page has been
+//! answered. A locked account gets no link (the seed: "you will not be able to reset your
+//! password using the Forgot Password? feature"); an address asking too often, or an account
+//! already sent `throttle.max_reset_emails_per_account` links this hour, gets none either.
+//! Every refusal for a known account is logged.
 
 use super::login::event;
+use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::emails::PasswordReset;
@@ -10,6 +14,35 @@ use crate::store;
 use crate::store::events::{self, Actor};
 use keydesk_core::{EmailAddress, EventKind, PlainToken};
 
+/// Takes a forgot-password request in the background and returns at once, so that nothing
+/// about the address shows in how long the answer takes.
+pub fn request_in_background(services: &Services, typed_email: String, ip: Option<String>) {
+    let worker = services.clone();
+    services.background.spawn(async move {
+        let asked = worker.run(move |conn, services| request_from(conn, services, &typed_email, ip.as_deref())).await;
+        if let Err(error) = asked {
+            error.log_if_fault("forgot password");
+        }
+    });
+}
+
+/// A request from a client address, within that address's allowance.
+fn request_from(
+    conn: &mut DbConnection,
+    services: &Services,
+    typed_email: &str,
+    ip: Option<&str>,
+) -> Result<(), AppError> {
+    let policy = services.config.throttle.reset_requests_per_ip();
+    if throttle::take(conn, services, &Bucket::ResetRequestsFrom(ip), policy)?.is_err() {
+        // The address has asked too often: nothing is looked up, nothing is sent.
+        return Ok(());
+    }
+    request(conn, services, typed_email, ip)
+}
+
+/// Sends a reset link to the account, unless it is locked or has had its share this hour
+/// (also the welcome of a user added in Manage Users).
 pub fn request(
     conn: &mut DbConnection,
     services: &Services,
@@ -24,6 +57,12 @@ pub fn request(
     write_transaction(conn, |conn| {
         if policy.is_locked(user.locked_at, now) {
             let detail = "refused: the account is locked, no link sent";
+            events::record(conn, event(&actor, &user, now, EventKind::PasswordResetRequested, ip, detail))?;
+            return Ok(());
+        }
+        let policy = services.config.throttle.reset_emails_per_account();
+        if throttle::take(conn, services, &Bucket::ResetEmailsTo(user.id), policy)?.is_err() {
+            let detail = "refused: enough reset emails sent to this account for now, no link sent";
             events::record(conn, event(&actor, &user, now, EventKind::PasswordResetRequested, ip, detail))?;
             return Ok(());
         }

@@ -2,8 +2,10 @@
 //! (`Services`: the database, the configuration, the mail templates, the password hasher,
 //! the working-hours calendar and the clock), and how its failures read (`AppError`).
 
+mod background;
 mod error;
 
+pub use background::Background;
 pub use error::{AppError, SourceError};
 
 use crate::accounts::passwords::Passwords;
@@ -29,6 +31,8 @@ pub struct Services {
     pub calendar: Arc<BusinessCalendar>,
     /// The one source of "now": the system clock in production, a settable one in tests.
     pub clock: Arc<dyn Clock>,
+    /// Work requests start and do not wait for.
+    pub background: Arc<Background>,
 }
 
 impl Services {

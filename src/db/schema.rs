@@ -64,8 +64,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    throttle (key) {
-        key -> Text,
+    throttle (bucket) {
+        bucket -> Text,
         window_start -> Timestamp,
         count -> Integer,
     }

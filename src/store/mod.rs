@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod challenges;
+pub mod dialect;
 pub mod events;
 pub mod inbound;
 pub mod orgs;
@@ -12,6 +13,7 @@ pub mod queue;
 pub mod reports;
 pub mod secrets;
 pub mod sessions;
+pub mod throttle;
 pub mod ticket_events;
 pub mod tickets;
 pub mod users;

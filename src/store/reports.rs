@@ -10,59 +10,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use keydesk_core::{EventKind, TicketEventKind};
 
+use super::dialect::{on_backend, Dialect};
 use crate::db::DbConnection;
 use crate::ids::UserId;
-
-/// How the two backends spell what these reads need.
-#[derive(Debug, Clone, Copy)]
-enum Dialect {
-    Postgres,
-    Sqlite,
-}
-
-impl Dialect {
-    fn epoch(self, column: &str) -> String {
-        match self {
-            // Whole seconds, rounded down as SQLite's `unixepoch` does (a cast would round half up).
-            Dialect::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"),
-            Dialect::Sqlite => format!("unixepoch({column})"),
-        }
-    }
-
-    /// Statements are written with `$1`-style parameters; SQLite's numbered form is `?1`.
-    fn statement(self, sql: &str) -> String {
-        match self {
-            Dialect::Postgres => sql.to_owned(),
-            Dialect::Sqlite => sql.replace('$', "?"),
-        }
-    }
-
-    /// SQLite would rather use `(kind, at)` or the primary key and look each row up in the
-    /// table; the reports' indexes hold every column these reads need. PostgreSQL's planner
-    /// finds them alone.
-    fn index_hint(self, index: &str) -> String {
-        match self {
-            Dialect::Postgres => String::new(),
-            Dialect::Sqlite => format!("INDEXED BY {index}"),
-        }
-    }
-}
-
-/// Runs the same statement on either backend, with that backend's dialect.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident, $dialect:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Postgres($c) => {
-                let $dialect = Dialect::Postgres;
-                $body
-            }
-            DbConnection::Sqlite($c) => {
-                let $dialect = Dialect::Sqlite;
-                $body
-            }
-        }
-    };
-}
 
 /// A ticket as the report needs it.
 #[derive(Debug, Clone, QueryableByName)]

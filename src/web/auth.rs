@@ -4,7 +4,6 @@
 use super::csrf::{CsrfForm, TokenOnly};
 use super::guards::{start_session, ClientIp, SignedIn, SESSION_COOKIE};
 use super::page::Layout;
-use super::throttle::LoginThrottle;
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::password_reset::{self, ResetOutcome};
 use crate::app::{AppError, Services};
@@ -62,23 +61,18 @@ pub async fn login_submit(
     ip: ClientIp,
     cookies: &CookieJar<'_>,
     services: &State<Services>,
-    throttle: &State<LoginThrottle>,
 ) -> Result<Result<Redirect, (Status, Template)>, AppError> {
     let LoginForm { email, password } = form.0;
-    let address = ip.0.clone().unwrap_or_default();
-    if let Some(wait) = throttle.wait_for(&address) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        let message = format!("Too many failed logins from your network. Please try again in {minutes} minute(s).");
-        return Ok(Err(login_form(&layout, services, &email, Some(message), Status::TooManyRequests)));
-    }
     match login::log_in(services, &email, &password, ip.0).await? {
         LoginOutcome::LoggedIn { session, .. } => {
             start_session(cookies, services, &session);
             Ok(Ok(Redirect::to("/")))
         }
-        LoginOutcome::Refused => {
-            throttle.record_failure(&address);
-            Ok(Err(login_form(&layout, services, &email, Some(LOGIN_REFUSED.into()), Status::Ok)))
+        LoginOutcome::Refused => Ok(Err(login_form(&layout, services, &email, Some(LOGIN_REFUSED.into()), Status::Ok))),
+        LoginOutcome::Throttled { wait } => {
+            let minutes = wait.num_seconds().div_euclid(60) + 1;
+            let message = format!("Too many failed logins from your network. Please try again in {minutes} minute(s).");
+            Ok(Err(login_form(&layout, services, &email, Some(message), Status::TooManyRequests)))
         }
     }
 }
@@ -113,8 +107,7 @@ pub async fn forgot_submit(
     ip: ClientIp,
     services: &State<Services>,
 ) -> Result<Template, AppError> {
-    let email = form.0.email;
-    services.run(move |conn, services| password_reset::request(conn, services, &email, ip.0.as_deref())).await?;
+    password_reset::request_in_background(services, form.0.email, ip.0);
     Ok(layout.render("forgot_password", "Forgot password", json!({"sent": true})))
 }
 

@@ -18,7 +18,6 @@ pub mod manage_users;
 pub mod page;
 pub mod queue_pages;
 pub mod reports;
-pub mod throttle;
 
 use crate::app::Services;
 use rocket::http::Status;

@@ -298,7 +298,13 @@ impl TestApp {
         tickets
     }
 
+    /// Waits for what requests left running in the background (forgot-password's work).
+    pub async fn settled(&self) {
+        self.services().background.settled().await;
+    }
+
     pub async fn deliver_mail(&self) -> DeliveryReport {
+        self.settled().await;
         let services = self.services();
         let transport = Transport::from_config(&services.config).expect("transport");
         deliver_due(&services.db, &services.config, services.clock.as_ref(), &transport).await.expect("delivery")
@@ -316,6 +322,7 @@ impl TestApp {
 
     /// Events about one user, newest first.
     pub async fn events_of(&self, user: &User) -> Vec<Event> {
+        self.settled().await;
         let id = user.id;
         self.services()
             .run(move |conn, _| {
@@ -357,6 +364,14 @@ pub async fn post_raw_with<'c>(client: &'c Client, path: &str, fields: &[(&str, 
 
 pub fn form_urlencoded(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+/// A page with its CSRF token (different per visitor by design) taken out, to compare pages.
+pub fn without_csrf_token(html: &str) -> String {
+    match hidden_csrf_token(html) {
+        Some(token) => html.replace(&token, "TOKEN"),
+        None => html.to_owned(),
+    }
 }
 
 pub fn hidden_csrf_token(html: &str) -> Option<String> {
@@ -405,6 +420,11 @@ pub struct TestClient {
 }
 
 impl TestClient {
+    /// Waits for what this browser's requests left running in the background.
+    pub async fn settled(&self) {
+        self.client.rocket().state::<Services>().expect("services").background.settled().await;
+    }
+
     pub async fn new(app: &TestApp) -> TestClient {
         let figment = app.client.rocket().figment().clone();
         let rocket = keydesk::build_with_clock(figment, app.clock.clone()).expect("Keydesk builds");

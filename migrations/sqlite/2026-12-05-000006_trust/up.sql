@@ -26,10 +26,10 @@ ALTER TABLE api_tokens ADD COLUMN revoked_at TIMESTAMP;
 UPDATE api_tokens SET role = (SELECT users.role FROM users WHERE users.id = api_tokens.user_id);
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 
--- One row per throttled key (a client address, or an address for forgot-password): the
+-- One row per throttled bucket (a client address, an account's reset emails, …): the
 -- window's start and what was counted in it, raised by one atomic upsert.
 CREATE TABLE throttle (
-    key TEXT PRIMARY KEY,
+    bucket TEXT PRIMARY KEY,
     window_start TIMESTAMP NOT NULL,
     count INTEGER NOT NULL
 );

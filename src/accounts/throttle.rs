@@ -1,0 +1,52 @@
+//! Throttles in use: the buckets Keydesk counts in (`store::throttle`) and what their counts
+//! mean (`keydesk_core::throttle`). Each `take` counts and checks in one statement.
+
+use crate::app::{AppError, Services};
+use crate::db::DbConnection;
+use crate::ids::UserId;
+use crate::store;
+use keydesk_core::throttle::ThrottlePolicy;
+
+/// What is counted, and for whom.
+pub enum Bucket<'a> {
+    /// Logins from one client address (the socket's, or a trusted proxy's `ip_header`).
+    LoginsFrom(Option<&'a str>),
+    /// Forgot-password requests from one client address.
+    ResetRequestsFrom(Option<&'a str>),
+    /// Reset emails sent to one account.
+    ResetEmailsTo(UserId),
+}
+
+impl Bucket<'_> {
+    fn name(&self) -> String {
+        let address = |ip: &Option<&str>| ip.unwrap_or("unknown").to_owned();
+        match self {
+            Bucket::LoginsFrom(ip) => format!("login:{}", address(ip)),
+            Bucket::ResetRequestsFrom(ip) => format!("reset-request:{}", address(ip)),
+            Bucket::ResetEmailsTo(user) => format!("reset-email:{user}"),
+        }
+    }
+}
+
+/// Counts one event in `bucket`; `Err(wait)` when that was over the limit.
+pub fn take(
+    conn: &mut DbConnection,
+    services: &Services,
+    bucket: &Bucket<'_>,
+    policy: ThrottlePolicy,
+) -> Result<Result<(), chrono::Duration>, AppError> {
+    if policy.is_off() {
+        return Ok(Ok(()));
+    }
+    let now = services.stored_now();
+    let counted = store::throttle::count(conn, &bucket.name(), now, policy.expired_before(now))?;
+    Ok(policy.verdict(counted.count, counted.window_start, now))
+}
+
+/// Gives one event back: a login that turned out right uses up no allowance.
+pub fn give_back(conn: &mut DbConnection, bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Result<(), AppError> {
+    if !policy.is_off() {
+        store::throttle::uncount(conn, &bucket.name())?;
+    }
+    Ok(())
+}
