@@ -1,5 +1,6 @@
 //! The `keydesk` command line: serve, migrate, and the operator's set-up commands.
 
+use crate::accounts::api_tokens;
 use crate::accounts::passwords::Passwords;
 use crate::accounts::users::{self, UserDetails};
 use crate::config::Config;
@@ -113,10 +114,24 @@ pub enum UserAction {
 
 #[derive(Subcommand)]
 pub enum TokenAction {
-    /// Print a new API token for a staff user; only its hash is stored.
+    /// Print a new API token for a staff user; only its hash is stored. It works while the
+    /// user is unlocked and keeps the role it was issued for.
     Create {
         #[arg(long)]
         email: String,
+        /// Stop working after this long, e.g. `90d`, `12h` (default: no expiry).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+    },
+    /// List a staff user's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token by the id `token list` shows.
+    Revoke {
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -177,9 +192,25 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
             let user = users::create_user(conn, details, &hash, &Actor::System("keydesk user create"), None, now)?;
             println!("Created {} <{}> as {}.", user.full_name, user.email, user.role);
         }
-        Command::Token { action: TokenAction::Create { email } } => {
-            let token = users::create_api_token(conn, &email, &Actor::System("keydesk token create"), now)?;
+        Command::Token { action: TokenAction::Create { email, expires_in } } => {
+            let expires_at = expires_in.map(|d| now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX));
+            let token = api_tokens::create(conn, &email, expires_at, &Actor::System("keydesk token create"), now)?;
             println!("{}", token.expose());
+        }
+        Command::Token { action: TokenAction::List { email } } => {
+            let when = |at: chrono::NaiveDateTime| at.format("%Y-%m-%d %H:%M UTC").to_string();
+            println!("id\tcreated\trole\texpires\trevoked");
+            for token in api_tokens::list(conn, &email)? {
+                let expires = token.expires_at.map_or("never".to_owned(), when);
+                let revoked = token.revoked_at.map_or("-".to_owned(), when);
+                println!("{}\t{}\t{}\t{expires}\t{revoked}", token.id, when(token.created_at), token.role);
+            }
+        }
+        Command::Token { action: TokenAction::Revoke { id } } => {
+            match api_tokens::revoke(conn, id, &Actor::System("keydesk token revoke"), now)? {
+                true => println!("Revoked token {id}."),
+                false => println!("Token {id} was revoked already."),
+            }
         }
     }
     Ok(())

@@ -20,6 +20,7 @@ on_both_backends!(
     an_organisation_owner_cannot_get_an_api_token,
     creating_a_token_is_recorded_in_the_activity_log,
     malformed_requests_get_json_errors,
+    a_token_follows_its_user_locked_deleted_demoted_or_expired,
 );
 
 const ENDPOINTS: [&str; 2] = ["/api/v1/accounts/jane@acme.test", "/api/v1/events?email=jane%40acme.test"];
@@ -292,4 +293,82 @@ async fn malformed_requests_get_json_errors(backend: Backend) {
     assert_eq!((status, body), (Status::UnprocessableEntity, json!({"error": "unprocessable"})));
     let (status, body) = bearer_get(&app, "/api/v1/tickets/999999", &token).await;
     assert_eq!((status, body), (Status::NotFound, json!({"error": "not_found"})));
+}
+
+async fn a_token_follows_its_user_locked_deleted_demoted_or_expired(backend: Backend) {
+    use diesel::prelude::*;
+    use keydesk::db::schema::users;
+    let app = TestApp::new(backend).await;
+    acme(&app).await;
+    let staff = [("ann@support.test", "manager"), ("bob@support.test", "agent"), ("cat@support.test", "manager")];
+    for (email, role) in staff {
+        app.user(email, &format!("Staff {role}"), role, None).await;
+    }
+    let ann = token_for(&app, "ann@support.test").await;
+    let bob = token_for(&app, "bob@support.test").await;
+    let cat = token_for(&app, "cat@support.test").await;
+    let works = |token: String| {
+        let app = &app;
+        async move {
+            let (get, _) = bearer_get(app, "/api/v1/accounts/jane@acme.test", &token).await;
+            let post = app
+                .client
+                .post("/api/v1/tickets/999/notes")
+                .header(ContentType::JSON)
+                .header(Header::new("Authorization", format!("Bearer {token}")))
+                .body(r#"{"text": "hello"}"#)
+                .dispatch()
+                .await
+                .status();
+            (get, post)
+        }
+    };
+    assert_eq!(works(ann.clone()).await, (Status::Ok, Status::NotFound), "a working token");
+
+    // Locked: five wrong passwords.
+    for _ in 0..5 {
+        app.log_in("ann@support.test", "wrong password").await;
+    }
+    assert_eq!(works(ann).await, (Status::Unauthorized, Status::Unauthorized), "a locked user's token");
+
+    // Demoted: a manager made an agent.
+    app.services()
+        .db
+        .run(|conn| {
+            diesel::update(users::table.filter(users::email.eq("cat@support.test")))
+                .set(users::role.eq("agent"))
+                .execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(works(cat).await, (Status::Unauthorized, Status::Unauthorized), "a token issued for another role");
+
+    // Deleted.
+    app.services()
+        .db
+        .run(|conn| {
+            diesel::delete(users::table.filter(users::email.eq("bob@support.test"))).execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(works(bob).await, (Status::Unauthorized, Status::Unauthorized), "a deleted user's token");
+
+    // Expiring: works until its time, then not.
+    let expiring = app
+        .services()
+        .run(|conn, services| {
+            let expires = Some(services.stored_now() + chrono::Duration::days(90));
+            let actor = keydesk::store::events::Actor::System("test");
+            keydesk::accounts::api_tokens::create(conn, "agent@support.test", expires, &actor, services.stored_now())
+        })
+        .await
+        .unwrap()
+        .expose()
+        .to_owned();
+    app.clock.advance(chrono::Duration::days(89));
+    assert_eq!(works(expiring.clone()).await.0, Status::Ok, "day 89");
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(works(expiring).await.0, Status::Unauthorized, "day 90");
 }

@@ -263,7 +263,33 @@ async fn token_create_prints_a_token_for_an_agent_and_refuses_a_member(backend: 
     keydesk.refused(&["token", "create", "--email", "jane@acme.test"], None, "not support staff");
     keydesk.refused(&["token", "create", "--email", "nobody@acme.test"], None, "no user nobody@acme.test");
 
+    // Listed (never the token itself), one expiring, one revoked.
+    let expiring = keydesk.ok(&["token", "create", "--email", "agent@support.test", "--expires-in", "90d"], None);
+    let expiring = expiring.stdout.trim().to_owned();
+    let list = keydesk.ok(&["token", "list", "--email", "agent@support.test"], None).stdout;
+    let rows: Vec<Vec<&str>> = list.lines().skip(1).map(|line| line.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert!(rows[0][3] != "never" && rows[1][3] == "never" && rows[0][2] == "agent", "{list}");
+    assert!(!list.contains(&token) && !list.contains(&expiring), "tokens are never shown again: {list}");
+    let second_id = rows[1][0];
+    assert!(keydesk.ok(&["token", "revoke", "--id", second_id], None).stdout.contains("Revoked"));
+    assert!(keydesk.ok(&["token", "revoke", "--id", second_id], None).stdout.contains("revoked already"));
+    let list = keydesk.ok(&["token", "list", "--email", "agent@support.test"], None).stdout;
+    assert_ne!(list.lines().nth(2).unwrap().split('\t').nth(4), Some("-"), "shown revoked: {list}");
+    let second = second.stdout.trim().to_owned();
+
     let app = keydesk.app().await;
+    for (revoked, expected) in [(&second, Status::Unauthorized), (&expiring, Status::Ok)] {
+        let response = app
+            .client
+            .get("/api/v1/accounts/jane@acme.test")
+            .header(Header::new("Authorization", format!("Bearer {revoked}")))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), expected);
+    }
+    let actions = app.actions_of(&app.reload_email("agent@support.test").await).await;
+    assert!(actions.contains(&"API token revoked".to_owned()), "{actions:?}");
     let response = app
         .client
         .get("/api/v1/accounts/jane@acme.test")
@@ -280,7 +306,7 @@ async fn token_create_prints_a_token_for_an_agent_and_refuses_a_member(backend: 
         })
         .await
         .unwrap();
-    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes.len(), 3);
     assert!(!hashes.contains(&token), "only the token's hash is stored");
 }
 

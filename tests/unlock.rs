@@ -20,6 +20,7 @@ on_both_backends!(
     five_wrong_pins_close_the_challenge,
     a_pin_is_bound_to_its_owner_and_its_user,
     nobody_sees_or_unlocks_another_organisations_users,
+    adding_a_user_never_reveals_who_has_an_account_elsewhere,
 );
 
 struct Clinic {
@@ -255,4 +256,30 @@ async fn nobody_sees_or_unlocks_another_organisations_users(backend: Backend) {
     assert!(!activities.contains("jane@acme.test"), "another organisation's log stays hidden");
     let filtered = app.client.get("/activities?user=jane%40acme.test").dispatch().await.into_string().await.unwrap();
     assert!(filtered.contains("No activity matches."), "filtering by another organisation's user shows nothing");
+}
+
+/// An admin typing addresses into "Add a user" learns nothing about accounts outside their
+/// organisation: a colleague's, another organisation's user's and a staff member's address
+/// all get the same refusal.
+async fn adding_a_user_never_reveals_who_has_an_account_elsewhere(backend: Backend) {
+    let Clinic { app, .. } = clinic(backend, UnlockPolicy::Admins).await;
+    let globex = app.org("Globex", "globex", UnlockPolicy::Admins).await;
+    app.user("gus@globex.test", "Gus Globex", "member", Some(&globex)).await;
+    app.user("agent@support.test", "Agnes Agent", "agent", None).await;
+    app.logged_in_as("admin@acme.test").await;
+    let mut errors = Vec::new();
+    for email in ["jane@acme.test", "gus@globex.test", "agent@support.test"] {
+        let response =
+            app.post_form("/org/users", &[("email", email), ("full_name", "Some Body"), ("role", "member")]).await;
+        assert_eq!(response.status(), Status::UnprocessableEntity, "{email}");
+        let page = response.into_string().await.unwrap();
+        let document = scraper::Html::parse_document(&page);
+        let error = document
+            .select(&scraper::Selector::parse("[role=alert], .error").unwrap())
+            .map(|e| e.text().collect::<String>())
+            .collect::<String>();
+        assert!(!error.contains("already exists"), "{email}: {error}");
+        errors.push(error.trim().to_owned());
+    }
+    assert!(!errors[0].is_empty() && errors.windows(2).all(|w| w[0] == w[1]), "{errors:#?}");
 }

@@ -18,10 +18,11 @@ pub enum EventKind {
     UserCreated,
     UserUpdated,
     ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::LoginFailed,
         EventKind::LoginFailedLocked,
         EventKind::AccountLocked,
@@ -35,6 +36,7 @@ impl EventKind {
         EventKind::UserCreated,
         EventKind::UserUpdated,
         EventKind::ApiTokenCreated,
+        EventKind::ApiTokenRevoked,
     ];
 
     /// The label people read, and the value stored in the database.
@@ -53,6 +55,7 @@ impl EventKind {
             EventKind::UserCreated => "User created",
             EventKind::UserUpdated => "User updated",
             EventKind::ApiTokenCreated => "API token created",
+            EventKind::ApiTokenRevoked => "API token revoked",
         }
     }
 

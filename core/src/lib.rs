@@ -3,6 +3,7 @@
 //! on Rocket, Diesel, lettre or tokio: the compiler guards that boundary, and every rule here
 //! is tested without I/O.
 
+pub mod api_tokens;
 pub mod calendar;
 pub mod clock;
 pub mod email;

@@ -2,6 +2,7 @@
 //! managing users. One file per action. Each takes plain values, runs its change, its audit
 //! event and its emails in one transaction, and returns an outcome for the web layer to show.
 
+pub mod api_tokens;
 pub mod attempts;
 pub mod login;
 pub mod password_reset;

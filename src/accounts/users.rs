@@ -10,7 +10,7 @@ use crate::store::orgs::Organisation;
 use crate::store::users::{NewUser, User};
 use crate::store::{self, is_unique_violation};
 use chrono::NaiveDateTime;
-use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role, UnlockPolicy};
+use keydesk_core::{EmailAddress, EventKind, OrgRole, Role, UnlockPolicy};
 
 pub fn create_organisation(
     conn: &mut DbConnection,
@@ -61,11 +61,28 @@ fn checked(details: &UserDetails<'_>) -> Result<(EmailAddress, String), AppError
     }
 }
 
+/// For the operator, who may know: the address is taken.
+const DUPLICATE: &str = "a user with this email address already exists";
+
+/// For an organisation's admins and owner, the same answer whether the address belongs to a
+/// colleague, to another organisation's user or to staff: Manage Users must not reveal who
+/// has an account anywhere.
+const UNAVAILABLE: &str =
+    "this address cannot be used here. If the person already has a Keydesk account, ask support to help";
+
 fn duplicate_email(e: diesel::result::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::Invalid("a user with this email address already exists".into())
+        AppError::Invalid(DUPLICATE.into())
     } else {
         e.into()
+    }
+}
+
+/// A refusal as an organisation's admin or owner may hear it.
+fn for_the_organisation(error: AppError) -> AppError {
+    match error {
+        AppError::Invalid(problem) if problem == DUPLICATE => AppError::Invalid(UNAVAILABLE.into()),
+        other => other,
     }
 }
 
@@ -125,7 +142,8 @@ pub fn add_colleague(
     let details = UserDetails { email, full_name, role, organisation: Some(&organisation) };
     let unusable = super::passwords::Passwords::unusable_hash();
     write_transaction(conn, |conn| {
-        let user = create_user(conn, details, &unusable, &who, ip, services.stored_now())?;
+        let user =
+            create_user(conn, details, &unusable, &who, ip, services.stored_now()).map_err(for_the_organisation)?;
         // The welcome is a password-reset link: one mechanism for choosing a password.
         super::password_reset::request(conn, services, &user.email, ip)?;
         Ok(user)
@@ -154,34 +172,10 @@ pub fn update_colleague(
     let now = services.stored_now();
     write_transaction(conn, |conn| {
         let updated = store::users::update_profile(conn, target.id, &full_name, &email, change.role, now)
-            .map_err(duplicate_email)?;
+            .map_err(duplicate_email)
+            .map_err(for_the_organisation)?;
         let detail = format!("name {:?}, email {}, role {}", updated.full_name, updated.email, updated.role);
         events::record(conn, event(&who, &updated, now, EventKind::UserUpdated, ip, &detail))?;
         Ok(updated)
     })
-}
-
-/// A new API token for a staff user, recorded as "API token created"; the plain token is
-/// shown once, only its hash is kept.
-pub fn create_api_token(
-    conn: &mut DbConnection,
-    typed_email: &str,
-    actor: &Actor,
-    now: NaiveDateTime,
-) -> Result<PlainToken, AppError> {
-    let email = EmailAddress::parse(typed_email).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let user =
-        store::users::find_by_email(conn, &email)?.ok_or_else(|| AppError::Invalid(format!("no user {email}")))?;
-    if !user.role.is_staff() {
-        return Err(AppError::Invalid(format!(
-            "{email} is not support staff: API tokens are for agents, managers and operators"
-        )));
-    }
-    let token = PlainToken::generate();
-    write_transaction(conn, |conn| {
-        store::secrets::create_api_token(conn, user.id, &token.hashed(), now)?;
-        events::record(conn, event(actor, &user, now, EventKind::ApiTokenCreated, None, "for the JSON API"))?;
-        Ok::<_, AppError>(())
-    })?;
-    Ok(token)
 }

@@ -8,20 +8,63 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::HashedToken;
 
-pub fn create_api_token(
-    conn: &mut DbConnection,
-    user_id: UserId,
-    token: &HashedToken,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(api_tokens::table)
-        .values((api_tokens::token_hash.eq(&token.0), api_tokens::user_id.eq(user_id), api_tokens::created_at.eq(now)))
-        .execute(conn)
-        .map(drop)
+/// An API token as stored (never the token itself, only its hash).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: UserId,
+    pub created_at: NaiveDateTime,
+    /// The role it was issued for.
+    #[diesel(deserialize_as = String)]
+    pub role: keydesk_core::Role,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
-pub fn api_token_user(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<Option<UserId>> {
-    api_tokens::table.filter(api_tokens::token_hash.eq(&token.0)).select(api_tokens::user_id).first(conn).optional()
+pub struct NewApiToken<'a> {
+    pub user_id: UserId,
+    pub hash: &'a HashedToken,
+    pub role: keydesk_core::Role,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+pub fn create_api_token(conn: &mut DbConnection, token: NewApiToken<'_>, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(&token.hash.0),
+            api_tokens::user_id.eq(token.user_id),
+            api_tokens::created_at.eq(now),
+            api_tokens::role.eq(token.role.as_str()),
+            api_tokens::expires_at.eq(token.expires_at),
+        ))
+        .returning(api_tokens::id)
+        .get_result(conn)
+}
+
+pub fn api_token(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table.filter(api_tokens::token_hash.eq(&token.0)).select(ApiToken::as_select()).first(conn).optional()
+}
+
+/// A user's tokens, newest first.
+pub fn api_tokens_of(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<ApiToken>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .order(api_tokens::id.desc())
+        .select(ApiToken::as_select())
+        .load(conn)
+}
+
+pub fn find_api_token(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ApiToken>> {
+    api_tokens::table.find(id).select(ApiToken::as_select()).first(conn).optional()
+}
+
+/// Revokes a token that is not revoked yet; false when it already was.
+pub fn revoke_api_token(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+        .map(|rows| rows == 1)
 }
 
 pub fn create_password_reset(

@@ -135,17 +135,15 @@ impl<'r> FromRequest<'r> for ApiCaller {
         let Some(token) = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")) else {
             return Outcome::Error((Status::Unauthorized, ()));
         };
-        let hashed = PlainToken::from_client(token).hashed();
+        let token = PlainToken::from_client(token);
+        // A token speaks for its user only while the user is unlocked, still exists and still
+        // has the role it was issued for, and until it expires or is revoked.
         let found = services(req)
-            .db
-            .run(move |conn| {
-                let Some(user_id) = store::secrets::api_token_user(conn, &hashed)? else { return Ok(None) };
-                Ok::<_, crate::db::DbError>(store::users::find(conn, user_id)?)
-            })
+            .run(move |conn, services| crate::accounts::api_tokens::user_for(conn, services, &token))
             .await;
         match found {
-            Ok(Some(user)) if user.role.is_staff() => Outcome::Success(ApiCaller(user)),
-            Ok(_) => Outcome::Error((Status::Unauthorized, ())),
+            Ok(Some(user)) => Outcome::Success(ApiCaller(user)),
+            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
                 log::error!("API token lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))

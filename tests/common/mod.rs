@@ -205,7 +205,12 @@ impl TestApp {
     }
 
     pub async fn reload(&self, user: &User) -> User {
-        let email = EmailAddress::parse(&user.email).unwrap();
+        self.reload_email(&user.email).await
+    }
+
+    /// The user with this address, as stored now.
+    pub async fn reload_email(&self, email: &str) -> User {
+        let email = EmailAddress::parse(email).unwrap();
         self.services()
             .run(move |conn, _| Ok(keydesk::store::users::find_by_email(conn, &email)?.expect("user exists")))
             .await
@@ -218,7 +223,7 @@ impl TestApp {
         self.services()
             .run(move |conn, services| {
                 let actor = Actor::System("test");
-                keydesk::accounts::users::create_api_token(conn, &email, &actor, services.stored_now())
+                keydesk::accounts::api_tokens::create(conn, &email, None, &actor, services.stored_now())
             })
             .await
     }
