@@ -10,6 +10,11 @@
 //! which would refuse the right secret forever. Attempts below the limit commit their count
 //! first and are checked outside any transaction: a crash then leaves the count below the
 //! limit, and on SQLite the database's single writer is held only for the rare last attempt.
+//!
+//! Every refusal has the same shape, so none can be told apart by its time: one transaction
+//! that counts, one secret verification (a dummy one when there is nothing to check), one
+//! transaction that records. An unknown address goes through the same three steps
+//! ([`shadow_attempt`]) without touching any account or recording what was typed.
 
 use super::login::{lock_account, record};
 use crate::app::{AppError, Services};
@@ -22,20 +27,26 @@ use keydesk_core::{AttemptOutcome, EventKind};
 pub enum Checked {
     /// The secret was right; the count is back to zero.
     Passed,
-    /// Wrong, or the account is locked. `checked` says whether the secret was verified at
-    /// all, so the caller can spend the same time when it was not.
-    Refused { checked: bool },
+    /// Wrong, or the account is locked.
+    Refused,
 }
+
+/// The bucket that counts login attempts for addresses with no account (a figure for the
+/// operator; what was typed is never kept).
+const UNKNOWN_ADDRESS_ATTEMPTS: &str = "attempts:unknown-address";
 
 /// What the first transaction settled.
 enum Reserved {
     /// Below the limit: check outside any transaction.
     Below(u32),
+    /// Locked: nothing to check.
+    Locked,
     Settled(Checked),
 }
 
-/// Counts one attempt at `user`'s secret and checks it with `check`; `failed` names the
-/// activity entry a wrong secret records ("Login failed", "MFA code failed").
+/// Counts one attempt at `user`'s secret and checks it with `check` (or, when there is
+/// nothing to check, spends the same time with `spend`); `failed` names the activity entry a
+/// wrong secret records ("Login failed", "MFA code failed").
 pub fn counted_check(
     conn: &mut DbConnection,
     services: &Services,
@@ -43,6 +54,7 @@ pub fn counted_check(
     ip: Option<&str>,
     failed: EventKind,
     check: impl FnOnce() -> bool,
+    spend: impl FnOnce(),
 ) -> Result<Checked, AppError> {
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
@@ -53,8 +65,7 @@ pub fn counted_check(
     let mut check = Some(check);
     let reserved = write_transaction(conn, |conn| {
         let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
-            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-            return Ok::<_, AppError>(Reserved::Settled(Checked::Refused { checked: false }));
+            return Ok::<_, AppError>(Reserved::Locked);
         };
         let number = u32::try_from(number).unwrap_or(u32::MAX);
         if number < max {
@@ -63,7 +74,6 @@ pub fn counted_check(
         // The attempt that reaches the limit (or, for an account an older version left at
         // the limit without a lock, any attempt past it): settled in this transaction.
         let right = number == max && check.take().is_some_and(|check| check());
-        let checked = number == max;
         match policy.outcome(number, right) {
             AttemptOutcome::Succeeded => {
                 store::users::reset_failures(conn, user.id)?;
@@ -76,12 +86,17 @@ pub fn counted_check(
                     record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
                 }
                 lock_account(conn, services, user, now, ip)?;
-                Ok(Reserved::Settled(Checked::Refused { checked }))
+                Ok(Reserved::Settled(Checked::Refused))
             }
         }
     })?;
     let number = match reserved {
         Reserved::Settled(checked) => return Ok(checked),
+        Reserved::Locked => {
+            spend();
+            write_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
+            return Ok(Checked::Refused);
+        }
         Reserved::Below(number) => number,
     };
     let right = check.take().is_some_and(|check| check());
@@ -92,10 +107,22 @@ pub fn counted_check(
                 Ok(Checked::Passed)
             } else {
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-                Ok(Checked::Refused { checked: true })
+                Ok(Checked::Refused)
             }
         });
     }
     record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
-    Ok(Checked::Refused { checked: true })
+    Ok(Checked::Refused)
+}
+
+/// An attempt for an address with no account, in the same three steps as any refusal: a
+/// count that matches no account, `spend` (a dummy verification), and a count of such
+/// attempts. Nothing about what was typed is kept.
+pub fn shadow_attempt(conn: &mut DbConnection, services: &Services, spend: impl FnOnce()) -> Result<(), AppError> {
+    write_transaction(conn, |conn| store::users::reserve_login_attempt(conn, crate::ids::UserId(0)).map(drop))?;
+    spend();
+    let now = services.stored_now();
+    let day = chrono::Duration::days(1);
+    store::throttle::count(conn, UNKNOWN_ADDRESS_ATTEMPTS, now, now - day)?;
+    Ok(())
 }

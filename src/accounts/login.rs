@@ -3,7 +3,7 @@
 //! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::attempts::{counted_check, Checked};
+use super::attempts::{counted_check, shadow_attempt, Checked};
 use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
@@ -58,20 +58,15 @@ fn attempt(
         Ok(email) => store::users::find_by_email(conn, &email)?,
         Err(_) => None,
     };
+    let spend = || services.passwords.verify_dummy(password);
     let Some(user) = found else {
         // Unknown addresses leave no activity entry: what was typed may be a password.
-        services.passwords.verify_dummy(password);
+        shadow_attempt(conn, services, spend)?;
         return Ok(LoginOutcome::Refused);
     };
     let check = || services.passwords.verify(password, &user.password_hash);
-    match counted_check(conn, services, &user, ip, EventKind::LoginFailed, check)? {
-        Checked::Refused { checked } => {
-            // Whatever refused it, a refusal costs one password verification.
-            if !checked {
-                services.passwords.verify_dummy(password);
-            }
-            Ok(LoginOutcome::Refused)
-        }
+    match counted_check(conn, services, &user, ip, EventKind::LoginFailed, check, spend)? {
+        Checked::Refused => Ok(LoginOutcome::Refused),
         Checked::Passed => {
             let now = services.stored_now();
             write_transaction(conn, |conn| {
