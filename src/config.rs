@@ -32,6 +32,29 @@ pub struct Config {
     pub working_hours: keydesk_core::calendar::WorkingHoursConfig,
     pub verification: VerificationConfig,
     pub sla: SlaConfig,
+    pub mfa: MfaConfig,
+}
+
+/// Second factors: who must have one, and how long one lets a session unlock and verify.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MfaConfig {
+    /// Roles taken to set up an authenticator right after their first password login, who can
+    /// do nothing else until they have: every role that can unlock anyone, by default.
+    pub required_for: Vec<String>,
+    /// How long after a second factor a session may unlock, verify and approve without being
+    /// asked for a fresh code.
+    #[serde(with = "humantime_serde")]
+    pub step_up_window: Duration,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        MfaConfig {
+            required_for: ["agent", "manager", "operator", "owner", "admin"].map(String::from).to_vec(),
+            step_up_window: Duration::from_secs(10 * 60),
+        }
+    }
 }
 
 /// The service-level targets reports measure against, in business time (working hours only).
@@ -233,6 +256,7 @@ impl Default for Config {
             working_hours: Default::default(),
             verification: VerificationConfig::default(),
             sla: SlaConfig::default(),
+            mfa: MfaConfig::default(),
         }
     }
 }
@@ -325,6 +349,12 @@ impl Config {
         if self.throttle.window.is_zero() || self.throttle.reset_email_window.is_zero() {
             return invalid("throttle", "window and reset_email_window must be longer than zero");
         }
+        if let Some(unknown) = self.mfa.required_for.iter().find(|r| r.parse::<keydesk_core::Role>().is_err()) {
+            return invalid("mfa.required_for", &format!("names an unknown role {unknown:?}"));
+        }
+        if self.mfa.step_up_window.is_zero() {
+            return invalid("mfa.step_up_window", "must be longer than zero");
+        }
         if self.sla.first_response.is_zero() || self.sla.unlock.is_zero() {
             return invalid("sla", "first_response and unlock must be longer than zero");
         }
@@ -340,6 +370,15 @@ impl Config {
         LockoutPolicy {
             max_failed_attempts: self.lockout.max_failed_attempts,
             auto_unlock_after: self.lockout.auto_unlock_after.and_then(|d| chrono::Duration::from_std(d).ok()),
+        }
+    }
+
+    /// Who must have a second factor, and how long one lasts for unlocking (checked at start).
+    pub fn mfa_policy(&self) -> keydesk_core::second_factor::MfaPolicy {
+        keydesk_core::second_factor::MfaPolicy {
+            required_for: self.mfa.required_for.iter().filter_map(|r| r.parse().ok()).collect(),
+            step_up_window: chrono::Duration::from_std(self.mfa.step_up_window)
+                .unwrap_or(chrono::Duration::minutes(10)),
         }
     }
 

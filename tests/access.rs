@@ -20,7 +20,7 @@ on_both_backends!(
 const ROLES: [&str; 7] = ["anonymous", "member", "admin", "owner", "agent", "manager", "operator"];
 
 /// Pages (GET), as (route as mounted, a path to try, the answer per role in the order of
-/// `ROLES`): O = 200, L = redirect to /login, F = 403 Forbidden.
+/// `ROLES`): O = 200, L = redirect to /login, R = redirect elsewhere, F = 403 Forbidden.
 const PAGES: &[(&str, &str, &str)] = &[
     ("/", "/", "LOOOOOO"),
     ("/org/users", "/org/users", "LFOOFFF"),
@@ -45,6 +45,12 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/reset-password/<token>", "/reset-password/not-a-token", "OOOOOOO"),
     ("/confirm/<token>", "/confirm/not-a-token", "OOOOOOO"),
     ("/healthz", "/healthz", "OOOOOOO"),
+    // Second factors: everyone's own Security page; the code page only mid-sign-in (a signed-in
+    // person is sent home); the Staff page for managers.
+    ("/security", "/security", "LOOOOOO"),
+    ("/security/totp", "/security/totp", "LOOOOOO"),
+    ("/login/code", "/login/code", "LRRRRRR"),
+    ("/staff", "/staff", "LFFFFOF"),
     ("/static/<path..>", "/static/keydesk.css", "OOOOOOO"),
 ];
 
@@ -68,6 +74,13 @@ const FORMS: &[(&str, &str, &str)] = &[
     // Approving an unlock is a manager's: a second person who is not the agent.
     ("/tickets/<number>/approve", "/tickets/{ticket}/approve", "LFFFFSF"),
     ("/logout", "/logout", "LSSSSSS"),
+    ("/security/totp/start", "/security/totp/start", "LSSSSSS"),
+    ("/security/totp/confirm", "/security/totp/confirm", "LSSSSSS"),
+    ("/login/code", "/login/code", "LSSSSSS"),
+    // Resetting a second factor: an owner for their people (an admin is answered 404: the
+    // rule says no), a manager for staff.
+    ("/org/users/<id>/second-factor/reset", "/org/users/{member}/second-factor/reset", "LFSSFFF"),
+    ("/staff/<id>/second-factor/reset", "/staff/{member}/second-factor/reset", "LFFFFSF"),
     // Public forms: anyone may ask, the answers say nothing about who exists.
     ("/login", "/login", "SSSSSSS"),
     ("/forgot-password", "/forgot-password", "SSSSSSS"),
@@ -167,6 +180,7 @@ async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
             let got = match (status, location.as_deref()) {
                 (Status::Ok, _) => 'O',
                 (Status::SeeOther, Some("/login")) => 'L',
+                (Status::SeeOther, Some(_)) => 'R',
                 (Status::Forbidden, _) => 'F',
                 _ => '?',
             };
@@ -195,6 +209,8 @@ async fn every_form_refuses_the_roles_that_may_not_use_it(backend: Backend) {
                 ("method", "call_back"),
                 ("note", "access test"),
                 ("password", "a wrong password"),
+                ("code", "000000"),
+                ("reason", "access test"),
             ];
             let response = app.post_form(&path, &fields).await;
             let status = response.status();

@@ -19,10 +19,14 @@ pub enum EventKind {
     UserUpdated,
     ApiTokenCreated,
     ApiTokenRevoked,
+    MfaEnrolled,
+    MfaCodeFailed,
+    RecoveryCodeUsed,
+    MfaReset,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::LoginFailed,
         EventKind::LoginFailedLocked,
         EventKind::AccountLocked,
@@ -37,6 +41,10 @@ impl EventKind {
         EventKind::UserUpdated,
         EventKind::ApiTokenCreated,
         EventKind::ApiTokenRevoked,
+        EventKind::MfaEnrolled,
+        EventKind::MfaCodeFailed,
+        EventKind::RecoveryCodeUsed,
+        EventKind::MfaReset,
     ];
 
     /// The label people read, and the value stored in the database.
@@ -56,6 +64,10 @@ impl EventKind {
             EventKind::UserUpdated => "User updated",
             EventKind::ApiTokenCreated => "API token created",
             EventKind::ApiTokenRevoked => "API token revoked",
+            EventKind::MfaEnrolled => "MFA enrolled",
+            EventKind::MfaCodeFailed => "MFA code failed",
+            EventKind::RecoveryCodeUsed => "Recovery code used",
+            EventKind::MfaReset => "MFA reset",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod outgoing;
 pub mod reports;
 pub mod retry;
 pub mod roles;
+pub mod second_factor;
 pub mod secret;
 pub mod throttle;
 pub mod tickets;

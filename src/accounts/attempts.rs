@@ -31,6 +31,33 @@ pub enum Checked {
     Refused,
 }
 
+/// The secret an attempt is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// A password; with a second factor still to come, a right one only gives back its own
+    /// attempt, so the count stays where wrong codes left it: someone who knows the password
+    /// cannot guess codes forever by typing it again between guesses.
+    Password { second_factor_follows: bool },
+    /// An authenticator or recovery code: a right one completes the sign-in.
+    SecondFactor,
+}
+
+impl Secret {
+    /// The activity entry a wrong one records.
+    fn failed_event(self) -> EventKind {
+        match self {
+            Secret::Password { .. } => EventKind::LoginFailed,
+            Secret::SecondFactor => EventKind::MfaCodeFailed,
+        }
+    }
+
+    /// Whether a right one is the whole sign-in (the count goes back to zero) or only its
+    /// first half (the count goes back to what it was).
+    fn completes_sign_in(self) -> bool {
+        !matches!(self, Secret::Password { second_factor_follows: true })
+    }
+}
+
 /// The bucket that counts login attempts for addresses with no account (a figure for the
 /// operator; what was typed is never kept).
 const UNKNOWN_ADDRESS_ATTEMPTS: &str = "attempts:unknown-address";
@@ -44,15 +71,14 @@ enum Reserved {
     Settled(Checked),
 }
 
-/// Counts one attempt at `user`'s secret and checks it with `check` (or, when there is
-/// nothing to check, spends the same time with `spend`); `failed` names the activity entry a
-/// wrong secret records ("Login failed", "MFA code failed").
+/// Counts one attempt at `user`'s `secret` and checks it with `check` (or, when there is
+/// nothing to check, spends the same time with `spend`).
 pub fn counted_check(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
     ip: Option<&str>,
-    failed: EventKind,
+    secret: Secret,
     check: impl FnOnce() -> bool,
     spend: impl FnOnce(),
 ) -> Result<Checked, AppError> {
@@ -62,6 +88,7 @@ pub fn counted_check(
         super::login::lift_expired_lock(conn, user, cutoff, now, ip)?;
     }
     let max = policy.max_failed_attempts;
+    let failed = secret.failed_event();
     let mut check = Some(check);
     let reserved = write_transaction(conn, |conn| {
         let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
@@ -76,7 +103,7 @@ pub fn counted_check(
         let right = number == max && check.take().is_some_and(|check| check());
         match policy.outcome(number, right) {
             AttemptOutcome::Succeeded => {
-                store::users::reset_failures(conn, user.id)?;
+                count_right(conn, user, secret)?;
                 Ok(Reserved::Settled(Checked::Passed))
             }
             outcome => {
@@ -103,7 +130,7 @@ pub fn counted_check(
     if right {
         return write_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
-            if store::users::reset_failures(conn, user.id)? {
+            if count_right(conn, user, secret)? {
                 Ok(Checked::Passed)
             } else {
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
@@ -113,6 +140,15 @@ pub fn counted_check(
     }
     record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
     Ok(Checked::Refused)
+}
+
+/// A right secret's effect on the count; false when the account is locked.
+fn count_right(conn: &mut DbConnection, user: &User, secret: Secret) -> Result<bool, AppError> {
+    Ok(if secret.completes_sign_in() {
+        store::users::reset_failures(conn, user.id)?
+    } else {
+        store::users::give_back_attempt(conn, user.id)?
+    })
 }
 
 /// An attempt for an address with no account, in the same three steps as any refusal: a

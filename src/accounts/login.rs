@@ -3,19 +3,22 @@
 //! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::attempts::{counted_check, shadow_attempt, Checked};
+use super::attempts::{counted_check, shadow_attempt, Checked, Secret};
 use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::store::events::{self, Actor, NewEvent};
+use crate::store::sessions::NewSession;
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
+use keydesk_core::second_factor::SessionStage;
 use keydesk_core::{EmailAddress, EventKind, PlainToken};
 
 pub enum LoginOutcome {
-    /// Logged in: the cookie gets this new session token.
-    LoggedIn { user: User, session: PlainToken },
+    /// The password was right: the cookie gets this new session token, signed in or (with a
+    /// second factor to come) not yet.
+    LoggedIn { session: PlainToken, stage: SessionStage },
     /// Unknown email, wrong password or locked account: deliberately indistinguishable.
     Refused,
     /// This client address has used up its attempts for now; no account was touched.
@@ -65,17 +68,41 @@ fn attempt(
         return Ok(LoginOutcome::Refused);
     };
     let check = || services.passwords.verify(password, &user.password_hash);
-    match counted_check(conn, services, &user, ip, EventKind::LoginFailed, check, spend)? {
+    let secret = Secret::Password { second_factor_follows: user.has_second_factor() };
+    match counted_check(conn, services, &user, ip, secret, check, spend)? {
         Checked::Refused => Ok(LoginOutcome::Refused),
         Checked::Passed => {
             let now = services.stored_now();
+            // With an authenticator the code comes next; a role that requires one and has
+            // none may only set one up.
+            let stage = if user.has_second_factor() {
+                SessionStage::AwaitingCode
+            } else if services.config.mfa_policy().requires(user.role) {
+                SessionStage::MustEnrol
+            } else {
+                SessionStage::SignedIn
+            };
             write_transaction(conn, |conn| {
                 let session = PlainToken::generate();
                 let ttl =
                     chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-                store::sessions::create(conn, user.id, &session.hashed(), now, now + ttl)?;
-                record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?;
-                Ok(LoginOutcome::LoggedIn { user: user.clone(), session })
+                let new = NewSession {
+                    user_id: user.id,
+                    token: &session.hashed(),
+                    stage,
+                    second_factor_at: None,
+                    expires_at: now + ttl,
+                };
+                store::sessions::create(conn, new, now)?;
+                // With a code to come, the login succeeds when the code is right (`mfa`).
+                match stage {
+                    SessionStage::SignedIn => record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?,
+                    SessionStage::MustEnrol => {
+                        record(conn, &user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
+                    }
+                    SessionStage::AwaitingCode => {}
+                }
+                Ok(LoginOutcome::LoggedIn { session, stage })
             })
         }
     }

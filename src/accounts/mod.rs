@@ -5,6 +5,7 @@
 pub mod api_tokens;
 pub mod attempts;
 pub mod login;
+pub mod mfa;
 pub mod password_reset;
 pub mod passwords;
 pub mod throttle;

@@ -8,6 +8,8 @@ use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
 use crate::mail::emails::MailboxChallenge;
 use crate::store::{self, users::User};
+use keydesk_core::second_factor::TotpSecret;
+use keydesk_core::verification::VerificationMethod;
 use keydesk_core::{PlainToken, TicketEventKind};
 
 pub const CHALLENGE_TTL_HOURS: i64 = 24;
@@ -44,14 +46,113 @@ pub fn send(
     })
 }
 
-/// The user followed the link: true when it was live (unknown, used or expired: false).
-pub fn confirm(conn: &mut DbConnection, services: &Services, token: &PlainToken) -> Result<bool, AppError> {
-    let now = services.stored_now();
-    write_transaction(conn, |conn| {
-        let Some((ticket_id, email)) = store::challenges::redeem(conn, &token.hashed(), now)? else { return Ok(false) };
-        store::tickets::confirm_mailbox(conn, ticket_id, now)?;
-        let detail = format!("{email} followed the link");
-        store::ticket_events::record(conn, ticket_id, now, None, TicketEventKind::MailboxConfirmed, &detail)?;
-        Ok(true)
+/// How many wrong authenticator codes a challenge takes before it closes.
+pub const CHALLENGE_CODE_TRIES: i32 = 5;
+
+/// What the challenge's page offers the person who opened the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeState {
+    /// Unknown, used, expired or out of tries.
+    Dead,
+    /// Only the button: the account has no authenticator.
+    Mailbox,
+    /// The account has an authenticator: its current code is asked for too.
+    MailboxAndCode,
+}
+
+pub fn state(conn: &mut DbConnection, services: &Services, token: &PlainToken) -> Result<ChallengeState, AppError> {
+    let Some(challenge) = store::challenges::find_live(conn, &token.hashed(), services.stored_now())? else {
+        return Ok(ChallengeState::Dead);
+    };
+    Ok(match account_of(conn, &challenge.email)?.is_some_and(|a| a.has_second_factor()) {
+        true => ChallengeState::MailboxAndCode,
+        false => ChallengeState::Mailbox,
     })
+}
+
+fn account_of(conn: &mut DbConnection, email: &str) -> Result<Option<User>, AppError> {
+    match keydesk_core::EmailAddress::parse(email) {
+        Ok(email) => Ok(store::users::find_by_email(conn, &email)?),
+        Err(_) => Ok(None),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    /// The mailbox is confirmed.
+    Mailbox,
+    /// Mailbox and authenticator: the ticket is verified by the user's own code.
+    Verified,
+    /// A wrong (or missing) code; `tries_left` before the challenge closes.
+    WrongCode { tries_left: i32 },
+    /// Unknown, used, expired or out of tries.
+    Dead,
+}
+
+/// The user followed the link and pressed the button (with their authenticator's code, when
+/// they have one).
+pub fn confirm(
+    conn: &mut DbConnection,
+    services: &Services,
+    token: &PlainToken,
+    code: Option<&str>,
+) -> Result<Confirmed, AppError> {
+    let now = services.now();
+    let stored_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        let Some(challenge) = store::challenges::find_live(conn, &token.hashed(), stored_now)? else {
+            return Ok(Confirmed::Dead);
+        };
+        let ticket = challenge.ticket_id;
+        let account = account_of(conn, &challenge.email)?;
+        let secret = account.as_ref().and_then(|a| a.totp_secret.as_deref()).and_then(TotpSecret::from_base32);
+        let Some(secret) = secret else {
+            if !store::challenges::close(conn, challenge.id, stored_now)? {
+                return Ok(Confirmed::Dead);
+            }
+            mailbox_confirmed(conn, ticket, &challenge.email, stored_now)?;
+            return Ok(Confirmed::Mailbox);
+        };
+        let account = account.expect("a secret comes with its account");
+        let step = code.and_then(|code| secret.verify(code, now, account.totp_last_step).ok());
+        let used = match step {
+            Some(step) => store::users::use_totp_step(conn, account.id, step)?,
+            None => false,
+        };
+        if !used {
+            let Some(tries) = store::challenges::take_try(conn, challenge.id)? else { return Ok(Confirmed::Dead) };
+            let tries_left = (CHALLENGE_CODE_TRIES - tries).max(0);
+            if tries_left == 0 {
+                store::challenges::close(conn, challenge.id, stored_now)?;
+            }
+            let detail = format!("on the mailbox challenge (try {tries} of {CHALLENGE_CODE_TRIES})");
+            store::ticket_events::record(conn, ticket, stored_now, None, TicketEventKind::CodeFailed, &detail)?;
+            return Ok(Confirmed::WrongCode { tries_left });
+        }
+        if !store::challenges::close(conn, challenge.id, stored_now)? {
+            return Ok(Confirmed::Dead);
+        }
+        mailbox_confirmed(conn, ticket, &challenge.email, stored_now)?;
+        // Mailbox and phone both answered: the strongest verification, recorded by the user.
+        let current = store::tickets::find(conn, ticket)?.and_then(|t| t.verified_at);
+        let method = VerificationMethod::AuthenticatorCode;
+        let note = "the user typed a current code from their authenticator app on the mailbox challenge";
+        if store::tickets::mark_verified(conn, ticket, current, None, method, note, stored_now)? {
+            let detail = format!("{}: {note}", method.as_str());
+            store::ticket_events::record(conn, ticket, stored_now, None, TicketEventKind::Verified, &detail)?;
+        }
+        Ok(Confirmed::Verified)
+    })
+}
+
+fn mailbox_confirmed(
+    conn: &mut DbConnection,
+    ticket: TicketNumber,
+    email: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    store::tickets::confirm_mailbox(conn, ticket, now)?;
+    let detail = format!("{email} followed the link");
+    store::ticket_events::record(conn, ticket, now, None, TicketEventKind::MailboxConfirmed, &detail)?;
+    Ok(())
 }

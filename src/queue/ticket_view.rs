@@ -275,7 +275,13 @@ pub fn ticket_view(
         mailbox_confirmed,
         verification_rule: verification_rule(&verification),
         viewer_is_manager,
-        methods: VerificationMethod::ALL.iter().map(|m| MethodOption { value: m.as_str(), label: m.label() }).collect(),
+        // The methods an agent may choose: an authenticator code is recorded by the user's own
+        // answer to the challenge.
+        methods: VerificationMethod::ALL
+            .iter()
+            .filter(|m| **m != VerificationMethod::AuthenticatorCode)
+            .map(|m| MethodOption { value: m.as_str(), label: m.label() })
+            .collect(),
         assignee: name_of(ticket.assignee_id),
         assigned_to_me: ticket.assignee_id == Some(me.id),
         unlock_blocked: unlock_refusal.map(|refusal| refusal.message(calendar)),

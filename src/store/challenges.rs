@@ -48,3 +48,41 @@ pub fn redeem(
         == 1;
     Ok(won.then_some((ticket_id, email)))
 }
+
+/// A live challenge as the confirmation page needs it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mailbox_challenges)]
+pub struct Challenge {
+    pub id: i64,
+    pub ticket_id: TicketNumber,
+    pub email: String,
+    pub tries: i32,
+}
+
+/// An unused, unexpired challenge.
+pub fn find_live(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<Challenge>> {
+    mailbox_challenges::table
+        .filter(mailbox_challenges::token_hash.eq(&token.0))
+        .filter(mailbox_challenges::used_at.is_null())
+        .filter(mailbox_challenges::expires_at.gt(now))
+        .select(Challenge::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Counts one wrong code; the try's number, or None when the challenge is closed.
+pub fn take_try(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i32>> {
+    diesel::update(mailbox_challenges::table.find(id).filter(mailbox_challenges::used_at.is_null()))
+        .set(mailbox_challenges::tries.eq(mailbox_challenges::tries + 1))
+        .returning(mailbox_challenges::tries)
+        .get_result(conn)
+        .optional()
+}
+
+/// Uses the challenge up (answered, or out of tries); false when another request did first.
+pub fn close(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(mailbox_challenges::table.find(id).filter(mailbox_challenges::used_at.is_null()))
+        .set(mailbox_challenges::used_at.eq(now))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}

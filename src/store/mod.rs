@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod orgs;
 pub mod outbox;
 pub mod queue;
+pub mod recovery_codes;
 pub mod reports;
 pub mod secrets;
 pub mod sessions;

@@ -6,34 +6,58 @@ use crate::db::DbConnection;
 use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use keydesk_core::second_factor::SessionStage;
 use keydesk_core::HashedToken;
 
-pub fn create(
-    conn: &mut DbConnection,
-    user_id: UserId,
-    token: &HashedToken,
-    now: NaiveDateTime,
-    expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+/// A live session as the guards need it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub user_id: UserId,
+    #[diesel(deserialize_as = String)]
+    pub stage: SessionStage,
+    /// When this session last passed a second factor.
+    pub second_factor_at: Option<NaiveDateTime>,
+}
+
+pub struct NewSession<'a> {
+    pub user_id: UserId,
+    pub token: &'a HashedToken,
+    pub stage: SessionStage,
+    pub second_factor_at: Option<NaiveDateTime>,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, session: NewSession<'_>, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::token_hash.eq(&token.0),
-            sessions::user_id.eq(user_id),
+            sessions::token_hash.eq(&session.token.0),
+            sessions::user_id.eq(session.user_id),
             sessions::created_at.eq(now),
-            sessions::expires_at.eq(expires_at),
+            sessions::expires_at.eq(session.expires_at),
+            sessions::stage.eq(session.stage.as_str()),
+            sessions::second_factor_at.eq(session.second_factor_at),
         ))
         .execute(conn)
         .map(drop)
 }
 
-/// The user a live session belongs to.
-pub fn user_for(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<UserId>> {
+/// A live session.
+pub fn find(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<Option<Session>> {
     sessions::table
         .filter(sessions::token_hash.eq(&token.0))
         .filter(sessions::expires_at.gt(now))
-        .select(sessions::user_id)
+        .select(Session::as_select())
         .first(conn)
         .optional()
+}
+
+/// The session passed a second factor at `now` (and is fully signed in).
+pub fn passed_second_factor(conn: &mut DbConnection, token: &HashedToken, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::token_hash.eq(&token.0)))
+        .set((sessions::stage.eq(SessionStage::SignedIn.as_str()), sessions::second_factor_at.eq(now)))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn delete(conn: &mut DbConnection, token: &HashedToken) -> QueryResult<()> {

@@ -23,6 +23,19 @@ pub struct User {
     pub locked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The authenticator's shared secret (base32), once enrolled.
+    pub totp_secret: Option<String>,
+    /// A secret shown for enrolment and not confirmed yet.
+    pub totp_pending_secret: Option<String>,
+    pub totp_enrolled_at: Option<NaiveDateTime>,
+    /// The last code's time step accepted: every code works once.
+    pub totp_last_step: Option<i64>,
+}
+
+impl User {
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_secret.is_some()
+    }
 }
 
 pub struct NewUser<'a> {
@@ -109,6 +122,15 @@ pub fn reset_failures(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> 
         .map(|rows| rows == 1)
 }
 
+/// Takes back one counted attempt (a right password with a code still to come); false when
+/// the account is locked.
+pub fn give_back_attempt(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_null()).filter(users::failed_attempts.gt(0)))
+        .set(users::failed_attempts.eq(users::failed_attempts - 1))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
 /// Locks the account; false when it was locked already (so the caller records one lock).
 pub fn lock(conn: &mut DbConnection, id: UserId, at: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
@@ -138,8 +160,64 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
+/// Support staff (agents, managers, operators), by name.
+pub fn staff(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
+    let staff = [StaffRole::Agent, StaffRole::Manager, StaffRole::Operator].map(|r| Role::Staff(r).as_str());
+    users::table.filter(users::role.eq_any(staff)).order(users::full_name.asc()).select(User::as_select()).load(conn)
+}
+
 /// Agents and managers, by name: the people a report can be filtered by.
 pub fn support_staff(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
     let desk = [Role::Staff(StaffRole::Agent), Role::Staff(StaffRole::Manager)].map(Role::as_str);
     users::table.filter(users::role.eq_any(desk)).order(users::full_name.asc()).select(User::as_select()).load(conn)
+}
+
+/// Keeps a new authenticator secret until its first code confirms it.
+pub fn set_pending_totp(conn: &mut DbConnection, id: UserId, secret: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id)).set(users::totp_pending_secret.eq(secret)).execute(conn).map(drop)
+}
+
+/// Makes the pending secret the authenticator, with its first code's step; false when the
+/// pending secret changed meanwhile.
+pub fn enrol_totp(
+    conn: &mut DbConnection,
+    id: UserId,
+    secret: &str,
+    step: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::totp_pending_secret.eq(secret)))
+        .set((
+            users::totp_secret.eq(secret),
+            users::totp_pending_secret.eq(None::<String>),
+            users::totp_enrolled_at.eq(now),
+            users::totp_last_step.eq(step),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Records a code's step as used, only if it is later than the last one: two requests with
+/// the same code cannot both pass.
+pub fn use_totp_step(conn: &mut DbConnection, id: UserId, step: i64) -> QueryResult<bool> {
+    let fresh = users::totp_last_step.is_null().or(users::totp_last_step.lt(step));
+    diesel::update(users::table.find(id).filter(fresh))
+        .set(users::totp_last_step.eq(step))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
+/// Forgets the authenticator (an MFA reset): the user sets up a new one.
+pub fn clear_totp(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::totp_secret.eq(None::<String>),
+            users::totp_pending_secret.eq(None::<String>),
+            users::totp_enrolled_at.eq(None::<NaiveDateTime>),
+            users::totp_last_step.eq(None::<i64>),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
 }

@@ -2,11 +2,12 @@
 //! action, answer.
 
 use super::csrf::{CsrfForm, TokenOnly};
-use super::guards::{start_session, ClientIp, SignedIn, SESSION_COOKIE};
+use super::guards::{start_session, AnySession, ClientIp, SignedIn, SESSION_COOKIE};
 use super::page::Layout;
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::password_reset::{self, ResetOutcome};
 use crate::app::{AppError, Services};
+use keydesk_core::second_factor::SessionStage;
 use keydesk_core::PlainToken;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
@@ -15,12 +16,11 @@ use rocket::State;
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
+/// The start page; whoever is not signed in (or not finished signing in) is sent on by the
+/// 401 catcher.
 #[rocket::get("/")]
-pub fn home(layout: Layout) -> Result<Template, Redirect> {
-    match &layout.signed_in {
-        Some(_) => Ok(layout.render("home", "Home", json!({}))),
-        None => Err(Redirect::to("/login")),
-    }
+pub fn home(_signed_in: SignedIn, layout: Layout) -> Template {
+    layout.render("home", "Home", json!({}))
 }
 
 #[rocket::get("/login")]
@@ -64,9 +64,13 @@ pub async fn login_submit(
 ) -> Result<Result<Redirect, (Status, Template)>, AppError> {
     let LoginForm { email, password } = form.0;
     match login::log_in(services, &email, &password, ip.0).await? {
-        LoginOutcome::LoggedIn { session, .. } => {
+        LoginOutcome::LoggedIn { session, stage, .. } => {
             start_session(cookies, services, &session);
-            Ok(Ok(Redirect::to("/")))
+            Ok(Ok(Redirect::to(match stage {
+                SessionStage::SignedIn => "/",
+                SessionStage::AwaitingCode => "/login/code",
+                SessionStage::MustEnrol => "/security",
+            })))
         }
         LoginOutcome::Refused => Ok(Err(login_form(&layout, services, &email, Some(LOGIN_REFUSED.into()), Status::Ok))),
         LoginOutcome::Throttled { wait } => {
@@ -80,11 +84,12 @@ pub async fn login_submit(
 #[rocket::post("/logout", data = "<_form>")]
 pub async fn logout(
     _form: CsrfForm<TokenOnly>,
-    signed_in: SignedIn,
+    signed_in: AnySession,
     ip: ClientIp,
     cookies: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, AppError> {
+    // Also halfway through signing in: a session waiting for its code can be ended.
     login::log_out(services, signed_in.session, signed_in.user, ip.0).await?;
     cookies.remove_private(SESSION_COOKIE);
     Ok(Flash::success(Redirect::to("/login"), "You have logged out."))

@@ -4,6 +4,8 @@
 
 use crate::app::Services;
 use crate::store::{self, users::User};
+use chrono::NaiveDateTime;
+use keydesk_core::second_factor::SessionStage;
 use keydesk_core::{PlainToken, Role};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -26,39 +28,88 @@ fn services<'r>(req: &'r Request<'_>) -> &'r Services {
     req.rocket().state::<Services>().expect("Services is managed from start-up")
 }
 
-/// A person signed in through the login page.
-pub struct SignedIn {
+/// A session cookie's session, at whatever stage of its sign-in: for the pages that finish
+/// one (the authenticator's code, setting one up) and for logging out.
+#[derive(Clone)]
+pub struct AnySession {
     pub user: User,
     pub session: PlainToken,
+    pub stage: SessionStage,
+    pub second_factor_at: Option<NaiveDateTime>,
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for SignedIn {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
-            return Outcome::Error((Status::Unauthorized, ()));
-        };
+/// The request's session, looked up once however many guards ask.
+struct CachedSession(Result<Option<AnySession>, String>);
+
+async fn session_of<'r>(req: &'r Request<'_>) -> &'r Result<Option<AnySession>, String> {
+    &req.local_cache_async(async {
+        let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else { return CachedSession(Ok(None)) };
         let session = PlainToken::from_client(cookie.value());
         let hashed = session.hashed();
         let now = services(req).stored_now();
         let found = services(req)
             .db
             .run(move |conn| {
-                let Some(user_id) = store::sessions::user_for(conn, &hashed, now)? else { return Ok(None) };
-                Ok::<_, crate::db::DbError>(store::users::find(conn, user_id)?)
+                let Some(stored) = store::sessions::find(conn, &hashed, now)? else { return Ok(None) };
+                Ok::<_, crate::db::DbError>(store::users::find(conn, stored.user_id)?.map(|user| (user, stored)))
             })
             .await;
-        match found {
-            Ok(Some(user)) => Outcome::Success(SignedIn { user, session }),
+        CachedSession(match found {
+            Ok(Some((user, stored))) => {
+                Ok(Some(AnySession { user, session, stage: stored.stage, second_factor_at: stored.second_factor_at }))
+            }
             Ok(None) => {
                 req.cookies().remove_private(SESSION_COOKIE);
-                Outcome::Error((Status::Unauthorized, ()))
+                Ok(None)
             }
+            Err(error) => Err(error.to_string()),
+        })
+    })
+    .await
+    .0
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AnySession {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match session_of(req).await {
+            Ok(Some(session)) => Outcome::Success(session.clone()),
+            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
                 log::error!("session lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
+        }
+    }
+}
+
+/// Where a session that has not finished signing in is sent instead of the page it asked
+/// for (read by the 401 catcher).
+pub struct UnfinishedSignIn(pub Option<SessionStage>);
+
+/// A person signed in through the login page, second factor and all.
+pub struct SignedIn {
+    pub user: User,
+    pub session: PlainToken,
+    /// When this session last passed a second factor (for step-up).
+    pub second_factor_at: Option<NaiveDateTime>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match AnySession::from_request(req).await {
+            Outcome::Success(AnySession { user, session, stage: SessionStage::SignedIn, second_factor_at }) => {
+                Outcome::Success(SignedIn { user, session, second_factor_at })
+            }
+            Outcome::Success(unfinished) => {
+                req.local_cache(|| UnfinishedSignIn(Some(unfinished.stage)));
+                Outcome::Error((Status::Unauthorized, ()))
+            }
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
         }
     }
 }
@@ -117,6 +168,12 @@ role_guard!(
     /// Agents and managers: the queue, its tickets and everyone's accounts.
     Agent,
     Role::may_read_all_accounts
+);
+
+role_guard!(
+    /// Support's managers: approvals, the staff and their second factors.
+    Manager,
+    |role| role == Role::Staff(keydesk_core::StaffRole::Manager)
 );
 
 role_guard!(

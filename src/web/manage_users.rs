@@ -1,9 +1,10 @@
 //! Manage Users: an organisation's admins and owner list, add and update their users and
 //! unlock the locked ones with the key icon (and, under the owner-PIN policy, a PIN).
 
-use super::csrf::{CsrfForm, TokenOnly};
+use super::csrf::CsrfForm;
 use super::guards::{ClientIp, UserManager};
 use super::page::Layout;
+use super::security::step_up;
 use crate::accounts::unlock::{self, UnlockOutcome};
 use crate::accounts::users::UserDetails;
 use crate::accounts::users::{self, assignable_roles};
@@ -83,17 +84,30 @@ pub async fn unlock_confirm(
     ))
 }
 
-#[rocket::post("/org/users/<id>/unlock", data = "<_form>")]
+#[derive(FromForm)]
+pub struct UnlockForm {
+    /// A fresh second factor, when the step-up page asked for one.
+    code: Option<String>,
+}
+
+/// The key icon's confirmed click: after a fresh second factor (the PIN step, under
+/// `owner_pin`, comes after the owner's own code).
+#[rocket::post("/org/users/<id>/unlock", data = "<form>")]
 pub async fn unlock_submit(
     id: UserId,
-    _form: CsrfForm<TokenOnly>,
+    form: CsrfForm<UnlockForm>,
     manager: UserManager,
+    layout: Layout,
     ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AppError> {
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
+    let action = format!("/org/users/{id}/unlock");
+    if let Err(ask) = step_up(&manager.0, services, &layout, form.0.code, ip.0.clone(), &action, vec![]).await? {
+        return Ok(Err(ask));
+    }
     let me = manager.0.user;
     let outcome = services.run(move |conn, services| unlock::request(conn, services, &me, id, ip.0.as_deref())).await?;
-    Ok(flash_for(id, outcome))
+    Ok(Ok(flash_for(id, outcome)))
 }
 
 #[rocket::get("/org/users/<id>/unlock/pin")]
@@ -209,8 +223,18 @@ pub async fn edit_page(
     services: &State<Services>,
 ) -> Result<Template, AppError> {
     let me = manager.0.user;
+    let actor = me.clone();
     let target = services.run(move |conn, _| unlock::colleague(conn, &me, id)).await?;
-    let values = json!({"email": target.email, "full_name": target.full_name, "role": target.role});
+    let may_reset = keydesk_core::second_factor::may_reset_second_factor(
+        (actor.id.0, actor.role, actor.organisation_id),
+        (target.id.0, target.role, target.organisation_id),
+    );
+    let values = json!({
+        "email": target.email,
+        "full_name": target.full_name,
+        "role": target.role,
+        "second_factor": {"enrolled": target.has_second_factor(), "may_reset": may_reset && target.has_second_factor(), "id": target.id},
+    });
     Ok(user_form(&layout, "Edit user", &format!("/org/users/{id}"), values, None))
 }
 

@@ -18,6 +18,8 @@ pub mod manage_users;
 pub mod page;
 pub mod queue_pages;
 pub mod reports;
+pub mod second_factor_reset;
+pub mod security;
 
 use crate::app::Services;
 use rocket::http::Status;
@@ -37,6 +39,15 @@ pub fn page_routes() -> Vec<Route> {
         auth::forgot_submit,
         auth::reset_page,
         auth::reset_submit,
+        security::overview,
+        security::start,
+        security::enrolment,
+        security::confirm,
+        security::sign_in_code,
+        security::sign_in_code_submit,
+        second_factor_reset::for_colleague,
+        second_factor_reset::staff,
+        second_factor_reset::for_staff,
         manage_users::list,
         manage_users::new_page,
         manage_users::create,
@@ -127,8 +138,9 @@ fn bad_request() -> Template {
 }
 
 #[rocket::catch(401)]
-fn unauthorized(_req: &Request<'_>) -> Redirect {
-    Redirect::to("/login")
+fn unauthorized(req: &Request<'_>) -> Result<rocket::response::Flash<Redirect>, Redirect> {
+    let unfinished = req.local_cache(|| guards::UnfinishedSignIn(None));
+    security::finish_sign_in(unfinished.0)
 }
 
 #[rocket::catch(403)]

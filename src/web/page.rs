@@ -3,13 +3,16 @@
 //! one way of showing messages.
 
 use super::csrf::CsrfToken;
-use super::guards::SignedIn;
+use super::guards::{AnySession, SignedIn};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 pub struct Layout {
     pub signed_in: Option<SignedIn>,
+    /// Someone who typed their password but has a second factor still to type or set up:
+    /// the navigation offers them only "Log out".
+    halfway: Option<String>,
     csrf: CsrfToken,
     flash: Option<(String, String)>,
 }
@@ -19,6 +22,10 @@ impl<'r> FromRequest<'r> for Layout {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let signed_in = SignedIn::from_request(req).await.succeeded();
+        let halfway = match &signed_in {
+            Some(_) => None,
+            None => AnySession::from_request(req).await.succeeded().map(|session| session.user.full_name),
+        };
         let csrf = match CsrfToken::from_request(req).await {
             Outcome::Success(token) => token,
             _ => unreachable!("CsrfToken never fails"),
@@ -29,7 +36,7 @@ impl<'r> FromRequest<'r> for Layout {
             .succeeded()
             .flatten()
             .map(|f| (f.kind().to_owned(), f.message().to_owned()));
-        Outcome::Success(Layout { signed_in, csrf, flash })
+        Outcome::Success(Layout { signed_in, halfway, csrf, flash })
     }
 }
 
@@ -54,6 +61,7 @@ impl Layout {
             "title": title,
             "csrf_token": self.csrf.0,
             "user": user,
+            "halfway": self.halfway,
             "flash": self.flash.as_ref().map(|(kind, message)| json!({"kind": kind, "message": message})),
         });
         if let (Some(all), Value::Object(own)) = (all.as_object_mut(), context) {

@@ -3,8 +3,9 @@
 //! form answered with a flash back on the ticket; a refusal is an error flash with its reason.
 
 use super::csrf::{CsrfForm, TokenOnly};
-use super::guards::Agent;
+use super::guards::{Agent, ClientIp};
 use super::page::Layout;
+use super::security::step_up;
 use crate::app::{AppError, Services};
 use crate::ids::TicketNumber;
 use crate::queue::approve::ApproveOutcome;
@@ -16,6 +17,7 @@ use crate::queue::work;
 use keydesk_core::verification::VerificationMethod;
 use keydesk_core::TicketStatus;
 use rocket::form::FromForm;
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::State;
 use rocket_dyn_templates::Template;
@@ -171,22 +173,34 @@ pub async fn challenge(
 pub struct VerifyForm {
     method: String,
     note: String,
+    /// A fresh second factor, when the step-up page asked for one.
+    code: Option<String>,
 }
+
+/// The answer of an action that may first ask for a fresh second factor.
+type SteppedUp = Result<Result<Flash<Redirect>, (Status, Template)>, AppError>;
 
 #[rocket::post("/tickets/<number>/verify", data = "<form>")]
 pub async fn verify(
     number: TicketNumber,
     form: CsrfForm<VerifyForm>,
     agent: Agent,
+    layout: Layout,
+    ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AppError> {
+) -> SteppedUp {
+    let VerifyForm { method, note, code } = form.0;
+    let action = format!("/tickets/{number}/verify");
+    let fields = vec![("method", method.clone()), ("note", note.clone())];
+    if let Err(ask) = step_up(&agent.0, services, &layout, code, ip.0, &action, fields).await? {
+        return Ok(Err(ask));
+    }
     let me = agent.0.user;
-    let VerifyForm { method, note } = form.0;
     let words = method.parse::<VerificationMethod>().map_or("other", |m| m.label());
     let result = services
         .run(move |conn, services| crate::queue::verify::verify(conn, services, &me, number, &method, &note))
         .await;
-    refusal_as_flash(
+    let flash = refusal_as_flash(
         number,
         result.map(|outcome| match outcome {
             VerifyOutcome::Verified => Flash::success(back(number), format!("Verified ({words}).")),
@@ -197,7 +211,8 @@ pub async fn verify(
                 Flash::error(back(number), format!("Not verified. {}", sentence(&refusal.to_string())))
             }
         }),
-    )
+    )?;
+    Ok(Ok(flash))
 }
 
 #[rocket::post("/tickets/<number>/waiting", data = "<_form>")]
@@ -233,16 +248,27 @@ pub async fn resolve(
     })
 }
 
-#[rocket::post("/tickets/<number>/unlock", data = "<_form>")]
+#[derive(FromForm)]
+pub struct StepUpForm {
+    code: Option<String>,
+}
+
+#[rocket::post("/tickets/<number>/unlock", data = "<form>")]
 pub async fn unlock(
     number: TicketNumber,
-    _form: CsrfForm<TokenOnly>,
+    form: CsrfForm<StepUpForm>,
     agent: Agent,
+    layout: Layout,
+    ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AppError> {
+) -> SteppedUp {
+    let action = format!("/tickets/{number}/unlock");
+    if let Err(ask) = step_up(&agent.0, services, &layout, form.0.code, ip.0, &action, vec![]).await? {
+        return Ok(Err(ask));
+    }
     let me = agent.0.user;
     let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number)).await?;
-    Ok(match outcome {
+    Ok(Ok(match outcome {
         TicketUnlock::Unlocked => Flash::success(
             back(number),
             "Account unlocked and ticket resolved. We have emailed the user to reset their password with Forgot Password.",
@@ -250,12 +276,13 @@ pub async fn unlock(
         TicketUnlock::Refused(refusal) => {
             Flash::error(back(number), format!("Not unlocked. {}", refusal.message(&services.calendar)))
         }
-    })
+    }))
 }
 
 #[derive(FromForm)]
 pub struct ApproveForm {
     note: String,
+    code: Option<String>,
 }
 
 /// A manager approves an unlock that needs a second person.
@@ -264,16 +291,22 @@ pub async fn approve(
     number: TicketNumber,
     form: CsrfForm<ApproveForm>,
     agent: Agent,
+    layout: Layout,
+    ip: ClientIp,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AppError> {
+) -> SteppedUp {
+    let ApproveForm { note, code } = form.0;
+    let action = format!("/tickets/{number}/approve");
+    if let Err(ask) = step_up(&agent.0, services, &layout, code, ip.0, &action, vec![("note", note.clone())]).await? {
+        return Ok(Err(ask));
+    }
     let me = agent.0.user;
-    let note = form.0.note;
     let outcome =
         services.run(move |conn, services| crate::queue::approve::approve(conn, services, &me, number, &note)).await?;
-    Ok(match outcome {
+    Ok(Ok(match outcome {
         ApproveOutcome::Approved => Flash::success(back(number), "Unlock approved. An agent may unlock it now."),
         ApproveOutcome::Refused(refusal) => {
             Flash::error(back(number), format!("Not approved. {}", sentence(&refusal.to_string())))
         }
-    })
+    }))
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { screenshot } from './lib/browser.mjs';
 import {
-  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
+  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, assertNoPageOverflow, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
 } from './lib/flows.mjs';
 
 useBrowser();
@@ -224,12 +224,3 @@ test('screenshots: login error, locked user list, PIN page', async (t) => {
   await screenshot(owner, 'unlock-pin-phone');
   await assertNoPageOverflow(owner, 'the PIN page at 375px');
 });
-
-/** The page must not scroll sideways (wide tables scroll in their own box). */
-async function assertNoPageOverflow(page, what) {
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-  }));
-  assert.ok(scrollWidth <= clientWidth, `${what}: page is ${scrollWidth}px wide in a ${clientWidth}px viewport`);
-}

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { screenshot } from './lib/browser.mjs';
 import {
-  DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
+  PHONE, assertNoPageOverflow, clickAndLoad, flash, keydeskFor, lockOutQuietly, logInAs, pageFor, request, useBrowser,
+  waitForTickets,
 } from './lib/flows.mjs';
 
 useBrowser();
@@ -17,65 +18,12 @@ const MEMBER = { email: 'mia.member@acme.test', name: 'Mia Member', role: 'membe
 const AGENT = { email: 'agnes.agent@support.test', name: 'Agnes Agent', role: 'agent', password: 'agnes-battery-staple' };
 
 
-/** The member's request, as their mail server would deliver it. */
-function request({ from, name, messageId, body }) {
-  return [
-    `From: ${name} <${from}>`,
-    'To: support@keydesk.localhost',
-    'Subject: Account locked',
-    `Message-ID: <${messageId}>`,
-    `Date: ${new Date().toUTCString()}`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    body,
-    '',
-  ].join('\n');
-}
-
-/** Reload /queue until ticket rows for every sender in `emails` are there
- *  (intake polls the Maildir every second); returns { email: row id }. */
-async function waitForTickets(page, kd, emails, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await page.goto(kd.url('/queue'));
-    const found = {};
-    for (const email of emails) {
-      const row = page.locator('table.queue tbody tr', { hasText: email });
-      if (await row.count() === 1) found[email] = await row.getAttribute('id');
-    }
-    if (Object.keys(found).length === emails.length) return found;
-    if (Date.now() >= deadline) throw new Error(`tickets from ${emails} not in the queue within ${timeoutMs} ms; found ${JSON.stringify(found)}`);
-    await page.waitForTimeout(300);
-  }
-}
-
-/** The page must not scroll sideways (wide content scrolls in its own box). */
-async function assertNoPageOverflow(page, what) {
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-  }));
-  assert.ok(scrollWidth <= clientWidth, `${what}: page is ${scrollWidth}px wide in a ${clientWidth}px viewport`);
-}
-
-async function flash(page) {
-  return (await page.locator('.flash').innerText()).replace(/\s+/g, ' ').trim();
-}
-
 test('an agent verifies a locked member by the mailbox challenge and unlocks them', async (t) => {
   const kd = await keydeskFor(t, { users: [MEMBER, AGENT] });
 
   // The member locks themselves out.
   const member = await pageFor(t);
-  await member.goto(kd.url('/login'));
-  for (let attempt = 1; attempt <= MAX_FAILED_ATTEMPTS; attempt++) {
-    const response = await submitLogin(member, MEMBER.email, WRONG_PASSWORD);
-    assert.equal(response.status(), 200, `failed login ${attempt}`);
-    await member.locator('#login-error').waitFor();
-  }
-  await kd.waitForMail((m) => m.to.includes(MEMBER.email) && m.subject === 'Account Locked',
-    { what: `"Account Locked" to ${MEMBER.email}` });
+  await lockOutQuietly(member, kd, MEMBER);
 
   // They write to support; someone without an account writes too.
   await kd.dropMail(request({

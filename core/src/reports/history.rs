@@ -14,7 +14,7 @@ pub fn kinds_counted() -> Vec<TicketEventKind> {
     use TicketEventKind::*;
     TicketEventKind::ALL
         .into_iter()
-        .filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note | Approved))
+        .filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note | Approved | CodeFailed))
         .collect()
 }
 

@@ -19,6 +19,8 @@ crate::stored_as_text! {
         WaitingOnUser = "waiting_on_user", "Waiting on the user";
         ChallengeSent = "challenge_sent", "Mailbox challenge sent";
         MailboxConfirmed = "mailbox_confirmed", "Mailbox confirmed";
+        /// On the challenge page, a wrong code from the user's authenticator app.
+        CodeFailed = "code_failed", "Authenticator code failed";
         Verified = "verified", "Verified";
         /// A manager approved the unlock (privileged accounts, repeated unlocks).
         Approved = "approved", "Unlock approved";
@@ -69,6 +71,6 @@ mod tests {
             assert_eq!(TicketEventKind::try_from(kind.as_str().to_owned()), Ok(kind));
         }
         assert!("unlock".parse::<TicketEventKind>().is_err());
-        assert_eq!(TicketEventKind::ALL.len(), 15);
+        assert_eq!(TicketEventKind::ALL.len(), 16);
     }
 }

@@ -96,6 +96,7 @@ pub fn status_after(history: impl IntoIterator<Item = TicketEventKind>) -> Ticke
         | TicketEventKind::Note
         | TicketEventKind::ChallengeSent
         | TicketEventKind::MailboxConfirmed
+        | TicketEventKind::CodeFailed
         | TicketEventKind::Verified
         | TicketEventKind::Approved
         | TicketEventKind::Unlocked => status,

@@ -14,6 +14,10 @@ crate::stored_as_text! {
         ConfirmedByOrganisation = "confirmed_by_organisation", "confirmed by organisation";
         /// Anything else; the agent's note says what.
         Other = "other", "other";
+        /// The user answered the challenge sent to the registered address with a current code
+        /// from the authenticator app they set up: their mailbox *and* their phone. Recorded by
+        /// the challenge itself, never chosen by an agent.
+        AuthenticatorCode = "authenticator_code", "authenticator code";
     }
 }
 
@@ -28,6 +32,8 @@ pub enum VerificationRefusal {
     NoRequester,
     #[error("the requester's email is not authenticated: a manager must verify")]
     RequesterNotAuthenticated,
+    #[error("only the user's own authenticator code, typed on the challenge page, records that method")]
+    OnlyTheUsersCode,
 }
 
 impl VerificationRefusal {
@@ -63,6 +69,9 @@ pub struct Requester {
 /// otherwise the mailbox challenge must have been answered or the actor must be a manager.
 /// "Mailbox confirmed" is only ever true when the challenge was answered.
 pub fn may_verify_ticket(method: VerificationMethod, facts: &VerificationFacts) -> Result<(), VerificationRefusal> {
+    if method == VerificationMethod::AuthenticatorCode {
+        return Err(VerificationRefusal::OnlyTheUsersCode);
+    }
     if method == VerificationMethod::ConfirmedByOrganisation {
         let requester = facts.requester.ok_or(VerificationRefusal::NoRequester)?;
         return match requester.authenticated || facts.actor_is_manager {

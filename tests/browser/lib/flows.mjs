@@ -63,3 +63,63 @@ export async function logInAs(page, kd, user) {
   assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
   assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
 }
+
+/** Fail to log in as `user` MAX_FAILED_ATTEMPTS times through the form; resolves with the
+ *  "Account Locked" email. */
+export async function lockOutQuietly(page, kd, user) {
+  await page.goto(kd.url('/login'));
+  for (let attempt = 1; attempt <= MAX_FAILED_ATTEMPTS; attempt++) {
+    const response = await submitLogin(page, user.email, WRONG_PASSWORD);
+    assert.equal(response.status(), 200, `failed login ${attempt}`);
+    await page.locator('#login-error').waitFor();
+  }
+  return kd.waitForMail((m) => m.to.includes(user.email) && m.subject === 'Account Locked',
+    { what: `"Account Locked" to ${user.email}` });
+}
+
+/** A locked user's request to support, as their mail server would deliver it. */
+export function request({ from, name, messageId, body }) {
+  return [
+    `From: ${name} <${from}>`,
+    'To: support@keydesk.localhost',
+    'Subject: Account locked',
+    `Message-ID: <${messageId}>`,
+    `Date: ${new Date().toUTCString()}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+    '',
+  ].join('\n');
+}
+
+/** Reload /queue until ticket rows for every sender in `emails` are there
+ *  (intake polls the Maildir every second); returns { email: row id }. */
+export async function waitForTickets(page, kd, emails, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.goto(kd.url('/queue'));
+    const found = {};
+    for (const email of emails) {
+      const row = page.locator('table.queue tbody tr', { hasText: email });
+      if (await row.count() === 1) found[email] = await row.getAttribute('id');
+    }
+    if (Object.keys(found).length === emails.length) return found;
+    if (Date.now() >= deadline) throw new Error(`tickets from ${emails} not in the queue within ${timeoutMs} ms; found ${JSON.stringify(found)}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** The page must not scroll sideways (wide content scrolls in its own box). */
+export async function assertNoPageOverflow(page, what) {
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= clientWidth, `${what}: page is ${scrollWidth}px wide in a ${clientWidth}px viewport`);
+}
+
+/** The flash message's text, on one line. */
+export async function flash(page) {
+  return (await page.locator('.flash').innerText()).replace(/\s+/g, ' ').trim();
+}
