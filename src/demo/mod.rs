@@ -209,7 +209,8 @@ impl fmt::Display for DemoSummary {
         )?;
         write!(
             f,
-            "Sign in as the manager {}, the agent {}, or the owner {}.",
+            "Sign in as the manager {}, the agent {}, or the owner {}. \
+             Each is asked to set up an authenticator app at the first sign-in (mfa.required_for).",
             self.manager_login, self.agent_login, self.owner_login
         )
     }
