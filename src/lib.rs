@@ -70,8 +70,14 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
     let calendar = Arc::new(config.calendar()?);
     let url = db::DatabaseUrl::parse(&config.database_url);
     let pool = db::connect(&url, config.database_pool_size)?;
+    {
+        let mut conn = pool.get().map_err(db::DbError::from)?;
+        store::inbound::fill_header_columns(&mut conn).map_err(db::DbError::from)?;
+    }
+    let intake_rules = Arc::new(config.intake_rules());
     Ok(Services {
         db: db::Db::new(pool),
+        intake_rules,
         config: Arc::new(config),
         mail: Arc::new(MailTemplates::load()?),
         passwords: Arc::new(Passwords::new()),

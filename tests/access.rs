@@ -30,9 +30,12 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/org/users/<id>/unlock/pin", "/org/users/{member}/unlock/pin", "LFOOFFF"),
     ("/activities", "/activities", "LFOOOOF"),
     ("/intake", "/intake", "LFFFOOO"),
+    ("/intake/quarantine/<id>/discard", "/intake/quarantine/{quarantined}/discard", "LFFFOOO"),
+    ("/intake/messages/<id>/raw", "/intake/messages/{quarantined}/raw", "LFFFOOO"),
     ("/queue", "/queue", "LFFFOOF"),
     ("/queue", "/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
     ("/tickets/<number>", "/tickets/{ticket}", "LFFFOOF"),
+    ("/tickets/<number>/attachments/<id>", "/tickets/{ticket}/attachments/{attachment}", "LFFFOOF"),
     // Reports: managers (everything), agents (their own), owners (their organisation's).
     ("/reports", "/reports", "LFFOOOF"),
     ("/reports", "/reports?from=2026-01-01&to=2026-01-31", "LFFOOOF"),
@@ -109,14 +112,16 @@ const API: &[(Method, &str, &str, &str)] = &[
 struct Ids {
     member: i64,
     ticket: i64,
+    attachment: i64,
+    quarantined: i64,
 }
 
 impl Ids {
     fn fill(&self, path: &str) -> String {
         path.replace("{member}", &self.member.to_string())
             .replace("{ticket}", &self.ticket.to_string())
-            // A quarantine entry that does not exist: allowed roles get 404, others 403.
-            .replace("{quarantined}", "999999")
+            .replace("{attachment}", &self.attachment.to_string())
+            .replace("{quarantined}", &self.quarantined.to_string())
     }
 }
 
@@ -129,11 +134,15 @@ async fn staffed_app(backend: Backend) -> (TestApp, Ids) {
     for staff in ["agent", "manager", "operator"] {
         app.user(&format!("{staff}@support.test"), &format!("Sam {staff}"), staff, None).await;
     }
-    // One ticket, from the member, for the queue's pages and forms.
-    app.drop_mail("From: Mia Member <member@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <access@acme.test>\n\nFull name: Mia Member\nRegistered email: member@acme.test\nIssue: locked out\n");
+    // One ticket, from the member, with an attachment, for the queue's pages and forms; and
+    // one message in quarantine.
+    app.drop_mail("From: Mia Member <member@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <access@acme.test>\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nFull name: Mia Member\nRegistered email: member@acme.test\nIssue: locked out\n--b\nContent-Type: image/png\nContent-Disposition: attachment; filename=screen.png\n\nnot really a png\n--b--\n");
+    app.drop_mail("Subject: nobody wrote this\n\nno sender at all");
     app.intake_once().await;
     let ticket = app.tickets().await[0].id;
-    (app, Ids { member: member.id.0, ticket: ticket.0 })
+    let attachment = app.attachments_of(ticket).await[0].id;
+    let quarantined = app.ledger(keydesk_core::intake::LedgerOutcome::Quarantined).await[0].id.0;
+    (app, Ids { member: member.id.0, ticket: ticket.0, attachment, quarantined })
 }
 
 fn email_of(role: &str) -> String {

@@ -208,14 +208,22 @@ async fn unreadable_and_oversized_mail_is_quarantined_and_listed(backend: Backen
     assert!(reasons.iter().any(|r| r.contains("max_message_bytes")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("cannot be parsed")), "{reasons:?}");
 
+    let entry = |needle: &str| {
+        let found = listed.as_array().unwrap().iter().find(|m| m["reason"].as_str().unwrap().contains(needle));
+        keydesk::ids::LedgerId(found.unwrap()["id"].as_i64().unwrap())
+    };
+    let reprocess =
+        |id| app.services().run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id));
     // Kept raw: re-processing finds the same problem again and loses nothing.
-    let id = keydesk::ids::LedgerId(listed[0]["id"].as_i64().unwrap());
-    let again = app
-        .services()
-        .run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id))
-        .await
-        .unwrap();
+    let again = reprocess(entry("cannot be parsed")).await.unwrap();
     assert!(matches!(again, keydesk::intake::IntakeOutcome::Quarantined(_)));
+    // Over the limit, only the headers were read: the listing says so, with the size at the
+    // source, and re-processing explains what to do instead of pretending.
+    let big = listed.as_array().unwrap().iter().find(|m| m["headers_only"] == true).expect("headers only");
+    assert_eq!((big["from"].as_str(), big["subject"].as_str()), (Some("Big Sender <big@sender.test>"), Some("Huge")));
+    assert!(big["size_bytes"].as_i64().unwrap() > 5_000);
+    let refused = reprocess(entry("max_message_bytes")).await.unwrap_err();
+    assert!(refused.to_string().contains("raise the limit"), "{refused}");
     let still = app.ledger(keydesk_core::intake::LedgerOutcome::Quarantined).await;
     assert_eq!(still.len(), 2);
 }
@@ -224,12 +232,12 @@ async fn a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice(bac
     let app = acme(backend).await;
     let path = app.drop_mail(&email("Jane Doe <jane@acme.test>", "crash@acme.test", "Locked", JANE_ASKS));
     // The ticket is committed, then the process dies before moving the file to cur/.
-    let raw = keydesk::intake::RawMessage {
-        source: keydesk::intake::maildir::source_name(&app.dir.path().join("intake")),
-        source_key: path.file_name().unwrap().to_str().unwrap().split(':').next().unwrap().to_owned(),
-        arrived_at: app.services().stored_now(),
-        bytes: std::fs::read(&path).unwrap(),
-    };
+    let raw = keydesk::intake::RawMessage::whole(
+        keydesk::intake::maildir::source_name(&app.dir.path().join("intake")),
+        path.file_name().unwrap().to_str().unwrap().split(':').next().unwrap().to_owned(),
+        app.services().stored_now(),
+        std::fs::read(&path).unwrap(),
+    );
     app.services().run(move |conn, services| keydesk::intake::take_in(conn, services, &raw)).await.unwrap();
     // On restart the pass finds the file still in new/.
     let summary = app.intake_once().await;
@@ -311,7 +319,7 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     assert!(health["intake"][0]["last_success_at"].is_string(), "{health}");
     let document = scraper::Html::parse_document(&page);
     let rows: Vec<String> = document
-        .select(&scraper::Selector::parse("tr[id^=quarantined-]").unwrap())
+        .select(&scraper::Selector::parse("[id^=quarantined-]").unwrap())
         .map(|r| r.value().attr("id").unwrap().trim_start_matches("quarantined-").to_owned())
         .collect();
     assert_eq!(rows.len(), 2);
@@ -328,7 +336,7 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     let discarded = app.ledger(keydesk_core::intake::LedgerOutcome::Discarded).await;
     assert_eq!(discarded.len(), 1);
     assert!(discarded[0].reason.starts_with("discarded by agent@support.test"));
-    assert!(!discarded[0].raw.is_empty(), "kept raw");
+    assert!(discarded[0].size_bytes > 0 && discarded[0].raw_complete, "kept raw");
 
     // A second press (another tab, another agent) finds nothing to discard or re-process:
     // the check and the change are one statement, so the entry keeps its one story.

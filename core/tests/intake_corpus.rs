@@ -3,7 +3,7 @@
 //! asserted too: a human request must not be flagged as automated, a plain-text message
 //! must not claim HTML, and so on.
 
-use keydesk_core::intake::{parse_message, AutomatedReason, FieldSource, ParseError, ParsedMessage};
+use keydesk_core::intake::{parse_message, AutomatedReason, FieldSource, IntakeRules, ParseError, ParsedMessage};
 use keydesk_core::EmailAddress;
 use std::path::Path;
 use FieldSource::{BodyLabel, Header, Prose};
@@ -36,11 +36,13 @@ struct Expect {
 enum Outcome {
     Parsed(Expect),
     Rejected(ParseError),
+    /// Parsed, but with nobody to answer.
+    NoSender(ParseError),
 }
 
 fn corpus() -> Vec<(&'static str, Outcome)> {
     use AutomatedReason as Auto;
-    use Outcome::{Parsed, Rejected};
+    use Outcome::{NoSender, Parsed, Rejected};
     vec![
         ("labelled_seed_wording.eml", Parsed(Expect {
             subject: "Account locked - AMS",
@@ -236,7 +238,7 @@ fn corpus() -> Vec<(&'static str, Outcome)> {
             name: Some(("Lena Vogel", Header)),
             email: Some(("lena.vogel@acme.test", Header)),
             description: Some(("Ich bin bis 31. März nicht im Büro.", Prose)),
-            automated: Some(Auto::XAutoreply),
+            automated: Some(Auto::AutoReplyHeader("X-Autoreply".into())),
             ..Expect::default()
         })),
         ("x_autorespond.eml", Parsed(Expect {
@@ -245,7 +247,7 @@ fn corpus() -> Vec<(&'static str, Outcome)> {
             name: Some(("Help Bot", Header)),
             email: Some(("helpbot@vendor.test", Header)),
             description: Some(("Thanks for contacting us, we will get back to you within 2 business days.", Prose)),
-            automated: Some(Auto::XAutorespond),
+            automated: Some(Auto::AutoReplyHeader("X-Autorespond".into())),
             ..Expect::default()
         })),
         ("auto_response_suppress.eml", Parsed(Expect {
@@ -263,7 +265,7 @@ fn corpus() -> Vec<(&'static str, Outcome)> {
             name: Some(("Mail Delivery System", Header)),
             email: Some(("nobody@acme.test", Prose)),
             description: Some(("This is the mail system at host mx1.keydesk.test.\n\nI'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n<nobody@acme.test>: host mail.acme.test[203.0.113.25] said: 550 5.1.1\n    <nobody@acme.test>: Recipient address rejected: User unknown", Prose)),
-            automated: Some(Auto::DeliveryReport),
+            automated: Some(Auto::Report("delivery-status".into())),
             body_contains: &["Recipient address rejected"],
             ..Expect::default()
         })),
@@ -322,18 +324,18 @@ fn corpus() -> Vec<(&'static str, Outcome)> {
             description: None,
             ..Expect::default()
         })),
-        ("no_from_header.eml", Rejected(ParseError::NoSender)),
+        ("no_from_header.eml", NoSender(ParseError::NoSender)),
         ("garbage_bytes.eml", Rejected(ParseError::NotAnEmail)),
     ]
 }
 
-fn own_addresses() -> Vec<EmailAddress> {
-    vec![EmailAddress::parse("support@keydesk.test").unwrap()]
+fn rules() -> IntakeRules {
+    IntakeRules { own_addresses: vec![EmailAddress::parse("support@keydesk.test").unwrap()], ..IntakeRules::default() }
 }
 
 fn parse_fixture(file: &str) -> Result<ParsedMessage, ParseError> {
     let raw = std::fs::read(Path::new(FIXTURES).join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    parse_message(&raw, &own_addresses())
+    parse_message(&raw, &rules())
 }
 
 fn field(extracted: &Option<keydesk_core::intake::Extracted>) -> Option<(&str, FieldSource)> {
@@ -348,7 +350,12 @@ fn every_fixture_parses_as_expected() {
                 assert_eq!(error, expected, "{file}");
                 continue;
             }
+            (Ok(parsed), Outcome::NoSender(expected)) => {
+                assert_eq!((parsed.from, parsed.sender_problem), (None, Some(expected)), "{file}");
+                continue;
+            }
             (Ok(_), Outcome::Rejected(expected)) => panic!("{file}: parsed, expected {expected:?}"),
+            (Err(error), Outcome::NoSender(_)) => panic!("{file}: {error}"),
             (Err(error), Outcome::Parsed(_)) => panic!("{file}: {error}"),
             (Ok(parsed), Outcome::Parsed(expect)) => (parsed, expect),
         };
@@ -422,6 +429,6 @@ fn the_whole_body_is_kept_for_staff_even_when_the_reply_is_short() {
 fn quarantine_messages_say_what_is_wrong() {
     let error = parse_fixture("garbage_bytes.eml").unwrap_err();
     assert_eq!(error.to_string(), "not an email: no message headers could be read");
-    let error = parse_fixture("no_from_header.eml").unwrap_err();
+    let error = parse_fixture("no_from_header.eml").unwrap().sender_problem.expect("no sender");
     assert!(error.to_string().contains("no From address"), "{error}");
 }

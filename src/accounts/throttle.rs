@@ -15,6 +15,8 @@ pub enum Bucket<'a> {
     ResetRequestsFrom(Option<&'a str>),
     /// Reset emails sent to one account.
     ResetEmailsTo(UserId),
+    /// Automatic acknowledgements sent to one sender address.
+    AcknowledgementsTo(&'a str),
 }
 
 impl Bucket<'_> {
@@ -24,6 +26,7 @@ impl Bucket<'_> {
             Bucket::LoginsFrom(ip) => format!("login:{}", address(ip)),
             Bucket::ResetRequestsFrom(ip) => format!("reset-request:{}", address(ip)),
             Bucket::ResetEmailsTo(user) => format!("reset-email:{user}"),
+            Bucket::AcknowledgementsTo(sender) => format!("acknowledgement:{sender}"),
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Work requests start and do not wait for.
     pub background: Arc<Background>,
+    /// What mail intake is told (its patterns compiled once).
+    pub intake_rules: Arc<keydesk_core::intake::IntakeRules>,
 }
 
 impl Services {

@@ -196,6 +196,25 @@ diesel::table! {
         outcome -> Text,
         reason -> Text,
         ticket_id -> Nullable<BigInt>,
+        size_bytes -> BigInt,
+        from_header -> Text,
+        subject -> Text,
+        machine_class -> Nullable<Text>,
+        authentication_results -> Nullable<Text>,
+        raw_complete -> Bool,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        inbound_message_id -> BigInt,
+        position -> Integer,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Nullable<Binary>,
+        note -> Text,
     }
 }
 
@@ -220,6 +239,7 @@ diesel::table! {
         consecutive_errors -> Integer,
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Timestamp>,
+        skipped -> Text,
     }
 }
 
@@ -227,6 +247,7 @@ diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(mailbox_challenges -> tickets (ticket_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
+diesel::joinable!(attachments -> inbound_messages (inbound_message_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -243,6 +264,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     tickets,
     inbound_messages,
+    attachments,
     ticket_messages,
     intake_health,
     ticket_events,

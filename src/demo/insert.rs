@@ -44,6 +44,8 @@ pub fn write_tickets(
         planned.iter().zip(&message_ids).map(|(t, mid)| t.message.raw(mid, t.received_at)).collect();
     let hashes: Vec<String> = raws.iter().map(|raw| hex::encode(Sha256::digest(raw.as_bytes()))).collect();
     let keys: Vec<String> = ids.iter().map(|id| format!("ticket-{id}")).collect();
+    let summaries: Vec<_> = raws.iter().map(|raw| keydesk_core::intake::read_headers(raw.as_bytes())).collect();
+    let results: Vec<String> = summaries.iter().map(|s| s.authentication_results.join("\n")).collect();
     let ledger: Vec<InboundRow<'_>> = (0..planned.len())
         .map(|i| InboundRow {
             source: DEMO_SOURCE,
@@ -53,6 +55,9 @@ pub fn write_tickets(
             received_at: naive(planned[i].received_at),
             raw: raws[i].as_bytes(),
             ticket_id: ids[i],
+            from_header: &summaries[i].from_header,
+            subject: &summaries[i].subject,
+            authentication_results: &results[i],
         })
         .collect();
     let ledger_ids = bulk::insert_inbound(conn, &ledger)?;

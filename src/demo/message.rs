@@ -243,7 +243,8 @@ mod tests {
             let account = &roster.people[round % roster.people.len()];
             let message = RequestMessage::compose(&mut rng, &roster, account, kinds[round % kinds.len()]);
             let raw = message.raw("demo-1@helpdesk.example", "2026-11-23T09:00:00Z".parse().unwrap());
-            let parsed = parse_message(raw.as_bytes(), &own).unwrap();
+            let rules = keydesk_core::intake::IntakeRules { own_addresses: own.to_vec(), ..Default::default() };
+            let parsed = parse_message(raw.as_bytes(), &rules).unwrap();
             assert_eq!(parsed.subject, message.subject);
             assert_eq!(parsed.from.as_ref().map(|f| f.address.as_str()), Some(message.sender.as_str()));
             assert_eq!(field(&parsed.fields.full_name), message.full_name, "{}", message.body);

@@ -1,15 +1,20 @@
 //! The IMAP source. Unseen messages are fetched without marking them (BODY.PEEK), taken in,
 //! and flagged \Seen only after their ticket is committed. The ledger key is
 //! `UIDVALIDITY:UID`, so a crash before the flag is set, or a second delivery of the same
-//! UID, takes nothing in twice. Between passes the connection IDLEs when the server offers
-//! it (new mail becomes a ticket within seconds) and sleeps `intake.poll_seconds` otherwise.
-//! The imap crate is blocking: all of this runs on a blocking thread.
+//! UID, takes nothing in twice; after a UIDVALIDITY change the ledger recognises the same
+//! bytes under their new keys. Sizes come first (RFC822.SIZE): a message over
+//! `intake.max_message_bytes` has only its headers fetched, and stays on the server.
+//! Between passes the connection IDLEs when the server offers it (new mail becomes a ticket
+//! within seconds) and sleeps `intake.poll_seconds` otherwise. The imap crate is blocking:
+//! all of this runs on a blocking thread.
 
-use super::{health, take_in, IntakeSummary, RawMessage};
+use super::{health, take_in_or_quarantine, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
 use crate::config::SmtpSecurity;
 use crate::db::DbError;
+use chrono::NaiveDateTime;
 use imap::{ClientBuilder, ConnectionMode, Session};
+use std::collections::HashMap;
 use std::time::Duration;
 
 type ImapSession = Session<imap::Connection>;
@@ -38,32 +43,64 @@ fn connect(services: &Services) -> Result<ImapSession, AppError> {
     client.login(&intake.username, password).map_err(|(error, _)| imap_error(error))
 }
 
-/// Takes in every unseen message of the configured mailbox.
+/// Takes in every unseen message of the configured mailbox, oldest UID first.
 fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary, AppError> {
     let mailbox = session.select(&services.config.intake.mailbox).map_err(imap_error)?;
     let uid_validity = mailbox.uid_validity.unwrap_or_default();
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").map_err(imap_error)?.into_iter().collect();
     uids.sort_unstable();
-    let source = health::source_name(services);
     let mut summary = IntakeSummary::default();
+    if uids.is_empty() {
+        return Ok(summary);
+    }
+    // Sizes and arrival times first, in one command: nothing over the limit is downloaded whole.
+    let listed = session.uid_fetch(uid_set(&uids), "(UID RFC822.SIZE INTERNALDATE)").map_err(imap_error)?;
+    let sizes: HashMap<u32, (u32, Option<NaiveDateTime>)> = listed
+        .iter()
+        .filter_map(|f| Some((f.uid?, (f.size.unwrap_or(0), f.internal_date().map(|d| d.naive_utc())))))
+        .collect();
+    let source = health::source_name(services);
+    let limit = services.config.intake.max_message_bytes;
     for uid in uids {
-        let fetches = session.uid_fetch(uid.to_string(), "(UID INTERNALDATE BODY.PEEK[])").map_err(imap_error)?;
+        let Some(&(size, internal_date)) = sizes.get(&uid) else { continue };
+        let complete = size as usize <= limit;
+        let query = if complete { "(UID BODY.PEEK[])" } else { "(UID BODY.PEEK[HEADER])" };
+        let fetches = session.uid_fetch(uid.to_string(), query).map_err(imap_error)?;
         let Some(fetch) = fetches.iter().find(|f| f.uid == Some(uid)) else { continue };
+        let bytes = if complete { fetch.body() } else { fetch.header() };
         let raw = RawMessage {
             source: source.clone(),
             source_key: format!("{uid_validity}:{uid}"),
             // INTERNALDATE is when the server received it.
-            arrived_at: fetch.internal_date().map(|d| d.naive_utc()).unwrap_or_else(|| services.stored_now()),
-            bytes: fetch.body().unwrap_or_default().to_vec(),
+            arrived_at: internal_date.unwrap_or_else(|| services.stored_now()),
+            bytes: bytes.unwrap_or_default().to_vec(),
+            complete,
+            size_bytes: size as usize,
         };
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
-        let outcome = take_in(&mut conn, services, &raw)?;
+        let outcome = take_in_or_quarantine(&mut conn, services, &raw)?;
         drop(conn);
         summary.count(&outcome);
         session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").map_err(imap_error)?;
     }
     services.outbox_wake.notify_one();
     Ok(summary)
+}
+
+/// "1:3,7,9:10": sorted UIDs as an IMAP sequence set, runs collapsed (a short command line
+/// for thousands of messages).
+fn uid_set(sorted: &[u32]) -> String {
+    let mut runs: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        while i + 1 < sorted.len() && sorted[i + 1] == sorted[i] + 1 {
+            i += 1;
+        }
+        runs.push(if sorted[i] == start { start.to_string() } else { format!("{start}:{}", sorted[i]) });
+        i += 1;
+    }
+    runs.join(",")
 }
 
 /// One connection, one pass, logged out (for `keydesk intake once`).
@@ -106,5 +143,14 @@ pub fn run_forever(services: Services) {
             health::record_blocking(&services, Some(&error.to_string()));
             std::thread::sleep(poll * failures.clamp(1, 10));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uid_sets_collapse_runs() {
+        assert_eq!(super::uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(super::uid_set(&[5]), "5");
     }
 }

@@ -1,20 +1,44 @@
 //! Mail intake: raw messages from a source (Maildir, IMAP) become tickets, exactly once.
 //!
-//! `take_in` is the one door: in a single transaction it records the message in the
-//! intake ledger (unique per source and source key, so a re-delivery or a restart after a
-//! crash is a no-op), then quarantines it, ignores it (auto-replies, bounces, our own mail),
-//! threads it onto an existing ticket, or opens a new ticket and queues the acknowledgement.
-//! The source marks a message done (moves it to cur/, sets \Seen) only after that commit.
+//! `take_in` is the one door (`pipeline`): it reads the message first, outside any
+//! transaction, then in one short transaction records it in the intake ledger (unique per
+//! source and key, and recognised by its bytes under any key) and files it — quarantined,
+//! machine mail (never answered; attached to its ticket when it is a bounce or an
+//! auto-reply), a thread, or a new ticket with its acknowledgement (`filing`). A source marks
+//! a message done (moves it to cur/, sets \Seen) only after that commit; one that fails to
+//! file is quarantined on its own (`quarantine`), so it never holds up the next.
 
+mod filing;
 pub mod health;
 pub mod imap;
+mod machine_mail;
 pub mod maildir;
 mod pipeline;
+mod quarantine;
 pub mod worker;
 
-pub use pipeline::{discard_quarantined, reprocess_quarantined, take_in, IntakeOutcome, RawMessage};
+pub use pipeline::{take_in, IntakeOutcome, RawMessage};
+pub use quarantine::{discard_quarantined, quarantine_after_failure, reprocess_quarantined};
 
+use crate::app::{AppError, Services};
+use crate::db::DbConnection;
 use std::fmt;
+
+/// Takes `raw` in; a failure to file it (not to reach the database) quarantines it instead,
+/// so one message never stalls a pass. Only when even that fails is the error returned.
+pub fn take_in_or_quarantine(
+    conn: &mut DbConnection,
+    services: &Services,
+    raw: &RawMessage,
+) -> Result<IntakeOutcome, AppError> {
+    match take_in(conn, services, raw) {
+        Ok(outcome) => Ok(outcome),
+        Err(failure) => {
+            log::warn!("intake: {} {} could not be filed: {failure}", raw.source, raw.source_key);
+            quarantine_after_failure(conn, raw, &failure)
+        }
+    }
+}
 
 /// What one pass over a source did, for `keydesk intake once` and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -25,6 +49,9 @@ pub struct IntakeSummary {
     pub ignored: usize,
     pub quarantined: usize,
     pub duplicates: usize,
+    /// Entries of the source that are not messages (a directory, a symlink, a bad name):
+    /// left where they are and reported on /intake.
+    pub skipped: usize,
 }
 
 impl IntakeSummary {
@@ -44,8 +71,14 @@ impl fmt::Display for IntakeSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "fetched {}, new tickets {}, threaded {}, ignored {}, quarantined {}, duplicates {}",
-            self.fetched, self.new_tickets, self.threaded, self.ignored, self.quarantined, self.duplicates
+            "fetched {}, new tickets {}, threaded {}, ignored {}, quarantined {}, duplicates {}, skipped {}",
+            self.fetched,
+            self.new_tickets,
+            self.threaded,
+            self.ignored,
+            self.quarantined,
+            self.duplicates,
+            self.skipped
         )
     }
 }

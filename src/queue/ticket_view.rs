@@ -109,6 +109,8 @@ pub struct TicketView {
     pub sender_name: Option<String>,
     pub fields: Vec<ParsedField>,
     pub messages: Vec<MessageView>,
+    /// The files the user's messages brought, for staff to download (never shown inline).
+    pub attachments: Vec<AttachmentView>,
     pub history: Vec<HistoryEntry>,
     pub account: Option<AccountView>,
     pub activity: Vec<ActivityEntry>,
@@ -134,6 +136,16 @@ pub struct TicketView {
     pub hours: String,
     /// Who wrote on the user's behalf, and their role in the organisation (the second seed).
     pub requester: Option<(String, String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: String,
+    /// Why it was not kept, or what it is.
+    pub note: Option<String>,
 }
 
 pub fn ticket_view(
@@ -163,6 +175,7 @@ pub fn ticket_view(
         None => vec![],
     };
     let messages = store::tickets::messages(conn, ticket.id)?;
+    let attachments = store::attachments::of_ticket(conn, ticket.id)?;
     let history = store::ticket_events::of_ticket(conn, ticket.id)?;
     let checks = super::verify::checks(conn, services, &ticket)?;
     let mut ids: Vec<UserId> =
@@ -232,6 +245,16 @@ pub fn ticket_view(
                 at: when(m.at),
                 subject: m.subject,
                 body_text: m.body_text,
+            })
+            .collect(),
+        attachments: attachments
+            .into_iter()
+            .map(|a| AttachmentView {
+                id: a.id,
+                filename: a.filename,
+                content_type: a.content_type,
+                size: super::wording::readable_size(a.size_bytes),
+                note: (!a.note.is_empty()).then_some(a.note),
             })
             .collect(),
         history: history

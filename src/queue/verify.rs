@@ -1,5 +1,5 @@
 //! Identity checks and verification. The checks are computed from the ticket's first
-//! message (its raw headers, kept in the intake ledger) and the linked account; an agent
+//! message (its Authentication-Results, recorded at intake) and the linked account; an agent
 //! then marks the sender verified with a method and a note, under the core's one rule
 //! (`keydesk_core::verification::may_verify_ticket`).
 
@@ -10,7 +10,6 @@ use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
 use crate::store::{self, tickets::Ticket, users::User};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use keydesk_core::intake::parse_message;
 use keydesk_core::tickets::AccountLock;
 use keydesk_core::verification::{
     may_verify_ticket, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, Requester,
@@ -21,14 +20,11 @@ use keydesk_core::{EmailAddress, MessageDirection, Role, StaffRole, TicketEventK
 /// The five checks for a ticket, with their evidence.
 pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> Result<Vec<Check>, AppError> {
     let first = store::tickets::messages(conn, ticket.id)?.into_iter().find(|m| m.direction == MessageDirection::In);
-    let raw = match first.and_then(|m| m.inbound_message_id) {
-        Some(id) => store::inbound::find(conn, id)?.map(|entry| entry.raw),
-        None => None,
+    // Recorded at intake: nothing parses the raw message again.
+    let authentication_results = match first.and_then(|m| m.inbound_message_id) {
+        Some(id) => store::inbound::authentication_results(conn, id)?,
+        None => Vec::new(),
     };
-    let authentication_results = raw
-        .and_then(|raw| parse_message(&raw, &services.config.own_addresses()).ok())
-        .map(|parsed| parsed.authentication_results)
-        .unwrap_or_default();
     let registered = ticket.registered_email.as_deref().and_then(|e| EmailAddress::parse(e).ok());
     let sender = EmailAddress::parse(&ticket.sender).ok();
     let account = match &registered {

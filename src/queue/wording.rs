@@ -72,6 +72,21 @@ pub fn when(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// "812 bytes", "4.2 KB", "30.0 MB": a size as people read it (1 KB = 1024 bytes).
+pub fn readable_size(bytes: i64) -> String {
+    const UNITS: [&str; 3] = ["KB", "MB", "GB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +133,12 @@ mod tests {
     fn reasons_become_sentences() {
         assert_eq!(sentence("the ticket is resolved already"), "The ticket is resolved already.");
         assert_eq!(sentence("done."), "Done.");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(readable_size(812), "812 bytes");
+        assert_eq!(readable_size(4_300), "4.2 KB");
+        assert_eq!(readable_size(31_457_280), "30.0 MB");
     }
 }

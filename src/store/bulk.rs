@@ -163,6 +163,10 @@ pub struct InboundRow<'a> {
     pub received_at: NaiveDateTime,
     pub raw: &'a [u8],
     pub ticket_id: i64,
+    /// What pages show and the checks read without parsing `raw` (see `HeaderSummary`).
+    pub from_header: &'a str,
+    pub subject: &'a str,
+    pub authentication_results: &'a str,
 }
 
 /// Inserts ledger rows that each opened a ticket; their ids, in the order given.
@@ -177,6 +181,10 @@ pub fn insert_inbound(conn: &mut DbConnection, rows: &[InboundRow<'_>]) -> Query
         inbound_messages::outcome.eq(LedgerOutcome::Ticket.as_str()),
         inbound_messages::reason.eq(""),
         inbound_messages::ticket_id.eq(m.ticket_id),
+        inbound_messages::size_bytes.eq(m.raw.len() as i64),
+        inbound_messages::from_header.eq(m.from_header),
+        inbound_messages::subject.eq(m.subject),
+        inbound_messages::authentication_results.eq(m.authentication_results),
     )))
 }
 

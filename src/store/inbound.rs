@@ -1,5 +1,6 @@
 //! The intake ledger: one row per message taken in, whatever became of it. Its unique
-//! (source, source_key) makes intake exactly-once; its raw bytes make quarantine lossless.
+//! (source, source_key) and its content hash make intake exactly-once; its raw bytes make
+//! quarantine lossless; its header columns let pages list it without reading the bytes.
 
 use crate::db::schema::{inbound_messages, intake_health};
 use crate::db::DbConnection;
@@ -8,20 +9,26 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::intake::LedgerOutcome;
 
+/// One ledger row as pages and the API show it: everything but the raw bytes, which are read
+/// only to take a message in again or to download it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = inbound_messages)]
-pub struct InboundMessage {
+pub struct LedgerEntry {
     pub id: LedgerId,
     pub source: String,
     pub source_key: String,
     pub message_id: Option<String>,
     pub content_hash: String,
     pub received_at: NaiveDateTime,
-    pub raw: Vec<u8>,
     #[diesel(deserialize_as = String)]
     pub outcome: LedgerOutcome,
     pub reason: String,
     pub ticket_id: Option<TicketNumber>,
+    pub size_bytes: i64,
+    pub from_header: String,
+    pub subject: String,
+    pub machine_class: Option<String>,
+    pub raw_complete: bool,
 }
 
 pub struct NewInbound<'a> {
@@ -30,7 +37,16 @@ pub struct NewInbound<'a> {
     pub message_id: Option<&'a str>,
     pub content_hash: &'a str,
     pub received_at: NaiveDateTime,
+    /// The whole message, or only its headers when `raw_complete` is false.
     pub raw: &'a [u8],
+    pub raw_complete: bool,
+    /// The size at the source, whether or not it was read whole.
+    pub size_bytes: usize,
+    pub from_header: &'a str,
+    pub subject: &'a str,
+    pub machine_class: Option<&'a str>,
+    /// Topmost first, one per line.
+    pub authentication_results: &'a str,
     pub outcome: LedgerOutcome,
     pub reason: &'a str,
     pub ticket_id: Option<TicketNumber>,
@@ -45,6 +61,12 @@ pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<Ledge
             inbound_messages::content_hash.eq(new.content_hash),
             inbound_messages::received_at.eq(new.received_at),
             inbound_messages::raw.eq(new.raw),
+            inbound_messages::raw_complete.eq(new.raw_complete),
+            inbound_messages::size_bytes.eq(i64::try_from(new.size_bytes).unwrap_or(i64::MAX)),
+            inbound_messages::from_header.eq(new.from_header),
+            inbound_messages::subject.eq(new.subject),
+            inbound_messages::machine_class.eq(new.machine_class),
+            inbound_messages::authentication_results.eq(new.authentication_results),
             inbound_messages::outcome.eq(new.outcome.as_str()),
             inbound_messages::reason.eq(new.reason),
             inbound_messages::ticket_id.eq(new.ticket_id),
@@ -62,29 +84,92 @@ pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -
     .get_result(conn)
 }
 
-/// The same message (same Message-ID and the same bytes) taken in before, from any source.
-pub fn same_message_taken_in(conn: &mut DbConnection, message_id: &str, content_hash: &str) -> QueryResult<bool> {
+/// The same bytes taken in before, from any source and under any key (a redelivery, a
+/// mailbox whose UIDVALIDITY changed). Rows that were themselves duplicates, or that were
+/// handed back to intake ("reprocessed"), do not count.
+pub fn same_bytes_taken_in(conn: &mut DbConnection, content_hash: &str) -> QueryResult<bool> {
+    let passed_on = [LedgerOutcome::Duplicate.as_str(), LedgerOutcome::Reprocessed.as_str()];
     diesel::select(diesel::dsl::exists(
         inbound_messages::table
-            .filter(inbound_messages::message_id.eq(message_id))
             .filter(inbound_messages::content_hash.eq(content_hash))
-            .filter(inbound_messages::outcome.ne(LedgerOutcome::Duplicate.as_str())),
+            .filter(inbound_messages::outcome.ne_all(passed_on)),
     ))
     .get_result(conn)
 }
 
+/// The raw bytes of one row (whole, or its headers when it was not read whole).
+pub fn raw(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Option<(Vec<u8>, bool)>> {
+    inbound_messages::table
+        .find(id)
+        .select((inbound_messages::raw, inbound_messages::raw_complete))
+        .first(conn)
+        .optional()
+}
+
+/// The Authentication-Results recorded for a row, topmost first.
+pub fn authentication_results(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Vec<String>> {
+    let stored: Option<Option<String>> =
+        inbound_messages::table.find(id).select(inbound_messages::authentication_results).first(conn).optional()?;
+    Ok(stored.flatten().map(|lines| lines.lines().map(str::to_owned).collect()).unwrap_or_default())
+}
+
+/// Fills the header columns of rows taken in before they existed (once, at start, a batch at
+/// a time): from their header blocks alone, so it is quick whatever their bodies hold.
+pub fn fill_header_columns(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut filled = 0;
+    loop {
+        let batch = missing_header_columns(conn, 200)?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        for (id, raw) in batch {
+            let summary = keydesk_core::intake::read_headers(&raw);
+            let results = summary.authentication_results.join("\n");
+            set_header_columns(conn, id, &summary.from_header, &summary.subject, &results)?;
+            filled += 1;
+        }
+    }
+}
+
+/// Rows taken in before their headers were recorded in columns, a batch at a time.
+fn missing_header_columns(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<(LedgerId, Vec<u8>)>> {
+    inbound_messages::table
+        .filter(inbound_messages::authentication_results.is_null())
+        .order(inbound_messages::id.asc())
+        .limit(limit)
+        .select((inbound_messages::id, inbound_messages::raw))
+        .load(conn)
+}
+
+fn set_header_columns(
+    conn: &mut DbConnection,
+    id: LedgerId,
+    from_header: &str,
+    subject: &str,
+    authentication_results: &str,
+) -> QueryResult<()> {
+    diesel::update(inbound_messages::table.find(id))
+        .set((
+            inbound_messages::from_header.eq(from_header),
+            inbound_messages::subject.eq(subject),
+            inbound_messages::authentication_results.eq(authentication_results),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Messages with one outcome, newest first.
-pub fn with_outcome(conn: &mut DbConnection, outcome: LedgerOutcome, limit: i64) -> QueryResult<Vec<InboundMessage>> {
+pub fn with_outcome(conn: &mut DbConnection, outcome: LedgerOutcome, limit: i64) -> QueryResult<Vec<LedgerEntry>> {
     inbound_messages::table
         .filter(inbound_messages::outcome.eq(outcome.as_str()))
         .order(inbound_messages::id.desc())
         .limit(limit)
-        .select(InboundMessage::as_select())
+        .select(LedgerEntry::as_select())
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Option<InboundMessage>> {
-    inbound_messages::table.find(id).select(InboundMessage::as_select()).first(conn).optional()
+pub fn find(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Option<LedgerEntry>> {
+    inbound_messages::table.find(id).select(LedgerEntry::as_select()).first(conn).optional()
 }
 
 pub fn set_outcome(
@@ -127,6 +212,8 @@ pub struct IntakeHealth {
     pub consecutive_errors: i32,
     pub last_error: Option<String>,
     pub last_error_at: Option<NaiveDateTime>,
+    /// One line per entry the last pass skipped: "name: why".
+    pub skipped: String,
 }
 
 fn ensure_health_row(conn: &mut DbConnection, source: &str) -> QueryResult<()> {
@@ -159,4 +246,10 @@ pub fn record_error(conn: &mut DbConnection, source: &str, at: NaiveDateTime, er
 
 pub fn health(conn: &mut DbConnection) -> QueryResult<Vec<IntakeHealth>> {
     intake_health::table.order(intake_health::source.asc()).select(IntakeHealth::as_select()).load(conn)
+}
+
+/// What the last pass skipped (one "name: why" per line; empty when nothing).
+pub fn record_skipped(conn: &mut DbConnection, source: &str, skipped: &str) -> QueryResult<()> {
+    ensure_health_row(conn, source)?;
+    diesel::update(intake_health::table.find(source)).set(intake_health::skipped.eq(skipped)).execute(conn).map(drop)
 }

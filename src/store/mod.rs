@@ -2,6 +2,7 @@
 //! concept. Functions take a `&mut DbConnection` so callers can compose them inside one
 //! transaction; none of them decides a business rule.
 
+pub mod attachments;
 pub mod bulk;
 pub mod challenges;
 pub mod dialect;

@@ -128,6 +128,7 @@ fn full_ticket_json(conn: &mut DbConnection, services: &Services, number: Ticket
     value["assignee"] = json!(assignee);
     value["requester"] = json!(requester);
     value["unlock"] = unlock;
+    value["attachments"] = serde_json::to_value(store::attachments::of_ticket(conn, ticket.id)?).unwrap_or_default();
     Ok(value)
 }
 
@@ -259,8 +260,11 @@ pub async fn quarantine(_caller: ApiAgent, services: &State<Services>) -> ApiRes
                     "source": m.source,
                     "received_at": rfc3339(m.received_at),
                     "reason": m.reason,
-                    "size_bytes": m.raw.len(),
+                    "size_bytes": m.size_bytes,
+                    "headers_only": !m.raw_complete,
                     "message_id": m.message_id,
+                    "from": m.from_header,
+                    "subject": m.subject,
                 })
             })
             .collect(),

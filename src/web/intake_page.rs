@@ -1,5 +1,7 @@
-//! The staff page for mail intake: each source's health, the quarantine (re-process or
-//! discard, never silently lose) and what was ignored as automatic mail.
+//! The staff page for mail intake: each source's health and what its last pass skipped, the
+//! quarantine (download, re-process, or discard after a confirmation — never silently lose)
+//! and what was ignored as machine mail. Everything shown comes from ledger columns: the page
+//! never reads a raw message, however large.
 
 use super::csrf::{CsrfForm, TokenOnly};
 use super::guards::Staff;
@@ -7,18 +9,30 @@ use super::page::Layout;
 use crate::app::{AppError, Services};
 use crate::ids::LedgerId;
 use crate::intake::{discard_quarantined, reprocess_quarantined, IntakeOutcome};
-use crate::queue::wording::when;
+use crate::queue::wording::{readable_size, when};
 use crate::store;
+use crate::store::inbound::LedgerEntry;
 use keydesk_core::intake::LedgerOutcome;
 use rocket::response::{Flash, Redirect};
 use rocket::State;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-fn ledger_rows(rows: &[store::inbound::InboundMessage]) -> Vec<Value> {
-    rows.iter()
-        .map(|m| json!({"id": m.id, "received_at": when(m.received_at), "source": m.source, "reason": m.reason, "size": m.raw.len(), "message_id": m.message_id}))
-        .collect()
+/// A ledger row as the page shows it.
+pub fn ledger_row(m: &LedgerEntry) -> Value {
+    json!({
+        "id": m.id,
+        "received_at": when(m.received_at),
+        "source": m.source,
+        "reason": m.reason,
+        "from": m.from_header,
+        "subject": m.subject,
+        "message_id": m.message_id,
+        "size": readable_size(m.size_bytes),
+        "headers_only": !m.raw_complete,
+        "class": m.machine_class,
+        "ticket": m.ticket_id,
+    })
 }
 
 #[rocket::get("/intake")]
@@ -34,12 +48,23 @@ pub async fn page(_staff: Staff, layout: Layout, services: &State<Services>) -> 
         .await?;
     let health: Vec<Value> = health
         .iter()
-        .map(|h| json!({"source": h.source, "last_success_at": h.last_success_at.map(when), "consecutive_errors": h.consecutive_errors, "last_error": h.last_error, "last_error_at": h.last_error_at.map(when)}))
+        .map(|h| {
+            json!({
+                "source": h.source,
+                "last_success_at": h.last_success_at.map(when),
+                "consecutive_errors": h.consecutive_errors,
+                "last_error": h.last_error,
+                "last_error_at": h.last_error_at.map(when),
+                "skipped": h.skipped.lines().collect::<Vec<_>>(),
+            })
+        })
         .collect();
+    let quarantined: Vec<Value> = quarantined.iter().map(ledger_row).collect();
+    let ignored: Vec<Value> = ignored.iter().map(ledger_row).collect();
     Ok(layout.render(
         "intake",
         "Mail intake",
-        json!({"health": health, "quarantined": ledger_rows(&quarantined), "ignored": ledger_rows(&ignored)}),
+        json!({"health": health, "quarantined": quarantined, "ignored": ignored}),
     ))
 }
 
@@ -50,8 +75,11 @@ pub async fn reprocess(
     _staff: Staff,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, AppError> {
-    let outcome = services.run(move |conn, services| reprocess_quarantined(conn, services, id)).await?;
     let back = Redirect::to("/intake");
+    let outcome = match services.run(move |conn, services| reprocess_quarantined(conn, services, id)).await {
+        Err(AppError::Invalid(why)) => return Ok(Flash::error(back, crate::queue::wording::sentence(&why))),
+        other => other?,
+    };
     Ok(match outcome {
         IntakeOutcome::NewTicket(n) => Flash::success(back, format!("Taken in: ticket #{n}.")),
         IntakeOutcome::Threaded(n) => Flash::success(back, format!("Taken in: added to ticket #{n}.")),
@@ -59,6 +87,19 @@ pub async fn reprocess(
         IntakeOutcome::Duplicate => Flash::success(back, "Already taken in before: nothing new."),
         IntakeOutcome::Quarantined(reason) => Flash::error(back, format!("Still cannot be taken in: {reason}.")),
     })
+}
+
+/// Discarding asks first: what is discarded is not taken in, whoever wrote it.
+#[rocket::get("/intake/quarantine/<id>/discard")]
+pub async fn confirm_discard(
+    id: LedgerId,
+    _staff: Staff,
+    layout: Layout,
+    services: &State<Services>,
+) -> Result<Template, AppError> {
+    let entry = services.run(move |conn, _| Ok(store::inbound::find(conn, id)?)).await?;
+    let entry = entry.filter(|e| e.outcome == LedgerOutcome::Quarantined).ok_or(AppError::NotFound)?;
+    Ok(layout.render("intake_discard", "Discard a quarantined message?", json!({"q": ledger_row(&entry)})))
 }
 
 #[rocket::post("/intake/quarantine/<id>/discard", data = "<_form>")]
@@ -74,4 +115,17 @@ pub async fn discard(
         return Err(AppError::NotFound);
     }
     Ok(Flash::success(Redirect::to("/intake"), "Discarded. The raw message stays in the intake ledger."))
+}
+
+/// The raw message as it arrived (or its headers, when only they were read), as a file.
+#[rocket::get("/intake/messages/<id>/raw")]
+pub async fn raw(
+    id: LedgerId,
+    _staff: Staff,
+    services: &State<Services>,
+) -> Result<super::download::Download, AppError> {
+    let (bytes, complete) =
+        services.run(move |conn, _| Ok(store::inbound::raw(conn, id)?)).await?.ok_or(AppError::NotFound)?;
+    let name = if complete { format!("message-{id}.eml") } else { format!("message-{id}-headers-only.eml") };
+    Ok(super::download::Download::new(bytes, &name, "message/rfc822"))
 }

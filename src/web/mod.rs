@@ -12,6 +12,7 @@ pub mod api_tickets;
 pub mod auth;
 pub mod confirm;
 pub mod csrf;
+pub mod download;
 pub mod guards;
 pub mod intake_page;
 pub mod manage_users;
@@ -62,9 +63,12 @@ pub fn page_routes() -> Vec<Route> {
         confirm::submit,
         intake_page::page,
         intake_page::reprocess,
+        intake_page::confirm_discard,
         intake_page::discard,
+        intake_page::raw,
         queue_pages::queue,
         queue_pages::ticket,
+        queue_pages::attachment,
         queue_pages::take,
         queue_pages::note,
         queue_pages::reply,

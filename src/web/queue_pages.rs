@@ -81,6 +81,19 @@ pub async fn ticket(
     Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
 }
 
+/// One of a ticket's attachments, as a download (never shown inline: see `download`).
+#[rocket::get("/tickets/<number>/attachments/<id>")]
+pub async fn attachment(
+    number: TicketNumber,
+    id: i64,
+    _agent: Agent,
+    services: &State<Services>,
+) -> Result<super::download::Download, AppError> {
+    let found = services.run(move |conn, _| Ok(crate::store::attachments::download(conn, number, id)?)).await?;
+    let (listed, bytes) = found.ok_or(AppError::NotFound)?;
+    Ok(super::download::Download::new(bytes, &listed.filename, &listed.content_type))
+}
+
 fn back(number: TicketNumber) -> Redirect {
     Redirect::to(format!("/tickets/{number}"))
 }

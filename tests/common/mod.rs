@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod intake;
 pub mod server;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -236,17 +237,6 @@ impl TestApp {
         rocket::http::Header::new("Authorization", format!("Bearer {}", token.expose()))
     }
 
-    /// The intake ledger's rows with this outcome, newest first.
-    pub async fn ledger(
-        &self,
-        outcome: keydesk_core::intake::LedgerOutcome,
-    ) -> Vec<keydesk::store::inbound::InboundMessage> {
-        self.services()
-            .run(move |conn, _| Ok(keydesk::store::inbound::with_outcome(conn, outcome, 1000)?))
-            .await
-            .unwrap()
-    }
-
     /// The CSRF token of this client's cookie jar (fetching a page issues one).
     pub async fn csrf_token(&self) -> String {
         csrf_token_of(&self.client).await
@@ -272,32 +262,6 @@ impl TestApp {
         assert_eq!(response.status(), Status::SeeOther, "login of {email} should succeed");
     }
 
-    /// Drops a raw message into the intake Maildir's new/, as an MTA would, delivered at the
-    /// application's time now (the file's modification time is its arrival). Each delivery
-    /// then moves the clock on by a millisecond, so messages dropped one after another
-    /// arrive one after another.
-    pub fn drop_mail(&self, raw: &str) -> PathBuf {
-        let new = self.dir.path().join("intake").join("new");
-        std::fs::create_dir_all(&new).unwrap();
-        let now = self.now();
-        let name = format!(
-            "{}.{}.keydesk-test",
-            now.timestamp_micros(),
-            keydesk_core::PlainToken::generate().expose().get(..8).unwrap()
-        );
-        let path = new.join(name);
-        std::fs::write(&path, raw.replace('\n', "\r\n")).unwrap();
-        let file = std::fs::File::options().write(true).open(&path).unwrap();
-        file.set_modified(now.into()).unwrap();
-        self.clock.advance(chrono::Duration::milliseconds(1));
-        path
-    }
-
-    /// One intake pass over the Maildir.
-    pub async fn intake_once(&self) -> keydesk::intake::IntakeSummary {
-        keydesk::intake::worker::run_once(self.services()).await.expect("intake pass")
-    }
-
     pub async fn tickets(&self) -> Vec<keydesk::store::tickets::Ticket> {
         let mut tickets =
             self.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1000)?)).await.unwrap();
@@ -317,9 +281,10 @@ impl TestApp {
         deliver_due(&services.db, &services.config, services.clock.as_ref(), &transport).await.expect("delivery")
     }
 
-    /// Delivers the outbox and returns every message in the mail folder, oldest first.
+    /// Delivers the whole outbox (batch after batch) and returns every message in the mail
+    /// folder, oldest first.
     pub async fn mail(&self) -> Vec<Mail> {
-        self.deliver_mail().await;
+        while self.deliver_mail().await.sent > 0 {}
         read_mail_dir(&self.dir.path().join("mail"))
     }
 

@@ -2,14 +2,20 @@
 //! in what they wrote. Three sources, strongest first: labelled lines ("Full name: …"),
 //! sentences ("my name is …"), and the From header. Each field takes the strongest
 //! source that yields a usable value, and records which one it was.
+//!
+//! Only ever given what the sender wrote this time (the reply text, or a forwarded
+//! message's own text): an address in quoted history is someone else's.
 
 use super::names::{name_from_prose, normalise_full_name};
-use super::quoting::{is_sign_off, trim_sign_off};
+use super::quoting::{is_greeting, is_sign_off, plain, trim_blank_lines, without_sign_off};
 use super::{Extracted, FieldSource, Mailbox, RequestFields};
 use crate::EmailAddress;
 
 /// Longest description taken from prose; the full text is still on the ticket.
 const MAX_PROSE_DESCRIPTION_CHARS: usize = 2000;
+/// The longest label looked for ("Your registered email address with Keydesk", in any of the
+/// languages, with its markup): anything longer before a colon is prose.
+const MAX_LABEL_BYTES: usize = 120;
 /// A labelled "name" longer than this is a sentence, not a name.
 const MAX_NAME_CHARS: usize = 100;
 
@@ -28,10 +34,27 @@ pub fn extract_fields(reply_text: &str, from: Option<&Mailbox>) -> RequestFields
 
 /// As [`extract_fields`], but never takes one of `ignored` (Keydesk's own addresses) as
 /// the registered email: users mention the support address in passing.
+///
+/// Someone may write for a colleague: a name stated in the body ("Name: …", "on behalf of
+/// Jane Doe") wins over the From display name. Whether a From name is the user's or only
+/// the writer's can only be told knowing who has an account; intake decides that.
 pub fn extract_fields_ignoring(reply_text: &str, from: Option<&Mailbox>, ignored: &[EmailAddress]) -> RequestFields {
     let lines: Vec<&str> = reply_text.lines().collect();
     let labelled = LabelledFields::find(&lines, ignored);
     let is_ours = |email: &EmailAddress| ignored.contains(email);
+    let from_address = from.and_then(|from| EmailAddress::parse(&from.address).ok());
+
+    let registered_email = labelled
+        .email
+        .map(|email| Extracted::new(email.as_str(), FieldSource::BodyLabel))
+        .or_else(|| {
+            let email = registrable_addresses_in(reply_text).find(|email| !is_ours(email))?;
+            Some(Extracted::new(email.as_str(), FieldSource::Prose))
+        })
+        .or_else(|| {
+            let email = from_address.clone().filter(|email| !is_ours(email))?;
+            Some(Extracted::new(email.as_str(), FieldSource::Header))
+        });
 
     let full_name = labelled
         .full_name
@@ -42,22 +65,11 @@ pub fn extract_fields_ignoring(reply_text: &str, from: Option<&Mailbox>, ignored
             Some(Extracted::new(name, FieldSource::Header))
         });
 
-    let registered_email = labelled
-        .email
-        .map(|email| Extracted::new(email.as_str(), FieldSource::BodyLabel))
-        .or_else(|| {
-            let email = email_addresses_in(reply_text).find(|email| !is_ours(email))?;
-            Some(Extracted::new(email.as_str(), FieldSource::Prose))
-        })
-        .or_else(|| {
-            let email = EmailAddress::parse(&from?.address).ok().filter(|email| !is_ours(email))?;
-            Some(Extracted::new(email.as_str(), FieldSource::Header))
-        });
-
     let description = labelled.description.map(|text| Extracted::new(text, FieldSource::BodyLabel)).or_else(|| {
         let unlabelled: Vec<&str> =
             lines.iter().enumerate().filter(|(i, _)| !labelled.used[*i]).map(|(_, l)| *l).collect();
-        description_from_prose(&unlabelled).map(|text| Extracted::new(text, FieldSource::Prose))
+        let labels_elsewhere = labelled.used.contains(&true);
+        description_from_prose(&unlabelled, labels_elsewhere).map(|text| Extracted::new(text, FieldSource::Prose))
     });
 
     RequestFields { full_name, registered_email, description }
@@ -119,7 +131,7 @@ impl LabelledFields {
                 self.full_name = normalise_full_name(value).filter(|name| name.chars().count() <= MAX_NAME_CHARS);
             }
             FieldKind::RegisteredEmail if self.email.is_none() => {
-                self.email = email_addresses_in(value).find(|email| !ignored.contains(email));
+                self.email = registrable_addresses_in(value).find(|email| !ignored.contains(email));
             }
             FieldKind::Description if self.description.is_none() => {
                 let text = value.trim();
@@ -134,7 +146,10 @@ impl LabelledFields {
 /// "Name│Jane Doe", or "Full name:" alone → the field and its (possibly empty) value.
 fn labelled_line(line: &str) -> Option<(FieldKind, &str)> {
     let line = strip_bullet(line);
-    line.char_indices().filter(|(_, c)| matches!(c, ':' | '：' | '-' | '–' | '—' | '│' | '|')).find_map(
+    // A label is a few words: only separators near the start can end one. (Trying every
+    // separator of a long line against the whole text before it is quadratic.)
+    let label_zone = line.floor_char_boundary(MAX_LABEL_BYTES);
+    line[..label_zone].char_indices().filter(|(_, c)| matches!(c, ':' | '：' | '-' | '–' | '—' | '│' | '|')).find_map(
         |(at, separator)| {
             let kind = field_for_label(&line[..at])?;
             Some((kind, clean_value(&line[at + separator.len_utf8()..])))
@@ -164,95 +179,134 @@ fn clean_value(value: &str) -> &str {
     value.trim_matches(|c: char| c.is_whitespace() || matches!(c, '*' | '_' | '│' | '|'))
 }
 
-/// Which field a label asks for, in the many ways people and forms word it. Exact phrases
-/// rather than keywords: "Username" and "Company name" must not read as the full name.
-fn field_for_label(label: &str) -> Option<FieldKind> {
-    const NAME_LABELS: &[&str] = &[
-        "name",
-        "full name",
-        "employee name",
-        "employee full name",
-        "first and last name",
-        "full legal name",
-        "legal name",
-        "staff name",
-        "contact name",
-        "name and surname",
-        "requester name",
-    ];
-    const EMAIL_LABELS: &[&str] = &[
-        "email",
-        "e-mail",
-        "email address",
-        "e-mail address",
-        "account email",
-        "account email address",
-        "login email",
-        "login email address",
-        "work email",
-        "work email address",
-        "user email",
-    ];
-    const EMAIL_PREFIXES: &[&str] = &[
-        "registered email",
-        "registered e-mail",
-        "email address registered with",
-        "e-mail address registered with",
-        "email registered with",
-    ];
-    const DESCRIPTION_LABELS: &[&str] = &[
-        "issue",
-        "description",
-        "problem",
-        "details",
-        "issue description",
-        "problem description",
-        "issue details",
-        "details of the issue",
-        "description of the issue",
-        "description of issue",
-        "description of the problem",
-    ];
-    const DESCRIPTION_PREFIXES: &[&str] = &["brief description"];
+/// The labels of each field, as people and forms word them in every language Keydesk
+/// reads, in [`normalise_label`] form: (field, exact labels, label beginnings). Exact
+/// phrases rather than keywords: "Username" and "Company name" must not read as the full
+/// name, nor "Nom d'utilisateur" as "Nom".
+#[rustfmt::skip]
+const LABELS: &[(FieldKind, &[&str], &[&str])] = &[
+    (
+        FieldKind::FullName,
+        &[
+            // English
+            "name", "full name", "employee name", "employee full name", "first and last name", "full legal name",
+            "legal name", "staff name", "contact name", "name and surname", "requester name",
+            // German
+            "vollständiger name", "vor- und nachname", "vor und nachname", "vorname und nachname", "voller name",
+            "name des mitarbeiters", "name der mitarbeiterin", "mitarbeitername",
+            // French
+            "nom", "nom complet", "prénom et nom", "nom et prénom", "nom prénom", "prénom nom", "nom de l'employé",
+            // Spanish
+            "nombre", "nombre completo", "nombre y apellidos", "nombre y apellido", "nombre del empleado",
+            // Dutch
+            "naam", "volledige naam", "voor- en achternaam", "voornaam en achternaam", "naam medewerker",
+            // Italian
+            "nome", "nome completo", "nome e cognome", "cognome e nome", "nominativo", "nome del dipendente",
+        ],
+        &[],
+    ),
+    (
+        FieldKind::RegisteredEmail,
+        &[
+            // English
+            "email", "email address", "account email", "account email address", "login", "login email",
+            "login email address", "keydesk login", "keydesk email", "work email", "work email address", "user email",
+            // German
+            "email-adresse", "emailadresse", "mailadresse", "anmelde-email", "login-email",
+            // French
+            "adresse email", "adresse mail", "courriel", "adresse courriel", "mail", "identifiant",
+            // Spanish
+            "correo", "correo electrónico", "dirección de correo", "dirección de correo electrónico",
+            "dirección de email",
+            // Dutch
+            "emailadres", "email-adres", "mailadres", "inlog", "inlognaam",
+            // Italian
+            "indirizzo email", "indirizzo mail", "indirizzo di posta elettronica", "posta elettronica",
+        ],
+        &[
+            "registered email", "email address registered with", "email registered with",
+            "registrierte email",
+            "adresse email enregistrée", "email enregistré",
+            "correo electrónico registrado", "correo registrado",
+            "geregistreerd emailadres", "geregistreerde email",
+            "indirizzo email registrato", "email registrata",
+        ],
+    ),
+    (
+        FieldKind::Description,
+        &[
+            // English
+            "issue", "description", "problem", "details", "issue description", "problem description", "issue details",
+            "details of the issue", "description of the issue", "description of issue", "description of the problem",
+            // German
+            "beschreibung", "problembeschreibung", "fehlerbeschreibung", "beschreibung des problems", "anliegen",
+            // French
+            "problème", "description du problème", "détails",
+            // Spanish
+            "problema", "descripción", "descripción del problema", "detalles", "incidencia",
+            // Dutch
+            "probleem", "omschrijving", "beschrijving", "probleemomschrijving", "omschrijving van het probleem",
+            // Italian
+            "descrizione", "descrizione del problema", "dettagli",
+        ],
+        &[
+            "brief description", "kurze beschreibung", "kurzbeschreibung", "brève description", "courte description",
+            "breve descripción", "korte omschrijving", "korte beschrijving", "breve descrizione",
+        ],
+    ),
+];
 
+/// Which field a label asks for, if any.
+fn field_for_label(label: &str) -> Option<FieldKind> {
     let label = normalise_label(label);
-    let is = |exact: &[&str], prefixes: &[&str]| {
-        exact.contains(&label.as_str()) || prefixes.iter().any(|p| label.starts_with(p))
-    };
-    if is(NAME_LABELS, &[]) {
-        Some(FieldKind::FullName)
-    } else if is(EMAIL_LABELS, EMAIL_PREFIXES) {
-        Some(FieldKind::RegisteredEmail)
-    } else if is(DESCRIPTION_LABELS, DESCRIPTION_PREFIXES) {
-        Some(FieldKind::Description)
-    } else {
-        None
-    }
+    LABELS.iter().find_map(|(kind, exact, beginnings)| {
+        let matches = exact.contains(&label.as_str()) || beginnings.iter().any(|b| label.starts_with(b));
+        matches.then_some(*kind)
+    })
 }
 
-/// "**Your Registered Email Address with AMS**" → "registered email address with ams".
+/// Words before the label proper: "Your full name", "Ihr vollständiger Name", "Votre nom",
+/// "Il tuo nome".
+#[rustfmt::skip]
+const LABEL_OPENERS: &[&str] = &[
+    "your", "my", "the", "a", "ihr", "ihre", "mein", "meine", "die", "der", "votre", "vos", "mon", "ma", "le", "la",
+    "l'", "su", "mi", "tu", "el", "uw", "je", "mijn", "het", "il", "lo", "tuo", "tua", "suo", "sua", "vostro", "vostra",
+];
+
+/// "**Your Registered E-mail Address with AMS**" → "registered email address with ams".
 fn normalise_label(label: &str) -> String {
-    let lower = label.to_lowercase();
-    let plain: String = lower.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { ' ' }).collect();
-    let mut words: &[&str] = &plain.split_whitespace().collect::<Vec<_>>();
+    let words: String =
+        plain(label).chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '\'') { c } else { ' ' }).collect();
+    // "l'adresse": the elided article is a word of its own.
+    let words = words.replace("l'", "l' ");
+    let mut words: &[&str] = &words.split_whitespace().collect::<Vec<_>>();
     while let [first, rest @ ..] = words {
-        if !matches!(*first, "your" | "my" | "the" | "a") {
+        if !LABEL_OPENERS.contains(first) {
             break;
         }
         words = rest;
     }
-    words.join(" ")
+    words.join(" ").replace("l' ", "l'")
 }
 
 /// Email addresses written anywhere in `text`, in order, valid by [`EmailAddress::parse`].
 /// Tolerates the punctuation around them: "<jane@acme.test>", "(jane@acme.test).",
 /// "mailto:jane@acme.test", "[jane@acme.test]".
 pub(crate) fn email_addresses_in(text: &str) -> impl Iterator<Item = EmailAddress> + '_ {
+    addresses_with_positions(text).map(|(_, email)| email)
+}
+
+/// As [`email_addresses_in`], with where each address starts in `text`.
+fn addresses_with_positions(text: &str) -> impl Iterator<Item = (usize, EmailAddress)> + '_ {
     let is_local = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
     let is_domain = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-');
+    // Local parts and domains have a length limit (RFC 5321: 64 and 255 bytes), and looking
+    // no further keeps a text of many "@"s linear.
     text.match_indices('@').filter_map(move |(at, _)| {
-        let start = text[..at].char_indices().rev().take_while(|(_, c)| is_local(*c)).last().map_or(at, |(i, _)| i);
-        let end = text[at + 1..].char_indices().find(|(_, c)| !is_domain(*c)).map_or(text.len(), |(i, _)| at + 1 + i);
+        let before = &text[text.floor_char_boundary(at.saturating_sub(64))..at];
+        let start = at - before.chars().rev().take_while(|c| is_local(*c)).map(char::len_utf8).sum::<usize>();
+        let after = &text[at + 1..text.floor_char_boundary(at + 1 + 255)];
+        let end = after.char_indices().find(|(_, c)| !is_domain(*c)).map_or(at + 1 + after.len(), |(i, _)| at + 1 + i);
         let local = text[start..at].trim_start_matches('.');
         let domain = text[at + 1..end].trim_end_matches(['.', '-']);
         let top_level = domain.rsplit('.').next().unwrap_or_default();
@@ -262,21 +316,85 @@ pub(crate) fn email_addresses_in(text: &str) -> impl Iterator<Item = EmailAddres
         if local.is_empty() || !plausible_domain {
             return None;
         }
-        EmailAddress::parse(&format!("{local}@{domain}")).ok()
+        let email = EmailAddress::parse(&format!("{local}@{domain}")).ok()?;
+        Some((at - local.len(), email))
     })
 }
 
+/// Addresses someone could have registered with: those in `text` less the ones in pasted
+/// header lines ("Message-ID: <…>", "References: …") and those shaped like a message id.
+/// A message id has an "@" and a domain too, but is never anyone's mailbox.
+fn registrable_addresses_in(text: &str) -> impl Iterator<Item = EmailAddress> + '_ {
+    let mut in_pasted_header = false;
+    text.lines()
+        .filter(move |line| {
+            // A header's folded continuation lines start with white space.
+            let continues = in_pasted_header && line.starts_with([' ', '\t']) && !line.trim().is_empty();
+            in_pasted_header = continues || is_pasted_header_line(line);
+            !in_pasted_header
+        })
+        .flat_map(|line| addresses_with_positions(line).filter(move |(start, _)| !is_message_id_at(line, *start)))
+        .map(|(_, email)| email)
+}
+
+/// A header line that carries message ids or routing, pasted into the text; a "From:" or
+/// "To:" line is left alone, as it names mailboxes.
+fn is_pasted_header_line(line: &str) -> bool {
+    const ID_HEADERS: &[&str] = &[
+        "message-id",
+        "in-reply-to",
+        "references",
+        "content-id",
+        "resent-message-id",
+        "original-message-id",
+        "thread-index",
+        "received",
+        "return-path",
+        "dkim-signature",
+        "authentication-results",
+        "received-spf",
+        "list-id",
+        "list-unsubscribe",
+    ];
+    let Some((name, _)) = line.trim_start().split_once(':') else { return false };
+    let name = name.trim().to_lowercase().replace(' ', "-");
+    ID_HEADERS.contains(&name.as_str()) || name.starts_with("x-") || name.starts_with("arc-")
+}
+
+/// Whether the address starting at `start` is an angle-bracketed message id such as
+/// "<CAB4bXq0=YH1sUvK8+E4x@mail.gmail.com>", "<5F3A9B2C-1D4E-4F6A-9B8C-7D6E5F4A3B2C@acme.test>"
+/// or "<20250304091200.GA12345@mx.acme.test>": characters or runs of digits and hex no
+/// mailbox has. Unbracketed addresses are left alone ("s20231234@student.uni.test").
+fn is_message_id_at(line: &str, start: usize) -> bool {
+    let token_start = line[..start].rfind(|c: char| c.is_whitespace() || c == '<').unwrap_or(0);
+    if !line[token_start..].starts_with('<') {
+        return false;
+    }
+    let Some(at) = line[start..].find('@').map(|i| start + i) else { return false };
+    let local = &line[token_start + 1..at];
+    let digits = local.chars().filter(char::is_ascii_digit).count();
+    let hex = local.chars().filter(char::is_ascii_hexdigit).count();
+    let hex_like = local.chars().all(|c| c.is_ascii_hexdigit() || matches!(c, '-' | '.')) && hex >= 16 && digits > 0;
+    let long_mixed = local.len() >= 24 && digits >= 4 && local.chars().any(|c| c.is_ascii_uppercase());
+    local.contains(['$', '=']) || digits >= 10 || hex_like || long_mixed
+}
+
 /// What the sender wrote, less the greeting and sign-off, when no line was labelled as the
-/// description; capped so a pasted log does not become the ticket summary.
-fn description_from_prose(lines: &[&str]) -> Option<String> {
-    let mut lines = trim_sign_off(lines);
-    let first_text = lines.iter().position(|l| !l.trim().is_empty())?;
-    if is_greeting(lines[first_text]) {
-        lines = &lines[first_text + 1..];
+/// description; capped so a pasted log does not become the ticket summary. A greeting or
+/// sign-off is only dropped when other text remains: a mail that is just "Hello to
+/// myself!" or "Thanks!" keeps it, unless it had labelled fields besides.
+fn description_from_prose(lines: &[&str], labels_elsewhere: bool) -> Option<String> {
+    let lines = trim_blank_lines(lines);
+    let mut body = without_sign_off(lines);
+    if body.first().is_some_and(|first| is_greeting(first)) {
+        body = trim_blank_lines(&body[1..]);
+    }
+    if body.is_empty() && !labels_elsewhere {
+        body = lines;
     }
     let mut text = String::new();
     let mut blank_run = 0;
-    for line in lines.iter().map(|l| l.trim_end()) {
+    for line in body.iter().map(|l| l.trim_end()) {
         blank_run = if line.trim().is_empty() { blank_run + 1 } else { 0 };
         if blank_run <= 1 {
             text.push_str(line);
@@ -288,30 +406,6 @@ fn description_from_prose(lines: &[&str]) -> Option<String> {
         return None;
     }
     Some(cap_chars(text, MAX_PROSE_DESCRIPTION_CHARS))
-}
-
-/// "Hi,", "Hello team!", "Dear Support,": a short opening line and nothing else.
-fn is_greeting(line: &str) -> bool {
-    const GREETINGS: &[&str] = &[
-        "hi",
-        "hello",
-        "hey",
-        "dear",
-        "hiya",
-        "morning",
-        "good morning",
-        "good afternoon",
-        "good evening",
-        "greetings",
-        "to whom it may concern",
-        "bonjour",
-        "hallo",
-        "hola",
-    ];
-    let line = line.trim().trim_end_matches([',', '!', '.', ':']).to_lowercase();
-    let word_count = line.split_whitespace().count();
-    (1..=5).contains(&word_count)
-        && GREETINGS.iter().any(|g| line == *g || line.strip_prefix(g).is_some_and(|rest| rest.starts_with([' ', ','])))
 }
 
 fn cap_chars(text: &str, max: usize) -> String {
@@ -328,3 +422,7 @@ fn cap_chars(text: &str, max: usize) -> String {
 #[cfg(test)]
 #[path = "fields_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "fields_wording_tests.rs"]
+mod wording_tests;

@@ -9,21 +9,38 @@
 //! The sender's claims (From, Date, a name in the body) are reported as claims: identity is
 //! verified elsewhere, which is why the Authentication-Results headers are passed through.
 
+mod answer;
+mod attachments;
 mod automated;
+mod bounce;
+mod charset;
 mod fields;
+mod forwarded;
+mod framing;
+mod html;
 mod ledger;
+mod mail_words;
+mod mentions;
 mod message;
 mod names;
 mod quoting;
 mod subject;
+mod summary;
 
-pub use automated::AutomatedReason;
+pub use answer::acknowledgement_withheld;
+pub use attachments::{safe_filename, Attachment, AttachmentLimits};
+pub use automated::{AutomatedReason, MachineClass, MachineSenders};
+pub use charset::header_block_len;
 pub use fields::{extract_fields, extract_fields_ignoring};
+pub use forwarded::{find_forwarded, find_forwarded_with_subject, Forwarded};
+pub use html::{html_to_text, nesting_depth, MAX_NESTING, MAX_RENDERED_HTML};
 pub use ledger::{LedgerOutcome, UnknownLedgerOutcome};
+pub use mentions::Mentions;
 pub use message::parse_message;
 pub use names::normalise_full_name;
 pub use quoting::strip_quotes_and_signature;
 pub use subject::subject_tag;
+pub use summary::{read_headers, HeaderSummary};
 
 use chrono::{DateTime, Utc};
 
@@ -71,6 +88,16 @@ pub struct RequestFields {
     pub description: Option<Extracted>,
 }
 
+/// What intake is told about its surroundings: the addresses Keydesk sends from (mail from
+/// them is a loop, and they are never a user's registered email), the sender addresses no
+/// person reads, and how many and how large attachments may be.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeRules {
+    pub own_addresses: Vec<crate::EmailAddress>,
+    pub machine_senders: MachineSenders,
+    pub attachments: AttachmentLimits,
+}
+
 /// Everything intake needs from one email.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedMessage {
@@ -82,7 +109,10 @@ pub struct ParsedMessage {
     pub references: Vec<String>,
     /// RFC 2047 decoded; empty when the header is missing.
     pub subject: String,
+    /// None when no address could be read from the From header (see `sender_problem`).
     pub from: Option<Mailbox>,
+    /// Why there is no one to answer, when `from` is None.
+    pub sender_problem: Option<ParseError>,
     /// The sender's Date header: a claim, for display only, never for ordering or SLAs.
     pub sender_date: Option<DateTime<Utc>>,
     /// The whole readable body, decoded: the text/plain part, or the HTML part as text.
@@ -92,11 +122,62 @@ pub struct ParsedMessage {
     pub has_html: bool,
     /// Set when a machine sent the message; Keydesk must not reply to it.
     pub automated: Option<AutomatedReason>,
+    /// For a bounce: what went wrong, in words ("mailbox full (5.2.2)").
+    pub bounce: Option<String>,
     /// From a "[#123]" tag in the subject: the ticket this message answers.
     pub ticket_number: Option<i64>,
+    /// Every Message-ID and ticket tag mentioned anywhere, attached originals included.
+    pub mentions: Mentions,
     /// Raw values of every Authentication-Results header, topmost (newest) first.
     pub authentication_results: Vec<String>,
+    /// The receiving server's spam verdict header, when it says spam ("X-Spam-Flag: YES").
+    pub marked_spam: Option<String>,
     pub fields: RequestFields,
+    pub attachments: Vec<Attachment>,
+}
+
+impl ParsedMessage {
+    /// Every text without NUL characters, which PostgreSQL refuses in text and no person
+    /// types (the raw message keeps them, byte-exact).
+    fn storable(mut self) -> Self {
+        let clean = |text: &mut String| {
+            if text.contains('\0') {
+                *text = text.replace('\0', "");
+            }
+        };
+        let clean_mailbox = |mailbox: &mut Mailbox| {
+            clean(&mut mailbox.address);
+            if let Some(name) = &mut mailbox.name {
+                clean(name);
+            }
+        };
+        self.message_id.iter_mut().chain(&mut self.in_reply_to).chain(&mut self.references).for_each(clean);
+        self.mentions.message_ids.iter_mut().for_each(clean);
+        [&mut self.subject, &mut self.body_text, &mut self.reply_text].into_iter().for_each(clean);
+        self.bounce.iter_mut().chain(&mut self.authentication_results).for_each(clean);
+        if let Some(from) = &mut self.from {
+            clean_mailbox(from);
+        }
+        if let Some(ParseError::InvalidSender(raw)) = &mut self.sender_problem {
+            clean(raw);
+        }
+        let fields = &mut self.fields;
+        for field in
+            [&mut fields.full_name, &mut fields.registered_email, &mut fields.description].into_iter().flatten()
+        {
+            clean(&mut field.value);
+        }
+        for attachment in &mut self.attachments {
+            clean(&mut attachment.filename);
+            clean(&mut attachment.content_type);
+        }
+        self
+    }
+
+    /// The machine class, if a machine sent it.
+    pub fn machine_class(&self) -> Option<MachineClass> {
+        self.automated.as_ref().map(AutomatedReason::class)
+    }
 }
 
 /// Why a message could not become a ticket; the text is shown in the quarantine list.
@@ -104,6 +185,8 @@ pub struct ParsedMessage {
 pub enum ParseError {
     #[error("not an email: no message headers could be read")]
     NotAnEmail,
+    #[error("the MIME parser failed on this message's structure")]
+    ParserFailed,
     #[error("the message has no From address, so there is no one to answer")]
     NoSender,
     #[error("the From header {0:?} does not contain a usable email address")]

@@ -7,6 +7,12 @@ crate::stored_as_text! {
         Received = "received", "Received";
         /// The automatic acknowledgement was queued.
         Acknowledged = "acknowledged", "Acknowledged";
+        /// No acknowledgement went out (the sender's flood brake, or mail our server found forged).
+        AcknowledgementWithheld = "acknowledgement_withheld", "Acknowledgement not sent";
+        /// A bounce of mail Keydesk sent for this ticket: the user may not have been told.
+        Bounced = "bounced", "Notification bounced";
+        /// An out-of-office or other automatic reply to mail Keydesk sent for this ticket.
+        AutoReplyReceived = "auto_reply_received", "Auto-reply received";
         /// At intake: the From header is the registered address, but our receiving server
         /// reported that its authentication failed.
         SpoofSuspected = "spoof_suspected", "Spoof suspected";
@@ -71,6 +77,6 @@ mod tests {
             assert_eq!(TicketEventKind::try_from(kind.as_str().to_owned()), Ok(kind));
         }
         assert!("unlock".parse::<TicketEventKind>().is_err());
-        assert_eq!(TicketEventKind::ALL.len(), 16);
+        assert_eq!(TicketEventKind::ALL.len(), 19);
     }
 }

@@ -92,6 +92,9 @@ pub fn status_after(history: impl IntoIterator<Item = TicketEventKind>) -> Ticke
         TicketEventKind::UserReplied | TicketEventKind::Reopened => user_wrote(status).to,
         TicketEventKind::Received
         | TicketEventKind::Acknowledged
+        | TicketEventKind::AcknowledgementWithheld
+        | TicketEventKind::Bounced
+        | TicketEventKind::AutoReplyReceived
         | TicketEventKind::SpoofSuspected
         | TicketEventKind::Note
         | TicketEventKind::ChallengeSent

@@ -2,6 +2,9 @@
 //! environment variables, checked once at start-up so that a bad value stops the process
 //! with its key named, then passed around as `&State<Config>`. Never a global.
 
+mod intake;
+
+pub use intake::{IntakeConfig, IntakeSourceKind};
 use keydesk_core::{EmailAddress, LockoutPolicy};
 use rocket::figment::Figment;
 use serde::Deserialize;
@@ -93,55 +96,6 @@ pub struct VerificationConfig {
     /// topmost header counts; empty trusts none (every sender then needs the mailbox
     /// challenge or a manager). The server must strip such headers arriving from outside.
     pub trusted_authserv_id: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IntakeSourceKind {
-    /// Messages dropped into `intake.dir`/new (the embedded default).
-    Maildir,
-    Imap,
-    Off,
-}
-
-/// Where locked users' emails come from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct IntakeConfig {
-    pub source: IntakeSourceKind,
-    /// The Maildir for `maildir` (its new/, cur/ and tmp/ are created).
-    pub dir: PathBuf,
-    pub host: String,
-    pub port: u16,
-    pub security: SmtpSecurity,
-    pub username: String,
-    pub password: Option<Secret>,
-    pub mailbox: String,
-    pub accept_invalid_certs: bool,
-    pub poll_seconds: u64,
-    /// Larger messages are quarantined unread.
-    pub max_message_bytes: usize,
-    /// Run intake in this process's background.
-    pub background: bool,
-}
-
-impl Default for IntakeConfig {
-    fn default() -> Self {
-        IntakeConfig {
-            source: IntakeSourceKind::Maildir,
-            dir: "var/intake".into(),
-            host: "127.0.0.1".into(),
-            port: 993,
-            security: SmtpSecurity::Tls,
-            username: String::new(),
-            password: None,
-            mailbox: "INBOX".into(),
-            accept_invalid_certs: false,
-            poll_seconds: 30,
-            max_message_bytes: 10 * 1024 * 1024,
-            background: true,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,14 +288,7 @@ impl Config {
         if self.mail.transport == MailTransportKind::Smtp && self.mail.host.trim().is_empty() {
             return invalid("mail.host", "is required when mail.transport is \"smtp\"");
         }
-        if self.intake.source == IntakeSourceKind::Imap
-            && (self.intake.host.trim().is_empty() || self.intake.username.is_empty())
-        {
-            return invalid("intake.host", "and intake.username are required when intake.source is \"imap\"");
-        }
-        if self.intake.poll_seconds == 0 {
-            return invalid("intake.poll_seconds", "must be at least 1");
-        }
+        self.intake.validate()?;
         self.calendar()?;
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");
@@ -385,6 +332,15 @@ impl Config {
     /// Cookies get the Secure flag when Keydesk is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// What intake is told: Keydesk's own addresses, the machine senders, the attachment limits.
+    pub fn intake_rules(&self) -> keydesk_core::intake::IntakeRules {
+        keydesk_core::intake::IntakeRules {
+            own_addresses: self.own_addresses(),
+            machine_senders: self.intake.machine_senders().unwrap_or_default(),
+            attachments: self.intake.attachment_limits(),
+        }
     }
 
     /// The addresses that are Keydesk itself: mail from them is never a ticket.

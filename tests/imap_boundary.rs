@@ -1,0 +1,114 @@
+//! IMAP intake against the real Dovecot when the mailbox does what real ones do: its
+//! UIDVALIDITY changes (the folder is recreated or restored and every message comes back
+//! under new UIDs) — nothing is taken in twice; and a message over the size limit — only
+//! its headers are fetched (RFC822.SIZE first), it is quarantined with them, and it stays
+//! on the server for someone to fetch once the limit is raised.
+
+mod common;
+
+use common::{Backend, TestApp};
+use keydesk_core::intake::LedgerOutcome;
+
+on_both_backends!(a_uidvalidity_change_takes_nothing_in_twice, an_oversized_message_is_never_downloaded_whole);
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
+}
+
+fn support_session() -> imap::Session<imap::Connection> {
+    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
+        .mode(imap::ConnectionMode::Plaintext)
+        .connect()
+        .unwrap()
+        .login("support@keydesk.test", env("KEYDESK_MAIL_PASSWORD"))
+        .map_err(|(e, _)| e)
+        .unwrap()
+}
+
+fn unique_box() -> String {
+    format!("boundary{}", &keydesk_core::PlainToken::generate().expose()[..10])
+}
+
+async fn imap_app(backend: Backend, mailbox: &str, max_bytes: usize) -> TestApp {
+    let mailbox = mailbox.to_owned();
+    TestApp::with(backend, move |f| {
+        f.merge(("intake.source", "imap"))
+            .merge(("intake.host", env("KEYDESK_IMAP_HOST")))
+            .merge(("intake.port", env("KEYDESK_IMAP_PORT").parse::<u16>().unwrap()))
+            .merge(("intake.security", "none"))
+            .merge(("intake.username", "support@keydesk.test"))
+            .merge(("intake.password", env("KEYDESK_MAIL_PASSWORD")))
+            .merge(("intake.mailbox", mailbox))
+            .merge(("intake.max_message_bytes", max_bytes))
+            .merge(("intake.background", false))
+    })
+    .await
+}
+
+fn append(session: &mut imap::Session<imap::Connection>, mailbox: &str, raw: &str) {
+    session.append(mailbox, raw.replace('\n', "\r\n").as_bytes()).finish().unwrap();
+}
+
+const MESSAGES: [&str; 3] = [
+    "From: Jane Doe <jane@acme.test>\nSubject: Locked\nMessage-ID: <uv1@acme.test>\n\nName: Jane Doe\nI am locked out.\n",
+    "From: Sam <sam@elsewhere.test>\nSubject: no message id here\n\nplease help\n",
+    "From: Shop <noreply@shop.test>\nSubject: Your order\nMessage-ID: <uv3@shop.test>\n\nThanks!\n",
+];
+
+async fn a_uidvalidity_change_takes_nothing_in_twice(backend: Backend) {
+    let mailbox = unique_box();
+    let mut session = support_session();
+    session.create(&mailbox).unwrap();
+    let before = session.select(&mailbox).unwrap().uid_validity;
+    for raw in MESSAGES {
+        append(&mut session, &mailbox, raw);
+    }
+    let app = imap_app(backend, &mailbox, 10 * 1024 * 1024).await;
+    let first = app.intake_once().await;
+    assert_eq!((first.fetched, first.new_tickets, first.ignored), (3, 2, 1), "{first}");
+    let acknowledgements = app.mail().await.len();
+
+    // The folder is recreated and the same messages restored: new UIDVALIDITY, new UIDs.
+    // (A fresh session: Dovecot ends one whose selected folder is deleted under it.)
+    let mut session = support_session();
+    session.delete(&mailbox).unwrap();
+    session.create(&mailbox).unwrap();
+    let after = session.select(&mailbox).unwrap().uid_validity;
+    assert_ne!(before, after, "Dovecot gave the recreated folder a new UIDVALIDITY");
+    for raw in MESSAGES {
+        append(&mut session, &mailbox, raw);
+    }
+    let again = app.intake_once().await;
+    assert_eq!((again.fetched, again.duplicates, again.new_tickets), (3, 3, 0), "{again}");
+    assert_eq!(app.tickets().await.len(), 2);
+    assert_eq!(app.mail().await.len(), acknowledgements, "nobody is answered twice");
+    session.select(&mailbox).unwrap();
+    assert!(session.uid_search("UNSEEN").unwrap().is_empty(), "each marked done");
+}
+
+async fn an_oversized_message_is_never_downloaded_whole(backend: Backend) {
+    let mailbox = unique_box();
+    let mut session = support_session();
+    session.create(&mailbox).unwrap();
+    let big = format!(
+        "From: Big <big@sender.test>\nSubject: Huge\nMessage-ID: <huge@sender.test>\n\n{}\n",
+        "z".repeat(60_000)
+    );
+    append(&mut session, &mailbox, &big);
+    append(&mut session, &mailbox, MESSAGES[0]);
+    let app = imap_app(backend, &mailbox, 8_192).await;
+    let summary = app.intake_once().await;
+    assert_eq!((summary.quarantined, summary.new_tickets), (1, 1), "{summary}");
+
+    let entry = app.ledger(LedgerOutcome::Quarantined).await.remove(0);
+    assert!(!entry.raw_complete && entry.size_bytes > 60_000, "{entry:?}");
+    assert_eq!((entry.from_header.as_str(), entry.subject.as_str()), ("Big <big@sender.test>", "Huge"));
+    let id = entry.id;
+    let (raw, _) =
+        app.services().run(move |conn, _| Ok(keydesk::store::inbound::raw(conn, id)?)).await.unwrap().unwrap();
+    assert!(raw.len() < 200, "only the headers were fetched: {} bytes", raw.len());
+    // Still on the server, whole.
+    session.select(&mailbox).unwrap();
+    let all = session.uid_search("ALL").unwrap();
+    assert_eq!(all.len(), 2, "nothing was deleted");
+}
