@@ -49,17 +49,21 @@ fn crash_loop(backend: Backend) {
     let seed: u64 = std::env::var("KEYDESK_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261205);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let env = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}"), ("ROCKET_MFA", "{required_for=[]}")];
-    // How long one whole burst takes here, so the kills can fall anywhere inside one.
+    // How long a whole burst takes here (the shortest of three, the first being a cold
+    // start), so the kills fall inside one rather than after it.
     let burst_time = {
         let server = server::start(&database.url, dir.path(), &env);
-        let started = std::time::Instant::now();
-        burst(&server).into_iter().for_each(|t| drop(t.join()));
-        let took = started.elapsed();
-        diesel::update(users::table.find(jane.id))
-            .set((users::locked_at.eq(None::<chrono::NaiveDateTime>), users::failed_attempts.eq(0)))
-            .execute(conn)
-            .unwrap();
-        took
+        let mut shortest = Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            burst(&server).into_iter().for_each(|t| drop(t.join()));
+            shortest = shortest.min(started.elapsed());
+            diesel::update(users::table.find(jane.id))
+                .set((users::locked_at.eq(None::<chrono::NaiveDateTime>), users::failed_attempts.eq(0)))
+                .execute(conn)
+                .unwrap();
+        }
+        shortest
     };
     let burst_ms = u64::try_from(burst_time.as_millis()).unwrap_or(1_000).max(10);
     let (mut locked_trials, mut usable_trials, mut interrupted) = (0, 0, 0);
