@@ -1,6 +1,7 @@
 //! Unit tests for field extraction, kept beside fields.rs so that file stays readable.
 
 use super::*;
+use crate::intake::addresses::email_addresses_in;
 use FieldSource::{BodyLabel, Header, Prose};
 
 fn mailbox(name: Option<&str>, address: &str) -> Mailbox {

@@ -4,7 +4,7 @@
 //! by the quoting rules (one table of client wording, in quoting.rs); this file only reads
 //! what follows one.
 
-use super::fields::email_addresses_in;
+use super::addresses::email_addresses_in;
 use super::quoting::{history_at, is_forward_subject, strip_quotes_and_signature, HeaderBlock, HeaderField, History};
 use super::Mailbox;
 

@@ -9,9 +9,11 @@
 //! The sender's claims (From, Date, a name in the body) are reported as claims: identity is
 //! verified elsewhere, which is why the Authentication-Results headers are passed through.
 
+mod addresses;
 mod answer;
 mod attachments;
 mod automated;
+mod automated_words;
 mod bounce;
 mod charset;
 mod fields;
@@ -19,6 +21,7 @@ mod forwarded;
 mod framing;
 mod html;
 mod ledger;
+mod machine_senders;
 mod mail_words;
 mod mentions;
 mod message;
@@ -29,12 +32,13 @@ mod summary;
 
 pub use answer::acknowledgement_withheld;
 pub use attachments::{safe_filename, Attachment, AttachmentLimits};
-pub use automated::{AutomatedReason, MachineClass, MachineSenders};
+pub use automated::{AutomatedReason, MachineClass};
 pub use charset::header_block_len;
 pub use fields::{extract_fields, extract_fields_ignoring};
 pub use forwarded::{find_forwarded, find_forwarded_with_subject, Forwarded};
 pub use html::{html_to_text, nesting_depth, MAX_NESTING, MAX_RENDERED_HTML};
 pub use ledger::{LedgerOutcome, UnknownLedgerOutcome};
+pub use machine_senders::MachineSenders;
 pub use mentions::Mentions;
 pub use message::parse_message;
 pub use names::normalise_full_name;
