@@ -10,9 +10,12 @@
 //! reused while they hold the tickets asked for: seeding a million takes minutes. Set
 //! KEYDESK_BENCH_RESEED=1 to start again, KEYDESK_BENCH_BACKENDS=sqlite or postgres for one.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::{Duration as Days, Utc};
+use common::median;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keydesk::db::{self, DatabaseUrl, DbConnection};
 use keydesk::demo::{self, DemoOptions};
@@ -23,11 +26,6 @@ use keydesk_core::{BusinessCalendar, TicketEventKind, WorkingHoursConfig};
 
 const RUNS: usize = 5;
 const DAYS: u32 = 365;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)

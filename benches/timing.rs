@@ -5,9 +5,11 @@
 //! Run with `cargo bench --bench timing` (SQLite; PostgreSQL too when KEYDESK_TEST_POSTGRES_URL
 //! or the default local server answers).
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+mod common;
+
+use common::{add_user, admin_url, csrf_token, drop_bench_databases, fresh_postgres_database, median, quiet_figment};
+use diesel::{Connection, PgConnection};
 use keydesk::app::Services;
-use keydesk::store::events::Actor;
 use rocket::http::ContentType;
 use rocket::local::asynchronous::Client;
 use std::time::{Duration, Instant};
@@ -15,55 +17,16 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "correct horse battery staple";
 const ROUNDS: usize = 100;
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn figment(database_url: &str, dir: &std::path::Path) -> rocket::figment::Figment {
-    let root = env!("CARGO_MANIFEST_DIR");
-    keydesk::figment()
-        .merge(("database_url", database_url))
-        .merge(("database_pool_size", 8))
-        .merge(("data_dir", dir.join("data").display().to_string()))
-        .merge(("template_dir", format!("{root}/templates")))
-        .merge(("static_dir", format!("{root}/static")))
-        .merge(("log_level", "off"))
-        .merge(("mail.dir", dir.join("mail").display().to_string()))
-        .merge(("mail.background_sender", false))
-        .merge(("intake.source", "off"))
-        .merge(("mfa.required_for", Vec::<String>::new()))
+    quiet_figment(database_url, dir, 8)
         // Every refusal a full one: nothing throttled, the wrong-password account never locks.
-        .merge(("throttle.max_failures_per_ip", 0))
         .merge(("throttle.max_reset_requests_per_ip", 0))
         .merge(("throttle.max_reset_emails_per_account", 0))
         .merge(("lockout.max_failed_attempts", 1_000_000))
-}
-
-async fn add_user(services: &Services, email: &str) {
-    let hash = services.passwords.hash(PASSWORD);
-    let email = email.to_owned();
-    services
-        .run(move |conn, services| {
-            let now = services.stored_now();
-            let org = match keydesk::store::orgs::find_by_slug(conn, "acme")? {
-                Some(org) => org,
-                None => keydesk::accounts::users::create_organisation(conn, "Acme", "acme", Default::default(), now)?,
-            };
-            let details = keydesk::accounts::users::UserDetails {
-                email: &email,
-                full_name: "Bench User",
-                role: "member".parse().unwrap(),
-                organisation: Some(&org),
-            };
-            keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("bench"), None, now)
-        })
-        .await
-        .expect("user");
 }
 
 async fn lock(services: &Services, email: &str) {
@@ -80,12 +43,6 @@ async fn lock(services: &Services, email: &str) {
 
 fn form(fields: &[(&str, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter().map(|(k, v)| (*k, v))).finish()
-}
-
-async fn csrf_token(client: &Client) -> String {
-    let page = client.get("/login").dispatch().await.into_string().await.unwrap();
-    let start = page.find("name=\"csrf_token\" value=\"").unwrap() + 25;
-    page[start..start + 64].to_owned()
 }
 
 async fn timed(client: &Client, path: &'static str, fields: &[(&str, String)]) -> Duration {
@@ -106,9 +63,9 @@ async fn run(label: &str, database_url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let client = Client::tracked(keydesk::build(figment(database_url, dir.path())).unwrap()).await.unwrap();
     let services = client.rocket().state::<Services>().unwrap().clone();
-    add_user(&services, "wrong@acme.test").await;
-    add_user(&services, "locked@acme.test").await;
-    add_user(&services, "registered@acme.test").await;
+    add_user(&services, "wrong@acme.test", PASSWORD).await;
+    add_user(&services, "locked@acme.test", PASSWORD).await;
+    add_user(&services, "registered@acme.test", PASSWORD).await;
     lock(&services, "locked@acme.test").await;
     let token = csrf_token(&client).await;
     let login = |email: &str| {
@@ -165,23 +122,14 @@ async fn run(label: &str, database_url: &str) {
     );
 }
 
-fn admin_url() -> String {
-    std::env::var("KEYDESK_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 #[rocket::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     run("SQLite", &dir.path().join("timing.sqlite").display().to_string()).await;
-    let admin = admin_url();
-    match PgConnection::establish(&admin) {
-        Ok(mut conn) => {
-            let name = format!("keydesk_timing_{}", std::process::id());
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
-            let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
-            run("PostgreSQL", &format!("{base}/{name}")).await;
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-        }
-        Err(error) => println!("PostgreSQL: skipped ({error})"),
+    if PgConnection::establish(&admin_url()).is_ok() {
+        run("PostgreSQL", &fresh_postgres_database()).await;
+        drop_bench_databases();
+    } else {
+        println!("PostgreSQL: not reachable at {}, skipped", admin_url());
     }
 }
