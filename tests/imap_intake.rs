@@ -251,12 +251,7 @@ async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
     assert_eq!(challenged.status(), rocket::http::Status::Ok);
     app.deliver_mail().await;
     let challenge = read_over_imap("jane@acme.test", &mailbox, "Please confirm it is you").await;
-    let link = challenge
-        .split_whitespace()
-        .find(|w| w.starts_with("http://keydesk.test/confirm/"))
-        .expect("a link")
-        .trim_start_matches("http://keydesk.test")
-        .to_owned();
+    let link = common::confirm_path_in(&challenge);
     // A few minutes after her lock, she follows the link.
     app.clock.advance(chrono::Duration::minutes(3));
     assert!(app.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));

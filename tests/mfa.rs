@@ -243,15 +243,6 @@ async fn unlocking_asks_for_a_fresh_code_after_the_step_up_window(backend: Backe
     assert!(app.reload_email("jane@acme.test").await.locked_at.is_none());
 }
 
-/// The path of the latest mailbox challenge sent to Jane.
-async fn latest_challenge_link(app: &TestApp) -> String {
-    let challenges: Vec<_> =
-        app.mail_to("jane@acme.test").await.into_iter().filter(|m| m.subject.contains("confirm")).collect();
-    let challenge = challenges.last().expect("a mailbox challenge");
-    let link = challenge.text.split_whitespace().find(|w| w.starts_with("http://keydesk.test/confirm/")).unwrap();
-    link.trim_start_matches("http://keydesk.test").to_owned()
-}
-
 async fn a_locked_user_with_an_authenticator_answers_the_challenge_with_its_code(backend: Backend) {
     let app = desk(backend).await;
     // Jane, a member, chose to set up an authenticator.
@@ -267,7 +258,7 @@ async fn a_locked_user_with_an_authenticator_answers_the_challenge_with_its_code
     let agent = app.bearer("agent@support.test").await;
     let sent = app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(agent.clone()).dispatch().await;
     assert_eq!(sent.status(), Status::Ok);
-    let link = latest_challenge_link(&app).await;
+    let link = app.latest_confirm_path("jane@acme.test").await;
     app.clock.advance(Duration::minutes(2));
     assert!(page(&app, &link).await.contains("name=\"code\""), "the page asks for the app's code");
     let wrong = app.post_form(&link, &[("code", "000000")]).await.into_string().await.unwrap();
@@ -286,7 +277,7 @@ async fn a_locked_user_with_an_authenticator_answers_the_challenge_with_its_code
     // Five wrong codes close a challenge.
     let second = app.client.post(format!("/api/v1/tickets/{number}/challenge")).header(agent).dispatch().await;
     assert_eq!(second.status(), Status::Ok);
-    let link = latest_challenge_link(&app).await;
+    let link = app.latest_confirm_path("jane@acme.test").await;
     for _ in 0..5 {
         app.post_form(&link, &[("code", "000000")]).await;
     }

@@ -132,19 +132,7 @@ async fn the_full_loop_challenge_verify_unlock_notify(backend: Backend) {
 
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/challenge"), json!({})).await;
     assert_eq!((status, body["sent_to"].as_str()), (Status::Ok, Some("jane@acme.test")));
-    let challenge = app
-        .mail_to("jane@acme.test")
-        .await
-        .into_iter()
-        .find(|m| m.subject.contains("Please confirm it is you"))
-        .expect("challenge sent");
-    let link = challenge
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("http://keydesk.test/confirm/"))
-        .unwrap()
-        .trim_start_matches("http://keydesk.test")
-        .to_owned();
+    let link = app.latest_confirm_path("jane@acme.test").await;
     // Opening the link confirms nothing; pressing the button does.
     assert!(app.client.get(link.clone()).dispatch().await.into_string().await.unwrap().contains("Yes, it was me"));
     let confirmed = app.post_form(&link, &[]).await.into_string().await.unwrap();

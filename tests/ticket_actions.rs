@@ -65,19 +65,7 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     let (kind, message) = act(&app, number, "challenge", &[]).await;
     assert_eq!(kind, "success");
     assert!(message.contains("jane@acme.test"), "{message}");
-    let challenge = app
-        .mail_to("jane@acme.test")
-        .await
-        .into_iter()
-        .find(|m| m.subject.contains("Please confirm it is you"))
-        .expect("challenge sent to the registered address");
-    let link = challenge
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("http://keydesk.test/confirm/"))
-        .unwrap()
-        .trim_start_matches("http://keydesk.test")
-        .to_owned();
+    let link = app.latest_confirm_path("jane@acme.test").await;
     // Jane, in her own browser, presses the button.
     let jane = TestClient::new(&app).await;
     assert!(jane.post_form(&link, &[]).await.into_string().await.unwrap().contains("your mailbox is confirmed"));

@@ -352,6 +352,25 @@ pub fn hidden_csrf_token(html: &str) -> Option<String> {
     document.select(&selector).next().and_then(|e| e.value().attr("value")).map(str::to_owned)
 }
 
+/// The path of the mailbox-challenge link in an email's text ("/confirm/<token>").
+pub fn confirm_path_in(text: &str) -> String {
+    let link = text.split_whitespace().find(|w| w.starts_with("http://keydesk.test/confirm/")).expect("a confirm link");
+    link.trim_start_matches("http://keydesk.test").to_owned()
+}
+
+impl TestApp {
+    /// The path of the latest mailbox challenge sent to `address`.
+    pub async fn latest_confirm_path(&self, address: &str) -> String {
+        let challenges: Vec<Mail> = self
+            .mail_to(address)
+            .await
+            .into_iter()
+            .filter(|m| m.subject.contains("Please confirm it is you"))
+            .collect();
+        confirm_path_in(&challenges.last().expect("a mailbox challenge").text)
+    }
+}
+
 /// A delivered email, parsed enough for assertions.
 #[derive(Debug, Clone)]
 pub struct Mail {
