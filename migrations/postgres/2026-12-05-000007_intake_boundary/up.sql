@@ -9,6 +9,8 @@ ALTER TABLE inbound_messages ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 ALTER TABLE inbound_messages ADD COLUMN machine_class TEXT;
 -- NULL: taken in before this column existed; filled from the raw headers once, at start.
 ALTER TABLE inbound_messages ADD COLUMN authentication_results TEXT;
+-- So the start-up check for such rows reads an index of them, not the whole ledger.
+CREATE INDEX inbound_messages_unsummarised ON inbound_messages (id) WHERE authentication_results IS NULL;
 ALTER TABLE inbound_messages ADD COLUMN raw_complete BOOLEAN NOT NULL DEFAULT TRUE;
 UPDATE inbound_messages SET size_bytes = octet_length(raw);
 -- Redelivered bytes are recognised whatever their source key.

@@ -1,6 +1,7 @@
 ALTER TABLE intake_health DROP COLUMN skipped;
 DROP TABLE attachments;
 DROP INDEX inbound_messages_content;
+DROP INDEX inbound_messages_unsummarised;
 ALTER TABLE inbound_messages DROP COLUMN raw_complete;
 ALTER TABLE inbound_messages DROP COLUMN authentication_results;
 ALTER TABLE inbound_messages DROP COLUMN machine_class;
