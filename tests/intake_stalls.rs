@@ -19,6 +19,7 @@ on_both_backends!(
     the_same_bytes_under_new_names_make_nothing_new,
     attachments_are_listed_and_only_ever_downloaded,
     unreadable_from_headers_are_salvaged_and_8bit_headers_read,
+    rows_from_before_the_header_columns_are_filled_at_the_next_start,
 );
 
 async fn acme(backend: Backend) -> TestApp {
@@ -163,4 +164,41 @@ async fn unreadable_from_headers_are_salvaged_and_8bit_headers_read(backend: Bac
     assert_eq!((tickets[0].sender.as_str(), tickets[0].account_user_id.is_some()), ("jane@acme.test", true));
     assert_eq!(tickets[1].subject, "Compte bloqué");
     assert_eq!(tickets[1].sender_name.as_deref(), Some("Renée Dupont"));
+}
+
+async fn rows_from_before_the_header_columns_are_filled_at_the_next_start(backend: Backend) {
+    use diesel::prelude::*;
+    use keydesk::db::schema::inbound_messages;
+    let app = acme(backend).await;
+    app.drop_mail(
+        "From: Jane Doe <jane@acme.test>\nSubject: Locked\nMessage-ID: <old@acme.test>\n\
+         Authentication-Results: mx.keydesk.test; dmarc=pass header.from=acme.test\n\nlocked out\n",
+    );
+    app.intake_once().await;
+    // As an older Keydesk left it: no header columns.
+    app.services()
+        .run(|conn, _| {
+            diesel::update(inbound_messages::table)
+                .set((
+                    inbound_messages::from_header.eq(""),
+                    inbound_messages::subject.eq(""),
+                    inbound_messages::authentication_results.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let TestApp { client, backend, database, dir, .. } = app;
+    drop(client);
+    let app = TestApp::open(backend, database, dir).await;
+    let entry = app.ledger(LedgerOutcome::Ticket).await.remove(0);
+    assert_eq!((entry.from_header.as_str(), entry.subject.as_str()), ("Jane Doe <jane@acme.test>", "Locked"));
+    let id = entry.id;
+    let results = app
+        .services()
+        .run(move |conn, _| Ok(keydesk::store::inbound::authentication_results(conn, id)?))
+        .await
+        .unwrap();
+    assert_eq!(results, ["mx.keydesk.test; dmarc=pass header.from=acme.test"]);
 }
