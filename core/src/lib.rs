@@ -11,6 +11,7 @@ pub mod events;
 pub mod intake;
 pub mod lockout;
 pub mod outgoing;
+pub mod paging;
 pub mod reports;
 pub mod retry;
 pub mod roles;

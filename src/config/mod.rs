@@ -70,11 +70,18 @@ pub struct SlaConfig {
     /// From the email's arrival to the unlock.
     #[serde(with = "humantime_serde")]
     pub unlock: Duration,
+    /// The share of tickets, in percent, that should meet each target; the report flags a
+    /// target whose compliance falls below it.
+    pub compliance_goal: u8,
 }
 
 impl Default for SlaConfig {
     fn default() -> Self {
-        SlaConfig { first_response: Duration::from_secs(3600), unlock: Duration::from_secs(4 * 3600) }
+        SlaConfig {
+            first_response: Duration::from_secs(3600),
+            unlock: Duration::from_secs(4 * 3600),
+            compliance_goal: 90,
+        }
     }
 }
 
@@ -304,6 +311,9 @@ impl Config {
         }
         if self.sla.first_response.is_zero() || self.sla.unlock.is_zero() {
             return invalid("sla", "first_response and unlock must be longer than zero");
+        }
+        if !(1..=100).contains(&self.sla.compliance_goal) {
+            return invalid("sla.compliance_goal", "must be a percentage from 1 to 100");
         }
         Ok(())
     }

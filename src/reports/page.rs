@@ -1,23 +1,36 @@
 //! The report page's context: headline figures in words, the charts, the tables and the
 //! links that keep the page's filters.
 
-use keydesk_core::reports::{Audience, Preset, SlaTarget};
+use keydesk_core::paging::Page;
+use keydesk_core::reports::{Audience, GoalVerdict, Preset, SlaTarget};
 use serde_json::{json, Value};
 
 use super::charts;
 use super::view::{duration_words, share_words, Report, ReportRequest};
 
-/// Breaches listed on the page; the CSV export has them all.
-pub const BREACHES_SHOWN: usize = 100;
+/// Breaches listed on one page of the report; the others are a click away (and all in the
+/// ticket CSV).
+pub const BREACHES_PER_PAGE: u64 = 50;
 
-pub fn context(
-    report: &Report,
-    audience: Audience,
-    request: &ReportRequest,
-    today: chrono::NaiveDate,
-    staff: &[(i64, String)],
-    organisations: &[(String, String)],
-) -> Value {
+/// What the page shows besides the report: today (for the presets), who may be picked in
+/// the filters, the compliance goal and which page of breaches was asked for.
+pub struct PageOptions<'a> {
+    pub today: chrono::NaiveDate,
+    pub staff: &'a [(i64, String)],
+    pub organisations: &'a [(String, String)],
+    /// `sla.compliance_goal`, in percent.
+    pub goal_percent: u8,
+    pub breach_page: Option<u64>,
+}
+
+/// A share in words with its verdict against the goal: "52%" and "missed".
+fn compliance(share: Option<f64>, goal_percent: u8) -> Value {
+    let verdict = GoalVerdict::of(share, goal_percent);
+    json!({"share": share_words(share), "verdict": verdict, "missed": verdict.is_missed()})
+}
+
+pub fn context(report: &Report, audience: Audience, request: &ReportRequest, options: PageOptions) -> Value {
+    let PageOptions { today, staff, organisations, goal_percent, breach_page } = options;
     let s = &report.summary;
     let names = &report.names;
     let query = query_string(report);
@@ -37,6 +50,9 @@ pub fn context(
         SlaTarget::FirstResponse => "First response",
         SlaTarget::Unlock => "Unlock",
     };
+    let breaches = Page::of(breach_page, BREACHES_PER_PAGE, s.sla.breaches.len() as u64);
+    // The range and filters stay; the page lands on the list.
+    let breach_link = |n: u64| format!("/reports?{query}&breaches={n}#breaches");
     json!({
         "from": s.from.to_string(),
         "to": s.to.to_string(),
@@ -65,13 +81,21 @@ pub fn context(
         "times": times,
         "sla": {
             "first_response_target": duration_words(Some(s.sla.first_response.target_seconds)),
+            "goal": format!("{goal_percent}%"),
             "first_response_met": share_words(s.sla.first_response_met),
+            "first_response_compliance": compliance(s.sla.first_response_met, goal_percent),
+            "unlock_compliance": compliance(s.sla.unlock_met, goal_percent),
             "first_response": s.sla.first_response,
             "unlock_target": duration_words(Some(s.sla.unlock.target_seconds)),
             "unlock_met": share_words(s.sla.unlock_met),
             "unlock": s.sla.unlock,
             "breach_count": s.sla.breaches.len(),
-            "breaches": s.sla.breaches.iter().take(BREACHES_SHOWN).map(|b| json!({
+            "breach_page": breaches,
+            "breach_pages": {
+                "previous": breaches.previous().map(breach_link),
+                "next": breaches.next().map(breach_link),
+            },
+            "breaches": s.sla.breaches.iter().skip(breaches.offset() as usize).take(breaches.per_page as usize).map(|b| json!({
                 "ticket": b.ticket_id,
                 "target": target_label(b.target),
                 "took": duration_words(Some(b.business_seconds)),
@@ -84,6 +108,9 @@ pub fn context(
             "unlock": charts::unlock_times(&s.days, s.sla.unlock.target_seconds),
             "backlog": charts::backlog(&s.days),
             "heat_map": charts::heat_map(&s.arrivals_by_weekday_and_hour),
+            "heat_legend": charts::heat_legend(&s.arrivals_by_weekday_and_hour),
+            "heat_rows": s.arrivals_by_weekday_and_hour.iter().zip(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+                .map(|(hours, day)| json!({"day": day, "hours": hours, "total": hours.iter().sum::<u32>()})).collect::<Vec<_>>(),
         },
         "agents": s.agents.iter().map(|a| json!({
             "name": names.agent(a.agent_id), "id": a.agent_id, "handled": a.tickets_handled, "first_responses": a.first_responses,
@@ -91,7 +118,7 @@ pub fn context(
         })).collect::<Vec<_>>(),
         "organisation_rows": organisations_by_name(report).into_iter().map(|o| json!({
             "name": names.organisation(o.organisation_id), "received": o.received, "out_of_hours": o.received_out_of_hours,
-            "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": share_words(o.unlock_met),
+            "unlocked": o.unlocked, "median_unlock": duration_words(o.unlock_business_seconds.median), "unlock_met": compliance(o.unlock_met, goal_percent),
         })).collect::<Vec<_>>(),
         "verification": {
             "methods": s.verification.by_method.iter().map(|(method, count)| json!({"method": method.label(), "count": count})).collect::<Vec<_>>(),

@@ -52,8 +52,10 @@ async fn with_report<T: Send + 'static>(
         .await
 }
 
-#[rocket::get("/reports?<request..>")]
+/// `breaches`: which page of the breach list (1 when absent).
+#[rocket::get("/reports?<breaches>&<request..>")]
 pub async fn reports_page(
+    breaches: Option<u64>,
     request: ReportRequest,
     viewer: ReportViewer,
     layout: Layout,
@@ -62,6 +64,7 @@ pub async fn reports_page(
     let user = viewer.0.user;
     let today = services.calendar.local_date(services.now());
     let asked = request.clone();
+    let goal_percent = services.config.sla.compliance_goal;
     let context = with_report(services, user, request.clone(), move |report, audience, conn| {
         let staff = match audience {
             Audience::Everything => {
@@ -73,7 +76,14 @@ pub async fn reports_page(
             Audience::Organisation { .. } => Vec::new(),
             _ => store::queue::organisations(conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
         };
-        Ok(page::context(report, audience, &asked, today, &staff, &organisations))
+        let options = page::PageOptions {
+            today,
+            staff: &staff,
+            organisations: &organisations,
+            goal_percent,
+            breach_page: breaches,
+        };
+        Ok(page::context(report, audience, &asked, options))
     })
     .await?;
     match context {

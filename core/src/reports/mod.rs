@@ -20,6 +20,7 @@
 
 mod audience;
 mod build;
+mod goal;
 mod history;
 mod measure;
 mod range;
@@ -32,6 +33,7 @@ pub use build::{
     build, AgentFigures, Breach, DayFigures, OrganisationFigures, ReportInput, ServiceHours, Sla, SlaCounts, SlaTarget,
     UnlockSources, VerificationOutcomes,
 };
+pub use goal::GoalVerdict;
 pub use history::{kinds_counted, HistoryEvent, Milestone, Span, TicketFacts, TicketHistory};
 pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
