@@ -89,11 +89,15 @@ pub struct EventFilter {
     pub from: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
     pub limit: i64,
+    /// Newest entries skipped before the first listed (a later page).
+    pub offset: i64,
 }
 
-/// Newest first.
-pub fn list(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Vec<Event>> {
-    let mut query = events::table.select(Event::as_select()).into_boxed();
+type Filtered<'a> = events::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// The entries the filter matches, in no order (limit and offset are not applied here).
+fn matching(filter: &EventFilter) -> Filtered<'static> {
+    let mut query = events::table.into_boxed();
     if let Some(org) = filter.organisation_id {
         query = query.filter(events::organisation_id.eq(org));
     }
@@ -109,7 +113,22 @@ pub fn list(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Vec<Ev
     if let Some(until) = filter.until {
         query = query.filter(events::at.lt(until));
     }
-    query.order((events::at.desc(), events::id.desc())).limit(filter.limit.max(1)).load(conn)
+    query
+}
+
+/// Newest first: `limit` entries after skipping `offset`.
+pub fn list(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<Vec<Event>> {
+    matching(filter)
+        .select(Event::as_select())
+        .order((events::at.desc(), events::id.desc()))
+        .limit(filter.limit.max(1))
+        .offset(filter.offset.max(0))
+        .load(conn)
+}
+
+/// How many entries the filter matches in all, on every page.
+pub fn count(conn: &mut DbConnection, filter: &EventFilter) -> QueryResult<i64> {
+    matching(filter).count().get_result(conn)
 }
 
 pub fn count_for_user(conn: &mut DbConnection, user_id: UserId, kind: EventKind) -> QueryResult<i64> {
