@@ -114,3 +114,33 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, next_attempt_at: NaiveDateT
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<OutboxMessage>> {
     outbox::table.order(outbox::id.asc()).select(OutboxMessage::as_select()).load(conn)
 }
+
+/// The outbox at a glance, for the operator: what waits, what keeps failing, when mail last
+/// went out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxHealth {
+    /// Not sent yet (including those failing).
+    pub queued: i64,
+    /// Not sent yet, with at least one failed attempt.
+    pub failing: i64,
+    pub oldest_queued_at: Option<NaiveDateTime>,
+    pub last_sent_at: Option<NaiveDateTime>,
+    /// The most recent failure's error, among those still unsent.
+    pub last_error: Option<String>,
+}
+
+pub fn health(conn: &mut DbConnection) -> QueryResult<OutboxHealth> {
+    use diesel::dsl::{count_star, max, min};
+    let unsent = outbox::table.filter(outbox::sent_at.is_null());
+    let (queued, oldest_queued_at) = unsent.select((count_star(), min(outbox::created_at))).get_result(conn)?;
+    let failing = unsent.filter(outbox::attempts.gt(0)).count().get_result(conn)?;
+    let last_sent_at = outbox::table.select(max(outbox::sent_at)).get_result(conn)?;
+    let last_error = unsent
+        .filter(outbox::last_error.is_not_null())
+        .order(outbox::next_attempt_at.desc())
+        .select(outbox::last_error)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    Ok(OutboxHealth { queued, failing, oldest_queued_at, last_sent_at, last_error })
+}

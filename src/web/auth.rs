@@ -2,7 +2,7 @@
 //! action, answer.
 
 use super::csrf::{CsrfForm, TokenOnly};
-use super::guards::{start_session, AnySession, ClientIp, SignedIn, SESSION_COOKIE};
+use super::guards::{start_session, AnySession, ClientIp, SESSION_COOKIE};
 use super::page::Layout;
 use crate::accounts::login::{self, LoginOutcome};
 use crate::accounts::password_reset::{self, ResetOutcome};
@@ -15,13 +15,6 @@ use rocket::response::{Flash, Redirect};
 use rocket::State;
 use rocket_dyn_templates::Template;
 use serde_json::json;
-
-/// The start page; whoever is not signed in (or not finished signing in) is sent on by the
-/// 401 catcher.
-#[rocket::get("/")]
-pub fn home(_signed_in: SignedIn, layout: Layout) -> Template {
-    layout.render("home", "Home", json!({}))
-}
 
 #[rocket::get("/login")]
 pub fn login_page(layout: Layout, services: &State<Services>) -> Template {

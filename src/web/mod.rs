@@ -14,6 +14,7 @@ pub mod confirm;
 pub mod csrf;
 pub mod download;
 pub mod guards;
+pub mod home;
 pub mod intake_page;
 pub mod manage_users;
 pub mod page;
@@ -32,7 +33,7 @@ use serde_json::{json, Value};
 
 pub fn page_routes() -> Vec<Route> {
     rocket::routes![
-        auth::home,
+        home::home,
         auth::login_page,
         auth::login_submit,
         auth::logout,
