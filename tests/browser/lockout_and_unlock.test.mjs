@@ -4,6 +4,7 @@
 // Every test starts its own throwaway Keydesk (lib/keydesk.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertAccessible } from './lib/a11y.mjs';
 import { screenshot } from './lib/browser.mjs';
 import {
   DESKTOP, MAX_FAILED_ATTEMPTS, PHONE, WRONG_PASSWORD, assertNoPageOverflow, clickAndLoad, keydeskFor, pageFor, submitLogin, useBrowser, logInAs,
@@ -21,12 +22,14 @@ async function logIn(page, kd, user) {
   await nav.getByRole('button', { name: `Log out ${user.name}`, exact: true }).waitFor();
   const manageLinks = await nav.getByRole('link', { name: 'Manage Users' }).count();
   assert.equal(manageLinks, user.role === 'member' ? 0 : 1, `"Manage Users" in the nav of a ${user.role}`);
+  await assertAccessible(page, `the home page of a ${user.role}`);
 }
 
 /** Fail to log in as user MAX_FAILED_ATTEMPTS times through the form,
  *  checking the error each time; returns the member's "Account Locked" mail. */
 async function lockOut(page, kd, user, { onError } = {}) {
   await page.goto(kd.url('/login'));
+  await assertAccessible(page, 'the login page');
   for (let attempt = 1; attempt <= MAX_FAILED_ATTEMPTS; attempt++) {
     const response = await submitLogin(page, user.email, WRONG_PASSWORD);
     assert.equal(response.status(), 200, `failed login ${attempt} answers 200`);
@@ -37,6 +40,7 @@ async function lockOut(page, kd, user, { onError } = {}) {
     assert.match(text, /We couldn't log you in with that email address and password\./, `attempt ${attempt}`);
     assert.match(text, new RegExp(`After ${MAX_FAILED_ATTEMPTS} failed attempts in a row an account is locked`));
     assert.match(text, /we have emailed you/);
+    if (attempt === 1 || attempt === MAX_FAILED_ATTEMPTS) await assertAccessible(page, `the login error after ${attempt} failures`);
     if (onError) await onError(page, attempt);
   }
   return kd.waitForMail((m) => m.to.includes(user.email) && m.subject === 'Account Locked',
@@ -56,12 +60,14 @@ async function openManageUsers(page) {
   await clickAndLoad(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Manage Users' }));
   assert.equal(new URL(page.url()).pathname, '/org/users');
   assert.equal(await page.locator('h1').innerText(), 'Manage Users');
+  await assertAccessible(page, 'Manage Users');
 }
 
 /** The Action column of every row on the Activities page. */
 async function activityActions(page) {
   await clickAndLoad(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activities' }));
   assert.equal(new URL(page.url()).pathname, '/activities');
+  await assertAccessible(page, 'Activities');
   return page.locator('table tbody tr td:nth-child(2)').allInnerTexts();
 }
 
@@ -94,11 +100,13 @@ test('a locked-out member is unlocked by an admin', async (t) => {
 
   const confirm = admin.locator('#confirm-unlock');
   assert.equal((await confirm.innerText()).trim(), 'Unlock');
+  await assertAccessible(admin, 'the unlock confirmation');
   await clickAndLoad(admin, confirm);
   assert.equal(new URL(admin.url()).pathname, '/org/users');
   assert.match(await admin.locator('.flash.success').innerText(), /^Done:\s*Account unlocked/);
   assert.equal(await admin.locator(`tr#user-${id} .status-active`).innerText(), 'Active');
   assert.equal(await admin.locator(`tr#user-${id} .unlock-key`).count(), 0, 'no key icon once unlocked');
+  await assertAccessible(admin, 'Manage Users after an unlock');
 
   const unlockedMail = await kd.waitForMail(
     (m) => m.to.includes(MEMBER.email) && m.subject === 'Your account has been unlocked',
@@ -140,6 +148,7 @@ test('under owner_pin only the owner unlocks, with an emailed PIN', async (t) =>
   await admin.goto(kd.url(`/org/users/${adminView.id}/unlock`));
   assert.equal(await admin.locator('#confirm-unlock').count(), 0, 'no unlock button for an admin');
   assert.match(await admin.locator('main').innerText(), /Only the organisation's owner can unlock accounts\./);
+  await assertAccessible(admin, 'the unlock page refused to an admin under owner_pin');
   const csrf = await admin.locator('input[name=csrf_token]').first().getAttribute('value');
   const forced = await admin.request.post(kd.url(`/org/users/${adminView.id}/unlock`),
     { form: { csrf_token: csrf }, maxRedirects: 0 });
@@ -148,6 +157,7 @@ test('under owner_pin only the owner unlocks, with an emailed PIN', async (t) =>
   assert.equal(forced.headers().location, '/org/users');
   await admin.goto(kd.url('/org/users'));
   assert.match(await admin.locator('.flash.error').innerText(), /Only the organisation's owner can unlock accounts/);
+  await assertAccessible(admin, 'Manage Users with an error flash');
   assert.equal(await admin.locator(`tr#user-${adminView.id} .status-locked`).innerText(), 'Locked');
 
   // The owner asks for a PIN.
@@ -169,6 +179,7 @@ test('under owner_pin only the owner unlocks, with an emailed PIN', async (t) =>
 
   const pinBox = owner.getByLabel('Please enter the PIN code to unlock the account.');
   assert.equal(await pinBox.getAttribute('id'), 'pin');
+  await assertAccessible(owner, 'the PIN page');
 
   // A wrong PIN first.
   const wrongPin = String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
@@ -176,6 +187,7 @@ test('under owner_pin only the owner unlocks, with an emailed PIN', async (t) =>
   await clickAndLoad(owner, owner.getByRole('button', { name: 'Unlock', exact: true }));
   assert.match(await owner.locator('.flash').innerText(), /Wrong PIN\. 4 tries left\./);
   assert.equal(await owner.locator('#pin').count(), 1, 'the PIN form is shown again');
+  await assertAccessible(owner, 'the PIN page after a wrong PIN');
 
   // Then the right one.
   await owner.getByLabel('Please enter the PIN code to unlock the account.').pressSequentially(pin);
@@ -216,6 +228,7 @@ test('screenshots: login error, locked user list, PIN page', async (t) => {
   await phoneView.row.getByRole('button', { name: `Unlock ${MEMBER.name}`, exact: true }).waitFor();
   await screenshot(owner, 'manage-users-locked-phone');
   await assertNoPageOverflow(owner, 'Manage Users at 375px');
+  await assertAccessible(owner, 'Manage Users on a phone');
 
   await clickAndLoad(owner, owner.locator(`tr#user-${id} a.unlock-key`));
   await clickAndLoad(owner, owner.locator('#confirm-unlock'));
@@ -223,4 +236,5 @@ test('screenshots: login error, locked user list, PIN page', async (t) => {
   await owner.locator('#pin').waitFor();
   await screenshot(owner, 'unlock-pin-phone');
   await assertNoPageOverflow(owner, 'the PIN page at 375px');
+  await assertAccessible(owner, 'the PIN page on a phone');
 });

@@ -6,6 +6,7 @@
 // docs/screenshots/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertAccessible } from './lib/a11y.mjs';
 import { screenshot } from './lib/browser.mjs';
 import {
   PHONE, assertNoPageOverflow, clickAndLoad, flash, keydeskFor, lockOutQuietly, logInAs, pageFor, request, useBrowser,
@@ -24,6 +25,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   // The member locks themselves out.
   const member = await pageFor(t);
   await lockOutQuietly(member, kd, MEMBER);
+  await assertAccessible(member, 'the login error');
 
   // They write to support; someone without an account writes too.
   await kd.dropMail(request({
@@ -54,6 +56,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   assert.equal(await row.locator('td.verification').innerText(), 'Not verified');
   assert.equal(await row.locator('td.arrived').innerText(), 'In hours');
   assert.match(await row.locator('td.age').innerText(), /business hour/);
+  await assertAccessible(agent, 'the queue');
   await screenshot(agent, 'queue-desktop');
 
   // The queue on a phone.
@@ -62,6 +65,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   await agentPhone.goto(kd.url('/queue'));
   await agentPhone.locator(`tr#ticket-${number}`).waitFor();
   await assertNoPageOverflow(agentPhone, 'the queue at 375px');
+  await assertAccessible(agentPhone, 'the queue on a phone');
   await screenshot(agentPhone, 'queue-phone');
 
   // The ticket: not verified, so Unlock is disabled and says why.
@@ -74,6 +78,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   assert.equal(await agent.locator('#unlock-blocked').innerText(), 'The ticket is not verified: verify the sender first.');
   assert.match(await agent.locator('#verification-rule').innerText(), /mailbox challenge must be answered, or a manager must verify/);
   assert.match(await agent.locator('article.message.in .message-body').innerText(), /I need it for the morning clinic\./);
+  await assertAccessible(agent, 'a new ticket');
 
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Take (assign to me)' }));
   assert.match(await flash(agent), /^Done: Ticket #\d+ is assigned to you\.$/);
@@ -88,14 +93,18 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
 
   // The member follows it and presses the button.
   await member.goto(link);
+  await assertAccessible(member, 'the mailbox challenge page');
   await clickAndLoad(member, member.getByRole('button', { name: 'Yes, it was me' }));
   await member.locator('#confirmed').waitFor();
+  await assertAccessible(member, 'the challenge answered');
 
   await agent.reload();
   assert.equal(await agent.locator('#ticket-verification').innerText(), 'Mailbox confirmed');
+  await assertAccessible(agent, 'a ticket with the mailbox confirmed');
   await screenshot(agent, 'ticket-desktop');
   await agentPhone.goto(kd.url(`/tickets/${number}`));
   await assertNoPageOverflow(agentPhone, 'the ticket at 375px');
+  await assertAccessible(agentPhone, 'a ticket on a phone');
   await screenshot(agentPhone, 'ticket-phone');
 
   // Verify by "mailbox confirmed", then unlock.
@@ -110,6 +119,7 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   assert.match(await flash(agent), /^Done: Account unlocked and ticket resolved\./);
   assert.equal(await agent.locator('#ticket-status').innerText(), 'Resolved');
   assert.equal(await agent.locator('.account-line .status-active').innerText(), 'Active');
+  await assertAccessible(agent, 'a resolved ticket');
 
   const unlocked = await kd.waitForMail((m) => m.to.includes(MEMBER.email) && m.subject === 'Your account has been unlocked',
     { what: `"Your account has been unlocked" to ${MEMBER.email}` });
@@ -117,8 +127,10 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
 
   // The member is back in.
   await logInAs(member, kd, MEMBER);
+  await assertAccessible(member, 'a member\'s home page');
 
   // The ticket has left the agent's queue.
   await agent.goto(kd.url('/queue'));
   assert.equal(await agent.locator(`tr#ticket-${number}`).count(), 0);
+  await assertAccessible(agent, 'the queue after the unlock');
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as OTPAuth from 'otpauth';
+import { assertAccessible } from './lib/a11y.mjs';
 import { screenshot } from './lib/browser.mjs';
 import {
   clickAndLoad, flash, keydeskFor, lockOutQuietly, pageFor, request, submitLogin, useBrowser, waitForTickets,
@@ -61,6 +62,7 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   await submitLogin(agent, AGENT.email, AGENT.password);
   assert.equal(new URL(agent.url()).pathname, '/security');
   await agent.locator('#must-enrol').waitFor();
+  await assertAccessible(agent, 'the security page asking to enrol');
   await agent.goto(kd.url('/queue'));
   assert.equal(new URL(agent.url()).pathname, '/security', 'the queue waits until a second factor is set up');
 
@@ -68,6 +70,7 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   assert.equal(new URL(agent.url()).pathname, '/security/totp');
   assert.equal(await agent.locator('#qr svg').count(), 1, 'a QR code, as inline SVG');
   assert.match(await agent.locator('#otpauth-uri').innerText(), /^otpauth:\/\/totp\/Keydesk:/);
+  await assertAccessible(agent, 'authenticator set-up');
   await screenshot(agent, 'security-enrol');
   const phone = new Phone((await agent.locator('#totp-secret').innerText()).trim());
 
@@ -75,11 +78,13 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   await agent.getByLabel('Code from the app').fill('000000');
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Confirm' }));
   assert.match(await flash(agent), /That is not the code the app shows now/);
+  await assertAccessible(agent, 'authenticator set-up with a wrong code');
   await agent.getByLabel('Code from the app').fill(await phone.code());
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Confirm' }));
   const enrolledAt = Date.now();
   assert.equal(await agent.locator('h1').innerText(), 'Your recovery codes');
   assert.equal(await agent.locator('#recovery-codes code').count(), 10);
+  await assertAccessible(agent, 'the recovery codes');
   await clickAndLoad(agent, agent.locator('#continue'));
 
   // The agent sends the mailbox challenge and the member answers it.
@@ -100,15 +105,18 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   await agent.locator('#verify-note').fill('Followed the challenge link');
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Verify', exact: true }));
   assert.equal(await agent.locator('h1').innerText(), 'Confirm it is you');
+  await assertAccessible(agent, 'the step-up page');
   await screenshot(agent, 'step-up');
   await agent.getByLabel('Code from your authenticator app').fill('000000');
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Confirm and carry on' }));
   assert.match(await agent.locator('#code-error').innerText(), /That code did not work/);
+  await assertAccessible(agent, 'the step-up page after a wrong code');
   await agent.getByLabel('Code from your authenticator app').fill(await phone.code());
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Confirm and carry on' }));
   const verifiedAt = Date.now();
   assert.equal(new URL(agent.url()).pathname, `/tickets/${number}`);
   assert.equal(await flash(agent), 'Done: Verified (mailbox confirmed).');
+  await assertAccessible(agent, 'a verified ticket');
 
   // And past it again, Unlock asks too, then unlocks.
   await pause(STEP_UP_SECONDS + 1 - (Date.now() - verifiedAt) / 1000);
@@ -127,6 +135,7 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   await again.goto(kd.url('/login'));
   await submitLogin(again, AGENT.email, AGENT.password);
   assert.equal(new URL(again.url()).pathname, '/login/code');
+  await assertAccessible(again, 'the sign-in code page');
   await again.getByLabel('Code from your authenticator app').fill(await phone.code());
   await clickAndLoad(again, again.getByRole('button', { name: 'Sign in', exact: true }));
   assert.equal(new URL(again.url()).pathname, '/');
