@@ -32,9 +32,11 @@ export async function launch() {
   });
 }
 
-/** Save a full-page screenshot to docs/screenshots/NAME.png (repo root);
- *  returns the file path. */
+/** Save a full-page screenshot to docs/screenshots/NAME.png (repo root) when
+ *  KEYDESK_SCREENSHOTS=1 asks for it (so an ordinary run leaves the committed pictures
+ *  alone); returns the file path, or null when none was taken. */
 export async function screenshot(page, name) {
+  if (process.env.KEYDESK_SCREENSHOTS !== '1') return null;
   const dir = path.join(repoRoot, 'docs', 'screenshots');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
