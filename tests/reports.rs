@@ -22,6 +22,7 @@ on_both_backends!(
     bad_ranges_get_a_clear_error_and_an_empty_range_zeros,
     a_ticket_worked_through_the_queue_shows_in_todays_report,
     a_forged_request_is_recorded_and_counted_as_a_suspected_spoof,
+    the_page_flags_targets_below_the_goal_and_lists_every_breach,
 );
 
 const RANGE: &str = "from=2026-10-19&to=2026-10-26";
@@ -449,4 +450,37 @@ async fn a_forged_request_is_recorded_and_counted_as_a_suspected_spoof(backend: 
     app.logged_in_as("manager@support.test").await;
     let page = app.client.get(format!("/tickets/{forged}")).dispatch().await.into_string().await.unwrap();
     assert!(page.contains("Spoof suspected"));
+}
+
+fn texts(html: &str, selector: &str) -> Vec<String> {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(selector).unwrap();
+    document
+        .select(&selector)
+        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+async fn the_page_flags_targets_below_the_goal_and_lists_every_breach(backend: Backend) {
+    let week = week(backend).await;
+    let app = &week.app;
+    app.logged_in_as("manager@support.test").await;
+    let html = app.client.get(format!("/reports?{RANGE}")).dispatch().await.into_string().await.unwrap();
+    // 75% and 50% against the default goal of 90%: both missed, in words.
+    assert_eq!(texts(&html, "#figure-sla-first-response"), ["75%"]);
+    assert_eq!(texts(&html, "#figure-sla-first-response-verdict"), ["Target missed: the goal is 90%."]);
+    assert_eq!(texts(&html, "#figure-sla-unlock-verdict"), ["Target missed: the goal is 90%."]);
+    assert_eq!(texts(&html, "article.goal-missed .figure"), ["75%", "50%"]);
+    // The three breaches, on one page; a page past the end shows the same.
+    assert_eq!(texts(&html, "table.report-breaches tbody tr").len(), 3);
+    assert!(texts(&html, "#breach-count")[0].starts_with("All 3, oldest ticket first."));
+    assert!(texts(&html, "nav.pager").is_empty(), "no pages for three");
+    let beyond = app.client.get(format!("/reports?{RANGE}&breaches=9")).dispatch().await.into_string().await.unwrap();
+    assert_eq!(texts(&beyond, "table.report-breaches tbody tr"), texts(&html, "table.report-breaches tbody tr"));
+    // No empty header cells; every chart describes itself; the heat map's numbers as a table.
+    assert!(texts(&html, "th").iter().all(|th| !th.is_empty()));
+    assert_eq!(texts(&html, "svg.chart desc").len(), 8, "four charts, wide and narrow");
+    assert_eq!(texts(&html, "table.report-heat tbody tr").len(), 7);
+    let monday = texts(&html, "table.report-heat tbody tr:first-child td");
+    assert_eq!((monday[9].as_str(), monday[16].as_str()), ("1", "1"), "Monday 09:30 BST and 16:30 GMT");
 }
