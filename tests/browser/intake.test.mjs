@@ -63,6 +63,7 @@ test('an agent re-processes or discards a quarantined message, on a laptop and o
   await signIn(agent, kd, AGENT);
   const entry = await quarantined(agent, kd);
   assert.match(await entry.locator('.reason').innerText(), /cannot be answered/);
+  assert.match(await entry.locator('dl').innerText(), /From\s+\(none\)/, 'a missing sender says so');
   assert.match(await agent.locator('#trusted-authserv-warning').innerText(),
     /No trusted mail server configured: identity check 5 .* cannot pass.*Set verification\.trusted_authserv_id/s);
   for (const name of ['Download', 'Re-process', 'Discard…']) {
