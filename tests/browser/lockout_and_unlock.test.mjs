@@ -68,6 +68,9 @@ async function activityActions(page) {
   await clickAndLoad(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activities' }));
   assert.equal(new URL(page.url()).pathname, '/activities');
   await assertAccessible(page, 'Activities');
+  const { scrollWidth, clientWidth } = await page.locator('.activity-wrap')
+    .evaluate((wrap) => ({ scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth }));
+  assert.ok(scrollWidth <= clientWidth, `the activity table (${scrollWidth}px) fits its ${clientWidth}px box: no column cut off`);
   return page.locator('table tbody tr td:nth-child(2)').allInnerTexts();
 }
 
