@@ -124,8 +124,18 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
         })
     });
 
+    let watch_services = services.clone();
+    let sla_watch = AdHoc::on_liftoff("SLA watch", move |_| {
+        Box::pin(async move {
+            if watch_services.config.sla.background_checks {
+                rocket::tokio::spawn(queue::sla_watch::run_forever(watch_services));
+            }
+        })
+    });
+
     Ok(rocket::custom(figment)
         .manage(services)
+        .attach(sla_watch)
         .attach(Template::fairing())
         .attach(outbox_sender)
         .attach(intake_worker)

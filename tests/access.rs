@@ -35,6 +35,13 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/queue", "/queue", "LFFFOOF"),
     ("/queue", "/queue?status=all&org=acme&verified=no&hours=in&mine=yes", "LFFFOOF"),
     ("/tickets/<number>", "/tickets/{ticket}", "LFFFOOF"),
+    ("/tickets/<number>", "/tickets/{ticket}?canned=1", "LFFFOOF"),
+    ("/tickets/<number>/presence", "/tickets/{ticket}/presence", "LFFFOOF"),
+    ("/queue/next", "/queue/next?after={ticket}", "LFFFRRF"),
+    ("/queue", "/queue?q=member%40acme.test", "LFFFOOF"),
+    // Where a completed sign-in goes: each role's start page (or where they were going).
+    ("/start", "/start", "LRRRRRR"),
+    ("/canned-replies", "/canned-replies", "LFFFFOF"),
     ("/tickets/<number>/attachments/<id>", "/tickets/{ticket}/attachments/{attachment}", "LFFFOOF"),
     // Reports: managers (everything), agents (their own), owners (their organisation's).
     ("/reports", "/reports", "LFFOOOF"),
@@ -74,6 +81,10 @@ const FORMS: &[(&str, &str, &str)] = &[
     ("/tickets/<number>/waiting", "/tickets/{ticket}/waiting", "LFFFSSF"),
     ("/tickets/<number>/resolve", "/tickets/{ticket}/resolve", "LFFFSSF"),
     ("/tickets/<number>/unlock", "/tickets/{ticket}/unlock", "LFFFSSF"),
+    // Canned replies are the managers' to keep.
+    ("/canned-replies", "/canned-replies", "LFFFFSF"),
+    ("/canned-replies/<id>", "/canned-replies/1", "LFFFFSF"),
+    ("/canned-replies/<id>/delete", "/canned-replies/2", "LFFFFSF"),
     // Approving an unlock is a manager's: a second person who is not the agent.
     ("/tickets/<number>/approve", "/tickets/{ticket}/approve", "LFFFFSF"),
     ("/logout", "/logout", "LSSSSSS"),

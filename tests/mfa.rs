@@ -114,7 +114,7 @@ async fn the_roles_that_unlock_must_set_up_an_authenticator_before_anything_else
     assert!(app.actions_of(&agent).await.contains(&"MFA enrolled".to_owned()));
 
     // A member, whose role does not require one, signs in with the password as before.
-    assert_eq!(location(&app.log_in("jane@acme.test", PASSWORD).await).as_deref(), Some("/"));
+    assert_eq!(location(&app.log_in("jane@acme.test", PASSWORD).await).as_deref(), Some("/start"));
 }
 
 async fn sign_in_asks_for_the_code_with_one_step_of_drift_and_each_code_once(backend: Backend) {
@@ -128,7 +128,7 @@ async fn sign_in_asks_for_the_code_with_one_step_of_drift_and_each_code_once(bac
 
     // A phone 30 seconds slow is fine.
     let slow = secret.code_at(app.now() - Duration::seconds(30));
-    assert_eq!(log_in_with_code(&app, "agent@support.test", &slow).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "agent@support.test", &slow).await.as_deref(), Some("/start"));
     let agent = app.reload_email("agent@support.test").await;
     let events = app.events_of(&agent).await;
     assert!(events.iter().any(|e| e.action.label() == "Login succeeded" && e.detail == "with an authenticator code"));
@@ -141,20 +141,20 @@ async fn sign_in_asks_for_the_code_with_one_step_of_drift_and_each_code_once(bac
     // The next code works.
     app.clock.advance(Duration::seconds(30));
     let next = secret.code_at(app.now());
-    assert_eq!(log_in_with_code(&app, "agent@support.test", &next).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "agent@support.test", &next).await.as_deref(), Some("/start"));
 }
 
 async fn recovery_codes_sign_in_once_each(backend: Backend) {
     let app = desk(backend).await;
     let (_, codes) = enrol(&app, "manager@support.test").await;
     let typed = codes[3].to_uppercase().replace('-', " ");
-    assert_eq!(log_in_with_code(&app, "manager@support.test", &typed).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "manager@support.test", &typed).await.as_deref(), Some("/start"));
     let manager = app.reload_email("manager@support.test").await;
     let events = app.events_of(&manager).await;
     let used = events.iter().find(|e| e.action.label() == "Recovery code used").expect("recorded");
     assert_eq!(used.detail, "9 recovery codes left");
     assert_eq!(log_in_with_code(&app, "manager@support.test", &codes[3]).await, None, "once only");
-    assert_eq!(log_in_with_code(&app, "manager@support.test", &codes[4]).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "manager@support.test", &codes[4]).await.as_deref(), Some("/start"));
 }
 
 async fn wrong_codes_count_towards_the_lockout(backend: Backend) {
@@ -165,7 +165,7 @@ async fn wrong_codes_count_towards_the_lockout(backend: Backend) {
         app.log_in("agent@support.test", "wrong password").await;
     }
     let code = secret.code_at(app.now());
-    assert_eq!(log_in_with_code(&app, "agent@support.test", &code).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "agent@support.test", &code).await.as_deref(), Some("/start"));
     assert_eq!(app.reload_email("agent@support.test").await.failed_attempts, 0);
 
     // Knowing the password buys no extra guesses: a right password between wrong codes only
@@ -205,7 +205,7 @@ async fn unlocking_asks_for_a_fresh_code_after_the_step_up_window(backend: Backe
     let number = locked_jane_writes(&app).await;
     let (secret, _) = enrol(&app, "agent@support.test").await;
     let code = secret.code_at(app.now());
-    assert_eq!(log_in_with_code(&app, "agent@support.test", &code).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "agent@support.test", &code).await.as_deref(), Some("/start"));
 
     // Eleven minutes after the sign-in's code, verifying asks for a fresh one first, and
     // carries the form's fields through the page that asks.
@@ -301,7 +301,10 @@ async fn owners_and_managers_reset_a_lost_second_factor_but_never_their_own(back
     let (manager_secret, _) = enrol(&app, "manager@support.test").await;
 
     // The owner resets Adam's, with a reason; Adam's sessions end.
-    assert_eq!(log_in_with_code(&app, "olive@acme.test", &olive_secret.code_at(app.now())).await.as_deref(), Some("/"));
+    assert_eq!(
+        log_in_with_code(&app, "olive@acme.test", &olive_secret.code_at(app.now())).await.as_deref(),
+        Some("/start")
+    );
     let adam = app.reload_email("adam@acme.test").await;
     let edit = page(&app, &format!("/org/users/{}/edit", adam.id)).await;
     assert!(edit.contains("id=\"reset-second-factor\""), "the owner is offered the reset");
@@ -326,7 +329,7 @@ async fn owners_and_managers_reset_a_lost_second_factor_but_never_their_own(back
     // A manager resets an agent's, from the Staff page.
     app.clock.advance(Duration::minutes(1));
     let code = manager_secret.code_at(app.now());
-    assert_eq!(log_in_with_code(&app, "manager@support.test", &code).await.as_deref(), Some("/"));
+    assert_eq!(log_in_with_code(&app, "manager@support.test", &code).await.as_deref(), Some("/start"));
     let agent = app.reload_email("agent@support.test").await;
     assert!(page(&app, "/staff").await.contains(&format!("/staff/{}/second-factor/reset", agent.id)));
     let reset = app.post_form(&format!("/staff/{}/second-factor/reset", agent.id), &[("reason", "new phone")]).await;

@@ -72,7 +72,7 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(text(&page, "#ticket-verification"), "Mailbox confirmed");
     assert!(text(&page, "#unlock-blocked").contains("not verified"));
-    let ready = |page: &str| count(page, &format!("tr#ticket-{number} .ready-to-unlock"));
+    let ready = |page: &str| count(page, &format!("tr#ticket-{number} span.next-step.ready_to_unlock"));
     assert_eq!(ready(&get(&app, "/queue").await), 0, "the queue asks the same rule: not ready");
 
     let (kind, message) =
@@ -92,7 +92,9 @@ async fn every_action_works_through_its_form_from_take_to_unlock(backend: Backen
     let page = get(&app, &format!("/tickets/{number}")).await;
     assert_eq!(text(&page, "#ticket-status"), "Resolved");
     assert_eq!(text(&page, ".account-line .status-active"), "Active");
-    assert!(text(&page, "#unlock-blocked").starts_with("The ticket is resolved: it unlocks nothing."));
+    assert!(text(&page, "#resolved-note").starts_with("This ticket is resolved: nothing is left to do."));
+    assert_eq!(count(&page, "#unlock"), 0, "a resolved ticket offers no unlock");
+    assert_eq!(count(&page, "#resolve"), 0, "nor a resolve");
     let history = texts(&page, "ol.history li");
     assert!(history.iter().any(|h| h.contains("Account unlocked")), "{history:?}");
     let notices: Vec<_> = app
@@ -211,8 +213,8 @@ async fn unlock_is_disabled_while_support_is_closed_and_says_when_it_opens(backe
     assert_eq!(queue(&app, "?hours=out").await, vec![number]);
     assert_eq!(queue(&app, "?hours=in").await, Vec::<i64>::new());
     let page = get(&app, "/queue").await;
-    assert_eq!(text(&page, &format!("tr#ticket-{number} td.arrived")), "Out of hours");
-    assert_eq!(text(&page, &format!("tr#ticket-{number} td.age")), "under 1 business hour");
+    assert_eq!(text(&page, &format!("tr#ticket-{number} td.age .arrived")), "Out of hours");
+    assert_eq!(text(&page, &format!("tr#ticket-{number} td.age span[title]")), "under 1 business hour");
 }
 
 async fn html_from_an_email_never_reaches_the_page(backend: Backend) {

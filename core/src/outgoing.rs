@@ -15,6 +15,10 @@ crate::stored_as_text! {
         MailboxChallenge = "mailbox_challenge", "Mailbox challenge";
         /// To an organisation's owner (or admins) when support unlocked its owner or an admin.
         PrivilegedUnlocked = "privileged_unlocked", "Privileged account unlocked by support";
+        /// To the agents (80% of a target used) or the managers (breached).
+        SlaAlert = "sla_alert", "Service-level alert";
+        /// To each manager, once a day when enabled.
+        SlaDigest = "sla_digest", "Daily service-level digest";
     }
 }
 

@@ -12,8 +12,9 @@ use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sessions::NewSession;
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
+use keydesk_core::roles::UnlockPermission;
 use keydesk_core::second_factor::SessionStage;
-use keydesk_core::{EmailAddress, EventKind, PlainToken};
+use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role};
 
 pub enum LoginOutcome {
     /// The password was right: the cookie gets this new session token, signed in or (with a
@@ -137,18 +138,21 @@ pub(super) fn lock_account(
 
     if let Some(org_id) = user.organisation_id {
         let organisation = store::orgs::find(conn, org_id)?.ok_or(AppError::NotFound)?;
-        let note = AccountLockedAdmin {
-            full_name: &user.full_name,
-            email: &user.email,
-            locked_at,
-            max_failed_attempts: max,
-            organisation: &organisation.name,
-            unlock_link: services.config.link(&format!("/org/users/{}/unlock", user.id)),
-        };
-        let unlockers = store::users::list_for_organisation(conn, org_id)?
-            .into_iter()
-            .filter(|u| u.id != user.id && u.role.may_manage_users());
+        let colleagues = store::users::list_for_organisation(conn, org_id)?;
+        let owner = colleagues.iter().find(|u| u.role == Role::Org(OrgRole::Owner)).map(|u| u.full_name.as_str());
+        let unlockers = colleagues.iter().filter(|u| u.id != user.id && u.role.may_manage_users());
         for unlocker in unlockers {
+            let may_unlock = unlocker.role.unlock_permission(organisation.unlock_policy) != UnlockPermission::Denied;
+            let note = AccountLockedAdmin {
+                full_name: &user.full_name,
+                email: &user.email,
+                locked_at: locked_at.clone(),
+                max_failed_attempts: max,
+                organisation: &organisation.name,
+                unlock_link: services.config.link(&format!("/org/users/{}/unlock", user.id)),
+                may_unlock,
+                owner_name: owner,
+            };
             outbox.queue(conn, &unlocker.email, &note)?;
         }
     }

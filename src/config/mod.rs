@@ -61,7 +61,7 @@ impl Default for MfaConfig {
 }
 
 /// The service-level targets reports measure against, in business time (working hours only).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SlaConfig {
     /// From the email's arrival to the first human reply, verification or unlock.
@@ -73,6 +73,18 @@ pub struct SlaConfig {
     /// The share of tickets, in percent, that should meet each target; the report flags a
     /// target whose compliance falls below it.
     pub compliance_goal: u8,
+    /// Email the agents when a ticket passes 80% of a target and the managers when it
+    /// breaches one (once per ticket and target, only while support is open).
+    pub alerts: bool,
+    /// Run the checks in the background (tests run them one at a time instead).
+    pub background_checks: bool,
+    /// How often the background worker looks (at most 30 s, so an alert is never late by more).
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// A daily digest to each manager: yesterday's figures and the open breaches. Off by default.
+    pub daily_digest: bool,
+    /// When the digest goes out, on the desk's clock ("08:30").
+    pub digest_time: String,
 }
 
 impl Default for SlaConfig {
@@ -81,11 +93,20 @@ impl Default for SlaConfig {
             first_response: Duration::from_secs(3600),
             unlock: Duration::from_secs(4 * 3600),
             compliance_goal: 90,
+            alerts: true,
+            background_checks: true,
+            check_interval: Duration::from_secs(30),
+            daily_digest: false,
+            digest_time: "08:00".into(),
         }
     }
 }
 
 impl SlaConfig {
+    pub fn digest_time(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(self.digest_time.trim(), "%H:%M").ok()
+    }
+
     pub fn targets(&self) -> keydesk_core::reports::SlaTargets {
         let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         keydesk_core::reports::SlaTargets {
@@ -311,6 +332,12 @@ impl Config {
         }
         if self.sla.first_response.is_zero() || self.sla.unlock.is_zero() {
             return invalid("sla", "first_response and unlock must be longer than zero");
+        }
+        if self.sla.check_interval.is_zero() || self.sla.check_interval > Duration::from_secs(30) {
+            return invalid("sla.check_interval", "must be between 1s and 30s");
+        }
+        if self.sla.digest_time().is_none() {
+            return invalid("sla.digest_time", "must be a time of day such as 08:30");
         }
         if !(1..=100).contains(&self.sla.compliance_goal) {
             return invalid("sla.compliance_goal", "must be a percentage from 1 to 100");

@@ -243,7 +243,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sla_alerts (ticket_id, target, level) {
+        ticket_id -> BigInt,
+        target -> Text,
+        level -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    canned_replies (id) {
+        id -> BigInt,
+        title -> Text,
+        body -> Text,
+        updated_at -> Timestamp,
+        updated_by_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ticket_viewers (ticket_id, user_id) {
+        ticket_id -> BigInt,
+        user_id -> BigInt,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests_sent (day) {
+        day -> Date,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(ticket_viewers -> users (user_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(mailbox_challenges -> tickets (ticket_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
@@ -271,4 +306,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mailbox_challenges,
     recovery_codes,
     throttle,
+    sla_alerts,
+    canned_replies,
+    ticket_viewers,
+    digests_sent,
 );

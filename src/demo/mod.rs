@@ -166,6 +166,13 @@ fn write_history(
     })?;
 
     let first_agent = roster.agents().next().map(|a| roster.staff[a].email.clone()).unwrap_or_default();
+    // An owner the seeded history left unlocked, so the sign-in printed below works.
+    let locked: std::collections::HashSet<usize> =
+        ledger.states().filter(|(_, locked_at)| locked_at.is_some()).map(|(person, _)| person).collect();
+    let owner = (0..cast.organisations.len())
+        .map(|organisation| roster.owner_of(organisation))
+        .find(|owner| !locked.contains(owner))
+        .unwrap_or_else(|| roster.owner_of(0));
     Ok(DemoSummary {
         organisations_created: cast.organisations_created,
         organisations: cast.organisations.len(),
@@ -179,7 +186,7 @@ fn write_history(
         until: now,
         manager_login: roster.staff[roster.manager()].email.clone(),
         agent_login: first_agent,
-        owner_login: roster.people[roster.owner_of(0)].email.clone(),
+        owner_login: roster.people[owner].email.clone(),
     })
 }
 

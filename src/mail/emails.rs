@@ -40,6 +40,10 @@ pub struct AccountLockedAdmin<'a> {
     pub max_failed_attempts: u32,
     pub organisation: &'a str,
     pub unlock_link: String,
+    /// The recipient may unlock (false: an admin under the owner-PIN policy, where only the
+    /// owner unlocks — they are told who does instead of getting a link they cannot use).
+    pub may_unlock: bool,
+    pub owner_name: Option<&'a str>,
 }
 email!(AccountLockedAdmin => AccountLockedAdmin);
 
@@ -124,6 +128,47 @@ pub struct PrivilegedUnlockNotice<'a> {
 }
 email!(PrivilegedUnlockNotice => PrivilegedUnlocked);
 
+/// A ticket passed 80% of a target (to its assignee, or every agent), or breached it (to
+/// the managers). The subject carries `[#N]`.
+#[derive(Debug, Serialize)]
+pub struct SlaAlert<'a> {
+    pub ticket: TicketNumber,
+    pub subject: &'a str,
+    /// "First response", "Unlock".
+    pub target: &'a str,
+    pub breached: bool,
+    /// "Reply due in 12 min (business time)", "Unlock overdue by 5 min".
+    pub words: String,
+    /// The target itself, in words ("1 h 00 min").
+    pub target_words: String,
+    pub next_step: String,
+    pub ticket_link: String,
+}
+email!(SlaAlert => SlaAlert);
+
+/// One line of the digest's open breaches.
+#[derive(Debug, Serialize)]
+pub struct DigestBreach {
+    pub ticket: TicketNumber,
+    pub subject: String,
+    pub words: String,
+}
+
+/// The managers' daily digest: yesterday's figures and the breaches still open.
+#[derive(Debug, Serialize)]
+pub struct SlaDigest<'a> {
+    /// "Monday 23 November 2026".
+    pub day: &'a str,
+    pub received: usize,
+    pub received_out_of_hours: usize,
+    pub first_response_met: String,
+    pub unlock_met: String,
+    pub unlocked: usize,
+    pub open_breaches: &'a [DigestBreach],
+    pub reports_link: String,
+}
+email!(SlaDigest => SlaDigest);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +205,22 @@ mod tests {
             max_failed_attempts: 5,
             organisation: "Acme Clinic",
             unlock_link: "https://keydesk.example/org/users/7/unlock".into(),
+            may_unlock: true,
+            owner_name: Some("Olive Owner"),
+        }));
+    }
+
+    #[test]
+    fn account_locked_admin_under_owner_pin() {
+        insta::assert_snapshot!(rendered(&AccountLockedAdmin {
+            full_name: NAME,
+            email: EMAIL,
+            locked_at: "2026-11-24 09:15".into(),
+            max_failed_attempts: 5,
+            organisation: "Acme Clinic",
+            unlock_link: "https://keydesk.example/org/users/7/unlock".into(),
+            may_unlock: false,
+            owner_name: Some("Olive Owner"),
         }));
     }
 
@@ -244,6 +305,53 @@ mod tests {
             email: EMAIL,
             confirm_link: "https://keydesk.example/confirm/TOKEN".into(),
             valid_for: "24 hours".into(),
+        }));
+    }
+
+    #[test]
+    fn sla_alert_due_soon() {
+        insta::assert_snapshot!(rendered(&SlaAlert {
+            ticket: TicketNumber(42),
+            subject: "Locked out",
+            target: "First response",
+            breached: false,
+            words: "Reply due in 12 min (business time)".into(),
+            target_words: "1 h 00 min".into(),
+            next_step: "Needs verification".into(),
+            ticket_link: "https://keydesk.example/tickets/42".into(),
+        }));
+    }
+
+    #[test]
+    fn sla_alert_breached() {
+        insta::assert_snapshot!(rendered(&SlaAlert {
+            ticket: TicketNumber(42),
+            subject: "Locked out",
+            target: "Unlock",
+            breached: true,
+            words: "Unlock overdue by 5 min".into(),
+            target_words: "4 h 00 min".into(),
+            next_step: "Needs approval".into(),
+            ticket_link: "https://keydesk.example/tickets/42".into(),
+        }));
+    }
+
+    #[test]
+    fn sla_digest() {
+        let breaches = [DigestBreach {
+            ticket: TicketNumber(40),
+            subject: "Cannot sign in".into(),
+            words: "Reply overdue by 2 h 5 min".into(),
+        }];
+        insta::assert_snapshot!(rendered(&SlaDigest {
+            day: "Monday 23 November 2026",
+            received: 12,
+            received_out_of_hours: 3,
+            first_response_met: "92%".into(),
+            unlock_met: "75%".into(),
+            unlocked: 8,
+            open_breaches: &breaches,
+            reports_link: "https://keydesk.example/reports".into(),
         }));
     }
 }

@@ -44,6 +44,8 @@ impl MailTemplates {
             "ticket_reply",
             "mailbox_challenge",
             "privileged_unlocked",
+            "sla_alert",
+            "sla_digest",
         ];
         tera.add_raw_templates(sources)?;
         Ok(MailTemplates { tera })

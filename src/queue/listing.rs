@@ -1,8 +1,9 @@
-//! The queue's read side, for the agents' pages: the list of tickets (oldest first, with
-//! filters), as plain rows. It changes nothing; the actions are in the sibling files. Each
-//! row says whether the one unlock rule would let an agent unlock it now.
+//! The queue's read side, for the agents' pages: the list of tickets (by next step, or
+//! oldest first, with filters and a search), as plain rows. It changes nothing; the actions
+//! are in the sibling files. Each row says what the ticket needs next (from the one unlock
+//! rule) and how it stands against the service-level targets.
 
-use super::unlock::{facts_of, repeat_window_start};
+use super::standing::{markers, next_step_view, standings, TargetMarker};
 use super::wording::{business_age, typical_business_day, verification_of, when, Verification};
 use crate::app::{AppError, Services};
 use crate::db::DbConnection;
@@ -10,13 +11,24 @@ use crate::ids::{TicketNumber, UserId};
 use crate::store::queue::QueueFilter;
 use crate::store::{self, orgs::Organisation, users::User};
 use chrono::{DateTime, Utc};
-use keydesk_core::tickets::may_unlock;
+use keydesk_core::tickets::{NextStep, NextStepView, TicketSearch};
 use keydesk_core::TicketStatus;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Rows on one page of the queue; the oldest come first, so nothing urgent is cut off.
+/// Rows on one page of the queue; the most urgent come first, so nothing urgent is cut off.
 pub const MAX_ROWS: usize = 500;
+/// A search reads at most this many matches (newest first) before the other filters.
+const SEARCH_READ_LIMIT: i64 = 2_000;
+
+/// The queue's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// What can be finished now first (during working hours, "Ready to unlock"), then oldest.
+    #[default]
+    NextStep,
+    Oldest,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusFilter {
@@ -41,6 +53,8 @@ pub struct QueueQuery {
     pub verified: Option<bool>,
     pub arrival: Option<Arrival>,
     pub mine: bool,
+    pub search: Option<TicketSearch>,
+    pub sort: QueueSort,
 }
 
 /// The filters as the form shows them again.
@@ -51,13 +65,33 @@ pub struct FilterValues {
     pub verified: &'static str,
     pub hours: &'static str,
     pub mine: bool,
+    pub q: String,
+    pub sort: &'static str,
+    /// Any filter or search is set (the empty state offers to clear them).
+    pub filtered: bool,
+}
+
+/// The queue's form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct QueueForm<'a> {
+    pub status: &'a str,
+    pub organisation: &'a str,
+    pub verified: &'a str,
+    pub hours: &'a str,
+    pub mine: &'a str,
+    pub q: &'a str,
+    pub sort: &'a str,
 }
 
 impl QueueQuery {
-    pub fn from_form(status: &str, organisation: &str, verified: &str, hours: &str, mine: &str) -> QueueQuery {
+    pub fn from_form(form: &QueueForm<'_>) -> QueueQuery {
+        let QueueForm { status, organisation, verified, hours, mine, q, sort } = *form;
+        let search = TicketSearch::parse(q);
         QueueQuery {
             status: match status {
                 "all" => StatusFilter::All,
+                // A search looks across every status unless one is chosen.
+                "" if search.is_some() => StatusFilter::All,
                 other => other.parse().map_or(StatusFilter::Unresolved, StatusFilter::Only),
             },
             organisation: Some(organisation.trim()).filter(|o| !o.is_empty()).map(str::to_owned),
@@ -72,6 +106,8 @@ impl QueueQuery {
                 _ => None,
             },
             mine: matches!(mine, "yes" | "on" | "true" | "1"),
+            search,
+            sort: if sort == "oldest" { QueueSort::Oldest } else { QueueSort::NextStep },
         }
     }
 
@@ -94,6 +130,21 @@ impl QueueQuery {
                 None => "",
             },
             mine: self.mine,
+            q: match &self.search {
+                None => String::new(),
+                Some(TicketSearch::Number(number)) => format!("#{number}"),
+                Some(TicketSearch::Words(words)) => words.join(" "),
+            },
+            sort: match self.sort {
+                QueueSort::NextStep => "",
+                QueueSort::Oldest => "oldest",
+            },
+            filtered: self.status != StatusFilter::Unresolved
+                || self.organisation.is_some()
+                || self.verified.is_some()
+                || self.arrival.is_some()
+                || self.mine
+                || self.search.is_some(),
         }
     }
 
@@ -117,11 +168,13 @@ pub struct QueueRow {
     pub email_is_sender: bool,
     pub organisation: Option<String>,
     pub received_at: String,
+    /// Business time since it arrived (until its resolution, once resolved).
     pub age: String,
     pub status: TicketStatus,
     pub status_label: &'static str,
-    /// The one unlock rule allows an unlock now.
-    pub ready_to_unlock: bool,
+    pub next_step: NextStepView,
+    /// The open targets: time left, amber past 80%, red when breached.
+    pub sla: Vec<TargetMarker>,
     pub verification: Verification,
     pub assignee: Option<String>,
     pub assigned_to_me: bool,
@@ -163,6 +216,8 @@ pub fn queue(
         organisation_id,
         verified: query.verified,
         assignee_id: query.mine.then_some(me.id),
+        search: query.search.clone(),
+        limit: query.search.is_some().then_some(SEARCH_READ_LIMIT),
     };
     let calendar = &services.calendar;
     let mut tickets = store::queue::tickets(conn, &filter)?;
@@ -170,7 +225,6 @@ pub fn queue(
         tickets.retain(|t| calendar.is_open(t.received_at.and_utc()) == (arrival == Arrival::InHours));
     }
     let matched = tickets.len();
-    tickets.truncate(MAX_ROWS);
 
     let mut ids: Vec<UserId> = tickets.iter().flat_map(|t| [t.account_user_id, t.assignee_id]).flatten().collect();
     ids.sort_unstable();
@@ -178,8 +232,14 @@ pub fn queue(
     let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
     let organisation_names: HashMap<i64, &Organisation> = organisations.iter().map(|o| (o.id, o)).collect();
     let business_day = typical_business_day(calendar, now);
-    let accounts: Vec<UserId> = tickets.iter().filter_map(|t| t.account_user_id).collect();
-    let recent_unlocks = store::events::support_unlocks_of(conn, &accounts, repeat_window_start(now))?;
+    let unresolved: Vec<_> = tickets.iter().filter(|t| !t.is_resolved()).cloned().collect();
+    let standings = standings(conn, services, &unresolved, &people, now)?;
+    let step_of = |t: &crate::store::tickets::Ticket| standings.get(&t.id).map_or(NextStep::Done, |s| s.next);
+    if query.sort == QueueSort::NextStep && query.search.is_none() {
+        // Stable: within a step, the order read (oldest first) stays.
+        tickets.sort_by_key(|t| step_of(t).urgency());
+    }
+    tickets.truncate(MAX_ROWS);
 
     let rows = tickets
         .iter()
@@ -204,10 +264,8 @@ pub fn queue(
                 age: business_age(calendar.business_duration(t.received_at.and_utc(), t.age_until(now)), business_day),
                 status: t.status,
                 status_label: t.status.label(),
-                ready_to_unlock: {
-                    let recent = t.account_user_id.and_then(|id| recent_unlocks.get(&id)).copied().unwrap_or(0);
-                    may_unlock(&facts_of(services, t, account, recent, now), calendar, now).is_ok()
-                },
+                next_step: next_step_view(services, step_of(t)),
+                sla: standings.get(&t.id).map(|s| markers(&s.targets)).unwrap_or_default(),
                 verification: verification_of(t),
                 assignee: assignee.map(|a| a.full_name.clone()),
                 assigned_to_me: t.assignee_id == Some(me.id),
@@ -225,7 +283,15 @@ mod tests {
     #[test]
     fn filters_come_from_the_form_and_go_back_to_it() {
         let waiting = TicketStatus::WaitingOnUser.as_str();
-        let query = QueueQuery::from_form(waiting, " acme ", "no", "out", "yes");
+        let form = |status, org, verified, hours, mine| QueueForm {
+            status,
+            organisation: org,
+            verified,
+            hours,
+            mine,
+            ..QueueForm::default()
+        };
+        let query = QueueQuery::from_form(&form(waiting, " acme ", "no", "out", "yes"));
         assert_eq!(
             query,
             QueueQuery {
@@ -233,7 +299,9 @@ mod tests {
                 organisation: Some("acme".into()),
                 verified: Some(false),
                 arrival: Some(Arrival::OutOfHours),
-                mine: true
+                mine: true,
+                search: None,
+                sort: QueueSort::NextStep,
             }
         );
         let values = query.form_values();
@@ -241,8 +309,18 @@ mod tests {
             (values.status, values.org.as_str(), values.verified, values.hours, values.mine),
             (waiting, "acme", "no", "out", true)
         );
-        assert_eq!(QueueQuery::from_form("", "", "", "", ""), QueueQuery::default());
-        assert_eq!(QueueQuery::from_form("bogus", "", "maybe", "later", "no").status, StatusFilter::Unresolved);
-        assert_eq!(QueueQuery::from_form("all", "", "", "", "").statuses(), None);
+        assert_eq!(QueueQuery::from_form(&QueueForm::default()), QueueQuery::default());
+        assert!(!QueueQuery::default().form_values().filtered);
+        assert_eq!(QueueQuery::from_form(&form("bogus", "", "maybe", "later", "no")).status, StatusFilter::Unresolved);
+        assert_eq!(QueueQuery::from_form(&form("all", "", "", "", "")).statuses(), None);
+        // A search looks across every status, unless one is chosen.
+        let search = QueueQuery::from_form(&QueueForm { q: "#42", sort: "oldest", ..QueueForm::default() });
+        assert_eq!(
+            (search.status, search.search, search.sort),
+            (StatusFilter::All, Some(TicketSearch::Number(42)), QueueSort::Oldest)
+        );
+        let open_only = QueueQuery::from_form(&QueueForm { q: "mia", status: "open", ..QueueForm::default() });
+        assert_eq!(open_only.status, StatusFilter::Only(TicketStatus::Open));
+        assert_eq!(open_only.form_values().q, "mia");
     }
 }

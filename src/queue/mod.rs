@@ -4,8 +4,12 @@
 //! runs its change and its history event in one transaction.
 
 pub mod approve;
+pub mod canned;
 pub mod challenge;
 pub mod listing;
+pub mod presence;
+pub mod sla_watch;
+pub mod standing;
 pub mod ticket_view;
 pub mod unlock;
 pub mod verify;

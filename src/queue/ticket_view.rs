@@ -1,6 +1,8 @@
 //! The ticket page's view: everything an agent reads about one ticket, and why Unlock can
 //! or cannot be pressed, as plain rows for the template.
 
+use super::canned::{filled_for, FilledReply};
+use super::standing::{markers, next_step_view, standings, TargetMarker};
 use super::unlock::unlock_facts;
 use super::verify::{since_the_lock, verification_facts};
 use super::wording::{business_age, sentence, typical_business_day, verification_of, when, Verification};
@@ -11,7 +13,9 @@ use crate::store::events::EventFilter;
 use crate::store::{self, users::User};
 use chrono::{DateTime, Utc};
 use keydesk_core::intake::FieldSource;
-use keydesk_core::tickets::{may_approve, may_unlock, second_person_needed, SecondPerson, UnlockRefusal};
+use keydesk_core::tickets::{
+    may_approve, may_unlock, second_person_needed, NextStep, NextStepView, SecondPerson, UnlockRefusal,
+};
 use keydesk_core::verification::{
     may_verify_ticket, Check, VerificationFacts, VerificationMethod, VerificationRefusal,
 };
@@ -73,6 +77,8 @@ pub struct CheckView {
     pub name: &'static str,
     pub label: &'static str,
     pub passed: bool,
+    /// "passed", "failed", or "not_checked" (a check the operator's settings leave out).
+    pub outcome: &'static str,
     pub detail: String,
 }
 
@@ -136,6 +142,17 @@ pub struct TicketView {
     pub hours: String,
     /// Who wrote on the user's behalf, and their role in the organisation (the second seed).
     pub requester: Option<(String, String, String)>,
+    /// What the ticket needs next, from the one unlock rule.
+    pub next_step: NextStepView,
+    /// The open service-level targets (time left, due soon, breached).
+    pub sla: Vec<TargetMarker>,
+    /// The newest message of the thread as this page shows it (the stale-reply check).
+    pub newest_message: i64,
+    /// Other staff with this ticket open now.
+    pub others_viewing: Vec<String>,
+    pub canned_replies: Vec<FilledReply>,
+    /// The reply box's text when a canned reply was chosen without JavaScript.
+    pub chosen_reply: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,6 +170,7 @@ pub fn ticket_view(
     services: &Services,
     me: &User,
     number: TicketNumber,
+    canned: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<TicketView, AppError> {
     let ticket = super::ticket(conn, number)?;
@@ -206,7 +224,19 @@ pub fn ticket_view(
         }
     });
     let received = ticket.received_at.and_utc();
+    let people_with_account: HashMap<UserId, User> = account.iter().map(|a| (a.id, a.clone())).collect();
+    let standing =
+        standings(conn, services, std::slice::from_ref(&ticket), &people_with_account, now)?.remove(&ticket.id);
+    let canned_replies = filled_for(conn, services, &ticket, account.as_ref().map(|a| a.full_name.as_str()), me, now)?;
+    let chosen_reply = canned.and_then(|id| canned_replies.iter().find(|r| r.id == id)).map(|r| r.text.clone());
+    let trusted_server_configured = !services.config.verification.trusted_authserv_id.trim().is_empty();
     Ok(TicketView {
+        next_step: next_step_view(services, standing.as_ref().map_or(NextStep::Done, |s| s.next)),
+        sla: standing.as_ref().map(|s| markers(&s.targets)).unwrap_or_default(),
+        newest_message: messages.iter().map(|m| m.id).max().unwrap_or(0),
+        others_viewing: super::presence::others(conn, ticket.id, me.id, now)?,
+        canned_replies,
+        chosen_reply,
         number: ticket.id,
         subject: ticket.subject.clone(),
         status: ticket.status,
@@ -288,7 +318,26 @@ pub fn ticket_view(
             .collect(),
         checks: checks
             .iter()
-            .map(|c| CheckView { name: c.name, label: check_label(c.name), passed: c.passed, detail: c.detail.clone() })
+            .map(|c| {
+                // Check 5 needs the operator's trusted mail server: without one it was not
+                // run, which is no failing of the user's.
+                let not_checked = c.name == Check::SENDER_AUTHENTICATED && !trusted_server_configured;
+                CheckView {
+                    name: c.name,
+                    label: check_label(c.name),
+                    passed: c.passed,
+                    outcome: match (not_checked, c.passed) {
+                        (true, _) => "not_checked",
+                        (false, true) => "passed",
+                        (false, false) => "failed",
+                    },
+                    detail: if not_checked {
+                        "not checked — the operator has not configured a trusted mail server".into()
+                    } else {
+                        c.detail.clone()
+                    },
+                }
+            })
             .collect(),
         verification: verification_of(&ticket),
         verified_by: name_of(ticket.verified_by_id),

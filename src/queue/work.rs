@@ -58,18 +58,41 @@ pub fn add_note(
 }
 
 /// Emails the user, threaded to their latest message, and records it in the thread.
+/// What became of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    Sent,
+    /// The thread moved on since the agent loaded it (a colleague replied, the user wrote):
+    /// nothing was sent; the newest message's sender is named so the agent reads it first.
+    ThreadMoved {
+        newest_from: String,
+        newest_id: i64,
+    },
+}
+
+/// Replies to the user, unless the thread has a message newer than `seen_last` (the newest
+/// message id on the page the agent wrote on; `None` skips the check, as the API does).
 pub fn reply(
     conn: &mut DbConnection,
     services: &Services,
     agent: &User,
     number: TicketNumber,
     text: &str,
-) -> Result<(), AppError> {
+    seen_last: Option<i64>,
+) -> Result<ReplyOutcome, AppError> {
     let text = written(text, "reply")?;
     let now = services.stored_now();
     write_transaction(conn, |conn| {
+        // Taking the ticket's row first makes two replies at once queue behind each other, so
+        // the second sees the first's message below.
+        store::tickets::lock_row(conn, number)?;
         let ticket = ticket(conn, number)?;
         let thread = store::tickets::messages(conn, ticket.id)?;
+        if let (Some(seen), Some(newest)) = (seen_last, thread.iter().max_by_key(|m| m.id)) {
+            if newest.id > seen {
+                return Ok(ReplyOutcome::ThreadMoved { newest_from: newest.sender.clone(), newest_id: newest.id });
+            }
+        }
         let answering = thread
             .iter()
             .rev()
@@ -89,7 +112,7 @@ pub fn reply(
         store::tickets::add_outgoing(conn, ticket.id, outgoing, now)?;
         apply(conn, &ticket, transitions::agent_replied(ticket.status), now)?;
         store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::AgentReplied, "")?;
-        Ok(())
+        Ok(ReplyOutcome::Sent)
     })
 }
 

@@ -82,6 +82,32 @@ pub fn load<'a>(
     })
 }
 
+/// The facts of a few tickets as they stand at `now` (for the queue's SLA markers and the
+/// alerts), read with the same rules as a report's.
+pub fn current_facts(
+    conn: &mut DbConnection,
+    tickets: &[(i64, chrono::DateTime<chrono::Utc>)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> diesel::QueryResult<Vec<TicketFacts>> {
+    let kinds: Vec<&str> = kinds_counted().iter().map(|kind| kind.as_str()).collect();
+    let mut list: Vec<TicketHistory> = tickets
+        .iter()
+        .map(|(id, received_at)| TicketHistory {
+            ticket_id: *id,
+            received_at: *received_at,
+            organisation_id: None,
+            verification_method: None,
+            events: Vec::new(),
+        })
+        .collect();
+    list.sort_unstable_by_key(|t| t.ticket_id);
+    list.dedup_by_key(|t| t.ticket_id);
+    let ids: Vec<i64> = list.iter().map(|t| t.ticket_id).collect();
+    // Events in the same second as `now` count too.
+    attach(&mut list, reads::events_of_tickets(conn, &ids, now + chrono::Duration::seconds(1), &kinds)?);
+    Ok(list.iter().map(|history| TicketFacts::from_history(history, now + chrono::Duration::seconds(1))).collect())
+}
+
 /// Empty histories of the tickets, in id order.
 fn histories(mut tickets: Vec<TicketRead>) -> Vec<TicketHistory> {
     if !tickets.is_sorted_by_key(|t| t.ticket_id) {

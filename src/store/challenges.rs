@@ -86,3 +86,21 @@ pub fn close(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResul
         .execute(conn)
         .map(|rows| rows == 1)
 }
+
+/// Which of these tickets have a challenge out: sent, unused and unexpired.
+pub fn pending_for(
+    conn: &mut DbConnection,
+    ticket_ids: &[TicketNumber],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<TicketNumber>> {
+    if ticket_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    mailbox_challenges::table
+        .filter(mailbox_challenges::ticket_id.eq_any(ticket_ids.to_vec()))
+        .filter(mailbox_challenges::used_at.is_null())
+        .filter(mailbox_challenges::expires_at.gt(now))
+        .select(mailbox_challenges::ticket_id)
+        .distinct()
+        .load(conn)
+}

@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod bulk;
+pub mod canned_replies;
 pub mod challenges;
 pub mod dialect;
 pub mod events;
@@ -15,10 +16,12 @@ pub mod recovery_codes;
 pub mod reports;
 pub mod secrets;
 pub mod sessions;
+pub mod sla_alerts;
 pub mod throttle;
 pub mod ticket_events;
 pub mod tickets;
 pub mod users;
+pub mod viewers;
 
 /// True when a Diesel error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {

@@ -6,7 +6,10 @@ use crate::db::schema::{organisations, tickets, users};
 use crate::db::DbConnection;
 use crate::ids::UserId;
 use crate::store::{orgs::Organisation, tickets::Ticket, users::User};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use keydesk_core::tickets::TicketSearch;
 use keydesk_core::TicketStatus;
 
 /// Which tickets to list; `None` means any.
@@ -17,11 +20,34 @@ pub struct QueueFilter {
     pub organisation_id: Option<i64>,
     pub verified: Option<bool>,
     pub assignee_id: Option<UserId>,
+    /// What was typed in the search box; a search lists the newest matches first.
+    pub search: Option<TicketSearch>,
+    /// At most this many tickets (a search's cap; the queue itself lists every open ticket).
+    pub limit: Option<i64>,
 }
 
-/// Oldest first (by arrival, then number).
+/// Oldest first (by arrival, then number); a search newest first, from its index.
 pub fn tickets(conn: &mut DbConnection, filter: &QueueFilter) -> QueryResult<Vec<Ticket>> {
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
     let mut query = tickets::table.select(Ticket::as_select()).into_boxed();
+    match &filter.search {
+        None => {}
+        Some(TicketSearch::Number(number)) => query = query.filter(tickets::id.eq(number)),
+        Some(TicketSearch::Words(words)) if sqlite => {
+            query = query.filter(
+                sql::<Bool>("tickets.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ")
+                    .bind::<Text, _>(TicketSearch::fts5_query(words))
+                    .sql(")"),
+            )
+        }
+        Some(TicketSearch::Words(words)) => {
+            query = query.filter(
+                sql::<Bool>("tickets.search_words @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(TicketSearch::tsquery(words))
+                    .sql(")"),
+            )
+        }
+    }
     if let Some(statuses) = &filter.statuses {
         query = query.filter(tickets::status.eq_any(statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
     }
@@ -38,7 +64,14 @@ pub fn tickets(conn: &mut DbConnection, filter: &QueueFilter) -> QueryResult<Vec
     if let Some(assignee) = filter.assignee_id {
         query = query.filter(tickets::assignee_id.eq(assignee));
     }
-    query.order((tickets::received_at.asc(), tickets::id.asc())).load(conn)
+    if let Some(limit) = filter.limit {
+        query = query.limit(limit);
+    }
+    if filter.search.is_some() {
+        query.order(tickets::id.desc()).load(conn)
+    } else {
+        query.order((tickets::received_at.asc(), tickets::id.asc())).load(conn)
+    }
 }
 
 /// The users with these ids (in any order; unknown ids are left out).

@@ -303,3 +303,9 @@ pub fn resolve_if_open(conn: &mut DbConnection, id: TicketNumber, now: NaiveDate
         .execute(conn)
         .map(|rows| rows == 1)
 }
+
+/// Takes the ticket's row lock for the rest of the transaction (PostgreSQL; SQLite's write
+/// transaction holds the whole database already): concurrent writers of it wait here.
+pub fn lock_row(conn: &mut DbConnection, id: TicketNumber) -> QueryResult<()> {
+    diesel::update(tickets::table.find(id)).set(tickets::updated_at.eq(tickets::updated_at)).execute(conn).map(drop)
+}

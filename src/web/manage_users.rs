@@ -47,10 +47,11 @@ pub async fn list(manager: UserManager, layout: Layout, services: &State<Service
     let permission = layout.signed_in.as_ref().map(|s| s.user.role.unlock_permission(organisation.unlock_policy));
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
-    let rows: Vec<Value> = people
-        .iter()
-        .map(|u| user_row(u, permission.unwrap_or(UnlockPermission::Denied), policy.is_locked(u.locked_at, now)))
-        .collect();
+    // Locked people first (longest locked first): they are why an owner opens this page.
+    let mut people: Vec<_> = people.iter().map(|u| (u, policy.is_locked(u.locked_at, now))).collect();
+    people.sort_by_key(|(u, locked)| (!locked, locked.then_some(u.locked_at).flatten()));
+    let rows: Vec<Value> =
+        people.iter().map(|(u, locked)| user_row(u, permission.unwrap_or(UnlockPermission::Denied), *locked)).collect();
     Ok(layout.render(
         "users/list",
         "Manage Users",

@@ -10,18 +10,21 @@ pub mod activities;
 pub mod api;
 pub mod api_tickets;
 pub mod auth;
+pub mod canned_replies;
 pub mod confirm;
 pub mod csrf;
 pub mod download;
 pub mod guards;
 pub mod home;
 pub mod intake_page;
+pub mod landing;
 pub mod manage_users;
 pub mod page;
 pub mod queue_pages;
 pub mod reports;
 pub mod second_factor_reset;
 pub mod security;
+pub mod support_link;
 
 use crate::app::Services;
 use rocket::http::Status;
@@ -69,6 +72,13 @@ pub fn page_routes() -> Vec<Route> {
         intake_page::raw,
         queue_pages::queue,
         queue_pages::ticket,
+        queue_pages::presence,
+        auth::start,
+        queue_pages::next_ticket,
+        canned_replies::list,
+        canned_replies::create,
+        canned_replies::update,
+        canned_replies::delete,
         queue_pages::attachment,
         queue_pages::take,
         queue_pages::note,
@@ -144,6 +154,10 @@ fn bad_request() -> Template {
 
 #[rocket::catch(401)]
 fn unauthorized(req: &Request<'_>) -> Result<rocket::response::Flash<Redirect>, Redirect> {
+    // A page (not a form post, not the API) someone was going to: back there after signing in.
+    if req.method() == rocket::http::Method::Get && !req.uri().path().starts_with("/api/") {
+        landing::remember(req.cookies(), &req.uri().to_string());
+    }
     let unfinished = req.local_cache(|| guards::UnfinishedSignIn(None));
     security::finish_sign_in(unfinished.0)
 }

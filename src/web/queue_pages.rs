@@ -9,7 +9,7 @@ use super::security::step_up;
 use crate::app::{AppError, Services};
 use crate::ids::TicketNumber;
 use crate::queue::approve::ApproveOutcome;
-use crate::queue::listing::{self, QueueQuery};
+use crate::queue::listing::{self, QueueForm, QueueQuery};
 use crate::queue::unlock::TicketUnlock;
 use crate::queue::verify::VerifyOutcome;
 use crate::queue::wording::sentence;
@@ -30,6 +30,8 @@ pub struct QueueParams {
     verified: Option<String>,
     hours: Option<String>,
     mine: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
 }
 
 #[rocket::get("/queue?<params..>")]
@@ -39,14 +41,18 @@ pub async fn queue(
     layout: Layout,
     services: &State<Services>,
 ) -> Result<Template, AppError> {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let query = QueueQuery::from_form(
-        &text(&params.status),
-        &text(&params.org),
-        &text(&params.verified),
-        &text(&params.hours),
-        &text(&params.mine),
-    );
+    fn text(value: &Option<String>) -> &str {
+        value.as_deref().unwrap_or_default()
+    }
+    let query = QueueQuery::from_form(&QueueForm {
+        status: text(&params.status),
+        organisation: text(&params.org),
+        verified: text(&params.verified),
+        hours: text(&params.hours),
+        mine: text(&params.mine),
+        q: text(&params.q),
+        sort: text(&params.sort),
+    });
     let me = agent.0.user;
     let filters = query.form_values();
     let now = services.now();
@@ -66,19 +72,88 @@ pub async fn queue(
     ))
 }
 
-#[rocket::get("/tickets/<number>")]
+/// The ticket page; `?canned=<id>` fills the reply box with that canned reply (the way it
+/// works without JavaScript).
+#[rocket::get("/tickets/<number>?<canned>")]
 pub async fn ticket(
     number: TicketNumber,
+    canned: Option<i64>,
     agent: Agent,
     layout: Layout,
     services: &State<Services>,
 ) -> Result<Template, AppError> {
+    ticket_page(number, agent, layout, services, Draft { canned, ..Draft::default() }).await
+}
+
+/// What the reply box holds when the page is shown again.
+#[derive(Default)]
+struct Draft {
+    canned: Option<i64>,
+    text: Option<String>,
+    /// Why the reply was not sent (the thread moved on meanwhile).
+    warning: Option<String>,
+}
+
+async fn ticket_page(
+    number: TicketNumber,
+    agent: Agent,
+    layout: Layout,
+    services: &State<Services>,
+    draft: Draft,
+) -> Result<Template, AppError> {
     let me = agent.0.user;
     let now = services.now();
+    let canned = draft.canned;
     let view = services
-        .run(move |conn, services| crate::queue::ticket_view::ticket_view(conn, services, &me, number, now))
+        .run(move |conn, services| {
+            let view = crate::queue::ticket_view::ticket_view(conn, services, &me, number, canned, now)?;
+            crate::queue::presence::seen(conn, number, me.id, now)?;
+            Ok(view)
+        })
         .await?;
-    Ok(layout.render("queue/ticket", &format!("Ticket #{number}"), json!({"ticket": view})))
+    Ok(layout.render(
+        "queue/ticket",
+        &format!("Ticket #{number}"),
+        json!({"ticket": view, "draft": draft.text, "reply_warning": draft.warning}),
+    ))
+}
+
+/// Who else has the ticket open, and its newest message id (the page's poll).
+#[rocket::get("/tickets/<number>/presence")]
+pub async fn presence(
+    number: TicketNumber,
+    agent: Agent,
+    services: &State<Services>,
+) -> Result<rocket::serde::json::Json<crate::queue::presence::Presence>, AppError> {
+    let me = agent.0.user;
+    let now = services.now();
+    let found = services.run(move |conn, _| crate::queue::presence::poll(conn, number, me.id, now)).await?;
+    Ok(rocket::serde::json::Json(found))
+}
+
+/// The most urgent open ticket after `after` (the "Next ticket" link): by next step, then
+/// oldest, preferring the viewer's own and unassigned ones; the queue when none is left.
+#[rocket::get("/queue/next?<after>")]
+pub async fn next_ticket(after: Option<i64>, agent: Agent, services: &State<Services>) -> Result<Redirect, AppError> {
+    let me = agent.0.user;
+    let now = services.now();
+    let next = services
+        .run(move |conn, services| {
+            let queue = listing::queue(conn, services, &me, &QueueQuery::default(), now)?;
+            // Tickets someone can move on now: not those waiting on the user.
+            let waiting = ["waiting_on_user", "awaiting_mailbox_confirmation"];
+            let others =
+                || queue.rows.iter().filter(|r| Some(r.number.0) != after && !waiting.contains(&r.next_step.code));
+            Ok(others()
+                .find(|r| r.assigned_to_me || r.assignee.is_none())
+                .or_else(|| others().next())
+                .map(|r| r.number))
+        })
+        .await?;
+    Ok(match next {
+        Some(number) => Redirect::to(format!("/tickets/{number}")),
+        None => Redirect::to("/queue"),
+    })
 }
 
 /// One of a ticket's attachments, as a download (never shown inline: see `download`).
@@ -142,22 +217,50 @@ pub async fn note(
     )
 }
 
+#[derive(FromForm)]
+pub struct ReplyForm {
+    text: String,
+    /// The newest message id of the thread the agent read (the stale-reply check).
+    seen_last: Option<i64>,
+}
+
+/// Sends a reply, or, when the thread moved on since the page was loaded, shows the page
+/// again (409) with the draft kept and a warning, and sends nothing.
 #[rocket::post("/tickets/<number>/reply", data = "<form>")]
 pub async fn reply(
     number: TicketNumber,
-    form: CsrfForm<TextForm>,
+    form: CsrfForm<ReplyForm>,
     agent: Agent,
+    layout: Layout,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, AppError> {
-    let me = agent.0.user;
-    let text = form.0.text;
+) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
+    let me = agent.0.user.clone();
+    let ReplyForm { text, seen_last } = form.0;
+    let draft = text.clone();
     let result = services
         .run(move |conn, services| {
-            work::reply(conn, services, &me, number, &text)?;
-            Ok(crate::queue::ticket(conn, number)?.sender)
+            let outcome = work::reply(conn, services, &me, number, &text, seen_last)?;
+            Ok((outcome, crate::queue::ticket(conn, number)?.sender))
         })
         .await;
-    refusal_as_flash(number, result.map(|to| Flash::success(back(number), format!("Reply sent to {to}."))))
+    match result {
+        Ok((work::ReplyOutcome::ThreadMoved { newest_from, .. }, _)) => {
+            let warning = format!(
+                "Not sent: {newest_from} added to the thread after you opened this ticket. Read the newest message below, then send your reply again."
+            );
+            let page = ticket_page(
+                number,
+                agent,
+                layout,
+                services,
+                Draft { text: Some(draft), warning: Some(warning), canned: None },
+            )
+            .await?;
+            Ok(Err((Status::Conflict, page)))
+        }
+        Ok((work::ReplyOutcome::Sent, to)) => Ok(Ok(Flash::success(back(number), format!("Reply sent to {to}.")))),
+        Err(error) => refusal_as_flash(number, Err(error)).map(Ok),
+    }
 }
 
 #[rocket::post("/tickets/<number>/challenge", data = "<_form>")]

@@ -198,7 +198,7 @@ pub async fn sign_in_code_submit(
         })
         .await?;
     Ok(match outcome {
-        CodeOutcome::Passed => Ok(Redirect::to("/")),
+        CodeOutcome::Passed => Ok(Redirect::to("/start")),
         // A wrong code counts like a wrong password; if it locked the account, the session is
         // gone and the next request starts at the login page.
         CodeOutcome::Refused => Err((Status::Ok, sign_in_code_page(&layout, Some(WRONG_CODE)))),

@@ -52,9 +52,9 @@ test('an agent verifies a locked member by the mailbox challenge and unlocks the
   const row = agent.locator(`tr#ticket-${number}`);
   assert.equal(await row.locator('td.who .name').innerText(), MEMBER.name);
   assert.equal(await row.locator('td.org').innerText(), 'Acme Clinic');
-  assert.equal(await row.locator('td.status').innerText(), 'New');
+  assert.equal(await row.locator('td.status .ticket-status').innerText(), 'New');
   assert.equal(await row.locator('td.verification').innerText(), 'Not verified');
-  assert.equal(await row.locator('td.arrived').innerText(), 'In hours');
+  assert.equal(await row.locator('td.age .arrived').innerText(), 'In hours');
   assert.match(await row.locator('td.age').innerText(), /business hour/);
   await assertAccessible(agent, 'the queue');
   await screenshot(agent, 'queue-desktop');

@@ -138,5 +138,5 @@ test('an agent sets up an authenticator, then verifies and unlocks with fresh co
   await assertAccessible(again, 'the sign-in code page');
   await again.getByLabel('Code from your authenticator app').fill(await phone.code());
   await clickAndLoad(again, again.getByRole('button', { name: 'Sign in', exact: true }));
-  assert.equal(new URL(again.url()).pathname, '/');
+  assert.equal(new URL(again.url()).pathname, '/queue', 'an agent starts on the queue, also after the code');
 });

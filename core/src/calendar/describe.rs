@@ -30,11 +30,14 @@ pub(super) fn describe_hours(schedule: &Schedule) -> String {
 
 pub(super) fn describe_closed(zone: Tz, next_opening: Option<DateTime<Utc>>) -> String {
     match next_opening {
-        Some(at) => {
-            format!("Support is closed; opens {} {}", at.with_timezone(&zone).format("%a %-d %b %H:%M"), zone.name())
-        }
+        Some(at) => format!("Support is closed; opens {}", describe_instant(zone, at)),
         None => "Support is closed, and does not open within the next two years (check the working hours).".into(),
     }
+}
+
+/// "Mon 23 Nov 09:00 Europe/London": an instant as the desk's own clock reads it.
+pub(super) fn describe_instant(zone: Tz, at: DateTime<Utc>) -> String {
+    format!("{} {}", at.with_timezone(&zone).format("%a %-d %b %H:%M"), zone.name())
 }
 
 fn week() -> impl Iterator<Item = Weekday> {

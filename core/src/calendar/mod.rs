@@ -105,6 +105,11 @@ impl BusinessCalendar {
         describe::describe_closed(self.schedule.timezone, next_opening)
     }
 
+    /// "Mon 23 Nov 09:00 Europe/London": an instant on the desk's clock.
+    pub fn describe_instant(&self, at: DateTime<Utc>) -> String {
+        describe::describe_instant(self.schedule.timezone, at)
+    }
+
     /// Whether the desk is open at `at`: inclusive at the opening time, exclusive at the closing.
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         // Yesterday and tomorrow too: where the clock goes back across midnight (Goose Bay fell

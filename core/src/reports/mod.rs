@@ -24,6 +24,7 @@ mod goal;
 mod history;
 mod measure;
 mod range;
+mod sla_clock;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -37,4 +38,5 @@ pub use goal::GoalVerdict;
 pub use history::{kinds_counted, HistoryEvent, Milestone, Span, TicketFacts, TicketHistory};
 pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
+pub use sla_clock::{business_time_words, SlaClock, SlaLevel, TargetStanding, DUE_SOON_PERCENT};
 pub use stats::Summary;

@@ -55,13 +55,17 @@ export async function submitLogin(page, email, password) {
   return clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
 }
 
-/** Log `user` in through the form and check they land on the start page. */
+/** Each role's start page after signing in (src/web/landing.rs). */
+export const START_PAGES = { agent: '/queue', manager: '/reports', owner: '/org/users', admin: '/org/users' };
+
+/** Log `user` in through the form and check they land on their role's start page. */
 export async function logInAs(page, kd, user) {
   await page.goto(kd.url('/login'));
   const response = await submitLogin(page, user.email, user.password);
   assert.equal(response.status(), 200);
-  assert.equal(new URL(page.url()).pathname, '/', `${user.email} should land on / after logging in`);
-  assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
+  const start = START_PAGES[user.role] ?? '/';
+  assert.equal(new URL(page.url()).pathname, start, `${user.email} should land on ${start} after logging in`);
+  if (start === '/') assert.equal(await page.locator('h1').innerText(), `Welcome, ${user.name}`);
 }
 
 /** Fail to log in as `user` MAX_FAILED_ATTEMPTS times through the form; resolves with the

@@ -1,0 +1,179 @@
+//! The service-level watch: every `sla.check_interval` (at most 30 s) while support is open,
+//! each open ticket that has used 80% of a target alerts its assignee (or every agent when
+//! nobody has it), and each one past a target alerts the managers — once per ticket, target
+//! and level, claimed in the database in the same transaction as the emails are queued, so
+//! a second process or a crash between the two can neither repeat nor lose one. Once a day,
+//! when enabled, each manager gets a digest.
+
+use super::standing::{next_step_view, standings};
+use crate::app::{AppError, Services};
+use crate::db::{write_transaction, DbConnection};
+use crate::ids::{TicketNumber, UserId};
+use crate::mail::emails::{DigestBreach, SlaAlert, SlaDigest};
+use crate::reports::view::{duration_words, share_words};
+use crate::store::{self, queue::QueueFilter, users::User};
+use chrono::{DateTime, Duration, Utc};
+use keydesk_core::reports::{build, Audience, ReportWindow, SlaLevel};
+use keydesk_core::{Role, StaffRole, TicketStatus};
+use std::collections::{HashMap, HashSet};
+
+/// What one check sent.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WatchReport {
+    pub due_soon_alerts: usize,
+    pub breach_alerts: usize,
+    pub digests: usize,
+}
+
+/// One look at every open ticket (and at the clock, for the digest).
+pub fn check_once(conn: &mut DbConnection, services: &Services, now: DateTime<Utc>) -> Result<WatchReport, AppError> {
+    let mut report = WatchReport::default();
+    let filter = QueueFilter { statuses: Some(TicketStatus::UNRESOLVED.to_vec()), ..QueueFilter::default() };
+    let open = store::queue::tickets(conn, &filter)?;
+    let mut ids: Vec<UserId> = open.iter().flat_map(|t| [t.account_user_id, t.assignee_id]).flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let standings = standings(conn, services, &open, &people, now)?;
+
+    if services.config.sla.alerts && services.calendar.is_open(now) {
+        let numbers: Vec<TicketNumber> = open.iter().map(|t| t.id).collect();
+        let sent: HashSet<(TicketNumber, String, String)> =
+            store::sla_alerts::sent_for(conn, &numbers)?.into_iter().collect();
+        let staff = store::users::staff(conn)?;
+        for ticket in &open {
+            let Some(standing) = standings.get(&ticket.id) else { continue };
+            for target in standing.targets.iter().filter(|t| t.level.alerts()) {
+                let key = (ticket.id, target.target.as_str().to_owned(), target.level.as_str().to_owned());
+                if sent.contains(&key) {
+                    continue;
+                }
+                let breached = target.level == SlaLevel::Breached;
+                let to = recipients(&staff, ticket.assignee_id, breached);
+                let email = SlaAlert {
+                    ticket: ticket.id,
+                    subject: &ticket.subject,
+                    target: target.target.label(),
+                    breached,
+                    words: target.words(),
+                    target_words: duration_words(Some(target.target_seconds)),
+                    next_step: next_step_view(services, standing.next).label,
+                    ticket_link: format!("{}/tickets/{}", services.config.public_url, ticket.id),
+                };
+                let stored_now = now.naive_utc();
+                let claimed = write_transaction(conn, |conn| {
+                    if !store::sla_alerts::claim(conn, ticket.id, &key.1, &key.2, stored_now)? {
+                        return Ok::<_, AppError>(false);
+                    }
+                    for person in &to {
+                        services.outbox(stored_now).queue(conn, &person.email, &email)?;
+                    }
+                    Ok(true)
+                })?;
+                if claimed {
+                    if breached {
+                        report.breach_alerts += 1;
+                    } else {
+                        report.due_soon_alerts += 1;
+                    }
+                }
+            }
+        }
+    }
+    if services.config.sla.daily_digest {
+        report.digests = digest(conn, services, &open, &standings, now)?;
+    }
+    if report != WatchReport::default() {
+        services.outbox_wake.notify_one();
+    }
+    Ok(report)
+}
+
+/// Due soon: the assignee (if still an agent or manager), else every agent (every manager
+/// when there are no agents). Breached: every manager.
+fn recipients(staff: &[User], assignee: Option<UserId>, breached: bool) -> Vec<&User> {
+    let with_role = |role: StaffRole| staff.iter().filter(move |u| u.role == Role::Staff(role)).collect::<Vec<_>>();
+    if breached {
+        return with_role(StaffRole::Manager);
+    }
+    if let Some(person) = assignee.and_then(|id| staff.iter().find(|u| u.id == id)) {
+        if person.role.may_read_all_accounts() {
+            return vec![person];
+        }
+    }
+    let agents = with_role(StaffRole::Agent);
+    if agents.is_empty() {
+        with_role(StaffRole::Manager)
+    } else {
+        agents
+    }
+}
+
+/// Yesterday's figures and the open breaches, to each manager, once a day after
+/// `sla.digest_time` on the desk's clock. The number of digests queued.
+fn digest(
+    conn: &mut DbConnection,
+    services: &Services,
+    open: &[store::tickets::Ticket],
+    standings: &HashMap<TicketNumber, super::standing::Standing>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let calendar = &services.calendar;
+    let today = calendar.local_date(now);
+    let Some(at) = services.config.sla.digest_time() else { return Ok(0) };
+    if now.with_timezone(&calendar.timezone()).time() < at {
+        return Ok(0);
+    }
+    let yesterday = today - Duration::days(1);
+    let window =
+        ReportWindow::new(calendar, yesterday, yesterday, now).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let scope = Audience::Everything.scope(None, None).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let input = crate::reports::load(conn, None, calendar, services.config.sla.targets(), window, scope)?;
+    let summary = build(&input);
+    let breaches: Vec<DigestBreach> = open
+        .iter()
+        .filter_map(|t| {
+            let standing = standings.get(&t.id)?;
+            let worst = standing.targets.iter().find(|s| s.level == SlaLevel::Breached)?;
+            Some(DigestBreach { ticket: t.id, subject: t.subject.clone(), words: worst.words() })
+        })
+        .collect();
+    let day = yesterday.format("%A %-d %B %Y").to_string();
+    let received: u32 = summary.days.iter().map(|d| d.received_in_hours + d.received_out_of_hours).sum();
+    let out_of_hours: u32 = summary.days.iter().map(|d| d.received_out_of_hours).sum();
+    let email = SlaDigest {
+        day: &day,
+        received: received as usize,
+        received_out_of_hours: out_of_hours as usize,
+        first_response_met: share_words(summary.sla.first_response_met),
+        unlock_met: share_words(summary.sla.unlock_met),
+        unlocked: input.unlock_sources.support as usize,
+        open_breaches: &breaches,
+        reports_link: format!("{}/reports", services.config.public_url),
+    };
+    let managers: Vec<User> =
+        store::users::staff(conn)?.into_iter().filter(|u| u.role == Role::Staff(StaffRole::Manager)).collect();
+    let stored_now = now.naive_utc();
+    write_transaction(conn, |conn| {
+        if !store::sla_alerts::claim_digest(conn, today, stored_now)? {
+            return Ok::<_, AppError>(0);
+        }
+        for manager in &managers {
+            services.outbox(stored_now).queue(conn, &manager.email, &email)?;
+        }
+        Ok(managers.len())
+    })
+}
+
+/// Checks every `sla.check_interval`, for as long as the process runs; a failed check is
+/// logged and the next one tries again.
+pub async fn run_forever(services: Services) {
+    loop {
+        let now = services.now();
+        let checked = services.run(move |conn, services| check_once(conn, services, now)).await;
+        if let Err(error) = checked {
+            log::error!("SLA check: {error}");
+        }
+        rocket::tokio::time::sleep(services.config.sla.check_interval).await;
+    }
+}
