@@ -46,14 +46,14 @@ test('agents search, see the next step, and work a ticket from the top on a phon
   await assertAccessible(agent, 'the queue');
 
   // Search by email, then by number.
-  await agent.getByLabel(/^Search/).fill(MIA.email);
+  await agent.locator('#queue-q').fill(MIA.email);
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Search', exact: true }));
   assert.deepEqual(await agent.locator('table.queue tbody tr').evaluateAll((trs) => trs.map((tr) => tr.id)), [`ticket-${mia}`]);
   await assertAccessible(agent, 'a search');
-  await agent.getByLabel(/^Search/).fill(`#${leo}`);
+  await agent.locator('#queue-q').fill(`#${leo}`);
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Search', exact: true }));
   assert.deepEqual(await agent.locator('table.queue tbody tr').evaluateAll((trs) => trs.map((tr) => tr.id)), [`ticket-${leo}`]);
-  await agent.getByLabel(/^Search/).fill('nobody-at-all');
+  await agent.locator('#queue-q').fill('nobody-at-all');
   await clickAndLoad(agent, agent.getByRole('button', { name: 'Search', exact: true }));
   await clickAndLoad(agent, agent.locator('td.empty').getByRole('link', { name: 'Clear filters' }));
   assert.equal(new URL(agent.url()).search, '');
