@@ -14,6 +14,8 @@ on_both_backends!(
     search_finds_tickets_by_email_number_and_words_across_statuses,
     the_queue_says_what_each_ticket_needs_next_and_puts_what_can_be_finished_first,
     an_sla_alert_goes_out_once_at_80_percent_and_a_breach_once_to_the_managers,
+    two_processes_checking_at_once_send_each_alert_once,
+    the_daily_digest_goes_to_each_manager_once_a_day_after_its_time,
     a_reply_crossed_by_another_is_not_sent_and_keeps_its_text,
     canned_replies_fill_the_reply_box_and_managers_keep_them,
     sign_in_returns_to_the_page_it_was_going_to_or_the_roles_start_page,
@@ -111,6 +113,57 @@ async fn an_sla_alert_goes_out_once_at_80_percent_and_a_breach_once_to_the_manag
     let breaches = app.mail_to("manager@support.test").await;
     assert_eq!(breaches.len(), 1);
     assert_eq!(breaches[0].subject, format!("[#{number}] First response target breached: Account locked"));
+}
+
+async fn two_processes_checking_at_once_send_each_alert_once(backend: Backend) {
+    let app = desk(backend, |f| f).await;
+    app.set_time("2026-11-24T10:00:00Z");
+    lock(&app, "jane@acme.test").await;
+    arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::ZERO).await;
+    app.set_time("2026-11-24T10:50:00Z");
+    // A second Keydesk on the same database and clock, checking at the same instant.
+    let config = (*app.services().config).clone();
+    let second = keydesk::open_services_with_clock(config, app.services().clock.clone()).unwrap();
+    let now = app.now();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let checks: Vec<_> = [app.services().clone(), second]
+        .into_iter()
+        .map(|services| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let conn = &mut *services.db.pool().get().unwrap();
+                barrier.wait();
+                check_once(conn, &services, now).unwrap()
+            })
+        })
+        .collect();
+    let reports: Vec<WatchReport> = checks.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(reports.iter().map(|r| r.due_soon_alerts).sum::<usize>(), 1, "{reports:?}");
+    app.deliver_mail().await;
+    assert_eq!(app.mail_to("agent@support.test").await.len(), 1, "one alert, not one per process");
+}
+
+async fn the_daily_digest_goes_to_each_manager_once_a_day_after_its_time(backend: Backend) {
+    let app = desk(backend, |f| f.merge(("sla.daily_digest", true)).merge(("sla.digest_time", "08:30"))).await;
+    app.set_time("2026-11-23T10:00:00Z");
+    lock(&app, "jane@acme.test").await;
+    arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", false), Duration::ZERO).await;
+    assert_eq!(check(&app, "2026-11-24T08:29:00Z").await.digests, 0, "not before its time");
+    assert_eq!(check(&app, "2026-11-24T08:30:00Z").await.digests, 1, "one manager");
+    assert_eq!(check(&app, "2026-11-24T08:31:00Z").await.digests, 0, "once a day");
+    app.deliver_mail().await;
+    // (The manager also hears of the breaches themselves, as alerts.)
+    let digests: Vec<_> = app
+        .mail_to("manager@support.test")
+        .await
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Support digest"))
+        .collect();
+    assert_eq!(digests.len(), 1);
+    assert_eq!(digests[0].subject, "Support digest for Monday 23 November 2026: 1 open breach");
+    assert!(digests[0].text.contains("Requests received: 1 (0 out of hours)"), "{}", digests[0].text);
+    assert!(digests[0].text.contains("Account locked: Reply overdue by"), "{}", digests[0].text);
+    assert_eq!(check(&app, "2026-11-25T08:30:00Z").await.digests, 1, "and again the next day");
 }
 
 /// One look by the SLA watch at `at`.

@@ -159,11 +159,11 @@ pub struct DigestBreach {
 pub struct SlaDigest<'a> {
     /// "Monday 23 November 2026".
     pub day: &'a str,
-    pub received: usize,
-    pub received_out_of_hours: usize,
+    pub received: u32,
+    pub received_out_of_hours: u32,
     pub first_response_met: String,
     pub unlock_met: String,
-    pub unlocked: usize,
+    pub unlocked: u64,
     pub open_breaches: &'a [DigestBreach],
     pub reports_link: String,
 }

@@ -7,7 +7,7 @@ use super::standing::{markers, next_step_view, standings, TargetMarker};
 use super::wording::{business_age, typical_business_day, verification_of, when, Verification};
 use crate::app::{AppError, Services};
 use crate::db::DbConnection;
-use crate::ids::{TicketNumber, UserId};
+use crate::ids::TicketNumber;
 use crate::store::queue::QueueFilter;
 use crate::store::{self, orgs::Organisation, users::User};
 use chrono::{DateTime, Utc};
@@ -226,10 +226,7 @@ pub fn queue(
     }
     let matched = tickets.len();
 
-    let mut ids: Vec<UserId> = tickets.iter().flat_map(|t| [t.account_user_id, t.assignee_id]).flatten().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let people = store::queue::people_of(conn, &tickets)?;
     let organisation_names: HashMap<i64, &Organisation> = organisations.iter().map(|o| (o.id, o)).collect();
     let business_day = typical_business_day(calendar, now);
     let unresolved: Vec<_> = tickets.iter().filter(|t| !t.is_resolved()).cloned().collect();

@@ -35,7 +35,10 @@ pub fn poll(
 ) -> Result<Presence, AppError> {
     super::ticket(conn, number)?;
     seen(conn, number, viewer, now)?;
-    Ok(Presence { others: others(conn, number, viewer, now)?, newest_message: newest_message(conn, number)? })
+    Ok(Presence {
+        others: others(conn, number, viewer, now)?,
+        newest_message: store::tickets::newest_message_id(conn, number)?,
+    })
 }
 
 pub fn others(
@@ -46,8 +49,4 @@ pub fn others(
 ) -> Result<Vec<String>, AppError> {
     let since = (now - Duration::seconds(GONE_AFTER_SECONDS)).naive_utc();
     Ok(store::viewers::others_since(conn, number, viewer, since)?)
-}
-
-pub fn newest_message(conn: &mut DbConnection, number: TicketNumber) -> Result<i64, AppError> {
-    Ok(store::tickets::messages(conn, number)?.iter().map(|m| m.id).max().unwrap_or(0))
 }

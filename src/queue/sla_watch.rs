@@ -5,14 +5,14 @@
 //! a second process or a crash between the two can neither repeat nor lose one. Once a day,
 //! when enabled, each manager gets a digest.
 
-use super::standing::{next_step_view, standings};
+use super::standing::{next_step_view, standings, Standing};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::{TicketNumber, UserId};
 use crate::mail::emails::{DigestBreach, SlaAlert, SlaDigest};
 use crate::reports::view::{duration_words, share_words};
 use crate::store::{self, queue::QueueFilter, users::User};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use keydesk_core::reports::{build, Audience, ReportWindow, SlaLevel};
 use keydesk_core::{Role, StaffRole, TicketStatus};
 use std::collections::{HashMap, HashSet};
@@ -25,68 +25,84 @@ pub struct WatchReport {
     pub digests: usize,
 }
 
-/// One look at every open ticket (and at the clock, for the digest).
+/// One look at every open ticket (and at the clock, for the digest). Reads nothing more
+/// while there is nothing to send: support closed and no digest due.
 pub fn check_once(conn: &mut DbConnection, services: &Services, now: DateTime<Utc>) -> Result<WatchReport, AppError> {
     let mut report = WatchReport::default();
+    let alerting = services.config.sla.alerts && services.calendar.is_open(now);
+    let digest_day = digest_due(conn, services, now)?;
+    if !alerting && digest_day.is_none() {
+        return Ok(report);
+    }
     let filter = QueueFilter { statuses: Some(TicketStatus::UNRESOLVED.to_vec()), ..QueueFilter::default() };
     let open = store::queue::tickets(conn, &filter)?;
-    let mut ids: Vec<UserId> = open.iter().flat_map(|t| [t.account_user_id, t.assignee_id]).flatten().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let people: HashMap<UserId, User> = store::queue::users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let people = store::queue::people_of(conn, &open)?;
     let standings = standings(conn, services, &open, &people, now)?;
-
-    if services.config.sla.alerts && services.calendar.is_open(now) {
-        let numbers: Vec<TicketNumber> = open.iter().map(|t| t.id).collect();
-        let sent: HashSet<(TicketNumber, String, String)> =
-            store::sla_alerts::sent_for(conn, &numbers)?.into_iter().collect();
-        let staff = store::users::staff(conn)?;
-        for ticket in &open {
-            let Some(standing) = standings.get(&ticket.id) else { continue };
-            for target in standing.targets.iter().filter(|t| t.level.alerts()) {
-                let key = (ticket.id, target.target.as_str().to_owned(), target.level.as_str().to_owned());
-                if sent.contains(&key) {
-                    continue;
-                }
-                let breached = target.level == SlaLevel::Breached;
-                let to = recipients(&staff, ticket.assignee_id, breached);
-                let email = SlaAlert {
-                    ticket: ticket.id,
-                    subject: &ticket.subject,
-                    target: target.target.label(),
-                    breached,
-                    words: target.words(),
-                    target_words: duration_words(Some(target.target_seconds)),
-                    next_step: next_step_view(services, standing.next).label,
-                    ticket_link: format!("{}/tickets/{}", services.config.public_url, ticket.id),
-                };
-                let stored_now = now.naive_utc();
-                let claimed = write_transaction(conn, |conn| {
-                    if !store::sla_alerts::claim(conn, ticket.id, &key.1, &key.2, stored_now)? {
-                        return Ok::<_, AppError>(false);
-                    }
-                    for person in &to {
-                        services.outbox(stored_now).queue(conn, &person.email, &email)?;
-                    }
-                    Ok(true)
-                })?;
-                if claimed {
-                    if breached {
-                        report.breach_alerts += 1;
-                    } else {
-                        report.due_soon_alerts += 1;
-                    }
-                }
-            }
-        }
+    if alerting {
+        (report.due_soon_alerts, report.breach_alerts) = send_alerts(conn, services, &open, &standings, now)?;
     }
-    if services.config.sla.daily_digest {
-        report.digests = digest(conn, services, &open, &standings, now)?;
+    if let Some(day) = digest_day {
+        report.digests = digest(conn, services, day, &open, &standings, now)?;
     }
     if report != WatchReport::default() {
         services.outbox_wake.notify_one();
     }
     Ok(report)
+}
+
+/// Alerts each ticket past 80% of a target, or past it, not alerted at that level yet; the
+/// numbers of due-soon and breach alerts sent.
+fn send_alerts(
+    conn: &mut DbConnection,
+    services: &Services,
+    open: &[store::tickets::Ticket],
+    standings: &HashMap<TicketNumber, Standing>,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), AppError> {
+    let (mut due_soon, mut breaches) = (0, 0);
+    let numbers: Vec<TicketNumber> = open.iter().map(|t| t.id).collect();
+    let sent: HashSet<(TicketNumber, String, String)> =
+        store::sla_alerts::sent_for(conn, &numbers)?.into_iter().collect();
+    let staff = store::users::staff(conn)?;
+    for ticket in open {
+        let Some(standing) = standings.get(&ticket.id) else { continue };
+        for target in standing.targets.iter().filter(|t| t.level.alerts()) {
+            let key = (ticket.id, target.target.as_str().to_owned(), target.level.as_str().to_owned());
+            if sent.contains(&key) {
+                continue;
+            }
+            let breached = target.level == SlaLevel::Breached;
+            let to = recipients(&staff, ticket.assignee_id, breached);
+            let email = SlaAlert {
+                ticket: ticket.id,
+                subject: &ticket.subject,
+                target: target.target.label(),
+                breached,
+                words: target.words(),
+                target_words: duration_words(Some(target.target_seconds)),
+                next_step: next_step_view(services, standing.next).label,
+                ticket_link: format!("{}/tickets/{}", services.config.public_url, ticket.id),
+            };
+            let stored_now = now.naive_utc();
+            // The claim and the emails commit together: a crash leaves neither, and a second
+            // process's claim of the same alert inserts nothing, so it sends nothing.
+            let claimed = write_transaction(conn, |conn| {
+                if !store::sla_alerts::claim(conn, ticket.id, &key.1, &key.2, stored_now)? {
+                    return Ok::<_, AppError>(false);
+                }
+                for person in &to {
+                    services.outbox(stored_now).queue(conn, &person.email, &email)?;
+                }
+                Ok(true)
+            })?;
+            match (claimed, breached) {
+                (true, true) => breaches += 1,
+                (true, false) => due_soon += 1,
+                (false, _) => {}
+            }
+        }
+    }
+    Ok((due_soon, breaches))
 }
 
 /// Due soon: the assignee (if still an agent or manager), else every agent (every manager
@@ -109,21 +125,32 @@ fn recipients(staff: &[User], assignee: Option<UserId>, breached: bool) -> Vec<&
     }
 }
 
-/// Yesterday's figures and the open breaches, to each manager, once a day after
-/// `sla.digest_time` on the desk's clock. The number of digests queued.
+/// The local date whose digest is due now: enabled, past `sla.digest_time` on the desk's
+/// clock, and not sent yet today (read first, so the report is built once a day, not at
+/// every check).
+fn digest_due(conn: &mut DbConnection, services: &Services, now: DateTime<Utc>) -> Result<Option<NaiveDate>, AppError> {
+    let calendar = &services.calendar;
+    let Some(at) = services.config.sla.digest_time().filter(|_| services.config.sla.daily_digest) else {
+        return Ok(None);
+    };
+    let today = calendar.local_date(now);
+    if now.with_timezone(&calendar.timezone()).time() < at || store::sla_alerts::digest_sent(conn, today)? {
+        return Ok(None);
+    }
+    Ok(Some(today))
+}
+
+/// Yesterday's figures and the open breaches, to each manager, once for `today` (claimed
+/// with the emails). The number of digests queued.
 fn digest(
     conn: &mut DbConnection,
     services: &Services,
+    today: NaiveDate,
     open: &[store::tickets::Ticket],
-    standings: &HashMap<TicketNumber, super::standing::Standing>,
+    standings: &HashMap<TicketNumber, Standing>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let calendar = &services.calendar;
-    let today = calendar.local_date(now);
-    let Some(at) = services.config.sla.digest_time() else { return Ok(0) };
-    if now.with_timezone(&calendar.timezone()).time() < at {
-        return Ok(0);
-    }
     let yesterday = today - Duration::days(1);
     let window =
         ReportWindow::new(calendar, yesterday, yesterday, now).map_err(|e| AppError::Invalid(e.to_string()))?;
@@ -143,11 +170,11 @@ fn digest(
     let out_of_hours: u32 = summary.days.iter().map(|d| d.received_out_of_hours).sum();
     let email = SlaDigest {
         day: &day,
-        received: received as usize,
-        received_out_of_hours: out_of_hours as usize,
+        received,
+        received_out_of_hours: out_of_hours,
         first_response_met: share_words(summary.sla.first_response_met),
         unlock_met: share_words(summary.sla.unlock_met),
-        unlocked: input.unlock_sources.support as usize,
+        unlocked: input.unlock_sources.support,
         open_breaches: &breaches,
         reports_link: format!("{}/reports", services.config.public_url),
     };

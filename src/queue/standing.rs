@@ -60,13 +60,7 @@ pub fn standings(
     let numbers: Vec<TicketNumber> = tickets.iter().map(|t| t.id).collect();
     let challenged: HashSet<TicketNumber> =
         store::challenges::pending_for(conn, &numbers, now.naive_utc())?.into_iter().collect();
-    let received: Vec<(i64, DateTime<Utc>)> = tickets.iter().map(|t| (t.id.0, t.received_at.and_utc())).collect();
-    let facts: HashMap<i64, _> = crate::reports::current_facts(conn, &received, now)?
-        .into_iter()
-        .map(|facts| (facts.ticket_id, facts))
-        .collect();
-    let earliest = received.iter().map(|(_, at)| *at).min().unwrap_or(now);
-    let clock = SlaClock::new(calendar, earliest, now, services.config.sla.targets());
+    let mut targets = target_standings(conn, services, tickets, now)?;
     Ok(tickets
         .iter()
         .filter_map(|t| {
@@ -74,8 +68,25 @@ pub fn standings(
             let recent = t.account_user_id.and_then(|id| recent_unlocks.get(&id)).copied().unwrap_or(0);
             let unlock = facts_of(services, t, account, recent, now);
             let progress = Progress { challenge_pending: challenged.contains(&t.id) };
-            let targets = clock.standings(facts.get(&t.id.0)?);
+            let targets = targets.remove(&t.id)?;
             Some((t.id, Standing { next: next_step(&unlock, progress, calendar, now), targets }))
         })
+        .collect())
+}
+
+/// Each ticket's standing against the first-response and unlock targets at `now`, read from
+/// its history with the reports' rules.
+pub fn target_standings(
+    conn: &mut DbConnection,
+    services: &Services,
+    tickets: &[Ticket],
+    now: DateTime<Utc>,
+) -> Result<HashMap<TicketNumber, [TargetStanding; 2]>, AppError> {
+    let received: Vec<(i64, DateTime<Utc>)> = tickets.iter().map(|t| (t.id.0, t.received_at.and_utc())).collect();
+    let earliest = received.iter().map(|(_, at)| *at).min().unwrap_or(now);
+    let clock = SlaClock::new(&services.calendar, earliest, now, services.config.sla.targets());
+    Ok(crate::reports::current_facts(conn, &received, now)?
+        .iter()
+        .map(|facts| (TicketNumber(facts.ticket_id), clock.standings(facts)))
         .collect())
 }

@@ -2,7 +2,7 @@
 //! or cannot be pressed, as plain rows for the template.
 
 use super::canned::{filled_for, FilledReply};
-use super::standing::{markers, next_step_view, standings, TargetMarker};
+use super::standing::{markers, next_step_view, target_standings, TargetMarker};
 use super::unlock::unlock_facts;
 use super::verify::{since_the_lock, verification_facts};
 use super::wording::{business_age, sentence, typical_business_day, verification_of, when, Verification};
@@ -14,7 +14,7 @@ use crate::store::{self, users::User};
 use chrono::{DateTime, Utc};
 use keydesk_core::intake::FieldSource;
 use keydesk_core::tickets::{
-    may_approve, may_unlock, second_person_needed, NextStep, NextStepView, SecondPerson, UnlockRefusal,
+    may_approve, may_unlock, next_step, second_person_needed, NextStepView, Progress, SecondPerson, UnlockRefusal,
 };
 use keydesk_core::verification::{
     may_verify_ticket, Check, VerificationFacts, VerificationMethod, VerificationRefusal,
@@ -224,15 +224,16 @@ pub fn ticket_view(
         }
     });
     let received = ticket.received_at.and_utc();
-    let people_with_account: HashMap<UserId, User> = account.iter().map(|a| (a.id, a.clone())).collect();
-    let standing =
-        standings(conn, services, std::slice::from_ref(&ticket), &people_with_account, now)?.remove(&ticket.id);
+    // The unlock rule's facts are read above: the next step comes from them, not a second read.
+    let challenge_pending = !store::challenges::pending_for(conn, &[ticket.id], now.naive_utc())?.is_empty();
+    let next = next_step(&unlock, Progress { challenge_pending }, calendar, now);
+    let targets = target_standings(conn, services, std::slice::from_ref(&ticket), now)?.remove(&ticket.id);
     let canned_replies = filled_for(conn, services, &ticket, account.as_ref().map(|a| a.full_name.as_str()), me, now)?;
     let chosen_reply = canned.and_then(|id| canned_replies.iter().find(|r| r.id == id)).map(|r| r.text.clone());
     let trusted_server_configured = !services.config.verification.trusted_authserv_id.trim().is_empty();
     Ok(TicketView {
-        next_step: next_step_view(services, standing.as_ref().map_or(NextStep::Done, |s| s.next)),
-        sla: standing.as_ref().map(|s| markers(&s.targets)).unwrap_or_default(),
+        next_step: next_step_view(services, next),
+        sla: targets.as_ref().map(markers).unwrap_or_default(),
         newest_message: messages.iter().map(|m| m.id).max().unwrap_or(0),
         others_viewing: super::presence::others(conn, ticket.id, me.id, now)?,
         canned_replies,

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use keydesk_core::tickets::TicketSearch;
 use keydesk_core::TicketStatus;
+use std::collections::HashMap;
 
 /// Which tickets to list; `None` means any.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +81,14 @@ pub fn users_by_id(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<U
         return Ok(vec![]);
     }
     users::table.filter(users::id.eq_any(ids.to_vec())).select(User::as_select()).load(conn)
+}
+
+/// The people these tickets name (linked accounts and assignees), by id, in one query.
+pub fn people_of(conn: &mut DbConnection, tickets: &[Ticket]) -> QueryResult<HashMap<UserId, User>> {
+    let mut ids: Vec<UserId> = tickets.iter().flat_map(|t| [t.account_user_id, t.assignee_id]).flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(users_by_id(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect())
 }
 
 /// Every organisation, by name (for the queue's organisation filter and its rows).

@@ -3,7 +3,7 @@
 //! goes out once.
 
 use super::dialect::on_backend;
-use crate::db::schema::sla_alerts;
+use crate::db::schema::{digests_sent, sla_alerts};
 use crate::db::DbConnection;
 use crate::ids::TicketNumber;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -45,6 +45,11 @@ pub fn sent_for(conn: &mut DbConnection, tickets: &[TicketNumber]) -> QueryResul
         );
     }
     Ok(sent)
+}
+
+/// Whether the day's digest went out already.
+pub fn digest_sent(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(digests_sent::table.find(day))).get_result(conn)
 }
 
 /// Claims the day's digest; false when it went out already.

@@ -309,3 +309,12 @@ pub fn resolve_if_open(conn: &mut DbConnection, id: TicketNumber, now: NaiveDate
 pub fn lock_row(conn: &mut DbConnection, id: TicketNumber) -> QueryResult<()> {
     diesel::update(tickets::table.find(id)).set(tickets::updated_at.eq(tickets::updated_at)).execute(conn).map(drop)
 }
+
+/// The id of the thread's newest message (0 when it has none), without reading the thread.
+pub fn newest_message_id(conn: &mut DbConnection, ticket_id: TicketNumber) -> QueryResult<i64> {
+    ticket_messages::table
+        .filter(ticket_messages::ticket_id.eq(ticket_id))
+        .select(diesel::dsl::max(ticket_messages::id))
+        .first::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
+}

@@ -6,27 +6,23 @@ use crate::db::DbConnection;
 use crate::ids::{TicketNumber, UserId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
 
-/// Records that `user` is looking at the ticket now (an upsert: two tabs are one row).
+use super::dialect::on_backend;
+
+/// Records that `user` is looking at the ticket now: one upsert, so two tabs (or two
+/// processes) at once are one row.
 pub fn seen(conn: &mut DbConnection, ticket: TicketNumber, user: UserId, now: NaiveDateTime) -> QueryResult<()> {
-    let updated = diesel::update(ticket_viewers::table.find((ticket, user)))
-        .set(ticket_viewers::seen_at.eq(now))
-        .execute(conn)?;
-    if updated == 0 {
-        let inserted = diesel::insert_into(ticket_viewers::table)
-            .values((
-                ticket_viewers::ticket_id.eq(ticket),
-                ticket_viewers::user_id.eq(user),
-                ticket_viewers::seen_at.eq(now),
-            ))
-            .execute(conn);
-        match inserted {
-            // The other tab (or process) inserted it first: it is recorded either way.
-            Err(error) if crate::store::is_unique_violation(&error) => {}
-            other => other.map(drop)?,
-        }
-    }
-    Ok(())
+    let sql = "INSERT INTO ticket_viewers (ticket_id, user_id, seen_at) VALUES ($1, $2, $3) \
+               ON CONFLICT (ticket_id, user_id) DO UPDATE SET seen_at = excluded.seen_at";
+    on_backend!(conn, |c, dialect| {
+        diesel::sql_query(dialect.statement(sql))
+            .bind::<BigInt, _>(ticket.0)
+            .bind::<BigInt, _>(user.0)
+            .bind::<Timestamp, _>(now)
+            .execute(c)
+    })
+    .map(drop)
 }
 
 /// The others seen on the ticket since `since`: their names, by name.
