@@ -12,6 +12,7 @@ use std::time::Duration;
 
 on_both_backends!(
     search_finds_tickets_by_email_number_and_words_across_statuses,
+    a_request_with_a_description_of_megabytes_is_a_ticket_and_found_by_its_first_words,
     the_queue_says_what_each_ticket_needs_next_and_puts_what_can_be_finished_first,
     an_sla_alert_goes_out_once_at_80_percent_and_a_breach_once_to_the_managers,
     two_processes_checking_at_once_send_each_alert_once,
@@ -47,6 +48,18 @@ async fn search_finds_tickets_by_email_number_and_words_across_statuses(backend:
     let page = get(&app, "/queue?q=%22nobody%22+OR+NEAR%28").await;
     assert_eq!(text(&page, "td.empty"), "No tickets match. Clear filters");
     assert_eq!(texts(&page, "td.empty a")[0], "Clear filters");
+}
+
+async fn a_request_with_a_description_of_megabytes_is_a_ticket_and_found_by_its_first_words(backend: Backend) {
+    let app = desk(backend, |f| f).await;
+    // 2.4 MB of distinct words under "Issue:": more than a PostgreSQL tsvector may hold (1 MB).
+    let words: String = (0..200_000).map(|n| format!("w{n} ")).collect();
+    let raw = format!(
+        "From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Locked\nMessage-ID: <big@acme.test>\n\nFull name: Jane Doe\nRegistered email: jane@acme.test\nIssue: zebracorn {words}\n"
+    );
+    let number = arrives(&app, &raw, Duration::from_secs(60)).await;
+    assert_eq!(queue(&app, "?q=zebracorn").await, vec![number]);
+    assert_eq!(queue(&app, "?q=jane%40acme.test").await, vec![number], "the addresses are indexed whatever the length");
 }
 
 async fn the_queue_says_what_each_ticket_needs_next_and_puts_what_can_be_finished_first(backend: Backend) {

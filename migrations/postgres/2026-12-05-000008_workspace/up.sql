@@ -2,16 +2,19 @@
 -- once per ticket, target and level, whichever process checks), the managers' canned
 -- replies, who has a ticket open right now, and the daily digests already sent.
 
--- Search: a tsvector of the ticket's subject, the names and addresses it carries (stated,
--- sender's, linked account's) and its description, split at every non-alphanumeric
--- character (as SQLite's unicode61 tokenizer does, so both backends find the same tickets),
--- under a GIN index. Kept by a trigger, so every way a ticket is written keeps it current.
+-- Search: a tsvector of the names and addresses a ticket carries (stated, sender's, linked
+-- account's), its subject and its description, split at every non-alphanumeric character
+-- (as SQLite's unicode61 tokenizer does, so both backends find the same tickets), under a
+-- GIN index. What is indexed is bounded (the first 1,000 characters of the subject, 10,000
+-- of the description), as on SQLite: a sender's megabytes of text would otherwise overflow
+-- a tsvector (1 MB) and fail the ticket's insert. Kept by a trigger on every write.
 ALTER TABLE tickets ADD COLUMN search_words tsvector;
 CREATE FUNCTION ticket_search_words(t tickets) RETURNS tsvector LANGUAGE sql STABLE AS $$
     SELECT to_tsvector('simple', regexp_replace(lower(
-        t.subject || ' ' || coalesce(t.full_name, '') || ' ' || coalesce(t.registered_email, '') || ' ' ||
-        t.sender || ' ' || coalesce(t.sender_name, '') || ' ' || coalesce(t.description, '') || ' ' ||
-        coalesce((SELECT u.email || ' ' || u.full_name FROM users u WHERE u.id = t.account_user_id), '')
+        coalesce(t.full_name, '') || ' ' || coalesce(t.registered_email, '') || ' ' || t.sender || ' ' ||
+        left(coalesce(t.sender_name, ''), 200) || ' ' ||
+        coalesce((SELECT u.email || ' ' || u.full_name FROM users u WHERE u.id = t.account_user_id), '') || ' ' ||
+        left(t.subject, 1000) || ' ' || left(coalesce(t.description, ''), 10000)
     ), '[^[:alnum:]]+', ' ', 'g'))
 $$;
 CREATE FUNCTION tickets_keep_search_words() RETURNS trigger LANGUAGE plpgsql AS $$

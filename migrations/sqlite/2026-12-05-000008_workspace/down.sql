@@ -6,3 +6,4 @@ DROP TRIGGER ticket_search_delete;
 DROP TRIGGER ticket_search_update;
 DROP TRIGGER ticket_search_insert;
 DROP TABLE ticket_search;
+DROP VIEW ticket_search_words;
