@@ -93,7 +93,6 @@ fn take_in(bin: &str, repo: &Path, message: &[u8]) -> (Duration, i64) {
         .args(["intake", "once"])
         .current_dir(dir.path())
         .env("ROCKET_CONFIG", dir.path().join("none.toml"))
-        .env("ROCKET_TEMPLATE_DIR", repo.join("templates"))
         .env("ROCKET_LOG_LEVEL", "critical")
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -20,8 +20,15 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the web application (the default).
-    Serve,
+    /// Run the web application (the default), with the background work unless --no-worker.
+    Serve {
+        /// Serve the web pages only; a `keydesk worker` does the background work.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the background work alone — the outbox, mail intake, the SLA watch — without the
+    /// web server. Any number may run against one database.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Organisations.
@@ -172,7 +179,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     // The command line acts at the system's time; only the server's clock is injectable.
     let now = chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6).naive_utc();
     match command {
-        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
+        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod reports;
 pub mod store;
 pub mod web;
+pub mod workers;
 
 use accounts::passwords::Passwords;
 use app::Services;
@@ -27,7 +28,6 @@ use rocket::figment::Figment;
 use rocket::fs::FileServer;
 use rocket::tokio::sync::Notify;
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 use std::sync::Arc;
 
 /// Everything that can stop Keydesk from starting, each naming what to fix.
@@ -43,6 +43,8 @@ pub enum StartError {
     SecretKey { path: String, error: std::io::Error },
     #[error("mail transport: {0}")]
     Mail(#[from] mail::sender::SendError),
+    #[error("`{key}` {path}: {error}")]
+    Directory { key: &'static str, path: String, error: std::io::Error },
 }
 
 /// Rocket's figment with Keydesk's defaults under it: `Rocket.toml` (or `ROCKET_CONFIG`) and
@@ -85,11 +87,19 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         calendar,
         clock,
         background: Arc::new(app::Background::default()),
+        instance: instance_name().into(),
     })
 }
 
+/// This process's name among the others sharing the database: the host, the process id and
+/// a random part (a restarted process with a reused pid is still someone new).
+fn instance_name() -> String {
+    let host = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
+}
+
 /// Builds the application: configuration checked, secret key in place, database migrated,
-/// routes and the outbox sender attached.
+/// routes and the background work (`workers`, unless `worker = false`) attached.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, StartError> {
     build_with_clock(figment, Arc::new(SystemClock))
 }
@@ -101,49 +111,75 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
     let services = open_services_with_clock(config.clone(), clock)?;
     announce_first_steps(&services)?;
     let transport = mail::sender::Transport::from_config(&config)?;
-    let static_dir = figment.extract_inner::<String>("static_dir").unwrap_or_else(|_| "static".into());
+    let template_dir = config.template_override_dir();
+    if config.template_dir.is_none() {
+        // The template engine needs the directory to exist; the built-in templates fill it.
+        std::fs::create_dir_all(&template_dir).map_err(|error| StartError::Directory {
+            key: "template_dir",
+            path: template_dir.display().to_string(),
+            error,
+        })?;
+    } else if !template_dir.is_dir() {
+        let error = std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory");
+        return Err(StartError::Directory { key: "template_dir", path: template_dir.display().to_string(), error });
+    }
+    let figment = figment.merge(("template_dir", template_dir.display().to_string()));
 
-    let sender_services = services.clone();
-    let outbox_sender = AdHoc::on_liftoff("Outbox sender", move |_| {
+    let worker_services = services.clone();
+    let workers = AdHoc::on_liftoff("Background work", move |_| {
         Box::pin(async move {
-            if sender_services.config.mail.background_sender {
-                let Services { db, config, outbox_wake, clock, .. } = sender_services;
-                rocket::tokio::spawn(mail::sender::run_forever(db, (*config).clone(), clock, transport, outbox_wake));
-            }
-        })
-    });
-
-    let intake_services = services.clone();
-    let intake_worker = AdHoc::on_liftoff("Mail intake", move |_| {
-        Box::pin(async move {
-            if intake_services.config.intake.background
-                && intake_services.config.intake.source != config::IntakeSourceKind::Off
-            {
-                rocket::tokio::spawn(intake::worker::run_forever(intake_services));
-            }
-        })
-    });
-
-    let watch_services = services.clone();
-    let sla_watch = AdHoc::on_liftoff("SLA watch", move |_| {
-        Box::pin(async move {
-            if watch_services.config.sla.background_checks {
-                rocket::tokio::spawn(queue::sla_watch::run_forever(watch_services));
+            if worker_services.config.worker {
+                workers::spawn(&worker_services, transport);
             }
         })
     });
 
     Ok(rocket::custom(figment)
         .manage(services)
-        .attach(sla_watch)
-        .attach(Template::fairing())
-        .attach(outbox_sender)
-        .attach(intake_worker)
+        .attach(web::assets::templates(template_dir))
+        .attach(workers)
         .mount("/", web::page_routes())
         .mount("/api/v1", web::api_routes())
-        .mount("/static", FileServer::from(static_dir))
+        .mount("/static", static_overrides(&config))
         .register("/", web::page_catchers())
         .register("/api", web::api_catchers()))
+}
+
+/// The operator's static files, served before the built-in ones of the same name — none when
+/// the override directory does not exist at start.
+fn static_overrides(config: &Config) -> Vec<rocket::Route> {
+    let dir = config.static_override_dir();
+    match dir.is_dir() {
+        true => FileServer::from(dir).into(),
+        false => Vec::new(),
+    }
+}
+
+/// `keydesk worker`: the background work without the web server, until SIGTERM or Ctrl-C.
+pub async fn run_worker(figment: Figment) -> Result<(), StartError> {
+    let config = Config::from_figment(&figment)?;
+    let transport = mail::sender::Transport::from_config(&config)?;
+    let services = open_services(config)?;
+    workers::spawn(&services, transport);
+    eprintln!("keydesk: worker {} running", services.instance);
+    wait_for_shutdown().await;
+    Ok(())
+}
+
+/// Returns on SIGTERM (systemd's stop) or SIGINT (Ctrl-C).
+async fn wait_for_shutdown() {
+    use rocket::tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            rocket::tokio::select! {
+                _ = terminate.recv() => {}
+                _ = rocket::tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = rocket::tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// On an empty database, tells the operator how to create the first people.

@@ -18,8 +18,16 @@ async fn main() -> ExitCode {
         }
     };
     let figment = keydesk::figment();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(figment).await,
+    match cli.command.unwrap_or(Command::Serve { no_worker: false }) {
+        Command::Serve { no_worker: false } => serve(figment).await,
+        Command::Serve { no_worker: true } => serve(figment.merge(("worker", false))).await,
+        Command::Worker => match keydesk::run_worker(figment).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("keydesk: cannot start: {error}");
+                ExitCode::FAILURE
+            }
+        },
         admin => {
             let outcome = Config::from_figment(&figment).map_err(anyhow::Error::from).and_then(|config| {
                 // Diesel blocks; the admin commands are short and run before any server.

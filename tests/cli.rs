@@ -53,8 +53,6 @@ impl Keydesk {
             .env("ROCKET_CONFIG", self.dir.path().join("no-such-Rocket.toml"))
             .env("ROCKET_DATABASE_URL", &self.database.url)
             .env("ROCKET_DATA_DIR", self.dir.path().join("data"))
-            .env("ROCKET_TEMPLATE_DIR", common::repo_path("templates"))
-            .env("ROCKET_STATIC_DIR", common::repo_path("static"))
             .env("ROCKET_MAIL", format!("{{dir=\"{}\"}}", self.dir.path().join("mail").display()))
             .env("ROCKET_LOG_LEVEL", "off");
         for (key, value) in env {

@@ -162,7 +162,7 @@ async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
     // Polling every ten minutes: only IDLE can bring the mail in quickly.
     let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
     let services = app.services().clone();
-    std::thread::spawn(move || keydesk::intake::imap::run_forever(services));
+    std::thread::spawn(move || keydesk::intake::worker::hold_and_serve(services));
     // Let the worker connect, find the empty mailbox and start to IDLE.
     let idling = eventually(Duration::from_secs(10), || async {
         let services = app.services().clone();

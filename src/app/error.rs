@@ -49,6 +49,9 @@ pub enum SourceError {
     Imap(String),
     #[error("Maildir {dir}: {error}")]
     Maildir { dir: String, error: String },
+    /// Another Keydesk process is taking this source in.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl From<diesel::result::Error> for AppError {

@@ -35,6 +35,8 @@ pub struct Services {
     pub background: Arc<Background>,
     /// What mail intake is told (its patterns compiled once).
     pub intake_rules: Arc<keydesk_core::intake::IntakeRules>,
+    /// This process among the others on the database ("host:pid:random"), as leases name it.
+    pub instance: Arc<str>,
 }
 
 impl Services {

@@ -20,6 +20,10 @@ pub struct Config {
     pub database_pool_size: u32,
     /// Where Keydesk keeps what it generates (the secret key when none is configured).
     pub data_dir: PathBuf,
+    /// Templates that replace the built-in ones of the same name (default: `data_dir/templates`).
+    pub template_dir: Option<PathBuf>,
+    /// Static files served instead of the built-in ones of the same name (default: `data_dir/static`).
+    pub static_dir: Option<PathBuf>,
     /// The address people reach Keydesk at; links in emails start with it.
     pub public_url: String,
     /// Where locked users write to.
@@ -36,6 +40,9 @@ pub struct Config {
     pub verification: VerificationConfig,
     pub sla: SlaConfig,
     pub mfa: MfaConfig,
+    /// Run the background work (outbox, intake, SLA watch) in this process. `keydesk serve
+    /// --no-worker` turns it off, for web processes scaled apart from a `keydesk worker`.
+    pub worker: bool,
 }
 
 /// Second factors: who must have one, and how long one lets a session unlock and verify.
@@ -205,6 +212,8 @@ pub struct MailConfig {
     pub background_sender: bool,
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
+    /// How many messages are sent at once (SMTP connections kept open side by side).
+    pub connections: u32,
     /// The longest wait between two tries of a message while its server is down.
     #[serde(with = "humantime_serde")]
     pub max_backoff: Duration,
@@ -227,6 +236,8 @@ impl Default for Config {
             database_url: "var/keydesk.sqlite".into(),
             database_pool_size: 8,
             data_dir: "var".into(),
+            template_dir: None,
+            static_dir: None,
             public_url: "http://127.0.0.1:8000".into(),
             support_email: "support@keydesk.localhost".into(),
             session_ttl: Duration::from_secs(12 * 3600),
@@ -239,6 +250,7 @@ impl Default for Config {
             verification: VerificationConfig::default(),
             sla: SlaConfig::default(),
             mfa: MfaConfig::default(),
+            worker: true,
         }
     }
 }
@@ -275,6 +287,7 @@ impl Default for MailConfig {
             accept_invalid_certs: false,
             background_sender: true,
             poll_interval: Duration::from_secs(5),
+            connections: 4,
             max_backoff: Duration::from_secs(15 * 60),
         }
     }
@@ -315,6 +328,9 @@ impl Config {
         }
         if self.mail.transport == MailTransportKind::Smtp && self.mail.host.trim().is_empty() {
             return invalid("mail.host", "is required when mail.transport is \"smtp\"");
+        }
+        if !(1..=32).contains(&self.mail.connections) {
+            return invalid("mail.connections", "must be from 1 to 32");
         }
         self.intake.validate()?;
         self.calendar()?;
@@ -388,6 +404,16 @@ impl Config {
             .flatten()
             .filter_map(|a| EmailAddress::parse(&a).ok())
             .collect()
+    }
+
+    /// Where templates that replace the built-in ones are looked for.
+    pub fn template_override_dir(&self) -> PathBuf {
+        self.template_dir.clone().unwrap_or_else(|| self.data_dir.join("templates"))
+    }
+
+    /// Where static files that replace the built-in ones are looked for.
+    pub fn static_override_dir(&self) -> PathBuf {
+        self.static_dir.clone().unwrap_or_else(|| self.data_dir.join("static"))
     }
 
     /// An absolute link for emails.

@@ -277,6 +277,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    worker_leases (name) {
+        name -> Text,
+        holder -> Text,
+        token -> BigInt,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(ticket_viewers -> users (user_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
@@ -310,4 +319,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     canned_replies,
     ticket_viewers,
     digests_sent,
+    worker_leases,
 );

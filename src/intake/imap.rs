@@ -5,10 +5,12 @@
 //! bytes under their new keys. Sizes come first (RFC822.SIZE): a message over
 //! `intake.max_message_bytes` has only its headers fetched, and stays on the server.
 //! Between passes the connection IDLEs when the server offers it (new mail becomes a ticket
-//! within seconds) and sleeps `intake.poll_seconds` otherwise. The imap crate is blocking:
-//! all of this runs on a blocking thread.
+//! within a second or two), waking every few seconds to renew the mailbox's lease, and sleeps
+//! `intake.poll_seconds` otherwise. The imap crate is blocking: all of this runs on a
+//! blocking thread.
 
-use super::{health, take_in_or_quarantine, IntakeSummary, RawMessage};
+use super::lease::{MailboxLease, RENEW_EVERY};
+use super::{take_in_or_quarantine, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
 use crate::config::SmtpSecurity;
 use crate::db::DbError;
@@ -18,9 +20,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 type ImapSession = Session<imap::Connection>;
-
-/// Servers may drop an IDLE after 30 minutes (RFC 2177): renew it before.
-const IDLE_RENEWAL: Duration = Duration::from_secs(25 * 60);
 
 fn imap_error(error: impl std::fmt::Display) -> AppError {
     AppError::Source(SourceError::Imap(error.to_string()))
@@ -43,8 +42,9 @@ fn connect(services: &Services) -> Result<ImapSession, AppError> {
     client.login(&intake.username, password).map_err(|(error, _)| imap_error(error))
 }
 
-/// Takes in every unseen message of the configured mailbox, oldest UID first.
-fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary, AppError> {
+/// Takes in every unseen message of the configured mailbox, oldest UID first, renewing
+/// `lease` as it goes.
+fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) -> Result<IntakeSummary, AppError> {
     let mailbox = session.select(&services.config.intake.mailbox).map_err(imap_error)?;
     let uid_validity = mailbox.uid_validity.unwrap_or_default();
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").map_err(imap_error)?.into_iter().collect();
@@ -59,9 +59,10 @@ fn pass(services: &Services, session: &mut ImapSession) -> Result<IntakeSummary,
         .iter()
         .filter_map(|f| Some((f.uid?, (f.size.unwrap_or(0), f.internal_date().map(|d| d.naive_utc())))))
         .collect();
-    let source = health::source_name(services);
+    let source = super::health::source_name(services);
     let limit = services.config.intake.max_message_bytes;
     for uid in uids {
+        lease.keep()?;
         let Some(&(size, internal_date)) = sizes.get(&uid) else { continue };
         let complete = size as usize <= limit;
         let query = if complete { "(UID BODY.PEEK[])" } else { "(UID BODY.PEEK[HEADER])" };
@@ -104,46 +105,38 @@ fn uid_set(sorted: &[u32]) -> String {
 }
 
 /// One connection, one pass, logged out (for `keydesk intake once`).
-pub fn run_once(services: &Services) -> Result<IntakeSummary, AppError> {
+pub(super) fn run_once(services: &Services, lease: &MailboxLease) -> Result<IntakeSummary, AppError> {
     let mut session = connect(services)?;
-    let summary = pass(services, &mut session);
+    let summary = pass(services, &mut session, lease);
     let _ = session.logout();
     summary
 }
 
-/// Passes until the process ends: IDLE between them when offered, reconnecting with a
-/// growing pause after errors. Each pass's health is recorded.
-pub fn run_forever(services: Services) {
-    let poll = Duration::from_secs(services.config.intake.poll_seconds);
-    let mut failures: u32 = 0;
-    loop {
-        let result: Result<(), AppError> = connect(&services).and_then(|mut session| {
-            let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
-            loop {
-                let summary = pass(&services, &mut session)?;
-                health::record_blocking(&services, None);
-                failures = 0;
-                if summary.fetched > 0 {
-                    log::info!("intake: {summary}");
-                }
-                if idle {
-                    session
-                        .idle()
-                        .timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL))
-                        .wait_while(|_| false)
-                        .map_err(imap_error)?;
-                } else {
-                    std::thread::sleep(poll);
-                }
-            }
-        });
-        if let Err(error) = result {
-            failures = failures.saturating_add(1);
-            log::error!("intake: {error}");
-            health::record_blocking(&services, Some(&error.to_string()));
-            std::thread::sleep(poll * failures.clamp(1, 10));
+/// Passes while `lease` is held: IDLE between them when the server offers it (woken by new
+/// mail at once, and every few seconds to renew the lease), a poll otherwise. Returns only
+/// with the error that ended it; `passed` hears of each pass that succeeded.
+pub(super) fn serve(services: &Services, lease: &MailboxLease, passed: &mut dyn FnMut(&IntakeSummary)) -> AppError {
+    let poll = Duration::from_secs(services.config.intake.poll_seconds).max(Duration::from_secs(1));
+    let mut session = match connect(services) {
+        Ok(session) => session,
+        Err(error) => return error,
+    };
+    let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
+    let error = loop {
+        if let Err(error) = lease.keep().and_then(|()| pass(services, &mut session, lease)).map(|s| passed(&s)) {
+            break error;
         }
-    }
+        let waited = if idle {
+            session.idle().timeout(poll.min(RENEW_EVERY)).wait_while(|_| false).map(drop).map_err(imap_error)
+        } else {
+            lease.sleep(poll)
+        };
+        if let Err(error) = waited {
+            break error;
+        }
+    };
+    let _ = session.logout();
+    error
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! hidden) are left where they are and reported on /intake; a message over
 //! `intake.max_message_bytes` has only its headers read. None of them stops the pass.
 
+use super::lease::MailboxLease;
 use super::{take_in_or_quarantine, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
 use crate::db::DbConnection;
@@ -27,13 +28,18 @@ pub fn source_name(dir: &Path) -> String {
 /// The most of an oversized message that is read: enough for any sane header block.
 const HEADER_READ_LIMIT: u64 = 256 * 1024;
 
-/// One pass over `dir/new`.
-pub async fn pass(services: &Services, dir: &Path) -> Result<IntakeSummary, AppError> {
-    let dir = dir.to_path_buf();
-    services.run(move |conn, services| pass_blocking(conn, services, &dir)).await
+/// One pass over `dir/new`, renewing `lease` as it goes (blocking).
+pub(super) fn pass(services: &Services, dir: &Path, lease: &MailboxLease) -> Result<IntakeSummary, AppError> {
+    let mut conn = services.db.pool().get().map_err(crate::db::DbError::from)?;
+    pass_blocking(&mut conn, services, dir, lease)
 }
 
-fn pass_blocking(conn: &mut DbConnection, services: &Services, dir: &Path) -> Result<IntakeSummary, AppError> {
+fn pass_blocking(
+    conn: &mut DbConnection,
+    services: &Services,
+    dir: &Path,
+    lease: &MailboxLease,
+) -> Result<IntakeSummary, AppError> {
     for sub in ["new", "cur", "tmp"] {
         fs::create_dir_all(dir.join(sub)).map_err(|e| io_error(dir, e))?;
     }
@@ -43,6 +49,7 @@ fn pass_blocking(conn: &mut DbConnection, services: &Services, dir: &Path) -> Re
     let mut summary = IntakeSummary::default();
     let limit = services.config.intake.max_message_bytes;
     for entry in listing.messages {
+        lease.keep()?;
         let raw = match read_entry(&entry, &source, limit, services) {
             Ok(raw) => raw,
             Err(why) => {

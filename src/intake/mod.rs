@@ -11,6 +11,7 @@
 mod filing;
 pub mod health;
 pub mod imap;
+pub mod lease;
 mod machine_mail;
 pub mod maildir;
 mod pipeline;

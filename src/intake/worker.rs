@@ -1,61 +1,99 @@
 //! Runs the configured source: one pass on demand (`keydesk intake once`), or forever in the
 //! background, recording each pass's health (last success, consecutive errors, last error)
-//! for staff and `/healthz`. A failing pass backs off and tries again; it never stops intake.
+//! for staff and `/healthz`. Either way the source's lease is taken first, so among several
+//! Keydesk processes one reads a mailbox at a time (`lease`). A failing pass backs off and
+//! tries again; it never stops intake. Both sources block (files, the imap crate): all of
+//! this runs on blocking threads.
 
+use super::lease::{MailboxLease, RENEW_EVERY};
 use super::{health, imap, maildir, IntakeSummary};
-use crate::app::{AppError, Services};
+use crate::app::{AppError, Services, SourceError};
 use crate::config::IntakeSourceKind;
 use std::time::Duration;
 
-/// One pass over the configured source, with its health recorded.
+/// One pass over the configured source, with its health recorded; an error, without waiting,
+/// when another process holds the source's lease.
 pub async fn run_once(services: &Services) -> Result<IntakeSummary, AppError> {
-    let outcome = match services.config.intake.source {
-        IntakeSourceKind::Maildir => maildir::pass(services, &services.config.intake.dir).await,
-        IntakeSourceKind::Imap => {
-            let services = services.clone();
-            rocket::tokio::task::spawn_blocking(move || imap::run_once(&services))
-                .await
-                .map_err(|e| AppError::Db(crate::db::DbError::Task(e.to_string())))?
-        }
-        IntakeSourceKind::Off => return Ok(IntakeSummary::default()),
-    };
-    let services_for_health = services.clone();
-    let error = outcome.as_ref().err().map(|e| e.to_string());
-    rocket::tokio::task::spawn_blocking(move || health::record_blocking(&services_for_health, error.as_deref()))
-        .await
-        .map_err(|e| AppError::Db(crate::db::DbError::Task(e.to_string())))?;
-    outcome
+    if services.config.intake.source == IntakeSourceKind::Off {
+        return Ok(IntakeSummary::default());
+    }
+    let services = services.clone();
+    let outcome = rocket::tokio::task::spawn_blocking(move || {
+        let lease = MailboxLease::take_now(&services)?;
+        let outcome = match services.config.intake.source {
+            IntakeSourceKind::Imap => imap::run_once(&services, &lease),
+            _ => maildir::pass(&services, &services.config.intake.dir, &lease),
+        };
+        lease.release();
+        health::record_blocking(&services, outcome.as_ref().err().map(|e| e.to_string()).as_deref());
+        services.outbox_wake.notify_one();
+        outcome
+    })
+    .await;
+    outcome.map_err(|e| AppError::Db(crate::db::DbError::Task(e.to_string())))?
 }
 
 /// Runs the configured source until the process ends.
 pub async fn run_forever(services: Services) {
-    match services.config.intake.source {
-        IntakeSourceKind::Imap => {
-            let _ = rocket::tokio::task::spawn_blocking(move || imap::run_forever(services)).await;
-        }
-        IntakeSourceKind::Maildir => poll_forever(services).await,
-        IntakeSourceKind::Off => {}
+    if services.config.intake.source != IntakeSourceKind::Off {
+        let _ = rocket::tokio::task::spawn_blocking(move || hold_and_serve(services)).await;
     }
 }
 
-/// Polls until the process ends, backing off (up to ten polls' time) while passes fail.
-async fn poll_forever(services: Services) {
+/// Waits for the source's lease, serves the source while it holds it, and starts again when
+/// the lease is lost or the source fails (backing off, up to ten polls' time, while it fails).
+pub fn hold_and_serve(services: Services) {
     let poll = Duration::from_secs(services.config.intake.poll_seconds);
     let mut failures: u32 = 0;
     loop {
-        match run_once(&services).await {
-            Ok(summary) => {
-                failures = 0;
-                if summary.fetched > 0 {
-                    log::info!("intake: {summary}");
-                }
+        let lease = match MailboxLease::take(&services) {
+            Ok(Some(lease)) => lease,
+            // Another process is taking this source in: ask again, ready to take over.
+            Ok(None) => {
+                std::thread::sleep(RENEW_EVERY);
+                continue;
             }
             Err(error) => {
-                failures = failures.saturating_add(1);
                 log::error!("intake: {error}");
+                std::thread::sleep(RENEW_EVERY);
+                continue;
             }
+        };
+        let mut passed = |summary: &IntakeSummary| {
+            failures = 0;
+            health::record_blocking(&services, None);
+            services.outbox_wake.notify_one();
+            if summary.fetched > 0 {
+                log::info!("intake: {summary}");
+            }
+        };
+        let error = match services.config.intake.source {
+            IntakeSourceKind::Imap => imap::serve(&services, &lease, &mut passed),
+            _ => poll_maildir(&services, &lease, &mut passed),
+        };
+        lease.release();
+        if let AppError::Source(SourceError::Busy(why)) = &error {
+            log::warn!("intake: {why}");
+            continue;
         }
-        let wait = poll * failures.clamp(1, 10);
-        rocket::tokio::time::sleep(wait).await;
+        failures = failures.saturating_add(1);
+        log::error!("intake: {error}");
+        health::record_blocking(&services, Some(&error.to_string()));
+        std::thread::sleep(poll * failures.clamp(1, 10));
+    }
+}
+
+/// Maildir passes every `intake.poll_seconds` while `lease` is held; returns the error that
+/// ended them.
+fn poll_maildir(services: &Services, lease: &MailboxLease, passed: &mut dyn FnMut(&IntakeSummary)) -> AppError {
+    let poll = Duration::from_secs(services.config.intake.poll_seconds);
+    loop {
+        match maildir::pass(services, &services.config.intake.dir, lease) {
+            Ok(summary) => passed(&summary),
+            Err(error) => return error,
+        }
+        if let Err(error) = lease.sleep(poll) {
+            return error;
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! Delivers the outbox. A message is claimed (leased) before it is sent and marked sent
-//! right after, so it is never lost: a failure or a crash leaves it due again. The lease
-//! outlives the transport's timeout, so two senders never send the same message; the only
-//! window for a duplicate is a crash between the server's acceptance and `mark_sent`, and
-//! then the stable Message-ID lets mail clients fold the two.
+//! Delivers the outbox. Each message is claimed (leased) on its own, right before it is sent,
+//! and marked sent right after, so it is never lost: a failure or a crash leaves it due again.
+//! A send is cut off after `SEND_TIMEOUT` and the lease lasts longer than that, so no two
+//! senders — in one process or several — ever send the same message; the only window for a
+//! duplicate is a crash between the server's acceptance and `mark_sent`, and then the stable
+//! Message-ID lets mail clients fold the two. `mail.connections` senders drain the outbox side
+//! by side, each taking the next message as soon as it is done with one, until nothing is due.
 
 use crate::config::{Config, MailTransportKind, SmtpSecurity};
 use crate::db::{Db, DbError};
@@ -15,13 +17,18 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const LEASE: ChronoDuration = ChronoDuration::minutes(5);
+/// lettre's limit on each SMTP command.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
-const BATCH: i64 = 50;
+/// The limit on one whole send (connecting, the envelope, the data).
+const SEND_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a claim lasts: longer than a whole send, with room for recording its outcome,
+/// so a claim never runs out while its sender may still be sending.
+const LEASE: ChronoDuration = ChronoDuration::minutes(3);
 
 pub enum Transport {
     /// One `.eml` file per message, named by its outbox id so a retry overwrites, never adds.
@@ -41,6 +48,8 @@ pub enum SendError {
     Build(String),
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
     #[error("writing the mail folder: {0}")]
     File(#[from] std::io::Error),
 }
@@ -56,9 +65,12 @@ impl Transport {
                         .dangerous_accept_invalid_certs(mail.accept_invalid_certs)
                         .build()
                 };
+                // One pooled connection per sender, kept open between messages.
+                let pool = PoolConfig::new().max_size(mail.connections);
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(mail.host.as_str())
                     .port(mail.port)
-                    .timeout(Some(SMTP_TIMEOUT));
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .pool_config(pool);
                 builder = match mail.security {
                     SmtpSecurity::None => builder.tls(Tls::None),
                     SmtpSecurity::Starttls => builder.tls(Tls::Required(tls()?)),
@@ -83,7 +95,10 @@ impl Transport {
                 rocket::tokio::fs::rename(&partial, &path).await?;
                 Ok(())
             }
-            Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(SendError::from),
+            Transport::Smtp(smtp) => match rocket::tokio::time::timeout(SEND_TIMEOUT, smtp.send(message)).await {
+                Ok(sent) => sent.map(drop).map_err(SendError::from),
+                Err(_) => Err(SendError::Timeout(SEND_TIMEOUT)),
+            },
         }
     }
 }
@@ -113,42 +128,72 @@ fn stored_now(clock: &dyn Clock) -> NaiveDateTime {
     clock.now().trunc_subsecs(6).naive_utc()
 }
 
-/// One pass: claims what is due, sends it, records the result.
+/// One pass: `mail.connections` senders side by side, each claiming and sending the next due
+/// message until none is left, recording each result.
 pub async fn deliver_due(
     db: &Db,
     config: &Config,
     clock: &dyn Clock,
     transport: &Transport,
 ) -> Result<DeliveryReport, DbError> {
-    let now = stored_now(clock);
-    let claimed =
-        db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_due(conn, now, now + LEASE, BATCH)?)).await?;
     let from: Mailbox = config.mail.from.parse().map_err(|e| DbError::Task(format!("mail.from: {e}")))?;
+    let sender = Sender { db, config, clock, transport, from: &from };
+    let lanes = (0..config.mail.connections.max(1)).map(|_| sender.drain());
     let mut report = DeliveryReport::default();
-    for row in claimed {
-        let outcome = match build_message(&from, &row) {
-            Ok(message) => transport.send(&row, message).await,
-            Err(error) => Err(error),
-        };
-        let id = row.id;
-        match outcome {
-            Ok(()) => {
-                report.sent += 1;
-                let sent_at = stored_now(clock);
-                db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await?;
-            }
-            Err(error) => {
-                report.failed += 1;
-                let wait = backoff_after(u32::try_from(row.attempts + 1).unwrap_or(u32::MAX), config.mail.max_backoff);
-                let next = stored_now(clock) + ChronoDuration::from_std(wait).unwrap_or(LEASE);
-                // The recipient address is personal data and stays out of the log.
-                log::warn!("email {id} ({}) not delivered, retrying in {}s: {error}", row.kind, wait.as_secs());
-                let error = error.to_string();
-                db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, next, &error)?)).await?;
+    for lane in rocket::futures::future::join_all(lanes).await {
+        let lane = lane?;
+        report.sent += lane.sent;
+        report.failed += lane.failed;
+    }
+    Ok(report)
+}
+
+/// What one sender needs; several share it.
+struct Sender<'a> {
+    db: &'a Db,
+    config: &'a Config,
+    clock: &'a dyn Clock,
+    transport: &'a Transport,
+    from: &'a Mailbox,
+}
+
+impl Sender<'_> {
+    /// Claims and sends one message after another until nothing is due.
+    async fn drain(&self) -> Result<DeliveryReport, DbError> {
+        let mut report = DeliveryReport::default();
+        loop {
+            let now = stored_now(self.clock);
+            let lease = now + LEASE;
+            let claimed =
+                self.db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_next(conn, now, lease)?)).await?;
+            let Some(row) = claimed else { return Ok(report) };
+            let id = row.id;
+            match self.send(&row).await {
+                Ok(()) => {
+                    report.sent += 1;
+                    let sent_at = stored_now(self.clock);
+                    self.db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await?;
+                }
+                Err(error) => {
+                    report.failed += 1;
+                    let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+                    let wait = backoff_after(attempt, self.config.mail.max_backoff);
+                    let next = stored_now(self.clock) + ChronoDuration::from_std(wait).unwrap_or(LEASE);
+                    // The recipient address is personal data and stays out of the log.
+                    log::warn!("email {id} ({}) not delivered, retrying in {}s: {error}", row.kind, wait.as_secs());
+                    let error = error.to_string();
+                    self.db
+                        .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, next, &error)?))
+                        .await?;
+                }
             }
         }
     }
-    Ok(report)
+
+    async fn send(&self, row: &OutboxMessage) -> Result<(), SendError> {
+        let message = build_message(self.from, row)?;
+        self.transport.send(row, message).await
+    }
 }
 
 /// Runs `deliver_due` until the process ends; `wake` lets a request nudge it at once.

@@ -9,6 +9,7 @@ pub mod challenges;
 pub mod dialect;
 pub mod events;
 pub mod inbound;
+pub mod leases;
 pub mod orgs;
 pub mod outbox;
 pub mod queue;

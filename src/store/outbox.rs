@@ -57,34 +57,43 @@ pub fn enqueue(conn: &mut DbConnection, message: NewOutboxMessage<'_>, now: Naiv
         .get_result(conn)
 }
 
-/// Claims up to `limit` due messages until `lease_until`. Each claim is its own conditional
-/// UPDATE, so two senders (two processes) never hold the same message.
-pub fn claim_due(
+/// Claims the oldest due message until `lease_until`, or `None` when nothing is due. The row
+/// is chosen under a lock and leased in the same transaction, with the conditions checked
+/// again by the update, so two senders (two processes) never hold the same message. On
+/// PostgreSQL a row another sender is claiming is skipped (`SKIP LOCKED`) rather than waited
+/// for, so concurrent senders take different messages instead of queueing on one.
+pub fn claim_next(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxMessage>> {
+) -> QueryResult<Option<OutboxMessage>> {
     let free = outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now));
-    let candidates: Vec<i64> = outbox::table
+    let due = outbox::table
         .filter(outbox::sent_at.is_null())
         .filter(outbox::next_attempt_at.le(now))
         .filter(free)
         .order(outbox::id.asc())
-        .limit(limit)
-        .select(outbox::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
+        .limit(1)
+        .select(outbox::id);
+    let claim = |chosen: Option<i64>, conn: &mut DbConnection| -> QueryResult<Option<OutboxMessage>> {
+        let Some(id) = chosen else { return Ok(None) };
         let won = diesel::update(outbox::table.find(id).filter(outbox::sent_at.is_null()).filter(free))
             .set(outbox::claimed_until.eq(lease_until))
             .execute(conn)?
             == 1;
-        if won {
-            claimed.push(outbox::table.find(id).select(OutboxMessage::as_select()).first(conn)?);
+        if !won {
+            return Ok(None);
         }
-    }
-    Ok(claimed)
+        outbox::table.find(id).select(OutboxMessage::as_select()).first(conn).optional()
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let chosen = match conn {
+            DbConnection::Postgres(pg) => due.for_update().skip_locked().first(pg).optional()?,
+            // SQLite has one writer at a time: the (immediate) transaction is the lock.
+            DbConnection::Sqlite(sqlite) => due.first(sqlite).optional()?,
+        };
+        claim(chosen, conn)
+    })
 }
 
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
@@ -98,8 +107,16 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
         .map(drop)
 }
 
-pub fn mark_failed(conn: &mut DbConnection, id: i64, next_attempt_at: NaiveDateTime, error: &str) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+/// Records a failed try and releases the claim — only if the claim is still this sender's
+/// (`lease`): a sender that overran its lease must not free a message another is now sending.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: i64,
+    lease: NaiveDateTime,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id).filter(outbox::claimed_until.eq(lease)))
         .set((
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::next_attempt_at.eq(next_attempt_at),

@@ -9,6 +9,7 @@
 pub mod activities;
 pub mod api;
 pub mod api_tickets;
+pub mod assets;
 pub mod auth;
 pub mod canned_replies;
 pub mod confirm;
@@ -37,6 +38,7 @@ use serde_json::{json, Value};
 pub fn page_routes() -> Vec<Route> {
     rocket::routes![
         home::home,
+        assets::builtin_static,
         auth::login_page,
         auth::login_submit,
         auth::logout,
@@ -140,7 +142,10 @@ async fn healthz(services: &State<Services>) -> (Status, Json<Value>) {
 }
 
 fn error_page(status: Status, heading: &str, message: &str) -> Template {
-    Template::render("error", json!({"title": heading, "status": status.code, "heading": heading, "message": message}))
+    Template::render(
+        "error.html",
+        json!({"title": heading, "status": status.code, "heading": heading, "message": message}),
+    )
 }
 
 #[rocket::catch(400)]

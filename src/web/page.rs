@@ -67,6 +67,7 @@ impl Layout {
         if let (Some(all), Value::Object(own)) = (all.as_object_mut(), context) {
             all.extend(own);
         }
-        Template::render(template, all)
+        // Templates are registered as `name.html` (see `web::assets`).
+        Template::render(format!("{template}.html"), all)
     }
 }

@@ -110,8 +110,6 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("database_url", database_url))
         .merge(("database_pool_size", 8))
         .merge(("data_dir", dir.join("data").display().to_string()))
-        .merge(("template_dir", repo_path("templates")))
-        .merge(("static_dir", repo_path("static")))
         .merge(("log_level", "off"))
         .merge(("public_url", "http://keydesk.test"))
         .merge(("support_email", "support@keydesk.test"))

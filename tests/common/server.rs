@@ -56,8 +56,6 @@ pub fn start(database_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
         .env("ROCKET_PORT", port.to_string())
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env("ROCKET_TEMPLATE_DIR", super::repo_path("templates"))
-        .env("ROCKET_STATIC_DIR", super::repo_path("static"))
         .env("ROCKET_LOG_LEVEL", "off")
         .env(
             "ROCKET_MAIL",

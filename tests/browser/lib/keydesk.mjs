@@ -197,8 +197,6 @@ export async function startKeydesk({ unlockPolicy = 'admins', users = [], env: e
   const envFor = (p) => ({
     ...process.env,
     ROCKET_CONFIG: path.join(repoRoot, 'Rocket.toml'),
-    ROCKET_TEMPLATE_DIR: path.join(repoRoot, 'templates'),
-    ROCKET_STATIC_DIR: path.join(repoRoot, 'static'),
     ROCKET_PORT: String(p),
     ROCKET_ADDRESS: '127.0.0.1',
     ROCKET_PUBLIC_URL: `http://127.0.0.1:${p}`,

@@ -1,0 +1,2 @@
+DROP INDEX outbox_unsent;
+DROP TABLE worker_leases;

@@ -1,0 +1,101 @@
+//! One process at a time per mailbox. Several Keydesk processes may run intake against one
+//! database; the source's lease (`store::leases`) picks which of them reads the mailbox. The
+//! holder renews it every few seconds, between messages and between IDLEs; when it dies,
+//! another process takes over once `TTL` has passed (within 30 s in all). Exactly-once never
+//! rests on the lease — the intake ledger refuses a second copy whatever happens — the lease
+//! keeps two processes from doing the same work and racing on the server's flags.
+
+use super::health;
+use crate::app::{AppError, Services, SourceError};
+use crate::db::DbError;
+use crate::store;
+use chrono::Duration as ChronoDuration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a lease lasts without renewal: the longest a dead holder keeps others waiting.
+const TTL: ChronoDuration = ChronoDuration::seconds(20);
+/// How often the holder renews it (and how often the others ask for it).
+pub const RENEW_EVERY: Duration = Duration::from_secs(5);
+
+pub struct MailboxLease {
+    services: Services,
+    name: String,
+    token: i64,
+    renewed: Mutex<Instant>,
+}
+
+impl MailboxLease {
+    /// Takes the configured source's lease, or `None` while another process holds it.
+    /// Blocking (call from a blocking thread).
+    pub fn take(services: &Services) -> Result<Option<MailboxLease>, AppError> {
+        let name = health::source_name(services);
+        let now = services.stored_now();
+        let mut conn = services.db.pool().get().map_err(DbError::from)?;
+        let token = store::leases::take(&mut conn, &name, &services.instance, now, now + TTL)?;
+        Ok(token.map(|token| MailboxLease {
+            services: services.clone(),
+            name,
+            token,
+            renewed: Mutex::new(Instant::now()),
+        }))
+    }
+
+    /// As [`take`](Self::take), but a lease held elsewhere is an error naming its holder (for
+    /// a single pass that cannot wait).
+    pub fn take_now(services: &Services) -> Result<MailboxLease, AppError> {
+        if let Some(lease) = Self::take(services)? {
+            return Ok(lease);
+        }
+        let name = health::source_name(services);
+        let mut conn = services.db.pool().get().map_err(DbError::from)?;
+        let (holder, until) = store::leases::holder(&mut conn, &name)?.unwrap_or_default();
+        Err(AppError::Source(SourceError::Busy(format!(
+            "{name} is being taken in by another Keydesk process ({holder}) until at least {until} UTC"
+        ))))
+    }
+
+    /// Renews the lease when it is due; an error once another process has taken it over, so
+    /// the caller stops at once.
+    pub fn keep(&self) -> Result<(), AppError> {
+        let mut renewed = self.renewed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if renewed.elapsed() < RENEW_EVERY {
+            return Ok(());
+        }
+        let now = self.services.stored_now();
+        let mut conn = self.services.db.pool().get().map_err(DbError::from)?;
+        if !store::leases::renew(&mut conn, &self.name, &self.services.instance, self.token, now + TTL)? {
+            return Err(AppError::Source(SourceError::Busy(format!(
+                "lost the lease on {} to another Keydesk process",
+                self.name
+            ))));
+        }
+        *renewed = Instant::now();
+        Ok(())
+    }
+
+    /// Sleeps `wait`, renewing the lease on the way.
+    pub fn sleep(&self, wait: Duration) -> Result<(), AppError> {
+        let until = Instant::now() + wait;
+        loop {
+            self.keep()?;
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            std::thread::sleep(left.min(RENEW_EVERY));
+        }
+    }
+
+    /// Gives the lease up, so another process may take over at once.
+    pub fn release(self) {
+        let now = self.services.stored_now();
+        let released = self.services.db.pool().get().map_err(DbError::from).and_then(|mut conn| {
+            store::leases::release(&mut conn, &self.name, &self.services.instance, self.token, now)
+                .map_err(DbError::from)
+        });
+        if let Err(error) = released {
+            log::warn!("intake: releasing the lease on {}: {error}", self.name);
+        }
+    }
+}
