@@ -8,7 +8,6 @@
 
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -81,7 +80,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// One `keydesk intake once` over a Maildir holding `message`: its time and peak RSS (KiB).
-fn take_in(bin: &str, repo: &Path, message: &[u8]) -> (Duration, i64) {
+fn take_in(bin: &str, message: &[u8]) -> (Duration, i64) {
     let dir = tempfile::tempdir().unwrap();
     let new = dir.path().join("var/intake/new");
     std::fs::create_dir_all(&new).unwrap();
@@ -111,12 +110,11 @@ fn take_in(bin: &str, repo: &Path, message: &[u8]) -> (Duration, i64) {
 
 fn main() {
     let bin = env!("CARGO_BIN_EXE_keydesk");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     println!("intake cost of one message (release, SQLite, median of {RUNS}); bound: 10 s and 256 MiB peak RSS");
     println!("{:<28} {:>10} {:>10} {:>12}", "message", "size", "time", "peak RSS");
     for (name, message) in cases() {
         assert!(message.len() <= LIMIT, "{name} is within intake.max_message_bytes");
-        let mut runs: Vec<(Duration, i64)> = (0..RUNS).map(|_| take_in(bin, repo, &message)).collect();
+        let mut runs: Vec<(Duration, i64)> = (0..RUNS).map(|_| take_in(bin, &message)).collect();
         runs.sort();
         let (time, _) = runs[RUNS / 2];
         let peak = runs.iter().map(|(_, rss)| *rss).max().unwrap_or_default();

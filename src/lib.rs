@@ -112,18 +112,16 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
     announce_first_steps(&services)?;
     let transport = mail::sender::Transport::from_config(&config)?;
     let template_dir = config.template_override_dir();
-    if config.template_dir.is_none() {
-        // The template engine needs the directory to exist; the built-in templates fill it.
-        std::fs::create_dir_all(&template_dir).map_err(|error| StartError::Directory {
-            key: "template_dir",
-            path: template_dir.display().to_string(),
-            error,
-        })?;
-    } else if !template_dir.is_dir() {
+    if config.template_dir.is_some() && !template_dir.is_dir() {
         let error = std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory");
         return Err(StartError::Directory { key: "template_dir", path: template_dir.display().to_string(), error });
     }
-    let figment = figment.merge(("template_dir", template_dir.display().to_string()));
+    let engine_root = web::assets::engine_root(&config).map_err(|error| StartError::Directory {
+        key: "data_dir",
+        path: config.data_dir.display().to_string(),
+        error,
+    })?;
+    let figment = figment.merge(("template_dir", engine_root.display().to_string()));
 
     let worker_services = services.clone();
     let workers = AdHoc::on_liftoff("Background work", move |_| {

@@ -17,7 +17,6 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
 /// Only the request path is measured: quiet logs, no background sender or intake, no login
 /// throttle, nobody asked for a second factor.
 pub fn quiet_figment(database_url: &str, dir: &std::path::Path, pool_size: u32) -> rocket::figment::Figment {
-    let root = env!("CARGO_MANIFEST_DIR");
     keydesk::figment()
         .merge(("database_url", database_url))
         .merge(("database_pool_size", pool_size))

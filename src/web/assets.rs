@@ -5,9 +5,10 @@
 //!
 //! Templates are registered with Tera as `name.html` (for example `queue/list.html`), so Tera
 //! escapes every value in them and Rocket answers them as HTML; `Layout::render` adds the
-//! suffix. rocket_dyn_templates insists on a template directory that exists: the override
-//! directory is that one (an empty, private one under `data_dir` unless configured), and the
-//! built-in templates are added to what it finds there.
+//! suffix. rocket_dyn_templates insists on a template directory that exists, and compiles the
+//! templates it finds there on their own — an override that extends the built-in base would
+//! fail. So it is given an empty directory of its own (`engine_root`), and the built-in and
+//! the overriding templates are registered together, in its callback.
 
 use rocket::fairing::Fairing;
 use rocket::http::ContentType;
@@ -25,6 +26,13 @@ struct BuiltinTemplates;
 #[folder = "static/"]
 struct BuiltinStatic;
 
+/// The empty directory rocket_dyn_templates is pointed at (see above), made if missing.
+pub fn engine_root(config: &crate::config::Config) -> std::io::Result<PathBuf> {
+    let root = config.data_dir.join(".template-engine");
+    std::fs::create_dir_all(&root)?;
+    Ok(root)
+}
+
 /// The name a template file is registered under: `queue/list.html.tera` → `queue/list.html`.
 fn template_name(file: &str) -> Option<&str> {
     file.strip_suffix(".tera").filter(|name| name.ends_with(".html"))
@@ -38,7 +46,8 @@ pub fn templates(override_dir: PathBuf) -> impl Fairing {
             let (Some(name), Some(embedded)) = (template_name(&file), BuiltinTemplates::get(&file)) else { continue };
             sources.push((name.to_owned(), String::from_utf8(embedded.data.into_owned())?));
         }
-        for (name, source) in overriding_templates(&override_dir)? {
+        let overrides = if override_dir.is_dir() { overriding_templates(&override_dir)? } else { Vec::new() };
+        for (name, source) in overrides {
             sources.retain(|(builtin, _)| *builtin != name);
             sources.push((name, source));
         }

@@ -6,6 +6,7 @@
 pub mod desk;
 pub mod intake;
 pub mod server;
+pub mod smtp_sink;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keydesk::app::Services;

@@ -1,0 +1,298 @@
+//! Several Keydesk processes on one PostgreSQL behave as one Keydesk: the lockout counts
+//! attempts made through any of them; one process at a time reads the support mailbox, and
+//! when it is killed mid-pass another takes over with nothing lost or taken in twice; every
+//! email goes out exactly once, however slow the SMTP server, and after it has been down.
+//! Real processes (`keydesk serve`), the real Postfix and Dovecot, and an SMTP server of the
+//! test's own (`smtp_sink`) that can be slow or down.
+
+mod common;
+
+use common::server::{self, Server};
+use common::smtp_sink::SmtpSink;
+use common::{Backend, TestDatabase};
+use diesel::prelude::*;
+use keydesk::db::schema::{outbox, tickets, worker_leases};
+use keydesk::db::{DatabaseUrl, DbConnection, DbPool};
+use keydesk::store::events::Actor;
+use keydesk_core::outgoing::EmailKind;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
+}
+
+fn pool(database: &TestDatabase) -> DbPool {
+    keydesk::db::connect(&DatabaseUrl::parse(&database.url), 4).unwrap()
+}
+
+/// Waits for `check` to hold, up to `limit`; whether it did.
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
+
+/// How many times each Message-ID was received.
+fn tally(ids: &[String]) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for id in ids {
+        *counts.entry(id.trim_matches(['<', '>'])).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn fifty_wrong_attempts_across_three_processes_lock_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let services =
+        keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() })
+            .unwrap();
+    let conn = &mut *services.db.pool().get().unwrap();
+    let now = services.stored_now();
+    let org =
+        keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now)
+            .unwrap();
+    let hash = services.passwords.hash(common::PASSWORD);
+    let details = keydesk::accounts::users::UserDetails {
+        email: "jane@acme.test",
+        full_name: "Jane Doe",
+        role: "member".parse().unwrap(),
+        organisation: Some(&org),
+    };
+    let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
+
+    let no_throttle = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}")];
+    let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &no_throttle)).collect();
+    let attempts: Vec<_> = (0..50)
+        .map(|n| {
+            let server = &servers[n % servers.len()];
+            let (agent, token) = server.visitor();
+            (agent, token, format!("{}/login", server.base))
+        })
+        .collect();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(attempts.len()));
+    let threads: Vec<_> = attempts
+        .into_iter()
+        .map(|(agent, token, url)| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let form =
+                    [("csrf_token", token.as_str()), ("email", "jane@acme.test"), ("password", "wrong password")];
+                agent.post(&url).send_form(&form).map(|r| r.status()).unwrap_or_else(|e| panic!("{e}"))
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    let filter =
+        keydesk::store::events::EventFilter { target_user_id: Some(jane.id), limit: 1000, ..Default::default() };
+    let actions: Vec<String> =
+        keydesk::store::events::list(conn, &filter).unwrap().into_iter().map(|e| e.action.label().to_owned()).collect();
+    let count = |name: &str| actions.iter().filter(|a| *a == name).count();
+    assert_eq!(count("Account locked"), 1, "{actions:?}");
+    assert_eq!(count("Login failed"), 5, "{actions:?}");
+    assert_eq!(count("Login failed (locked)"), 45, "{actions:?}");
+    let outbox = keydesk::store::outbox::all(conn).unwrap();
+    assert_eq!(outbox.iter().filter(|m| m.kind.as_str() == "account_locked").count(), 1, "one lock email");
+}
+
+fn count_tickets(conn: &mut DbConnection) -> i64 {
+    tickets::table.count().get_result(conn).unwrap()
+}
+
+/// The pid in the lease holder's name ("host:pid:random").
+fn lease_holder_pid(conn: &mut DbConnection) -> Option<u32> {
+    let holder: String = worker_leases::table.select(worker_leases::holder).first(conn).optional().unwrap()?;
+    holder.split(':').nth(1)?.parse().ok()
+}
+
+#[test]
+fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_reader_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let mailbox = format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10]);
+    let imap = |user: &str| {
+        imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
+            .mode(imap::ConnectionMode::Plaintext)
+            .connect()
+            .unwrap()
+            .login(user, env("KEYDESK_MAIL_PASSWORD"))
+            .map_err(|(e, _)| e)
+            .unwrap()
+    };
+    imap("support@keydesk.test").create(&mailbox).unwrap();
+    let sink = SmtpSink::start(Duration::ZERO);
+    let intake = format!(
+        "{{source=\"imap\",host=\"{}\",port={},security=\"none\",username=\"support@keydesk.test\",\
+         password=\"{}\",mailbox=\"{mailbox}\",poll_seconds=30,background=true}}",
+        env("KEYDESK_IMAP_HOST"),
+        env("KEYDESK_IMAP_PORT"),
+        env("KEYDESK_MAIL_PASSWORD")
+    );
+    let mail = sink.rocket_mail("");
+    let settings = [("ROCKET_INTAKE", intake.as_str()), ("ROCKET_MAIL", mail.as_str())];
+    let mut servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
+
+    // Mail keeps arriving while the reader is killed: sent from a thread of its own.
+    let sent_at = Instant::now();
+    let sending = {
+        let mailbox = mailbox.clone();
+        std::thread::spawn(move || {
+            let smtp = lettre::SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST"))
+                .port(env("KEYDESK_SMTP_PORT").parse().unwrap())
+                .build();
+            for n in 0..300 {
+                let message = lettre::Message::builder()
+                    .from(format!("Person {n} <person{n}@acme.test>").parse().unwrap())
+                    .to(format!("support+{mailbox}@keydesk.test").parse().unwrap())
+                    .subject(format!("Locked out ({n})"))
+                    .body(format!("My name is Person {n}, my account person{n}@acme.test is locked."))
+                    .unwrap();
+                lettre::Transport::send(&smtp, &message).expect("Postfix accepts the message");
+            }
+        })
+    };
+
+    // Kill the process reading the mailbox part of the way through (SIGKILL: no clean-up,
+    // its lease left to expire).
+    let pool = pool(&database);
+    let conn = &mut *pool.get().unwrap();
+    assert!(eventually(Duration::from_secs(60), || count_tickets(conn) >= 30), "intake started");
+    let holder = lease_holder_pid(conn).expect("a process holds the mailbox's lease");
+    let killed_at = Instant::now();
+    let taken_at_kill = count_tickets(conn);
+    let victim = servers.iter().position(|s| s.child.id() == holder).expect("the holder is one of ours");
+    servers[victim].kill();
+    servers.remove(victim);
+
+    sending.join().unwrap();
+    assert!(
+        eventually(Duration::from_secs(90), || count_tickets(conn) == 300),
+        "all 300 emails became tickets ({} so far)",
+        count_tickets(conn)
+    );
+    let new_holder = lease_holder_pid(conn).unwrap();
+    assert_ne!(new_holder, holder, "another process took the mailbox over");
+    assert!(servers.iter().any(|s| s.child.id() == new_holder));
+    println!(
+        "killed the reader at {taken_at_kill} tickets, {:.1?} after sending began; all 300 in {:.1?}",
+        killed_at - sent_at,
+        sent_at.elapsed()
+    );
+
+    let acknowledgements = || {
+        outbox::table
+            .filter(outbox::kind.eq(EmailKind::TicketAcknowledgement.as_str()))
+            .select(outbox::message_id)
+            .load::<String>(&mut *pool.get().unwrap())
+            .unwrap()
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || sink.message_ids().len() >= 300),
+        "300 acknowledgements delivered ({} so far)",
+        sink.message_ids().len()
+    );
+    // Anything sent twice would arrive within a few more seconds.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(count_tickets(conn), 300, "no email was taken in twice");
+    let queued = acknowledgements();
+    assert_eq!(queued.len(), 300, "one acknowledgement per ticket");
+    let received = sink.message_ids();
+    let counts = tally(&received);
+    assert_eq!(received.len(), 300, "each acknowledgement delivered once");
+    for id in &queued {
+        assert_eq!(counts.get(id.trim_matches(['<', '>'])), Some(&1), "{id} delivered exactly once");
+    }
+}
+
+/// Queues `n` unlock notifications, as a burst of unlocks would.
+fn queue_unlock_notices(conn: &mut DbConnection, n: usize, tag: &str) -> Vec<String> {
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6).naive_utc();
+    (0..n)
+        .map(|i| {
+            let message_id = format!("<{tag}-{i}@keydesk.test>");
+            let message = keydesk::store::outbox::NewOutboxMessage {
+                kind: EmailKind::AccountUnlocked,
+                to_address: "jane@acme.test",
+                subject: "Your account has been unlocked",
+                text_body: "Your account has been unlocked.",
+                html_body: "<p>Your account has been unlocked.</p>",
+                message_id: &message_id,
+                in_reply_to: None,
+                auto_submitted: Some("auto-generated"),
+            };
+            keydesk::store::outbox::enqueue(conn, message, now).unwrap();
+            message_id
+        })
+        .collect()
+}
+
+fn unsent(conn: &mut DbConnection) -> i64 {
+    outbox::table.filter(outbox::sent_at.is_null()).count().get_result(conn).unwrap()
+}
+
+fn assert_each_delivered_once(sink: &SmtpSink, queued: &[String]) {
+    let received = sink.message_ids();
+    let counts = tally(&received);
+    for id in queued {
+        assert_eq!(counts.get(id.trim_matches(['<', '>'])), Some(&1), "{id} delivered exactly once: {counts:?}");
+    }
+    assert_eq!(received.len(), queued.len(), "nothing else, nothing twice");
+}
+
+#[test]
+fn a_slow_smtp_server_gets_every_email_exactly_once_from_three_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    // A quarter of a second per message, four connections per process.
+    let sink = SmtpSink::start(Duration::from_millis(250));
+    let mail = sink.rocket_mail(",connections=4");
+    let settings = [("ROCKET_MAIL", mail.as_str())];
+    let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
+    let pool = pool(&database);
+    let conn = &mut *pool.get().unwrap();
+    let started = Instant::now();
+    let queued = queue_unlock_notices(conn, 120, "slow");
+    assert!(eventually(Duration::from_secs(60), || unsent(conn) == 0), "all sent ({} left)", unsent(conn));
+    // Twelve senders at 4 messages/s each would take 2.5 s; one sender alone, 30 s.
+    println!("120 emails through a 250 ms/message server from 3 processes in {:.1?}", started.elapsed());
+    std::thread::sleep(Duration::from_secs(2));
+    assert_each_delivered_once(&sink, &queued);
+    drop(servers);
+}
+
+#[test]
+fn an_smtp_server_down_for_a_minute_delays_a_burst_of_unlock_emails_and_each_arrives_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let sink = SmtpSink::start(Duration::from_millis(20));
+    let mail = sink.rocket_mail(",connections=4");
+    let settings = [("ROCKET_MAIL", mail.as_str())];
+    let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
+    let pool = pool(&database);
+    let conn = &mut *pool.get().unwrap();
+
+    sink.set_down(true);
+    let queued = queue_unlock_notices(conn, 100, "outage");
+    std::thread::sleep(Duration::from_secs(60));
+    assert!(sink.message_ids().is_empty(), "nothing gets through while the server refuses");
+    let failed: i64 = outbox::table.filter(outbox::attempts.gt(0)).count().get_result(conn).unwrap();
+    assert!(failed > 0, "the senders kept trying");
+    assert_eq!(unsent(conn), 100, "nothing was given up on");
+
+    sink.set_down(false);
+    // max_backoff is 2 s here: every message is tried again within seconds.
+    assert!(eventually(Duration::from_secs(60), || unsent(conn) == 0), "all sent ({} left)", unsent(conn));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_each_delivered_once(&sink, &queued);
+    drop(servers);
+}
