@@ -10,7 +10,7 @@
 //! blocking thread.
 
 use super::lease::{MailboxLease, RENEW_EVERY};
-use super::{take_in_or_quarantine, IntakeSummary, RawMessage};
+use super::{take_in_batch, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
 use crate::config::SmtpSecurity;
 use crate::db::DbError;
@@ -61,31 +61,91 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
         .collect();
     let source = super::health::source_name(services);
     let limit = services.config.intake.max_message_bytes;
-    for uid in uids {
+    for batch in batches(&uids, &sizes, limit) {
         lease.keep()?;
-        let Some(&(size, internal_date)) = sizes.get(&uid) else { continue };
-        let complete = size as usize <= limit;
-        let query = if complete { "(UID BODY.PEEK[])" } else { "(UID BODY.PEEK[HEADER])" };
-        let fetches = session.uid_fetch(uid.to_string(), query).map_err(imap_error)?;
-        let Some(fetch) = fetches.iter().find(|f| f.uid == Some(uid)) else { continue };
-        let bytes = if complete { fetch.body() } else { fetch.header() };
-        let raw = RawMessage {
-            source: source.clone(),
-            source_key: format!("{uid_validity}:{uid}"),
-            // INTERNALDATE is when the server received it.
-            arrived_at: internal_date.unwrap_or_else(|| services.stored_now()),
-            bytes: bytes.unwrap_or_default().to_vec(),
-            complete,
-            size_bytes: size as usize,
-        };
+        let raws =
+            fetch_batch(session, &batch, &sizes, limit, |uid| format!("{uid_validity}:{uid}"), &source, services)?;
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
-        let outcome = take_in_or_quarantine(&mut conn, services, &raw)?;
+        let outcomes = take_in_batch(&mut conn, services, &raws)?;
         drop(conn);
-        summary.count(&outcome);
-        session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").map_err(imap_error)?;
+        outcomes.iter().for_each(|outcome| summary.count(outcome));
+        // Only now that the batch is committed: a crash before this leaves it unseen, and the
+        // ledger recognises every message of it on the next pass.
+        let done: Vec<u32> = raws.iter().filter_map(|raw| raw.source_key.rsplit(':').next()?.parse().ok()).collect();
+        if !done.is_empty() {
+            session.uid_store(uid_set(&done), "+FLAGS (\\Seen)").map_err(imap_error)?;
+        }
     }
     services.outbox_wake.notify_one();
     Ok(summary)
+}
+
+/// The most messages filed in one transaction, and the most bytes downloaded for one batch
+/// (a message over the size limit counts as the limit: only its headers are fetched, but
+/// they are the sender's to make large).
+const BATCH_MESSAGES: usize = 200;
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// `uids` cut into batches of at most `BATCH_MESSAGES` messages and about `BATCH_BYTES`
+/// (never fewer than one message).
+fn batches(uids: &[u32], sizes: &HashMap<u32, (u32, Option<NaiveDateTime>)>, limit: usize) -> Vec<Vec<u32>> {
+    let mut batches: Vec<Vec<u32>> = Vec::new();
+    let mut current: Vec<u32> = Vec::new();
+    let mut bytes = 0;
+    for &uid in uids {
+        let Some(&(size, _)) = sizes.get(&uid) else { continue };
+        let cost = (size as usize).min(limit);
+        if !current.is_empty() && (current.len() == BATCH_MESSAGES || bytes + cost > BATCH_BYTES) {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(uid);
+        bytes += cost;
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// Downloads a batch — whole messages in one FETCH, the headers of those over the limit in
+/// another — in UID order; a message gone from the server meanwhile is left out.
+fn fetch_batch(
+    session: &mut ImapSession,
+    batch: &[u32],
+    sizes: &HashMap<u32, (u32, Option<NaiveDateTime>)>,
+    limit: usize,
+    key: impl Fn(u32) -> String,
+    source: &str,
+    services: &Services,
+) -> Result<Vec<RawMessage>, AppError> {
+    let is_complete = |uid: &u32| sizes.get(uid).is_some_and(|&(size, _)| size as usize <= limit);
+    let (whole, headers_only): (Vec<u32>, Vec<u32>) = batch.iter().partition(|uid| is_complete(uid));
+    let mut bytes: HashMap<u32, Vec<u8>> = HashMap::new();
+    for (uids, query) in [(&whole, "(UID BODY.PEEK[])"), (&headers_only, "(UID BODY.PEEK[HEADER])")] {
+        if uids.is_empty() {
+            continue;
+        }
+        for fetch in session.uid_fetch(uid_set(uids), query).map_err(imap_error)?.iter() {
+            let (Some(uid), Some(data)) = (fetch.uid, fetch.body().or(fetch.header())) else { continue };
+            bytes.insert(uid, data.to_vec());
+        }
+    }
+    Ok(batch
+        .iter()
+        .filter_map(|&uid| {
+            let (size, internal_date) = *sizes.get(&uid)?;
+            Some(RawMessage {
+                source: source.to_owned(),
+                source_key: key(uid),
+                // INTERNALDATE is when the server received it.
+                arrived_at: internal_date.unwrap_or_else(|| services.stored_now()),
+                bytes: bytes.remove(&uid)?,
+                complete: is_complete(&uid),
+                size_bytes: size as usize,
+            })
+        })
+        .collect())
 }
 
 /// "1:3,7,9:10": sorted UIDs as an IMAP sequence set, runs collapsed (a short command line

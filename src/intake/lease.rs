@@ -41,17 +41,25 @@ impl MailboxLease {
         }))
     }
 
-    /// As [`take`](Self::take), but a lease held elsewhere is an error naming its holder (for
-    /// a single pass that cannot wait).
-    pub fn take_now(services: &Services) -> Result<MailboxLease, AppError> {
-        if let Some(lease) = Self::take(services)? {
-            return Ok(lease);
+    /// As [`take`](Self::take), for a single pass: waits while another process holds the
+    /// lease, as long as a dead holder's lease takes to expire, and then gives up with an
+    /// error naming the holder (a live one is serving the source, and this pass is not needed).
+    pub fn take_for_one_pass(services: &Services) -> Result<MailboxLease, AppError> {
+        let deadline = Instant::now() + (TTL + ChronoDuration::seconds(2)).to_std().unwrap_or(RENEW_EVERY);
+        loop {
+            if let Some(lease) = Self::take(services)? {
+                return Ok(lease);
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
         let name = health::source_name(services);
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
         let (holder, until) = store::leases::holder(&mut conn, &name)?.unwrap_or_default();
         Err(AppError::Source(SourceError::Busy(format!(
-            "{name} is being taken in by another Keydesk process ({holder}) until at least {until} UTC"
+            "{name} is being taken in by another Keydesk process ({holder}, lease until {until} UTC)"
         ))))
     }
 

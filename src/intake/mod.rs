@@ -18,7 +18,7 @@ mod pipeline;
 mod quarantine;
 pub mod worker;
 
-pub use pipeline::{take_in, IntakeOutcome, RawMessage};
+pub use pipeline::{take_in, take_in_batch, IntakeOutcome, RawMessage};
 pub use quarantine::{discard_quarantined, quarantine_after_failure, reprocess_quarantined};
 
 use crate::app::{AppError, Services};

@@ -89,6 +89,47 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
     take_in_guarded(conn, services, raw, |_| Ok(()))
 }
 
+/// A message read (parsed, hashed) and ready to be filed.
+pub struct Prepared<'a> {
+    raw: &'a RawMessage,
+    reading: Reading,
+    content_hash: String,
+}
+
+/// Reads `raw`: the work done outside any transaction.
+pub fn prepare<'a>(services: &Services, raw: &'a RawMessage) -> Prepared<'a> {
+    Prepared { raw, reading: read(services, raw), content_hash: hex::encode(Sha256::digest(&raw.bytes)) }
+}
+
+/// Takes in a batch of messages in one transaction — one commit, so one flush to disk, for
+/// all of them — each read beforehand and filed in a savepoint of its own: a message that
+/// fails to file is quarantined in its place without undoing the others. An error (the
+/// database itself failing) undoes the whole batch, and the source keeps every message of it
+/// for the next pass.
+pub fn take_in_batch(
+    conn: &mut DbConnection,
+    services: &Services,
+    raws: &[RawMessage],
+) -> Result<Vec<IntakeOutcome>, AppError> {
+    let prepared: Vec<Prepared> = raws.iter().map(|raw| prepare(services, raw)).collect();
+    write_transaction(conn, |conn| {
+        prepared
+            .iter()
+            .map(|message| match write_transaction(conn, |conn| file(conn, services, message)) {
+                Ok(outcome) => Ok(outcome),
+                Err(failure) => {
+                    log::warn!(
+                        "intake: {} {} could not be filed: {failure}",
+                        message.raw.source,
+                        message.raw.source_key
+                    );
+                    super::quarantine_after_failure(conn, message.raw, &failure)
+                }
+            })
+            .collect()
+    })
+}
+
 /// As [`take_in`], with `guard` run first inside the filing transaction: an error from it
 /// (say, the message is no longer in quarantine) undoes everything.
 pub(super) fn take_in_guarded(
@@ -101,40 +142,45 @@ pub(super) fn take_in_guarded(
     if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
         return Ok(IntakeOutcome::Duplicate);
     }
-    let reading = read(services, raw);
-    let content_hash = hex::encode(Sha256::digest(&raw.bytes));
+    let prepared = prepare(services, raw);
     write_transaction(conn, |conn| {
         guard(conn)?;
-        // Again, inside: another process may have taken it in meanwhile.
-        if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
-            return Ok(IntakeOutcome::Duplicate);
-        }
-        let duplicate = inbound::same_bytes_taken_in(conn, &content_hash)?;
-        let decision = decide(&reading, raw, duplicate);
-        let parsed = decision.parsed();
-        let ledger_id = record(conn, raw, &content_hash, parsed, &decision)?;
-        if let Some(parsed) = parsed {
-            store::attachments::insert_all(conn, ledger_id, &parsed.attachments)?;
-        }
-        match decision {
-            Decision::Person(parsed) => {
-                let filed = file_as_ticket(conn, services, raw, parsed, ledger_id)?;
-                let ticket = match filed {
-                    IntakeOutcome::NewTicket(id) | IntakeOutcome::Threaded(id) => Some(id),
-                    _ => None,
-                };
-                inbound::set_outcome(conn, ledger_id, filed.ledger(), "", ticket)?;
-                Ok(filed)
-            }
-            Decision::Machine(reason, parsed) => {
-                let ticket = file_machine_mail(conn, services, parsed)?;
-                inbound::set_outcome(conn, ledger_id, LedgerOutcome::Ignored, &reason, ticket)?;
-                Ok(IntakeOutcome::Ignored(reason))
-            }
-            Decision::Quarantine(why, _) => Ok(IntakeOutcome::Quarantined(why)),
-            Decision::Duplicate => Ok(IntakeOutcome::Duplicate),
-        }
+        file(conn, services, &prepared)
     })
+}
+
+/// Records a read message in the ledger and files it, inside the caller's transaction.
+fn file(conn: &mut DbConnection, services: &Services, prepared: &Prepared) -> Result<IntakeOutcome, AppError> {
+    let Prepared { raw, reading, content_hash } = prepared;
+    // Checked inside the transaction: another process may have taken it in meanwhile.
+    if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
+        return Ok(IntakeOutcome::Duplicate);
+    }
+    let duplicate = inbound::same_bytes_taken_in(conn, content_hash)?;
+    let decision = decide(reading, raw, duplicate);
+    let parsed = decision.parsed();
+    let ledger_id = record(conn, raw, content_hash, parsed, &decision)?;
+    if let Some(parsed) = parsed {
+        store::attachments::insert_all(conn, ledger_id, &parsed.attachments)?;
+    }
+    match decision {
+        Decision::Person(parsed) => {
+            let filed = file_as_ticket(conn, services, raw, parsed, ledger_id)?;
+            let ticket = match filed {
+                IntakeOutcome::NewTicket(id) | IntakeOutcome::Threaded(id) => Some(id),
+                _ => None,
+            };
+            inbound::set_outcome(conn, ledger_id, filed.ledger(), "", ticket)?;
+            Ok(filed)
+        }
+        Decision::Machine(reason, parsed) => {
+            let ticket = file_machine_mail(conn, services, parsed)?;
+            inbound::set_outcome(conn, ledger_id, LedgerOutcome::Ignored, &reason, ticket)?;
+            Ok(IntakeOutcome::Ignored(reason))
+        }
+        Decision::Quarantine(why, _) => Ok(IntakeOutcome::Quarantined(why)),
+        Decision::Duplicate => Ok(IntakeOutcome::Duplicate),
+    }
 }
 
 /// What becomes of a message, before it is filed.

@@ -11,15 +11,16 @@ use crate::app::{AppError, Services, SourceError};
 use crate::config::IntakeSourceKind;
 use std::time::Duration;
 
-/// One pass over the configured source, with its health recorded; an error, without waiting,
-/// when another process holds the source's lease.
+/// One pass over the configured source, with its health recorded. While another process
+/// holds the source's lease it waits (a crashed holder's lease expires within 20 s), and
+/// then gives up with an error.
 pub async fn run_once(services: &Services) -> Result<IntakeSummary, AppError> {
     if services.config.intake.source == IntakeSourceKind::Off {
         return Ok(IntakeSummary::default());
     }
     let services = services.clone();
     let outcome = rocket::tokio::task::spawn_blocking(move || {
-        let lease = MailboxLease::take_now(&services)?;
+        let lease = MailboxLease::take_for_one_pass(&services)?;
         let outcome = match services.config.intake.source {
             IntakeSourceKind::Imap => imap::run_once(&services, &lease),
             _ => maildir::pass(&services, &services.config.intake.dir, &lease),
