@@ -84,9 +84,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSettings {
 /// Opens the pool and brings the schema up to date.
 pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbError> {
     if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Task(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        create_private_database(path)?;
     }
     let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
     let pool = Pool::builder()
@@ -104,6 +102,18 @@ pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbErro
     }
     migrate(&mut conn)?;
     Ok(pool)
+}
+
+/// A SQLite file that does not exist yet is created empty, 0600, in a 0700 folder, before
+/// SQLite opens it: SQLite would make it 0644, and it gives the `-wal` and `-shm` files the
+/// database's own mode, so the one file decides all three.
+fn create_private_database(path: &std::path::Path) -> Result<(), DbError> {
+    let failed =
+        |what: &std::path::Path, e: std::io::Error| DbError::Task(format!("cannot create {}: {e}", what.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_private_dir(dir).map_err(|e| failed(dir, e))?;
+    }
+    crate::private_files::ensure_private_file(path).map_err(|e| failed(path, e))
 }
 
 /// Applies pending migrations; returns how many ran.
