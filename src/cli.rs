@@ -44,6 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         action: IntakeAction,
     },
+    /// Copy a live SQLite database into a new file (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -161,6 +167,11 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         return seed_demo(&options, password_stdin, config);
     }
     let url = crate::db::DatabaseUrl::parse(&config.database_url);
+    if let Command::Backup { output } = command {
+        let report = crate::ops::backup::backup(&url, &output)?;
+        println!("Backed up into {} ({} bytes, integrity checked).", report.path.display(), report.bytes);
+        return Ok(());
+    }
     if let Command::Migrate = command {
         let pool = crate::db::connect(&url, 1).context("migrating the database")?;
         drop(pool);
@@ -172,7 +183,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     // The command line acts at the system's time; only the server's clock is injectable.
     let now = chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6).naive_utc();
     match command {
-        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
+        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } | Command::Backup { .. } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {

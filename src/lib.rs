@@ -12,6 +12,7 @@ pub mod demo;
 pub mod ids;
 pub mod intake;
 pub mod mail;
+pub mod ops;
 pub mod private_files;
 pub mod queue;
 pub mod reports;

@@ -3,6 +3,7 @@
 //! run the outbox and read what was sent.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod desk;
 pub mod intake;
 pub mod server;
