@@ -50,6 +50,9 @@ pub enum Command {
         #[arg(long)]
         output: std::path::PathBuf,
     },
+    /// Check the configuration against the database, the mail servers, the clock and the
+    /// files, one line each (OK, WARN or FAIL); exits non-zero when a check fails.
+    Doctor,
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -183,7 +186,12 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     // The command line acts at the system's time; only the server's clock is injectable.
     let now = chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6).naive_utc();
     match command {
-        Command::Serve | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } | Command::Backup { .. } => {
+        Command::Serve
+        | Command::Migrate
+        | Command::Intake { .. }
+        | Command::Demo { .. }
+        | Command::Backup { .. }
+        | Command::Doctor => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
@@ -225,6 +233,23 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `keydesk doctor`: prints every check, then how many of each; fails when one failed.
+pub async fn doctor(figment: &rocket::figment::Figment) -> std::process::ExitCode {
+    use crate::ops::doctor::Outcome;
+    let checks = crate::ops::doctor::run(figment, keydesk_core::Clock::now(&keydesk_core::SystemClock)).await;
+    for check in &checks {
+        println!("{check}");
+    }
+    let count = |outcome| checks.iter().filter(|c| c.outcome == outcome).count();
+    let (ok, warn, fail) = (count(Outcome::Ok), count(Outcome::Warn), count(Outcome::Fail));
+    println!("keydesk doctor: {ok} OK, {warn} WARN, {fail} FAIL");
+    if fail == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }
 
 /// A new password read from standard input (without its line ending), checked.

@@ -20,6 +20,8 @@ async fn main() -> ExitCode {
     let figment = keydesk::figment();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(figment).await,
+        // Before the configuration is read: a bad one is the doctor's first finding.
+        Command::Doctor => keydesk::cli::doctor(&figment).await,
         admin => {
             let outcome = Config::from_figment(&figment).map_err(anyhow::Error::from).and_then(|config| {
                 // Diesel blocks; the admin commands are short and run before any server.

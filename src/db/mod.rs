@@ -132,6 +132,27 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
     }
 }
 
+/// The migrations this build has that the database at `url` has not applied, by name,
+/// read over one connection of its own without applying any (for `keydesk doctor`).
+pub fn pending_migrations(url: &DatabaseUrl) -> Result<Vec<String>, DbError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    fn names<DB: diesel::backend::Backend>(pending: Vec<Box<dyn diesel::migration::Migration<DB>>>) -> Vec<String> {
+        pending.iter().map(|m| m.name().to_string()).collect()
+    }
+    match url {
+        DatabaseUrl::Postgres(_) => {
+            let mut pg =
+                diesel::PgConnection::establish(&url.connection_string()).map_err(|e| DbError::Task(e.to_string()))?;
+            pg.pending_migrations(POSTGRES_MIGRATIONS).map(names).map_err(failed)
+        }
+        DatabaseUrl::Sqlite(_) => {
+            let mut sqlite = diesel::SqliteConnection::establish(&url.connection_string())
+                .map_err(|e| DbError::Task(e.to_string()))?;
+            sqlite.pending_migrations(SQLITE_MIGRATIONS).map(names).map_err(failed)
+        }
+    }
+}
+
 /// Runs `work` in one transaction that takes the write lock up front. On SQLite a plain
 /// `BEGIN` that reads and then writes can fail with SQLITE_BUSY without waiting; `BEGIN
 /// IMMEDIATE` waits its turn (busy_timeout) instead.

@@ -10,14 +10,14 @@
 
 use super::{health, take_in_or_quarantine, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
-use crate::config::SmtpSecurity;
+use crate::config::{IntakeConfig, SmtpSecurity};
 use crate::db::DbError;
 use chrono::NaiveDateTime;
 use imap::{ClientBuilder, ConnectionMode, Session};
 use std::collections::HashMap;
 use std::time::Duration;
 
-type ImapSession = Session<imap::Connection>;
+pub(crate) type ImapSession = Session<imap::Connection>;
 
 /// Servers may drop an IDLE after 30 minutes (RFC 2177): renew it before.
 const IDLE_RENEWAL: Duration = Duration::from_secs(25 * 60);
@@ -26,8 +26,23 @@ fn imap_error(error: impl std::fmt::Display) -> AppError {
     AppError::Source(SourceError::Imap(error.to_string()))
 }
 
-fn connect(services: &Services) -> Result<ImapSession, AppError> {
-    let intake = &services.config.intake;
+/// Where opening a session failed: reaching the server (or its TLS), or logging in.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    #[error("{0}")]
+    Connect(String),
+    #[error("{0}")]
+    Login(String),
+}
+
+impl From<ConnectError> for AppError {
+    fn from(error: ConnectError) -> AppError {
+        imap_error(error)
+    }
+}
+
+/// A logged-in session with the configured server (also `keydesk doctor`'s check).
+pub(crate) fn connect(intake: &IntakeConfig) -> Result<ImapSession, ConnectError> {
     let mode = match intake.security {
         SmtpSecurity::None => ConnectionMode::Plaintext,
         SmtpSecurity::Starttls => ConnectionMode::StartTls,
@@ -37,10 +52,10 @@ fn connect(services: &Services) -> Result<ImapSession, AppError> {
         .mode(mode)
         .danger_skip_tls_verify(intake.accept_invalid_certs)
         .connect()
-        .map_err(imap_error)?;
+        .map_err(|e| ConnectError::Connect(e.to_string()))?;
     let password = intake.password.as_ref().map(|p| p.0.as_str()).unwrap_or_default();
     // The error names the server's answer, never the password.
-    client.login(&intake.username, password).map_err(|(error, _)| imap_error(error))
+    client.login(&intake.username, password).map_err(|(error, _)| ConnectError::Login(error.to_string()))
 }
 
 /// Takes in every unseen message of the configured mailbox, oldest UID first.
@@ -105,7 +120,7 @@ fn uid_set(sorted: &[u32]) -> String {
 
 /// One connection, one pass, logged out (for `keydesk intake once`).
 pub fn run_once(services: &Services) -> Result<IntakeSummary, AppError> {
-    let mut session = connect(services)?;
+    let mut session = connect(&services.config.intake)?;
     let summary = pass(services, &mut session);
     let _ = session.logout();
     summary
@@ -117,26 +132,27 @@ pub fn run_forever(services: Services) {
     let poll = Duration::from_secs(services.config.intake.poll_seconds);
     let mut failures: u32 = 0;
     loop {
-        let result: Result<(), AppError> = connect(&services).and_then(|mut session| {
-            let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
-            loop {
-                let summary = pass(&services, &mut session)?;
-                health::record_blocking(&services, None);
-                failures = 0;
-                if summary.fetched > 0 {
-                    log::info!("intake: {summary}");
+        let result: Result<(), AppError> =
+            connect(&services.config.intake).map_err(AppError::from).and_then(|mut session| {
+                let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
+                loop {
+                    let summary = pass(&services, &mut session)?;
+                    health::record_blocking(&services, None);
+                    failures = 0;
+                    if summary.fetched > 0 {
+                        log::info!("intake: {summary}");
+                    }
+                    if idle {
+                        session
+                            .idle()
+                            .timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL))
+                            .wait_while(|_| false)
+                            .map_err(imap_error)?;
+                    } else {
+                        std::thread::sleep(poll);
+                    }
                 }
-                if idle {
-                    session
-                        .idle()
-                        .timeout(poll.max(Duration::from_secs(1)).min(IDLE_RENEWAL))
-                        .wait_while(|_| false)
-                        .map_err(imap_error)?;
-                } else {
-                    std::thread::sleep(poll);
-                }
-            }
-        });
+            });
         if let Err(error) = result {
             failures = failures.saturating_add(1);
             log::error!("intake: {error}");

@@ -3,3 +3,4 @@
 //! no longer than it is needed. The command line only prints what these return.
 
 pub mod backup;
+pub mod doctor;
