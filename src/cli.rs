@@ -53,6 +53,11 @@ pub enum Command {
     /// Check the configuration against the database, the mail servers, the clock and the
     /// files, one line each (OK, WARN or FAIL); exits non-zero when a check fails.
     Doctor,
+    /// Retention of old activity and raw mail (`[retention]`).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -78,6 +83,12 @@ pub enum DemoAction {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum RetentionAction {
+    /// Apply it now (the server applies it at start and daily) and print what it did.
+    Apply,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +171,12 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
+    if let Command::Retention { action: RetentionAction::Apply } = command {
+        let services = crate::open_services(config).context("opening the database")?;
+        let run = rocket::tokio::runtime::Handle::current().block_on(crate::ops::retention::apply(&services))?;
+        println!("Retention applied: {run}.");
+        return Ok(());
+    }
     if let Command::Demo { action: DemoAction::Seed { tickets, days, seed, password_stdin } } = command {
         let options = DemoOptions {
             tickets,
@@ -191,7 +208,8 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         | Command::Intake { .. }
         | Command::Demo { .. }
         | Command::Backup { .. }
-        | Command::Doctor => {
+        | Command::Doctor
+        | Command::Retention { .. } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {

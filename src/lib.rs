@@ -135,9 +135,19 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
         })
     });
 
+    let retention_services = services.clone();
+    let retention = AdHoc::on_liftoff("Retention", move |_| {
+        Box::pin(async move {
+            if retention_services.config.retention.background {
+                rocket::tokio::spawn(ops::retention::run_daily(retention_services));
+            }
+        })
+    });
+
     Ok(rocket::custom(figment)
         .manage(services)
         .attach(sla_watch)
+        .attach(retention)
         .attach(Template::fairing())
         .attach(outbox_sender)
         .attach(intake_worker)

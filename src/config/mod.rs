@@ -3,9 +3,11 @@
 //! with its key named, then passed around as `&State<Config>`. Never a global.
 
 mod intake;
+mod retention;
 
 pub use intake::{IntakeConfig, IntakeSourceKind};
 use keydesk_core::{EmailAddress, LockoutPolicy};
+pub use retention::{RetentionConfig, RetentionPeriod};
 use rocket::figment::Figment;
 use serde::Deserialize;
 use std::fmt;
@@ -36,6 +38,7 @@ pub struct Config {
     pub verification: VerificationConfig,
     pub sla: SlaConfig,
     pub mfa: MfaConfig,
+    pub retention: RetentionConfig,
 }
 
 /// Second factors: who must have one, and how long one lets a session unlock and verify.
@@ -239,6 +242,7 @@ impl Default for Config {
             verification: VerificationConfig::default(),
             sla: SlaConfig::default(),
             mfa: MfaConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -317,6 +321,7 @@ impl Config {
             return invalid("mail.host", "is required when mail.transport is \"smtp\"");
         }
         self.intake.validate()?;
+        self.retention.validate()?;
         self.calendar()?;
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");

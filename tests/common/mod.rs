@@ -121,6 +121,7 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("mail.from", "Keydesk <keydesk@keydesk.test>"))
         .merge(("mail.background_sender", false))
         .merge(("sla.background_checks", false))
+        .merge(("retention.background", false))
         .merge(("throttle.max_failures_per_ip", 0))
         // Second factors are asked for by the tests about them (tests/mfa.rs), not by all.
         .merge(("mfa.required_for", Vec::<String>::new()))
