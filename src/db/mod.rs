@@ -108,6 +108,11 @@ pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbErro
 /// SQLite opens it: SQLite would make it 0644, and it gives the `-wal` and `-shm` files the
 /// database's own mode, so the one file decides all three.
 fn create_private_database(path: &std::path::Path) -> Result<(), DbError> {
+    // SQLite's own names for what is not a plain file path.
+    let name = path.to_string_lossy();
+    if name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
     let failed =
         |what: &std::path::Path, e: std::io::Error| DbError::Task(format!("cannot create {}: {e}", what.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
