@@ -92,6 +92,8 @@ fn a_broken_setup_fails_naming_the_keys_and_never_prints_a_password() {
     assert!(mail.contains(&format!(":{nothing_listens}")), "the server is named: {mail}");
     let database = line(&run, "database_url");
     assert!(database.starts_with("WARN") && database.contains("keydesk migrate"), "{database}");
+    let untouched = std::fs::metadata(&keydesk.database.url).unwrap().len();
+    assert_eq!(untouched, 0, "the doctor changes nothing, not even in an empty database");
     let permissions = line(&run, "database_url permissions");
     assert!(permissions.starts_with("WARN") && permissions.contains("chmod 600"), "{permissions}");
     assert!(line(&run, "public_url").starts_with("WARN"), "{run:?}");
@@ -111,4 +113,19 @@ fn a_configuration_that_does_not_parse_is_one_fail_line_naming_the_key() {
     let run = keydesk.run_with(&["doctor"], None, &[("ROCKET_MAIL", "{password=12345678}")]);
     assert!(line(&run, "configuration").contains("`mail.password`") && !run.stdout.contains("12345678"), "{run:?}");
     assert!(!std::path::Path::new(&keydesk.database.url).exists(), "the doctor creates no database");
+}
+
+#[test]
+fn a_migration_not_applied_yet_is_named_and_left_unapplied() {
+    let keydesk = Keydesk::new(Backend::Sqlite);
+    keydesk.ok(&["migrate"], None);
+    let newest =
+        "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)";
+    let status = std::process::Command::new("sqlite3").arg(&keydesk.database.url).arg(newest).status().unwrap();
+    assert!(status.success());
+    let run = keydesk.run_with(&["doctor"], None, &[]);
+    let database = line(&run, "database_url");
+    assert!(database.starts_with("WARN") && database.contains("1 migration(s) not applied yet (2026-"), "{database}");
+    let again = keydesk.run_with(&["doctor"], None, &[]);
+    assert_eq!(line(&again, "database_url"), database, "the doctor applied nothing");
 }

@@ -137,23 +137,54 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
     }
 }
 
-/// The migrations this build has that the database at `url` has not applied, by name,
-/// read over one connection of its own without applying any (for `keydesk doctor`).
+/// The migrations this build has that the database at `url` has not applied, by name, read
+/// over one connection of its own (for `keydesk doctor`). Read only: diesel's own
+/// `pending_migrations` would first create its bookkeeping table where there is none.
 pub fn pending_migrations(url: &DatabaseUrl) -> Result<Vec<String>, DbError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    fn names<DB: diesel::backend::Backend>(pending: Vec<Box<dyn diesel::migration::Migration<DB>>>) -> Vec<String> {
-        pending.iter().map(|m| m.name().to_string()).collect()
+    use diesel::dsl::sql;
+    use diesel::migration::MigrationSource;
+    use diesel::sql_types::Bool;
+
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
+    const APPLIED: &str = "SELECT version FROM __diesel_schema_migrations";
+    fn not_in<DB: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+        applied: Vec<Applied>,
+    ) -> Result<Vec<String>, DbError>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let applied: std::collections::HashSet<String> = applied.into_iter().map(|a| a.version).collect();
+        let all = MigrationSource::<DB>::migrations(source).map_err(|e| DbError::Migration(e.to_string()))?;
+        let pending = all.iter().filter(|m| !applied.contains(&m.name().version().to_string()));
+        Ok(pending.map(|m| m.name().to_string()).collect())
+    }
+    let unreachable = |e: diesel::ConnectionError| DbError::Task(e.to_string());
+    // A database without the bookkeeping table has applied nothing.
     match url {
         DatabaseUrl::Postgres(_) => {
-            let mut pg =
-                diesel::PgConnection::establish(&url.connection_string()).map_err(|e| DbError::Task(e.to_string()))?;
-            pg.pending_migrations(POSTGRES_MIGRATIONS).map(names).map_err(failed)
+            let mut pg = diesel::PgConnection::establish(&url.connection_string()).map_err(unreachable)?;
+            let known = sql::<Bool>("to_regclass('__diesel_schema_migrations') IS NOT NULL");
+            let applied = match diesel::select(known).get_result(&mut pg)? {
+                true => diesel::sql_query(APPLIED).load(&mut pg)?,
+                false => Vec::new(),
+            };
+            not_in::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, applied)
         }
         DatabaseUrl::Sqlite(_) => {
-            let mut sqlite = diesel::SqliteConnection::establish(&url.connection_string())
-                .map_err(|e| DbError::Task(e.to_string()))?;
-            sqlite.pending_migrations(SQLITE_MIGRATIONS).map(names).map_err(failed)
+            let mut sqlite = diesel::SqliteConnection::establish(&url.connection_string()).map_err(unreachable)?;
+            let known = sql::<Bool>(
+                "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations')",
+            );
+            let applied = match diesel::select(known).get_result(&mut sqlite)? {
+                true => diesel::sql_query(APPLIED).load(&mut sqlite)?,
+                false => Vec::new(),
+            };
+            not_in::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, applied)
         }
     }
 }
