@@ -51,6 +51,20 @@ pub enum Command {
         #[command(subcommand)]
         action: IntakeAction,
     },
+    /// Copy a live SQLite database into a new file (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        output: std::path::PathBuf,
+    },
+    /// Check the configuration against the database, the mail servers, the clock and the
+    /// files, one line each (OK, WARN or FAIL); exits non-zero when a check fails.
+    Doctor,
+    /// Retention of old activity and raw mail (`[retention]`).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -76,6 +90,12 @@ pub enum DemoAction {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum RetentionAction {
+    /// Apply it now (the server applies it at start and daily) and print what it did.
+    Apply,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +178,12 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         println!("{summary}");
         return Ok(());
     }
+    if let Command::Retention { action: RetentionAction::Apply } = command {
+        let services = crate::open_services(config).context("opening the database")?;
+        let run = rocket::tokio::runtime::Handle::current().block_on(crate::ops::retention::apply(&services))?;
+        println!("Retention applied: {run}.");
+        return Ok(());
+    }
     if let Command::Demo { action: DemoAction::Seed { tickets, days, seed, password_stdin } } = command {
         let options = DemoOptions {
             tickets,
@@ -168,6 +194,11 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         return seed_demo(&options, password_stdin, config);
     }
     let url = crate::db::DatabaseUrl::parse(&config.database_url);
+    if let Command::Backup { output } = command {
+        let report = crate::ops::backup::backup(&url, &output)?;
+        println!("Backed up into {} ({} bytes, integrity checked).", report.path.display(), report.bytes);
+        return Ok(());
+    }
     if let Command::Migrate = command {
         let pool = crate::db::connect(&url, 1).context("migrating the database")?;
         drop(pool);
@@ -179,7 +210,14 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     // The command line acts at the system's time; only the server's clock is injectable.
     let now = chrono::SubsecRound::trunc_subsecs(keydesk_core::Clock::now(&keydesk_core::SystemClock), 6).naive_utc();
     match command {
-        Command::Serve { .. } | Command::Worker | Command::Migrate | Command::Intake { .. } | Command::Demo { .. } => {
+        Command::Serve { .. }
+        | Command::Worker
+        | Command::Migrate
+        | Command::Intake { .. }
+        | Command::Demo { .. }
+        | Command::Backup { .. }
+        | Command::Doctor
+        | Command::Retention { .. } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {
@@ -221,6 +259,23 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `keydesk doctor`: prints every check, then how many of each; fails when one failed.
+pub async fn doctor(figment: &rocket::figment::Figment) -> std::process::ExitCode {
+    use crate::ops::doctor::Outcome;
+    let checks = crate::ops::doctor::run(figment, keydesk_core::Clock::now(&keydesk_core::SystemClock)).await;
+    for check in &checks {
+        println!("{check}");
+    }
+    let count = |outcome| checks.iter().filter(|c| c.outcome == outcome).count();
+    let (ok, warn, fail) = (count(Outcome::Ok), count(Outcome::Warn), count(Outcome::Fail));
+    println!("keydesk doctor: {ok} OK, {warn} WARN, {fail} FAIL");
+    if fail == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }
 
 /// A new password read from standard input (without its line ending), checked.

@@ -12,6 +12,8 @@ pub mod demo;
 pub mod ids;
 pub mod intake;
 pub mod mail;
+pub mod ops;
+pub mod private_files;
 pub mod queue;
 pub mod reports;
 pub mod store;
@@ -197,6 +199,7 @@ fn announce_first_steps(services: &Services) -> Result<(), StartError> {
 /// Rocket needs a secret key for private cookies. Without a configured one, Keydesk makes
 /// one on first start and keeps it in the data directory, so sessions survive restarts.
 fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, StartError> {
+    use std::io::Write;
     // Rocket's own defaults supply an all-zero key, which it refuses in release builds.
     let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|key| !key.is_zero());
     if configured {
@@ -211,8 +214,10 @@ fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, Start
             let mut bytes = [0u8; 64];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
             let key = base64::engine::general_purpose::STANDARD.encode(bytes);
-            std::fs::create_dir_all(&config.data_dir).map_err(failed)?;
-            write_private(&path, &key).map_err(failed)?;
+            private_files::create_private_dir(&config.data_dir).map_err(failed)?;
+            private_files::create_private_file(&path)
+                .and_then(|mut file| file.write_all(key.as_bytes()))
+                .map_err(failed)?;
             // Rocket's logger is not up yet at this point: say it on standard error.
             eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
             key
@@ -220,14 +225,4 @@ fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, Start
         Err(error) => return Err(failed(error)),
     };
     Ok(figment.merge(("secret_key", key)))
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
 }

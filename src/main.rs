@@ -19,6 +19,8 @@ async fn main() -> ExitCode {
     };
     let figment = keydesk::figment();
     match cli.command.unwrap_or(Command::Serve { no_worker: false }) {
+        // Before the configuration is read: a bad one is the doctor's first finding.
+        Command::Doctor => keydesk::cli::doctor(&figment).await,
         Command::Serve { no_worker: false } => serve(figment).await,
         Command::Serve { no_worker: true } => serve(figment.merge(("worker", false))).await,
         Command::Worker => match keydesk::run_worker(figment).await {

@@ -1,4 +1,4 @@
-//! The background work: the outbox sender, mail intake and the SLA watch. `keydesk serve`
+//! The background work: the outbox sender, mail intake, the SLA watch and retention. `keydesk serve`
 //! runs it beside the web server unless told not to (`--no-worker`, `worker = false`), and
 //! `keydesk worker` runs it alone, so the two can be scaled apart. Any number of processes may
 //! run it against one database: each outbox message is claimed by one sender, each mailbox is
@@ -21,5 +21,8 @@ pub fn spawn(services: &Services, transport: Transport) {
     }
     if config.sla.background_checks {
         rocket::tokio::spawn(queue::sla_watch::run_forever(services.clone()));
+    }
+    if config.retention.background {
+        rocket::tokio::spawn(crate::ops::retention::run_daily(services.clone()));
     }
 }

@@ -23,10 +23,11 @@ pub enum EventKind {
     MfaCodeFailed,
     RecoveryCodeUsed,
     MfaReset,
+    RetentionApplied,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::LoginFailed,
         EventKind::LoginFailedLocked,
         EventKind::AccountLocked,
@@ -45,6 +46,7 @@ impl EventKind {
         EventKind::MfaCodeFailed,
         EventKind::RecoveryCodeUsed,
         EventKind::MfaReset,
+        EventKind::RetentionApplied,
     ];
 
     /// The label people read, and the value stored in the database.
@@ -68,6 +70,7 @@ impl EventKind {
             EventKind::MfaCodeFailed => "MFA code failed",
             EventKind::RecoveryCodeUsed => "Recovery code used",
             EventKind::MfaReset => "MFA reset",
+            EventKind::RetentionApplied => "Retention applied",
         }
     }
 

@@ -13,6 +13,7 @@ pub mod lockout;
 pub mod outgoing;
 pub mod paging;
 pub mod reports;
+pub mod retention;
 pub mod retry;
 pub mod roles;
 pub mod second_factor;

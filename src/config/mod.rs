@@ -3,9 +3,11 @@
 //! with its key named, then passed around as `&State<Config>`. Never a global.
 
 mod intake;
+mod retention;
 
 pub use intake::{IntakeConfig, IntakeSourceKind};
 use keydesk_core::{EmailAddress, LockoutPolicy};
+pub use retention::{RetentionConfig, RetentionPeriod};
 use rocket::figment::Figment;
 use serde::Deserialize;
 use std::fmt;
@@ -40,8 +42,9 @@ pub struct Config {
     pub verification: VerificationConfig,
     pub sla: SlaConfig,
     pub mfa: MfaConfig,
-    /// Run the background work (outbox, intake, SLA watch) in this process. `keydesk serve
-    /// --no-worker` turns it off, for web processes scaled apart from a `keydesk worker`.
+    pub retention: RetentionConfig,
+    /// Run the background work (outbox, intake, SLA watch, retention) in this process. `keydesk
+    /// serve --no-worker` turns it off, for web processes scaled apart from a `keydesk worker`.
     pub worker: bool,
 }
 
@@ -250,6 +253,7 @@ impl Default for Config {
             verification: VerificationConfig::default(),
             sla: SlaConfig::default(),
             mfa: MfaConfig::default(),
+            retention: RetentionConfig::default(),
             worker: true,
         }
     }
@@ -333,6 +337,7 @@ impl Config {
             return invalid("mail.connections", "must be from 1 to 32");
         }
         self.intake.validate()?;
+        self.retention.validate()?;
         self.calendar()?;
         if self.database_pool_size == 0 {
             return invalid("database_pool_size", "must be at least 1");

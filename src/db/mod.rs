@@ -84,9 +84,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSettings {
 /// Opens the pool and brings the schema up to date.
 pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbError> {
     if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Task(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        create_private_database(path)?;
     }
     let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
     let pool = Pool::builder()
@@ -106,6 +104,23 @@ pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<DbPool, DbErro
     Ok(pool)
 }
 
+/// A SQLite file that does not exist yet is created empty, 0600, in a 0700 folder, before
+/// SQLite opens it: SQLite would make it 0644, and it gives the `-wal` and `-shm` files the
+/// database's own mode, so the one file decides all three.
+fn create_private_database(path: &std::path::Path) -> Result<(), DbError> {
+    // SQLite's own names for what is not a plain file path.
+    let name = path.to_string_lossy();
+    if name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    let failed =
+        |what: &std::path::Path, e: std::io::Error| DbError::Task(format!("cannot create {}: {e}", what.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_private_dir(dir).map_err(|e| failed(dir, e))?;
+    }
+    crate::private_files::ensure_private_file(path).map_err(|e| failed(path, e))
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
     let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
@@ -118,6 +133,58 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbError> {
         }
         DbConnection::Sqlite(sqlite) => {
             sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(failed)
+        }
+    }
+}
+
+/// The migrations this build has that the database at `url` has not applied, by name, read
+/// over one connection of its own (for `keydesk doctor`). Read only: diesel's own
+/// `pending_migrations` would first create its bookkeeping table where there is none.
+pub fn pending_migrations(url: &DatabaseUrl) -> Result<Vec<String>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::migration::MigrationSource;
+    use diesel::sql_types::Bool;
+
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    const APPLIED: &str = "SELECT version FROM __diesel_schema_migrations";
+    fn not_in<DB: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+        applied: Vec<Applied>,
+    ) -> Result<Vec<String>, DbError>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let applied: std::collections::HashSet<String> = applied.into_iter().map(|a| a.version).collect();
+        let all = MigrationSource::<DB>::migrations(source).map_err(|e| DbError::Migration(e.to_string()))?;
+        let pending = all.iter().filter(|m| !applied.contains(&m.name().version().to_string()));
+        Ok(pending.map(|m| m.name().to_string()).collect())
+    }
+    let unreachable = |e: diesel::ConnectionError| DbError::Task(e.to_string());
+    // A database without the bookkeeping table has applied nothing.
+    match url {
+        DatabaseUrl::Postgres(_) => {
+            let mut pg = diesel::PgConnection::establish(&url.connection_string()).map_err(unreachable)?;
+            let known = sql::<Bool>("to_regclass('__diesel_schema_migrations') IS NOT NULL");
+            let applied = match diesel::select(known).get_result(&mut pg)? {
+                true => diesel::sql_query(APPLIED).load(&mut pg)?,
+                false => Vec::new(),
+            };
+            not_in::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, applied)
+        }
+        DatabaseUrl::Sqlite(_) => {
+            let mut sqlite = diesel::SqliteConnection::establish(&url.connection_string()).map_err(unreachable)?;
+            let known = sql::<Bool>(
+                "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations')",
+            );
+            let applied = match diesel::select(known).get_result(&mut sqlite)? {
+                true => diesel::sql_query(APPLIED).load(&mut sqlite)?,
+                false => Vec::new(),
+            };
+            not_in::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, applied)
         }
     }
 }

@@ -202,6 +202,7 @@ diesel::table! {
         machine_class -> Nullable<Text>,
         authentication_results -> Nullable<Text>,
         raw_complete -> Bool,
+        raw_cleared_at -> Nullable<Timestamp>,
     }
 }
 

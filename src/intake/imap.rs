@@ -12,21 +12,36 @@
 use super::lease::{MailboxLease, RENEW_EVERY};
 use super::{take_in_batch, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
-use crate::config::SmtpSecurity;
+use crate::config::{IntakeConfig, SmtpSecurity};
 use crate::db::DbError;
 use chrono::NaiveDateTime;
 use imap::{ClientBuilder, ConnectionMode, Session};
 use std::collections::HashMap;
 use std::time::Duration;
 
-type ImapSession = Session<imap::Connection>;
+pub(crate) type ImapSession = Session<imap::Connection>;
 
 fn imap_error(error: impl std::fmt::Display) -> AppError {
     AppError::Source(SourceError::Imap(error.to_string()))
 }
 
-fn connect(services: &Services) -> Result<ImapSession, AppError> {
-    let intake = &services.config.intake;
+/// Where opening a session failed: reaching the server (or its TLS), or logging in.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    #[error("{0}")]
+    Connect(String),
+    #[error("{0}")]
+    Login(String),
+}
+
+impl From<ConnectError> for AppError {
+    fn from(error: ConnectError) -> AppError {
+        imap_error(error)
+    }
+}
+
+/// A logged-in session with the configured server (also `keydesk doctor`'s check).
+pub(crate) fn connect(intake: &IntakeConfig) -> Result<ImapSession, ConnectError> {
     let mode = match intake.security {
         SmtpSecurity::None => ConnectionMode::Plaintext,
         SmtpSecurity::Starttls => ConnectionMode::StartTls,
@@ -36,10 +51,10 @@ fn connect(services: &Services) -> Result<ImapSession, AppError> {
         .mode(mode)
         .danger_skip_tls_verify(intake.accept_invalid_certs)
         .connect()
-        .map_err(imap_error)?;
+        .map_err(|e| ConnectError::Connect(e.to_string()))?;
     let password = intake.password.as_ref().map(|p| p.0.as_str()).unwrap_or_default();
     // The error names the server's answer, never the password.
-    client.login(&intake.username, password).map_err(|(error, _)| imap_error(error))
+    client.login(&intake.username, password).map_err(|(error, _)| ConnectError::Login(error.to_string()))
 }
 
 /// Takes in every unseen message of the configured mailbox, oldest UID first, renewing
@@ -166,7 +181,7 @@ fn uid_set(sorted: &[u32]) -> String {
 
 /// One connection, one pass, logged out (for `keydesk intake once`).
 pub(super) fn run_once(services: &Services, lease: &MailboxLease) -> Result<IntakeSummary, AppError> {
-    let mut session = connect(services)?;
+    let mut session = connect(&services.config.intake)?;
     let summary = pass(services, &mut session, lease);
     let _ = session.logout();
     summary
@@ -177,9 +192,9 @@ pub(super) fn run_once(services: &Services, lease: &MailboxLease) -> Result<Inta
 /// with the error that ended it; `passed` hears of each pass that succeeded.
 pub(super) fn serve(services: &Services, lease: &MailboxLease, passed: &mut dyn FnMut(&IntakeSummary)) -> AppError {
     let poll = Duration::from_secs(services.config.intake.poll_seconds).max(Duration::from_secs(1));
-    let mut session = match connect(services) {
+    let mut session = match connect(&services.config.intake) {
         Ok(session) => session,
-        Err(error) => return error,
+        Err(error) => return error.into(),
     };
     let idle = session.capabilities().map(|c| c.has_str("IDLE")).unwrap_or(false);
     let error = loop {

@@ -41,7 +41,9 @@ fn pass_blocking(
     lease: &MailboxLease,
 ) -> Result<IntakeSummary, AppError> {
     for sub in ["new", "cur", "tmp"] {
-        fs::create_dir_all(dir.join(sub)).map_err(|e| io_error(dir, e))?;
+        // Mail is personal data: a Maildir Keydesk makes is its own (one the mail server
+        // made is left as it is).
+        crate::private_files::create_private_dir(&dir.join(sub)).map_err(|e| io_error(dir, e))?;
     }
     let source = source_name(dir);
     let listing = list_new(&dir.join("new")).map_err(|e| io_error(dir, e))?;

@@ -22,6 +22,12 @@ pub fn reprocess_quarantined(
     if entry.outcome != LedgerOutcome::Quarantined {
         return Err(AppError::NotFound);
     }
+    if let Some(cleared) = entry.raw_cleared_at {
+        return Err(AppError::Invalid(format!(
+            "this message's raw bytes were cleared on {} (retention.raw_mail): it cannot be taken in again",
+            cleared.format("%Y-%m-%d")
+        )));
+    }
     if !entry.raw_complete {
         return Err(AppError::Invalid(
             "only this message's headers were read (it was over intake.max_message_bytes) and it is still in the \

@@ -87,12 +87,18 @@ impl Transport {
     async fn send(&self, row: &OutboxMessage, message: Message) -> Result<(), SendError> {
         match self {
             Transport::File(dir) => {
-                rocket::tokio::fs::create_dir_all(dir).await?;
                 let path = dir.join(format!("{:08}.eml", row.id));
                 let partial = dir.join(format!(".{:08}.eml.partial", row.id));
-                // Write then rename: a reader never sees half a message.
-                rocket::tokio::fs::write(&partial, message.formatted()).await?;
-                rocket::tokio::fs::rename(&partial, &path).await?;
+                let (dir, formatted) = (dir.clone(), message.formatted());
+                // Private (a reset link is a password), and written then renamed: a reader
+                // never sees half a message.
+                rocket::tokio::task::spawn_blocking(move || {
+                    crate::private_files::create_private_dir(&dir)?;
+                    crate::private_files::write_private_file(&partial, &formatted)?;
+                    std::fs::rename(&partial, &path)
+                })
+                .await
+                .map_err(std::io::Error::other)??;
                 Ok(())
             }
             Transport::Smtp(smtp) => match rocket::tokio::time::timeout(SEND_TIMEOUT, smtp.send(message)).await {

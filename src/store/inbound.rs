@@ -29,6 +29,8 @@ pub struct LedgerEntry {
     pub subject: String,
     pub machine_class: Option<String>,
     pub raw_complete: bool,
+    /// When retention cleared the raw bytes (`retention.raw_mail`); `None` while kept.
+    pub raw_cleared_at: Option<NaiveDateTime>,
 }
 
 pub struct NewInbound<'a> {
@@ -97,10 +99,12 @@ pub fn same_bytes_taken_in(conn: &mut DbConnection, content_hash: &str) -> Query
     .get_result(conn)
 }
 
-/// The raw bytes of one row (whole, or its headers when it was not read whole).
+/// The raw bytes of one row (whole, or its headers when it was not read whole); `None`
+/// once retention has cleared them.
 pub fn raw(conn: &mut DbConnection, id: LedgerId) -> QueryResult<Option<(Vec<u8>, bool)>> {
     inbound_messages::table
         .find(id)
+        .filter(inbound_messages::raw_cleared_at.is_null())
         .select((inbound_messages::raw, inbound_messages::raw_complete))
         .first(conn)
         .optional()

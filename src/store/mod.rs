@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod queue;
 pub mod recovery_codes;
 pub mod reports;
+pub mod retention;
 pub mod secrets;
 pub mod sessions;
 pub mod sla_alerts;

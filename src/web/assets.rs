@@ -29,7 +29,7 @@ struct BuiltinStatic;
 /// The empty directory rocket_dyn_templates is pointed at (see above), made if missing.
 pub fn engine_root(config: &crate::config::Config) -> std::io::Result<PathBuf> {
     let root = config.data_dir.join(".template-engine");
-    std::fs::create_dir_all(&root)?;
+    crate::private_files::create_private_dir(&root)?;
     Ok(root)
 }
 

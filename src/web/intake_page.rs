@@ -31,6 +31,7 @@ pub fn ledger_row(m: &LedgerEntry) -> Value {
         "message_id": m.message_id,
         "size": readable_size(m.size_bytes),
         "headers_only": !m.raw_complete,
+        "raw_cleared": m.raw_cleared_at.map(when),
         "class": m.machine_class,
         "ticket": m.ticket_id,
     })

@@ -3,6 +3,7 @@
 //! run the outbox and read what was sent.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod desk;
 pub mod intake;
 pub mod server;
@@ -119,6 +120,7 @@ pub fn test_figment(database_url: &str, dir: &Path) -> Figment {
         .merge(("mail.from", "Keydesk <keydesk@keydesk.test>"))
         .merge(("mail.background_sender", false))
         .merge(("sla.background_checks", false))
+        .merge(("retention.background", false))
         .merge(("throttle.max_failures_per_ip", 0))
         // Second factors are asked for by the tests about them (tests/mfa.rs), not by all.
         .merge(("mfa.required_for", Vec::<String>::new()))

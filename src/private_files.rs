@@ -1,0 +1,82 @@
+//! Files and folders only Keydesk's own user may read: everything Keydesk creates holds
+//! password hashes, live reset links or people's mail (the data directory, the SQLite
+//! database and its `-wal`/`-shm`, the mail folder and each `.eml`, the intake Maildir,
+//! backups). Folders are made 0700 and files 0600 whatever the process's umask.
+//!
+//! What already exists is left as it is (an operator may have chosen its mode on purpose);
+//! `keydesk doctor` warns when it is wider.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// The mode of a folder Keydesk creates.
+pub const DIR_MODE: u32 = 0o700;
+/// The mode of a file Keydesk creates.
+pub const FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` and any missing parents, each 0700; an existing folder is left alone.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
+}
+
+/// Writes `contents` to `path`, replacing what it held, as a file only its owner can read
+/// (a file left by an earlier try is narrowed to 0600 too).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    file.write_all(contents)
+}
+
+/// Creates `path` as a new file only its owner can read; fails with `AlreadyExists` rather
+/// than touch a file that is there (a key another process just wrote, an earlier backup).
+pub fn create_private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)
+}
+
+/// Makes sure `path` exists, creating it empty and 0600 when it does not: SQLite then opens
+/// it as an empty database, and gives its `-wal` and `-shm` files the same mode.
+pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
+    match create_private_file(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// The permission bits (`0o755`) of what is at `path`, or `None` when nothing is there.
+pub fn mode_of(path: &Path) -> std::io::Result<Option<u32>> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(meta.permissions().mode() & 0o777)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_and_files_are_private_whatever_the_umask_would_give() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode_of(&root.path().join("a")).unwrap(), Some(0o700));
+        assert_eq!(mode_of(&dir).unwrap(), Some(0o700));
+
+        let file = dir.join("f");
+        std::fs::write(&file, "old").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private_file(&file, b"new").unwrap();
+        assert_eq!((std::fs::read_to_string(&file).unwrap().as_str(), mode_of(&file).unwrap()), ("new", Some(0o600)));
+
+        let created = dir.join("g");
+        ensure_private_file(&created).unwrap();
+        ensure_private_file(&created).unwrap();
+        assert_eq!(mode_of(&created).unwrap(), Some(0o600));
+        assert_eq!(create_private_file(&created).unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(mode_of(&dir.join("none")).unwrap(), None);
+    }
+}
