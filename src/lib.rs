@@ -12,6 +12,7 @@ pub mod demo;
 pub mod ids;
 pub mod intake;
 pub mod mail;
+pub mod metrics;
 pub mod queue;
 pub mod reports;
 pub mod store;
@@ -85,6 +86,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         calendar,
         clock,
         background: Arc::new(app::Background::default()),
+        metrics: Arc::new(metrics::Metrics::new()),
     })
 }
 
@@ -139,6 +141,7 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
         .attach(Template::fairing())
         .attach(outbox_sender)
         .attach(intake_worker)
+        .attach(web::telemetry::Telemetry)
         .mount("/", web::page_routes())
         .mount("/api/v1", web::api_routes())
         .mount("/static", FileServer::from(static_dir))

@@ -96,7 +96,10 @@ fn send_alerts(
                 Ok(true)
             })?;
             match (claimed, breached) {
-                (true, true) => breaches += 1,
+                (true, true) => {
+                    breaches += 1;
+                    services.metrics.sla_breach(target.target);
+                }
                 (true, false) => due_soon += 1,
                 (false, _) => {}
             }

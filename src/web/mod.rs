@@ -19,12 +19,14 @@ pub mod home;
 pub mod intake_page;
 pub mod landing;
 pub mod manage_users;
+pub mod metrics;
 pub mod page;
 pub mod queue_pages;
 pub mod reports;
 pub mod second_factor_reset;
 pub mod security;
 pub mod support_link;
+pub mod telemetry;
 
 use crate::app::Services;
 use rocket::http::Status;
@@ -93,6 +95,7 @@ pub fn page_routes() -> Vec<Route> {
         reports::tickets_csv,
         reports::summary_csv,
         healthz,
+        metrics::metrics,
     ]
 }
 
