@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod ids;
 pub mod intake;
+pub mod logs;
 pub mod mail;
 pub mod metrics;
 pub mod queue;
@@ -30,6 +31,7 @@ use rocket::tokio::sync::Notify;
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 use std::sync::Arc;
+use web::telemetry::in_request_spans;
 
 /// Everything that can stop Keydesk from starting, each naming what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -142,9 +144,9 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
         .attach(outbox_sender)
         .attach(intake_worker)
         .attach(web::telemetry::Telemetry)
-        .mount("/", web::page_routes())
-        .mount("/api/v1", web::api_routes())
-        .mount("/static", FileServer::from(static_dir))
+        .mount("/", in_request_spans(web::page_routes()))
+        .mount("/api/v1", in_request_spans(web::api_routes()))
+        .mount("/static", in_request_spans(FileServer::from(static_dir)))
         .register("/", web::page_catchers())
         .register("/api", web::api_catchers()))
 }

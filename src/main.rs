@@ -41,6 +41,8 @@ fn tokio_block_in_place<T>(work: impl FnOnce() -> T) -> T {
 }
 
 async fn serve(figment: rocket::figment::Figment) -> ExitCode {
+    // Before Rocket's launch, which then keeps its own logger out.
+    let figment = keydesk::logs::install(figment);
     let rocket = match keydesk::build(figment) {
         Ok(rocket) => rocket,
         Err(error) => {

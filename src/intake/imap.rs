@@ -124,7 +124,7 @@ pub fn run_forever(services: Services) {
                 health::record_blocking(&services, None);
                 failures = 0;
                 if summary.fetched > 0 {
-                    log::info!("intake: {summary}");
+                    tracing::info!("intake: {summary}");
                 }
                 if idle {
                     session
@@ -139,7 +139,7 @@ pub fn run_forever(services: Services) {
         });
         if let Err(error) = result {
             failures = failures.saturating_add(1);
-            log::error!("intake: {error}");
+            tracing::error!("intake: {}", crate::logs::without_addresses(&error.to_string()));
             health::record_blocking(&services, Some(&error.to_string()));
             std::thread::sleep(poll * failures.clamp(1, 10));
         }

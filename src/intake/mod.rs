@@ -35,7 +35,8 @@ pub fn take_in_or_quarantine(
     let outcome = match take_in(conn, services, raw) {
         Ok(outcome) => outcome,
         Err(failure) => {
-            log::warn!("intake: {} {} could not be filed: {failure}", raw.source, raw.source_key);
+            let failure_text = crate::logs::without_addresses(&failure.to_string()).into_owned();
+            tracing::warn!("intake: {} {} could not be filed: {failure_text}", raw.source, raw.source_key);
             quarantine_after_failure(conn, raw, &failure)?
         }
     };

@@ -47,12 +47,12 @@ async fn poll_forever(services: Services) {
             Ok(summary) => {
                 failures = 0;
                 if summary.fetched > 0 {
-                    log::info!("intake: {summary}");
+                    tracing::info!("intake: {summary}");
                 }
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
-                log::error!("intake: {error}");
+                tracing::error!("intake: {}", crate::logs::without_addresses(&error.to_string()));
             }
         }
         let wait = poll * failures.clamp(1, 10);

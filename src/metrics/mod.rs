@@ -28,6 +28,12 @@ pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 /// The route label of a request that matched no route (a 404 before any handler ran).
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
+/// How metrics and log lines name a request's route: the matched route's template
+/// (`/tickets/<number>`), or [`UNMATCHED_ROUTE`]; never the path asked for.
+pub fn route_template<'r>(req: &'r rocket::Request<'_>) -> &'r str {
+    req.route().map_or(UNMATCHED_ROUTE, |route| route.uri.path())
+}
+
 keydesk_core::stored_as_text! {
     /// How one login step ended, as `keydesk_logins_total{outcome}` counts it. A sign-in
     /// with an authenticator is two steps: `second_factor_required`, then `success`.

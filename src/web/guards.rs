@@ -77,7 +77,7 @@ impl<'r> FromRequest<'r> for AnySession {
             Ok(Some(session)) => Outcome::Success(session.clone()),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
-                log::error!("session lookup: {error}");
+                tracing::error!("session lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
         }
@@ -207,7 +207,7 @@ impl<'r> FromRequest<'r> for ApiCaller {
             Ok(Some(user)) => Outcome::Success(ApiCaller(user)),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
-                log::error!("API token lookup: {error}");
+                tracing::error!("API token lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
         }

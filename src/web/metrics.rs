@@ -71,7 +71,7 @@ pub async fn metrics(scraper: Scraper, services: &State<Services>) -> Scrape {
     match services.db.run(move |conn| Ok::<_, crate::db::DbError>(SharedState::read(conn, now)?)).await {
         Ok(shared) => Scrape::Metrics(services.metrics.encode(&shared)),
         Err(error) => {
-            log::error!("metrics: reading the shared state: {error}");
+            tracing::error!("metrics: reading the shared state: {error}");
             Scrape::Unavailable
         }
     }

@@ -136,7 +136,7 @@ async fn healthz(services: &State<Services>) -> (Status, Json<Value>) {
             (Status::Ok, Json(json!({"status": "ok", "database": "ok", "intake": intake})))
         }
         Err(error) => {
-            log::error!("health check: {error}");
+            tracing::error!("health check: {error}");
             (Status::ServiceUnavailable, Json(json!({"status": "error", "database": "unreachable"})))
         }
     }
