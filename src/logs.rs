@@ -74,11 +74,15 @@ enum Fate {
 
 /// Rocket marks the lines that continue a request's story with a target ending in `::_`
 /// (the route matched, the outcome, a guard that failed and on what value, the catcher);
-/// the request itself is an info line of `rocket::server` ("GET /reset-password/…").
+/// the request itself is an info line of `rocket::server` ("GET /reset-password/…"), and
+/// `rocket::request` speaks of one request's URI and headers.
 fn fate(target: &str, level: log::Level) -> Fate {
+    let about_a_request = target.ends_with("::_")
+        || target.starts_with("rocket::request")
+        || (target == "rocket::server" && level >= log::Level::Info);
     if target == "rocket::launch" || target.starts_with("rocket::launch::") {
         Fate::AsInfo
-    } else if target.ends_with("::_") || (target == "rocket::server" && level >= log::Level::Info) {
+    } else if about_a_request {
         Fate::Drop
     } else {
         Fate::Keep
@@ -142,6 +146,7 @@ mod tests {
             ("rocket::server", Info, Fate::Drop),
             ("rocket::server::_", Error, Fate::Drop),
             ("keydesk::web::auth::_", Warn, Fate::Drop),
+            ("rocket::request::request", Warn, Fate::Drop),
             ("rocket::server", Warn, Fate::Keep),
             ("rocket::launch", Warn, Fate::AsInfo),
             ("rocket::launch::_", Warn, Fate::AsInfo),

@@ -4,13 +4,16 @@
 mod common;
 
 use common::{Backend, TestApp};
+use keydesk::queue::sla_watch::check_once;
 use keydesk_core::UnlockPolicy;
 use rocket::http::{Header, Status};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 on_both_backends!(
     a_scrape_counts_logins_a_lock_an_unlock_and_intake,
     an_expired_lock_counts_as_an_automatic_unlock,
+    support_unlocks_count_by_where_they_came_from_and_breaches_by_target,
     metrics_need_the_configured_bearer_token,
     without_a_token_metrics_are_not_there
 );
@@ -179,6 +182,48 @@ async fn an_expired_lock_counts_as_an_automatic_unlock(backend: Backend) {
     assert_eq!(value(&samples, "keydesk_accounts_locked_total", &[]), 1.0);
     assert_eq!(value(&samples, "keydesk_unlocks_total", &[("source", "auto")]), 1.0);
     assert_eq!(value(&samples, "keydesk_logins_total", &[("outcome", "success")]), 1.0);
+}
+
+async fn support_unlocks_count_by_where_they_came_from_and_breaches_by_target(backend: Backend) {
+    use common::desk::{act, arrives, desk, lock, request};
+    let app = desk(backend, |f| f.merge(("metrics.token", TOKEN))).await;
+    app.set_time("2026-11-24T10:00:00Z");
+    lock(&app, "jane@acme.test").await;
+    lock(&app, "joe@acme.test").await;
+    app.set_time("2026-11-24T10:01:00Z");
+    let jane = arrives(&app, &request("Jane Doe", "jane@acme.test", "j@acme.test", true), Duration::ZERO).await;
+    let joe = arrives(&app, &request("Joe Bloggs", "joe@acme.test", "jb@acme.test", true), Duration::ZERO).await;
+    arrives(&app, &request("Bob Baker", "bob@beta.test", "b@beta.test", true), Duration::ZERO).await;
+    app.set_time("2026-11-24T10:02:00Z");
+    for number in [jane, joe] {
+        let (kind, message) = act(&app, number, "verify", &[("method", "call_back"), ("note", "called back")]).await;
+        assert_eq!(kind, "success", "{message}");
+    }
+    app.set_time("2026-11-24T10:03:00Z");
+    let (kind, message) = act(&app, jane, "unlock", &[]).await;
+    assert_eq!(kind, "success", "{message}");
+    let by_api = app
+        .client
+        .post(format!("/api/v1/tickets/{joe}/unlock"))
+        .header(app.bearer("agent@support.test").await)
+        .header(rocket::http::ContentType::JSON)
+        .body("{}")
+        .dispatch()
+        .await;
+    assert_eq!(by_api.status(), Status::Ok);
+    // Bob's ticket waits past its first-response hour: the watch claims one breach.
+    app.set_time("2026-11-24T11:02:00Z");
+    let now = app.now();
+    let watched = app.services().run(move |conn, services| check_once(conn, services, now)).await.unwrap();
+    assert_eq!(watched.breach_alerts, 1);
+
+    let samples = scrape(&app).await;
+    let unlocks = |source| value(&samples, "keydesk_unlocks_total", &[("source", source)]);
+    assert_eq!((unlocks("helpdesk"), unlocks("api"), unlocks("admin")), (1.0, 1.0, 0.0));
+    assert_eq!(value(&samples, "keydesk_accounts_locked_total", &[]), 2.0);
+    let breaches = |target| value(&samples, "keydesk_sla_breaches_total", &[("target", target)]);
+    assert_eq!((breaches("first_response"), breaches("unlock")), (1.0, 0.0));
+    assert_eq!(value(&samples, "keydesk_tickets_open", &[]), 1.0, "Bob's; Jane's and Joe's are resolved");
 }
 
 async fn metrics_need_the_configured_bearer_token(backend: Backend) {
