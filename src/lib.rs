@@ -11,7 +11,9 @@ pub mod db;
 pub mod demo;
 pub mod ids;
 pub mod intake;
+pub mod logs;
 pub mod mail;
+pub mod metrics;
 pub mod ops;
 pub mod private_files;
 pub mod queue;
@@ -31,6 +33,7 @@ use rocket::fs::FileServer;
 use rocket::tokio::sync::Notify;
 use rocket::{Build, Rocket};
 use std::sync::Arc;
+use web::telemetry::in_request_spans;
 
 /// Everything that can stop Keydesk from starting, each naming what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +93,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         clock,
         background: Arc::new(app::Background::default()),
         instance: instance_name().into(),
+        metrics: Arc::new(metrics::Metrics::new()),
     })
 }
 
@@ -138,9 +142,10 @@ pub fn build_with_clock(figment: Figment, clock: Arc<dyn Clock>) -> Result<Rocke
         .manage(services)
         .attach(web::assets::templates(template_dir))
         .attach(workers)
-        .mount("/", web::page_routes())
-        .mount("/api/v1", web::api_routes())
-        .mount("/static", static_overrides(&config))
+        .attach(web::telemetry::Telemetry)
+        .mount("/", in_request_spans(web::page_routes()))
+        .mount("/api/v1", in_request_spans(web::api_routes()))
+        .mount("/static", in_request_spans(static_overrides(&config)))
         .register("/", web::page_catchers())
         .register("/api", web::api_catchers()))
 }
@@ -161,7 +166,7 @@ pub async fn run_worker(figment: Figment) -> Result<(), StartError> {
     let transport = mail::sender::Transport::from_config(&config)?;
     let services = open_services(config)?;
     workers::spawn(&services, transport);
-    eprintln!("keydesk: worker {} running", services.instance);
+    tracing::info!("worker {} running", services.instance);
     wait_for_shutdown().await;
     Ok(())
 }

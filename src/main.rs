@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
         Command::Doctor => keydesk::cli::doctor(&figment).await,
         Command::Serve { no_worker: false } => serve(figment).await,
         Command::Serve { no_worker: true } => serve(figment.merge(("worker", false))).await,
-        Command::Worker => match keydesk::run_worker(figment).await {
+        Command::Worker => match keydesk::run_worker(keydesk::logs::install(figment)).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("keydesk: cannot start: {error}");
@@ -51,6 +51,8 @@ fn tokio_block_in_place<T>(work: impl FnOnce() -> T) -> T {
 }
 
 async fn serve(figment: rocket::figment::Figment) -> ExitCode {
+    // Before Rocket's launch, which then keeps its own logger out.
+    let figment = keydesk::logs::install(figment);
     let rocket = match keydesk::build(figment) {
         Ok(rocket) => rocket,
         Err(error) => {

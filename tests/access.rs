@@ -20,7 +20,8 @@ on_both_backends!(
 const ROLES: [&str; 7] = ["anonymous", "member", "admin", "owner", "agent", "manager", "operator"];
 
 /// Pages (GET), as (route as mounted, a path to try, the answer per role in the order of
-/// `ROLES`): O = 200, L = redirect to /login, R = redirect elsewhere, F = 403 Forbidden.
+/// `ROLES`): O = 200, L = redirect to /login, R = redirect elsewhere, F = 403 Forbidden,
+/// U = 401 (a bearer token is asked for, whoever is signed in).
 const PAGES: &[(&str, &str, &str)] = &[
     ("/", "/", "LOOOOOO"),
     ("/org/users", "/org/users", "LFOOFFF"),
@@ -55,6 +56,8 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/reset-password/<token>", "/reset-password/not-a-token", "OOOOOOO"),
     ("/confirm/<token>", "/confirm/not-a-token", "OOOOOOO"),
     ("/healthz", "/healthz", "OOOOOOO"),
+    // Prometheus reads it with `metrics.token` (set below); no session is a token.
+    ("/metrics", "/metrics", "UUUUUUU"),
     // Second factors: everyone's own Security page; the code page only mid-sign-in (a signed-in
     // person is sent home); the Staff page for managers.
     ("/security", "/security", "LOOOOOO"),
@@ -137,7 +140,7 @@ impl Ids {
 }
 
 async fn staffed_app(backend: Backend) -> (TestApp, Ids) {
-    let app = TestApp::new(backend).await;
+    let app = TestApp::with(backend, |figment| figment.merge(("metrics.token", "access-test-metrics-token"))).await;
     let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
     let member = app.user("member@acme.test", "Mia Member", "member", Some(&org)).await;
     app.user("admin@acme.test", "Adam Admin", "admin", Some(&org)).await;
@@ -202,6 +205,7 @@ async fn every_page_refuses_the_roles_that_may_not_use_it(backend: Backend) {
                 (Status::SeeOther, Some("/login")) => 'L',
                 (Status::SeeOther, Some(_)) => 'R',
                 (Status::Forbidden, _) => 'F',
+                (Status::Unauthorized, None) => 'U',
                 _ => '?',
             };
             let want = expected.chars().nth(index).unwrap();

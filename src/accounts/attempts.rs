@@ -22,13 +22,16 @@ use crate::db::{write_transaction, DbConnection};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
-/// How a counted attempt ended.
+/// How a counted attempt ended (the caller answers every refusal alike; the metrics tell
+/// them apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checked {
     /// The secret was right; the count is back to zero.
     Passed,
-    /// Wrong, or the account is locked.
-    Refused,
+    /// The secret was wrong (this attempt may have locked the account).
+    Wrong,
+    /// The account is locked: the secret was not checked, or a concurrent lock won.
+    Locked,
 }
 
 /// The secret an attempt is at.
@@ -68,7 +71,8 @@ enum Reserved {
     Below(u32),
     /// Locked: nothing to check.
     Locked,
-    Settled(Checked),
+    /// Settled in the transaction, which locked the account when `locked_now`.
+    Settled { checked: Checked, locked_now: bool },
 }
 
 /// Counts one attempt at `user`'s `secret` and checks it with `check` (or, when there is
@@ -85,7 +89,7 @@ pub fn counted_check(
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
     if let Some(cutoff) = policy.expired_locks_before(now) {
-        super::login::lift_expired_lock(conn, user, cutoff, now, ip)?;
+        super::login::lift_expired_lock(conn, services, user, cutoff, now, ip)?;
     }
     let max = policy.max_failed_attempts;
     let failed = secret.failed_event();
@@ -104,25 +108,33 @@ pub fn counted_check(
         match policy.outcome(number, right) {
             AttemptOutcome::Succeeded => {
                 count_right(conn, user, secret)?;
-                Ok(Reserved::Settled(Checked::Passed))
+                Ok(Reserved::Settled { checked: Checked::Passed, locked_now: false })
             }
             outcome => {
-                if outcome == AttemptOutcome::FailedAndLocked {
+                let checked = if outcome == AttemptOutcome::FailedAndLocked {
                     record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
+                    Checked::Wrong
                 } else {
                     record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-                }
-                lock_account(conn, services, user, now, ip)?;
-                Ok(Reserved::Settled(Checked::Refused))
+                    Checked::Locked
+                };
+                let locked_now = lock_account(conn, services, user, now, ip)?;
+                Ok(Reserved::Settled { checked, locked_now })
             }
         }
     })?;
     let number = match reserved {
-        Reserved::Settled(checked) => return Ok(checked),
+        Reserved::Settled { checked, locked_now } => {
+            // Counted once the lock has committed.
+            if locked_now {
+                services.metrics.account_locked();
+            }
+            return Ok(checked);
+        }
         Reserved::Locked => {
             spend();
             write_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
-            return Ok(Checked::Refused);
+            return Ok(Checked::Locked);
         }
         Reserved::Below(number) => number,
     };
@@ -134,12 +146,12 @@ pub fn counted_check(
                 Ok(Checked::Passed)
             } else {
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-                Ok(Checked::Refused)
+                Ok(Checked::Locked)
             }
         });
     }
     record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
-    Ok(Checked::Refused)
+    Ok(Checked::Wrong)
 }
 
 /// A right secret's effect on the count; false when the account is locked.

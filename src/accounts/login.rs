@@ -8,6 +8,7 @@ use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
+use crate::metrics::{Login, UnlockSource};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sessions::NewSession;
 use crate::store::{self, users::User};
@@ -40,24 +41,27 @@ pub async fn log_in(
             let bucket = Bucket::LoginsFrom(ip.as_deref());
             let policy = services.config.throttle.logins_per_ip();
             if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
+                services.metrics.login(Login::Throttled);
                 return Ok(LoginOutcome::Throttled { wait });
             }
-            let outcome = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
+            let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
             if matches!(outcome, LoginOutcome::LoggedIn { .. }) {
                 throttle::give_back(conn, &bucket, policy)?;
             }
+            services.metrics.login(counted);
             Ok(outcome)
         })
         .await
 }
 
+/// The attempt's outcome, and how the metrics count it.
 fn attempt(
     conn: &mut DbConnection,
     services: &Services,
     typed_email: &str,
     password: &str,
     ip: Option<&str>,
-) -> Result<LoginOutcome, AppError> {
+) -> Result<(LoginOutcome, Login), AppError> {
     let found = match EmailAddress::parse(typed_email) {
         Ok(email) => store::users::find_by_email(conn, &email)?,
         Err(_) => None,
@@ -66,12 +70,13 @@ fn attempt(
     let Some(user) = found else {
         // Unknown addresses leave no activity entry: what was typed may be a password.
         shadow_attempt(conn, services, spend)?;
-        return Ok(LoginOutcome::Refused);
+        return Ok((LoginOutcome::Refused, Login::UnknownAccount));
     };
     let check = || services.passwords.verify(password, &user.password_hash);
     let secret = Secret::Password { second_factor_follows: user.has_second_factor() };
     match counted_check(conn, services, &user, ip, secret, check, spend)? {
-        Checked::Refused => Ok(LoginOutcome::Refused),
+        Checked::Wrong => Ok((LoginOutcome::Refused, Login::WrongPassword)),
+        Checked::Locked => Ok((LoginOutcome::Refused, Login::Locked)),
         Checked::Passed => {
             let now = services.stored_now();
             // With an authenticator the code comes next; a role that requires one and has
@@ -103,23 +108,26 @@ fn attempt(
                     }
                     SessionStage::AwaitingCode => {}
                 }
-                Ok(LoginOutcome::LoggedIn { session, stage })
+                let counted =
+                    if stage == SessionStage::AwaitingCode { Login::SecondFactorRequired } else { Login::Success };
+                Ok((LoginOutcome::LoggedIn { session, stage }, counted))
             })
         }
     }
 }
 
 /// Locks the account once (call inside the transaction that decides it): ends its sessions, voids its reset links, records the lock and
-/// queues the emails to the user and to the organisation's owner and admins.
+/// queues the emails to the user and to the organisation's owner and admins. False when it
+/// was locked already.
 pub(super) fn lock_account(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
     now: NaiveDateTime,
     ip: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     if !store::users::lock(conn, user.id, now)? {
-        return Ok(());
+        return Ok(false);
     }
     store::sessions::delete_for_user(conn, user.id, None)?;
     store::secrets::void_password_resets(conn, user.id, now)?;
@@ -156,23 +164,29 @@ pub(super) fn lock_account(
             outbox.queue(conn, &unlocker.email, &note)?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 pub(super) fn lift_expired_lock(
     conn: &mut DbConnection,
+    services: &Services,
     user: &User,
     cutoff: NaiveDateTime,
     now: NaiveDateTime,
     ip: Option<&str>,
 ) -> Result<(), AppError> {
-    write_transaction(conn, |conn| {
-        if store::users::unlock_if_locked_before(conn, user.id, cutoff)? {
+    let lifted = write_transaction(conn, |conn| {
+        let lifted = store::users::unlock_if_locked_before(conn, user.id, cutoff)?;
+        if lifted {
             let actor = Actor::System("Keydesk (lock expired)");
             events::record(conn, event(&actor, user, now, EventKind::AccountUnlocked, ip, "temporary lock expired"))?;
         }
-        Ok(())
-    })
+        Ok::<_, AppError>(lifted)
+    })?;
+    if lifted {
+        services.metrics.unlock(UnlockSource::Auto);
+    }
+    Ok(())
 }
 
 pub(super) fn record(

@@ -10,6 +10,7 @@ use super::attempts::{counted_check, Checked, Secret};
 use super::login::event;
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
+use crate::metrics::Login;
 use crate::store::events::{self, Actor};
 use crate::store::{self, users::User};
 use keydesk_core::second_factor::{
@@ -125,11 +126,25 @@ pub fn check_second_factor(
     let spend = || {
         let _ = secret.as_ref().map(|s| s.verify(typed, now, None));
     };
-    if counted_check(conn, services, user, ip, Secret::SecondFactor, check, spend)? == Checked::Refused {
-        return Ok(CodeOutcome::Refused);
+    // Only a code that finishes a sign-in is a login step; a step-up is not.
+    let count = |counted: Login| {
+        if purpose == CodeFor::SignIn {
+            services.metrics.login(counted);
+        }
+    };
+    match counted_check(conn, services, user, ip, Secret::SecondFactor, check, spend)? {
+        Checked::Passed => {}
+        Checked::Wrong => {
+            count(Login::WrongSecondFactor);
+            return Ok(CodeOutcome::Refused);
+        }
+        Checked::Locked => {
+            count(Login::Locked);
+            return Ok(CodeOutcome::Refused);
+        }
     }
     let stored_now = now.naive_utc();
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction(conn, |conn| {
         // The same code sent twice at once: only one request may use it.
         let used = match (&recovery, step.get()) {
             (Some(hash), _) => store::recovery_codes::use_code(conn, user.id, hash, stored_now)?,
@@ -151,8 +166,10 @@ pub fn check_second_factor(
             let anonymous = Actor::Anonymous { typed: user.email.clone() };
             events::record(conn, event(&anonymous, user, stored_now, EventKind::LoginSucceeded, ip, detail))?;
         }
-        Ok(CodeOutcome::Passed)
-    })
+        Ok::<_, AppError>(CodeOutcome::Passed)
+    })?;
+    count(if outcome == CodeOutcome::Passed { Login::Success } else { Login::WrongSecondFactor });
+    Ok(outcome)
 }
 
 /// Resets `target`'s second factor after a lost phone: a manager for staff, an owner for

@@ -7,6 +7,7 @@ use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::UserId;
 use crate::mail::emails::{AccountUnlocked, UnlockPin};
+use crate::metrics::UnlockSource;
 use crate::store::events::{self, Actor};
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
@@ -56,7 +57,7 @@ pub fn request(
         store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AppError::NotFound)?;
     let who = Actor::user(actor);
     let now = services.stored_now();
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction(conn, |conn| {
         if target.locked_at.is_none() {
             return Ok(UnlockOutcome::NotLocked);
         }
@@ -84,7 +85,16 @@ pub fn request(
                 Ok(UnlockOutcome::PinSent)
             }
         }
-    })
+    })?;
+    count_unlock(services, &outcome, UnlockSource::Admin);
+    Ok(outcome)
+}
+
+/// Counts a committed unlock.
+fn count_unlock(services: &Services, outcome: &UnlockOutcome, source: UnlockSource) {
+    if *outcome == UnlockOutcome::Unlocked {
+        services.metrics.unlock(source);
+    }
 }
 
 /// The second step of an owner-PIN unlock: the PIN as typed.
@@ -99,7 +109,7 @@ pub fn confirm_pin(
     let target = colleague(conn, actor, target_id)?;
     let who = Actor::user(actor);
     let now = services.stored_now();
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction(conn, |conn| {
         let failed = |conn: &mut DbConnection, outcome: UnlockOutcome, detail: &str| {
             events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, detail))?;
             Ok::<_, AppError>(outcome)
@@ -130,11 +140,13 @@ pub fn confirm_pin(
         }
         store::secrets::close_unlock_pin(conn, challenge.id, now)?;
         unlock_now(conn, services, &who, &target, now, ip, "unlocked by the owner with a PIN")
-    })
+    })?;
+    count_unlock(services, &outcome, UnlockSource::OwnerPin);
+    Ok(outcome)
 }
 
 /// Unlocks, resets the count, records it and tells the user, or reports it was not locked.
-/// Call inside a transaction.
+/// Call inside a transaction; the caller counts the unlock once it has committed.
 pub fn unlock_now(
     conn: &mut DbConnection,
     services: &Services,

@@ -18,6 +18,8 @@ impl Background {
     pub fn spawn(self: &Arc<Self>, work: impl Future<Output = ()> + Send + 'static) {
         self.running.fetch_add(1, Ordering::SeqCst);
         let tracker = self.clone();
+        // Its log lines carry the id of the request that started it.
+        let work = tracing::Instrument::in_current_span(work);
         rocket::tokio::spawn(async move {
             work.await;
             if tracker.running.fetch_sub(1, Ordering::SeqCst) == 1 {

@@ -71,10 +71,11 @@ impl AppError {
         }
     }
 
-    /// Faults are logged once, where they become a response.
+    /// Faults are logged once, where they become a response (by route, never by the path
+    /// asked for; with no address a mail server's error quoted).
     pub fn log_if_fault(&self, route: &str) {
         if self.status() == Status::InternalServerError {
-            log::error!("{route}: {self}");
+            tracing::error!("{route}: {}", crate::logs::without_addresses(&self.to_string()));
         }
     }
 }
@@ -82,7 +83,7 @@ impl AppError {
 /// A page's error: the status, rendered by the page catchers.
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        self.log_if_fault(&format!("{} {}", req.method(), req.uri().path()));
+        self.log_if_fault(&format!("{} {}", req.method(), crate::metrics::route_template(req)));
         Err(self.status())
     }
 }

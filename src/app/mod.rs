@@ -1,6 +1,6 @@
 //! The application's shared state and its error type: what every action is handed
 //! (`Services`: the database, the configuration, the mail templates, the password hasher,
-//! the working-hours calendar and the clock), and how its failures read (`AppError`).
+//! the working-hours calendar, the clock and the metrics), and how its failures read (`AppError`).
 
 mod background;
 mod error;
@@ -12,6 +12,7 @@ use crate::accounts::passwords::Passwords;
 use crate::config::Config;
 use crate::db::{Db, DbConnection};
 use crate::mail::{MailTemplates, Outbox};
+use crate::metrics::Metrics;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use keydesk_core::calendar::BusinessCalendar;
 use keydesk_core::Clock;
@@ -37,6 +38,8 @@ pub struct Services {
     pub intake_rules: Arc<keydesk_core::intake::IntakeRules>,
     /// This process among the others on the database ("host:pid:random"), as leases name it.
     pub instance: Arc<str>,
+    /// This process's counters, for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Services {

@@ -46,6 +46,28 @@ pub struct Config {
     /// Run the background work (outbox, intake, SLA watch, retention) in this process. `keydesk
     /// serve --no-worker` turns it off, for web processes scaled apart from a `keydesk worker`.
     pub worker: bool,
+    pub metrics: MetricsConfig,
+    /// How log lines are written: readable `text`, or one JSON object per line (`json`).
+    pub log_format: LogFormat,
+}
+
+/// `GET /metrics`: off (answered 404, like any unknown address) until a token is set.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// What the scraper sends as `Authorization: Bearer …`.
+    pub token: Option<Secret>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
 }
 
 /// Second factors: who must have one, and how long one lets a session unlock and verify.
@@ -255,6 +277,8 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             retention: RetentionConfig::default(),
             worker: true,
+            metrics: MetricsConfig::default(),
+            log_format: LogFormat::default(),
         }
     }
 }
@@ -359,6 +383,9 @@ impl Config {
         }
         if self.sla.digest_time().is_none() {
             return invalid("sla.digest_time", "must be a time of day such as 08:30");
+        }
+        if self.metrics.token.as_ref().is_some_and(|token| token.0.trim().len() < 16) {
+            return invalid("metrics.token", "must be at least 16 characters (leave it out to turn /metrics off)");
         }
         if !(1..=100).contains(&self.sla.compliance_goal) {
             return invalid("sla.compliance_goal", "must be a percentage from 1 to 100");

@@ -241,7 +241,10 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // What the work logs belongs to the request (or task) that asked for it.
+        let span = tracing::Span::current();
         rocket::tokio::task::spawn_blocking(move || {
+            let _in_span = span.enter();
             let mut conn = pool.get().map_err(DbError::from)?;
             work(&mut conn)
         })

@@ -31,6 +31,6 @@ pub fn record_blocking(services: &Services, error: Option<&str>) {
         .map_err(DbError::from)
     });
     if let Err(failure) = recorded {
-        log::error!("intake health: {failure}");
+        tracing::error!("intake health: {failure}");
     }
 }

@@ -103,7 +103,7 @@ impl MailboxLease {
                 .map_err(DbError::from)
         });
         if let Err(error) = released {
-            log::warn!("intake: releasing the lease on {}: {error}", self.name);
+            tracing::warn!("intake: releasing the lease on {}: {error}", self.name);
         }
     }
 }

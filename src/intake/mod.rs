@@ -27,18 +27,22 @@ use std::fmt;
 
 /// Takes `raw` in; a failure to file it (not to reach the database) quarantines it instead,
 /// so one message never stalls a pass. Only when even that fails is the error returned.
+/// Every source's messages come through here, so here they are counted (once committed).
 pub fn take_in_or_quarantine(
     conn: &mut DbConnection,
     services: &Services,
     raw: &RawMessage,
 ) -> Result<IntakeOutcome, AppError> {
-    match take_in(conn, services, raw) {
-        Ok(outcome) => Ok(outcome),
+    let outcome = match take_in(conn, services, raw) {
+        Ok(outcome) => outcome,
         Err(failure) => {
-            log::warn!("intake: {} {} could not be filed: {failure}", raw.source, raw.source_key);
-            quarantine_after_failure(conn, raw, &failure)
+            let failure_text = crate::logs::without_addresses(&failure.to_string()).into_owned();
+            tracing::warn!("intake: {} {} could not be filed: {failure_text}", raw.source, raw.source_key);
+            quarantine_after_failure(conn, raw, &failure)?
         }
-    }
+    };
+    services.metrics.intake_message(outcome.ledger());
+    Ok(outcome)
 }
 
 /// What one pass over a source did, for `keydesk intake once` and the logs.

@@ -118,7 +118,7 @@ pub fn take_in_batch(
             .map(|message| match write_transaction(conn, |conn| file(conn, services, message)) {
                 Ok(outcome) => Ok(outcome),
                 Err(failure) => {
-                    log::warn!(
+                    tracing::warn!(
                         "intake: {} {} could not be filed: {failure}",
                         message.raw.source,
                         message.raw.source_key

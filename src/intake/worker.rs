@@ -55,7 +55,7 @@ pub fn hold_and_serve(services: Services) {
                 continue;
             }
             Err(error) => {
-                log::error!("intake: {error}");
+                tracing::error!("intake: {}", crate::logs::without_addresses(&error.to_string()));
                 std::thread::sleep(RENEW_EVERY);
                 continue;
             }
@@ -65,7 +65,7 @@ pub fn hold_and_serve(services: Services) {
             health::record_blocking(&services, None);
             services.outbox_wake.notify_one();
             if summary.fetched > 0 {
-                log::info!("intake: {summary}");
+                tracing::info!("intake: {summary}");
             }
         };
         let error = match services.config.intake.source {
@@ -74,11 +74,11 @@ pub fn hold_and_serve(services: Services) {
         };
         lease.release();
         if let AppError::Source(SourceError::Busy(why)) = &error {
-            log::warn!("intake: {why}");
+            tracing::warn!("intake: {why}");
             continue;
         }
         failures = failures.saturating_add(1);
-        log::error!("intake: {error}");
+        tracing::error!("intake: {}", crate::logs::without_addresses(&error.to_string()));
         health::record_blocking(&services, Some(&error.to_string()));
         std::thread::sleep(poll * failures.clamp(1, 10));
     }

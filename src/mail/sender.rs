@@ -185,8 +185,10 @@ impl Sender<'_> {
                     let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
                     let wait = backoff_after(attempt, self.config.mail.max_backoff);
                     let next = stored_now(self.clock) + ChronoDuration::from_std(wait).unwrap_or(LEASE);
-                    // The recipient address is personal data and stays out of the log.
-                    log::warn!("email {id} ({}) not delivered, retrying in {}s: {error}", row.kind, wait.as_secs());
+                    // The recipient address is personal data and stays out of the log, also where
+                    // the server's answer quotes it.
+                    let said = crate::logs::without_addresses(&error.to_string()).into_owned();
+                    tracing::warn!("email {id} ({}) not delivered, retrying in {}s: {said}", row.kind, wait.as_secs());
                     let error = error.to_string();
                     self.db
                         .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, next, &error)?))
@@ -213,10 +215,10 @@ pub async fn run_forever(
     loop {
         match deliver_due(&db, &config, clock.as_ref(), &transport).await {
             Ok(report) if report.sent + report.failed > 0 => {
-                log::info!("outbox: {} sent, {} to retry", report.sent, report.failed)
+                tracing::info!("outbox: {} sent, {} to retry", report.sent, report.failed)
             }
             Ok(_) => {}
-            Err(error) => log::error!("outbox: {error}"),
+            Err(error) => tracing::error!("outbox: {error}"),
         }
         let _ = rocket::tokio::time::timeout(config.mail.poll_interval, wake.notified()).await;
     }

@@ -67,8 +67,8 @@ fn in_batches(batch: i64, mut step: impl FnMut() -> diesel::QueryResult<usize>) 
 pub async fn run_daily(services: Services) {
     loop {
         match apply(&services).await {
-            Ok(run) => log::info!("retention: {run}"),
-            Err(error) => log::error!("retention: {error}"),
+            Ok(run) => tracing::info!("retention: {run}"),
+            Err(error) => tracing::error!("retention: {error}"),
         }
         rocket::tokio::time::sleep(DAILY).await;
     }

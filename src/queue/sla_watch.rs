@@ -96,7 +96,10 @@ fn send_alerts(
                 Ok(true)
             })?;
             match (claimed, breached) {
-                (true, true) => breaches += 1,
+                (true, true) => {
+                    breaches += 1;
+                    services.metrics.sla_breach(target.target);
+                }
                 (true, false) => due_soon += 1,
                 (false, _) => {}
             }
@@ -199,7 +202,7 @@ pub async fn run_forever(services: Services) {
         let now = services.now();
         let checked = services.run(move |conn, services| check_once(conn, services, now)).await;
         if let Err(error) = checked {
-            log::error!("SLA check: {error}");
+            tracing::error!("SLA check: {error}");
         }
         rocket::tokio::time::sleep(services.config.sla.check_interval).await;
     }

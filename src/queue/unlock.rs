@@ -11,6 +11,7 @@ use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
 use crate::mail::emails::PrivilegedUnlockNotice;
+use crate::metrics::UnlockSource;
 use crate::store::tickets::Ticket;
 use crate::store::{self, events::Actor, users::User};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -86,15 +87,17 @@ pub fn account_of(conn: &mut DbConnection, ticket: &Ticket) -> Result<Option<Use
     Ok(ticket.account_user_id.map(|id| store::users::find(conn, id)).transpose()?.flatten())
 }
 
+/// `via` says where the agent asked from (the ticket page or the API), for the metrics.
 pub fn unlock(
     conn: &mut DbConnection,
     services: &Services,
     agent: &User,
     number: TicketNumber,
+    via: UnlockSource,
 ) -> Result<TicketUnlock, AppError> {
     let now = services.now();
     let stored_now = now.naive_utc();
-    write_transaction(conn, |conn| {
+    let outcome = write_transaction::<_, AppError, _>(conn, |conn| {
         let ticket = ticket(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let facts = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;
@@ -114,7 +117,11 @@ pub fn unlock(
         store::ticket_events::record(conn, ticket.id, stored_now, actor(agent), TicketEventKind::Resolved, "unlocked")?;
         tell_the_organisation(conn, services, &account, agent, ticket.id, stored_now)?;
         Ok(TicketUnlock::Unlocked)
-    })
+    })?;
+    if outcome == TicketUnlock::Unlocked {
+        services.metrics.unlock(via);
+    }
+    Ok(outcome)
 }
 
 /// When support unlocks an organisation's owner or admin, the organisation hears of it from

@@ -219,6 +219,12 @@ pub fn messages(conn: &mut DbConnection, ticket_id: TicketNumber) -> QueryResult
         .load(conn)
 }
 
+/// Tickets that still need someone (new, open, waiting on the user).
+pub fn count_unresolved(conn: &mut DbConnection) -> QueryResult<i64> {
+    let unresolved: Vec<&str> = TicketStatus::UNRESOLVED.iter().map(|s| s.as_str()).collect();
+    tickets::table.filter(tickets::status.eq_any(unresolved)).count().get_result(conn)
+}
+
 /// Newest first, optionally of one status.
 pub fn list(conn: &mut DbConnection, status: Option<TicketStatus>, limit: i64) -> QueryResult<Vec<Ticket>> {
     let mut query = tickets::table.select(Ticket::as_select()).into_boxed();

@@ -176,7 +176,9 @@ pub async fn challenge(number: TicketNumber, caller: ApiAgent, services: &State<
 pub async fn unlock(number: TicketNumber, caller: ApiAgent, services: &State<Services>) -> ApiResult {
     let agent = caller.0;
     let outcome = services
-        .run(move |conn, services| crate::queue::unlock::unlock(conn, services, &agent, number))
+        .run(move |conn, services| {
+            crate::queue::unlock::unlock(conn, services, &agent, number, crate::metrics::UnlockSource::Api)
+        })
         .await
         .map_err(fault)?;
     match outcome {

@@ -77,7 +77,7 @@ impl<'r> FromRequest<'r> for AnySession {
             Ok(Some(session)) => Outcome::Success(session.clone()),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
-                log::error!("session lookup: {error}");
+                tracing::error!("session lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
         }
@@ -182,6 +182,11 @@ role_guard!(
     Role::may_view_reports
 );
 
+/// The token of an `Authorization: Bearer TOKEN` header, if the request has one.
+pub fn bearer_token<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer "))
+}
+
 /// A staff member calling the JSON API with `Authorization: Bearer TOKEN`.
 pub struct ApiCaller(pub User);
 
@@ -189,7 +194,7 @@ pub struct ApiCaller(pub User);
 impl<'r> FromRequest<'r> for ApiCaller {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let Some(token) = req.headers().get_one("Authorization").and_then(|h| h.strip_prefix("Bearer ")) else {
+        let Some(token) = bearer_token(req) else {
             return Outcome::Error((Status::Unauthorized, ()));
         };
         let token = PlainToken::from_client(token);
@@ -202,7 +207,7 @@ impl<'r> FromRequest<'r> for ApiCaller {
             Ok(Some(user)) => Outcome::Success(ApiCaller(user)),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(error) => {
-                log::error!("API token lookup: {error}");
+                tracing::error!("API token lookup: {error}");
                 Outcome::Error((Status::InternalServerError, ()))
             }
         }

@@ -20,12 +20,14 @@ pub mod home;
 pub mod intake_page;
 pub mod landing;
 pub mod manage_users;
+pub mod metrics;
 pub mod page;
 pub mod queue_pages;
 pub mod reports;
 pub mod second_factor_reset;
 pub mod security;
 pub mod support_link;
+pub mod telemetry;
 
 use crate::app::Services;
 use rocket::http::Status;
@@ -95,6 +97,7 @@ pub fn page_routes() -> Vec<Route> {
         reports::tickets_csv,
         reports::summary_csv,
         healthz,
+        metrics::metrics,
     ]
 }
 
@@ -135,7 +138,7 @@ async fn healthz(services: &State<Services>) -> (Status, Json<Value>) {
             (Status::Ok, Json(json!({"status": "ok", "database": "ok", "intake": intake})))
         }
         Err(error) => {
-            log::error!("health check: {error}");
+            tracing::error!("health check: {error}");
             (Status::ServiceUnavailable, Json(json!({"status": "error", "database": "unreachable"})))
         }
     }

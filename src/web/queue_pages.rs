@@ -383,7 +383,11 @@ pub async fn unlock(
         return Ok(Err(ask));
     }
     let me = agent.0.user;
-    let outcome = services.run(move |conn, services| crate::queue::unlock::unlock(conn, services, &me, number)).await?;
+    let outcome = services
+        .run(move |conn, services| {
+            crate::queue::unlock::unlock(conn, services, &me, number, crate::metrics::UnlockSource::Helpdesk)
+        })
+        .await?;
     Ok(Ok(match outcome {
         TicketUnlock::Unlocked => Flash::success(
             back(number),

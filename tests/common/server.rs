@@ -47,6 +47,17 @@ pub fn free_port() -> u16 {
 /// Starts `keydesk serve` on a free port of 127.0.0.1 against `database_url`, with its data,
 /// mail and intake under `dir` and the extra `env` on top; returns once `/healthz` answers.
 pub fn start(database_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
+    start_with_output(database_url, dir, env, Stdio::null(), Stdio::null())
+}
+
+/// As [`start`], with the process's standard output and error written to these files (its
+/// log lines, at `ROCKET_LOG_LEVEL` unless `env` says otherwise).
+pub fn start_logging_to(database_url: &str, dir: &Path, env: &[(&str, &str)], stdout: &Path, stderr: &Path) -> Server {
+    let file = |path: &Path| Stdio::from(std::fs::File::create(path).expect("a file for the server's output"));
+    start_with_output(database_url, dir, env, file(stdout), file(stderr))
+}
+
+fn start_with_output(database_url: &str, dir: &Path, env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Server {
     let port = free_port();
     let mut command = Command::new(binary());
     command
@@ -63,8 +74,8 @@ pub fn start(database_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
         )
         .env("ROCKET_INTAKE", "{source=\"off\"}")
         .env("ROCKET_DATABASE_POOL_SIZE", "10")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(stdout)
+        .stderr(stderr);
     for (key, value) in env {
         command.env(key, value);
     }
