@@ -298,3 +298,39 @@ fn an_smtp_server_down_for_a_minute_delays_a_burst_of_unlock_emails_and_each_arr
     assert_each_delivered_once(&sink, &queued);
     drop(servers);
 }
+
+#[test]
+fn web_processes_without_the_worker_leave_the_mail_to_a_keydesk_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let sink = SmtpSink::start(Duration::ZERO);
+    let mail = sink.rocket_mail("");
+    let web = server::start(&database.url, dir.path(), &[("ROCKET_MAIL", mail.as_str()), ("ROCKET_WORKER", "false")]);
+    let pool = pool(&database);
+    let conn = &mut *pool.get().unwrap();
+    let queued = queue_unlock_notices(conn, 5, "split");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(sink.message_ids().is_empty(), "a web process with worker = false sends nothing");
+    assert!(ureq::get(&format!("{}/login", web.base)).call().is_ok(), "and serves pages");
+
+    let mut worker = std::process::Command::new(server::binary())
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("ROCKET_DATABASE_URL", &database.url)
+        .env("ROCKET_DATA_DIR", dir.path().join("data"))
+        .env("ROCKET_MAIL", &mail)
+        .env("ROCKET_INTAKE", "{source=\"off\"}")
+        .env("ROCKET_LOG_LEVEL", "off")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(30), || unsent(conn) == 0), "the worker sent the mail");
+    assert_each_delivered_once(&sink, &queued);
+
+    // systemd's stop: SIGTERM, and the worker ends.
+    let _ = std::process::Command::new("kill").args(["-TERM", &worker.id().to_string()]).status();
+    let stopped = eventually(Duration::from_secs(10), || worker.try_wait().unwrap().is_some());
+    assert!(stopped, "the worker stops on SIGTERM");
+    assert!(worker.wait().unwrap().success());
+}
