@@ -459,3 +459,18 @@ stop_mail_stack() {
     fi
     return "$rc"
 }
+
+# restart_dovecot: stops Dovecot alone (Postfix stays up) and starts it again,
+# for the fault tests (tests/faults.rs). Mail is kept: the Maildirs are on disk.
+restart_dovecot() {
+    local dir _
+    dir=$(_keydesk_mail_dir)
+    if _keydesk_dovecot_running "$dir"; then
+        /usr/sbin/dovecot -c "$dir/dovecot/dovecot.conf" stop >/dev/null 2>&1 || return 1
+    fi
+    for _ in $(seq 1 40); do
+        _keydesk_dovecot_running "$dir" || break
+        sleep 0.25
+    done
+    start_mail_stack
+}

@@ -70,3 +70,18 @@ ensure_postgres() {
         return 1
     fi
 }
+
+# restart_postgres: a fast restart of the local cluster (every connection is cut), for the
+# fault tests (tests/faults.rs); returns once it answers again.
+restart_postgres() {
+    local ver _
+    ver=$(ls /etc/postgresql 2>/dev/null | head -1)
+    [ -n "$ver" ] || { echo "keydesk: no PostgreSQL cluster to restart" >&2; return 1; }
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main restart -m fast || return 1
+    for _ in $(seq 1 30); do
+        _keydesk_pg_ready && return 0
+        sleep 1
+    done
+    echo "keydesk: PostgreSQL did not come back within 30s" >&2
+    return 1
+}

@@ -1,0 +1,184 @@
+//! Keydesk's processes ride out their servers' restarts: PostgreSQL restarted mid-run (every
+//! connection cut) and Dovecot restarted while a process IDLEs on the support mailbox. No
+//! mail is lost, none is taken in twice, and the processes recover without being restarted.
+//! (A UIDVALIDITY change is `imap_boundary.rs`'s, a killed reader `several_processes.rs`'s.)
+//!
+//! These restart the servers every other test uses, so they are ignored in the main run;
+//! `scripts/test` runs them alone, one at a time, after everything else.
+
+mod common;
+
+use common::server::{self, Server};
+use common::{Backend, TestDatabase};
+use diesel::prelude::*;
+use keydesk::db::schema::{outbox, tickets};
+use keydesk::db::{DatabaseUrl, DbConnection};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
+}
+
+/// Runs one of `scripts/lib`'s functions (restart_postgres, restart_dovecot).
+fn script(library: &str, function: &str) {
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(format!(". scripts/lib/{library}; {function}"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{function} failed");
+}
+
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    check()
+}
+
+/// A count read on a fresh connection (a restart cuts the old ones); None while the
+/// database does not answer.
+fn count(url: &str, what: impl Fn(&mut DbConnection) -> QueryResult<i64>) -> Option<i64> {
+    let pool = keydesk::db::connect(&DatabaseUrl::parse(url), 1).ok()?;
+    let mut conn = pool.get().ok()?;
+    what(&mut conn).ok()
+}
+
+fn tickets_in(url: &str) -> Option<i64> {
+    count(url, |c| tickets::table.count().get_result(c))
+}
+
+fn unsent_in(url: &str) -> Option<i64> {
+    count(url, |c| outbox::table.filter(outbox::sent_at.is_null()).count().get_result(c))
+}
+
+fn drop_requests(new: &Path, from: usize, to: usize) {
+    for n in from..to {
+        let raw = format!(
+            "From: Person {n} <person{n}@acme.test>\r\nTo: support@keydesk.test\r\nSubject: Locked out {n}\r\n\
+             Message-ID: <fault-{n}@acme.test>\r\n\r\nMy name is Person {n}, my account person{n}@acme.test is locked.\r\n"
+        );
+        let tmp = new.parent().unwrap().join("tmp").join(format!("{n:05}.fault"));
+        std::fs::write(&tmp, raw).unwrap();
+        std::fs::rename(&tmp, new.join(format!("{n:05}.fault"))).unwrap();
+    }
+}
+
+fn healthy(server: &Server) -> bool {
+    ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+        .is_some_and(|body| body.contains("\"database\":\"ok\""))
+}
+
+#[test]
+#[ignore = "restarts the shared PostgreSQL: scripts/test runs it alone, after the rest"]
+fn postgresql_restarted_mid_run_loses_no_mail_and_the_processes_recover_by_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let intake = dir.path().join("intake");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(intake.join(sub)).unwrap();
+    }
+    let settings = [
+        ("ROCKET_INTAKE", format!("{{source=\"maildir\",dir=\"{}\",poll_seconds=1}}", intake.display())),
+        (
+            "ROCKET_MAIL",
+            format!(
+                "{{transport=\"file\",dir=\"{}\",poll_interval=\"1s\",max_backoff=\"2s\"}}",
+                dir.path().join("mail").display()
+            ),
+        ),
+    ];
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let servers: Vec<Server> = (0..2).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
+
+    drop_requests(&intake.join("new"), 0, 100);
+    assert!(eventually(Duration::from_secs(60), || tickets_in(&database.url).unwrap_or(0) >= 20), "intake began");
+    script("postgres.sh", "restart_postgres");
+    drop_requests(&intake.join("new"), 100, 200);
+
+    assert!(
+        eventually(Duration::from_secs(120), || tickets_in(&database.url) == Some(200)),
+        "every email became a ticket after the restart ({:?})",
+        tickets_in(&database.url)
+    );
+    assert!(
+        eventually(Duration::from_secs(120), || unsent_in(&database.url) == Some(0)),
+        "every acknowledgement went out ({:?} left)",
+        unsent_in(&database.url)
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(tickets_in(&database.url), Some(200), "none twice");
+    let acknowledgements = count(&database.url, |c| outbox::table.count().get_result(c)).unwrap();
+    assert_eq!(acknowledgements, 200, "one acknowledgement each");
+    let written = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".eml")));
+    assert_eq!(written.count(), 200, "each written once");
+    assert_eq!(std::fs::read_dir(intake.join("new")).unwrap().count(), 0, "nothing left behind");
+    for server in &servers {
+        assert!(eventually(Duration::from_secs(30), || healthy(server)), "{} recovered without a restart", server.base);
+        let login = ureq::get(&format!("{}/login", server.base)).call().unwrap();
+        assert_eq!(login.status(), 200);
+    }
+}
+
+#[test]
+#[ignore = "restarts the shared Dovecot: scripts/test runs it alone, after the rest"]
+fn dovecot_restarted_while_a_process_idles_takes_every_email_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let mailbox = format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10]);
+    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
+        .mode(imap::ConnectionMode::Plaintext)
+        .connect()
+        .unwrap()
+        .login("support@keydesk.test", env("KEYDESK_MAIL_PASSWORD"))
+        .map_err(|(e, _)| e)
+        .unwrap()
+        .create(&mailbox)
+        .unwrap();
+    let intake = format!(
+        "{{source=\"imap\",host=\"{}\",port={},security=\"none\",username=\"support@keydesk.test\",\
+         password=\"{}\",mailbox=\"{mailbox}\",poll_seconds=2}}",
+        env("KEYDESK_IMAP_HOST"),
+        env("KEYDESK_IMAP_PORT"),
+        env("KEYDESK_MAIL_PASSWORD")
+    );
+    let server = server::start(&database.url, dir.path(), &[("ROCKET_INTAKE", intake.as_str())]);
+    let send = |from: usize, to: usize| {
+        let smtp = lettre::SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST"))
+            .port(env("KEYDESK_SMTP_PORT").parse().unwrap())
+            .build();
+        for n in from..to {
+            let message = lettre::Message::builder()
+                .from(format!("Person {n} <person{n}@acme.test>").parse().unwrap())
+                .to(format!("support+{mailbox}@keydesk.test").parse().unwrap())
+                .subject(format!("Locked out ({n})"))
+                .body(format!("My name is Person {n}, my account person{n}@acme.test is locked."))
+                .unwrap();
+            lettre::Transport::send(&smtp, &message).unwrap();
+        }
+    };
+    send(0, 50);
+    assert!(eventually(Duration::from_secs(60), || tickets_in(&database.url).unwrap_or(0) >= 10), "intake began");
+    script("mailstack.sh", "restart_dovecot");
+    send(50, 100);
+    assert!(
+        eventually(Duration::from_secs(120), || tickets_in(&database.url) == Some(100)),
+        "every email became a ticket after Dovecot's restart ({:?})",
+        tickets_in(&database.url)
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(tickets_in(&database.url), Some(100), "none twice");
+    assert!(healthy(&server));
+}
