@@ -8,18 +8,15 @@
 
 mod common;
 
+use common::mail_stack::{new_support_folder, postfix, rocket_intake, send_request};
 use common::server::{self, Server};
-use common::{Backend, TestDatabase};
+use common::{wait_until as eventually, Backend, TestDatabase};
 use diesel::prelude::*;
 use keydesk::db::schema::{outbox, tickets};
 use keydesk::db::{DatabaseUrl, DbConnection};
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
-}
+use std::time::Duration;
 
 /// Runs one of `scripts/lib`'s functions (restart_postgres, restart_dovecot).
 fn script(library: &str, function: &str) {
@@ -30,17 +27,6 @@ fn script(library: &str, function: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "{function} failed");
-}
-
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    check()
 }
 
 /// A count read on a fresh connection (a restart cuts the old ones); None while the
@@ -137,38 +123,11 @@ fn postgresql_restarted_mid_run_loses_no_mail_and_the_processes_recover_by_thems
 fn dovecot_restarted_while_a_process_idles_takes_every_email_in_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let mailbox = format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10]);
-    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
-        .mode(imap::ConnectionMode::Plaintext)
-        .connect()
-        .unwrap()
-        .login("support@keydesk.test", env("KEYDESK_MAIL_PASSWORD"))
-        .map_err(|(e, _)| e)
-        .unwrap()
-        .create(&mailbox)
-        .unwrap();
-    let intake = format!(
-        "{{source=\"imap\",host=\"{}\",port={},security=\"none\",username=\"support@keydesk.test\",\
-         password=\"{}\",mailbox=\"{mailbox}\",poll_seconds=2}}",
-        env("KEYDESK_IMAP_HOST"),
-        env("KEYDESK_IMAP_PORT"),
-        env("KEYDESK_MAIL_PASSWORD")
-    );
+    let mailbox = new_support_folder("box");
+    let intake = rocket_intake(&mailbox, ",poll_seconds=2");
     let server = server::start(&database.url, dir.path(), &[("ROCKET_INTAKE", intake.as_str())]);
-    let send = |from: usize, to: usize| {
-        let smtp = lettre::SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST"))
-            .port(env("KEYDESK_SMTP_PORT").parse().unwrap())
-            .build();
-        for n in from..to {
-            let message = lettre::Message::builder()
-                .from(format!("Person {n} <person{n}@acme.test>").parse().unwrap())
-                .to(format!("support+{mailbox}@keydesk.test").parse().unwrap())
-                .subject(format!("Locked out ({n})"))
-                .body(format!("My name is Person {n}, my account person{n}@acme.test is locked."))
-                .unwrap();
-            lettre::Transport::send(&smtp, &message).unwrap();
-        }
-    };
+    let smtp = postfix();
+    let send = |from: usize, to: usize| (from..to).for_each(|n| send_request(&smtp, &mailbox, n));
     send(0, 50);
     assert!(eventually(Duration::from_secs(60), || tickets_in(&database.url).unwrap_or(0) >= 10), "intake began");
     script("mailstack.sh", "restart_dovecot");

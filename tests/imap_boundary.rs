@@ -6,23 +6,14 @@
 
 mod common;
 
+use common::mail_stack::{env, imap_as};
 use common::{Backend, TestApp};
 use keydesk_core::intake::LedgerOutcome;
 
 on_both_backends!(a_uidvalidity_change_takes_nothing_in_twice, an_oversized_message_is_never_downloaded_whole);
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
-}
-
 fn support_session() -> imap::Session<imap::Connection> {
-    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
-        .mode(imap::ConnectionMode::Plaintext)
-        .connect()
-        .unwrap()
-        .login("support@keydesk.test", env("KEYDESK_MAIL_PASSWORD"))
-        .map_err(|(e, _)| e)
-        .unwrap()
+    imap_as("support@keydesk.test")
 }
 
 fn unique_box() -> String {

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::mail_stack::{env, imap_as};
 use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
 use lettre::{Message, SmtpTransport, Transport};
@@ -19,25 +20,8 @@ on_both_backends!(
     the_full_loop_over_the_real_mail_servers,
 );
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests with scripts/test, which starts Postfix and Dovecot")
-    })
-}
-
 fn unique_box() -> String {
     format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10])
-}
-
-/// A plain IMAP session as a mail user (the test's own client, not Keydesk's).
-fn imap_as(user: &str) -> imap::Session<imap::Connection> {
-    imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
-        .mode(imap::ConnectionMode::Plaintext)
-        .connect()
-        .unwrap()
-        .login(user, env("KEYDESK_MAIL_PASSWORD"))
-        .map_err(|(e, _)| e)
-        .unwrap()
 }
 
 fn send_over_smtp(from: &str, to: &str, subject: &str, body: &str) {

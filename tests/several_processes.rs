@@ -7,9 +7,10 @@
 
 mod common;
 
+use common::mail_stack::{new_support_folder, postfix, rocket_intake, send_request};
 use common::server::{self, Server};
 use common::smtp_sink::SmtpSink;
-use common::{Backend, TestDatabase};
+use common::{wait_until as eventually, Backend, TestDatabase};
 use diesel::prelude::*;
 use keydesk::db::schema::{outbox, tickets, worker_leases};
 use keydesk::db::{DatabaseUrl, DbConnection, DbPool};
@@ -18,24 +19,8 @@ use keydesk_core::outgoing::EmailKind;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test"))
-}
-
 fn pool(database: &TestDatabase) -> DbPool {
     keydesk::db::connect(&DatabaseUrl::parse(&database.url), 4).unwrap()
-}
-
-/// Waits for `check` to hold, up to `limit`; whether it did.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    check()
 }
 
 /// How many times each Message-ID was received.
@@ -119,25 +104,9 @@ fn lease_holder_pid(conn: &mut DbConnection) -> Option<u32> {
 fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_reader_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let mailbox = format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10]);
-    let imap = |user: &str| {
-        imap::ClientBuilder::new(env("KEYDESK_IMAP_HOST"), env("KEYDESK_IMAP_PORT").parse().unwrap())
-            .mode(imap::ConnectionMode::Plaintext)
-            .connect()
-            .unwrap()
-            .login(user, env("KEYDESK_MAIL_PASSWORD"))
-            .map_err(|(e, _)| e)
-            .unwrap()
-    };
-    imap("support@keydesk.test").create(&mailbox).unwrap();
+    let mailbox = new_support_folder("box");
     let sink = SmtpSink::start(Duration::ZERO);
-    let intake = format!(
-        "{{source=\"imap\",host=\"{}\",port={},security=\"none\",username=\"support@keydesk.test\",\
-         password=\"{}\",mailbox=\"{mailbox}\",poll_seconds=30,background=true}}",
-        env("KEYDESK_IMAP_HOST"),
-        env("KEYDESK_IMAP_PORT"),
-        env("KEYDESK_MAIL_PASSWORD")
-    );
+    let intake = rocket_intake(&mailbox, ",poll_seconds=30,background=true");
     let mail = sink.rocket_mail("");
     let settings = [("ROCKET_INTAKE", intake.as_str()), ("ROCKET_MAIL", mail.as_str())];
     let mut servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
@@ -147,18 +116,8 @@ fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_re
     let sending = {
         let mailbox = mailbox.clone();
         std::thread::spawn(move || {
-            let smtp = lettre::SmtpTransport::builder_dangerous(env("KEYDESK_SMTP_HOST"))
-                .port(env("KEYDESK_SMTP_PORT").parse().unwrap())
-                .build();
-            for n in 0..300 {
-                let message = lettre::Message::builder()
-                    .from(format!("Person {n} <person{n}@acme.test>").parse().unwrap())
-                    .to(format!("support+{mailbox}@keydesk.test").parse().unwrap())
-                    .subject(format!("Locked out ({n})"))
-                    .body(format!("My name is Person {n}, my account person{n}@acme.test is locked."))
-                    .unwrap();
-                lettre::Transport::send(&smtp, &message).expect("Postfix accepts the message");
-            }
+            let smtp = postfix();
+            (0..300).for_each(|n| send_request(&smtp, &mailbox, n));
         })
     };
 

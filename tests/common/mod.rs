@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod desk;
 pub mod intake;
+pub mod mail_stack;
 pub mod server;
 pub mod smtp_sink;
 
@@ -23,6 +24,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Waits (blocking) for `check` to hold, up to `limit`; whether it did.
+pub fn wait_until(limit: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    check()
+}
 
 /// Where every test's clock starts, whatever the time it runs at: Tuesday 24 November 2026,
 /// noon in London (UTC in winter). A test that needs another instant sets it.
