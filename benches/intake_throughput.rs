@@ -92,10 +92,12 @@ async fn intake(database_url: &str, mailbox: &str) -> f64 {
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("intake.sqlite").display().to_string();
-    let postgres = fresh_postgres_database();
     println!("Intake over IMAP: {MESSAGES} emails of ~1.5 KB, each a new ticket with its acknowledgement.");
-    for (backend, url, floor) in [("SQLite", sqlite.as_str(), 2_000.0), ("PostgreSQL", postgres.as_str(), 1_000.0)] {
+    for (backend, floor) in [("SQLite", 2_000.0), ("PostgreSQL", 1_000.0)] {
         let mailbox = filled_mailbox();
+        // Made just before it is used: another bench may clear the server's bench databases.
+        let url = if backend == "SQLite" { sqlite.clone() } else { fresh_postgres_database() };
+        let url = url.as_str();
         let bare = bare_fetch(&mailbox);
         let rate = intake(url, &mailbox).await;
         let verdict = if rate >= floor { "meets" } else { "BELOW" };

@@ -10,7 +10,7 @@
 //! `intake.max_message_bytes` has only its headers read. None of them stops the pass.
 
 use super::lease::MailboxLease;
-use super::{take_in_or_quarantine, IntakeSummary, RawMessage};
+use super::{take_in_batch, IntakeSummary, RawMessage};
 use crate::app::{AppError, Services, SourceError};
 use crate::db::DbConnection;
 use crate::store;
@@ -23,6 +23,30 @@ use std::path::{Path, PathBuf};
 
 pub fn source_name(dir: &Path) -> String {
     format!("maildir:{}", dir.display())
+}
+
+/// The most messages filed in one transaction, and the most bytes read for one batch (a
+/// message over the limit counts as what is read of it, its headers).
+const BATCH_MESSAGES: usize = 200;
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `messages` cut into batches of at most `BATCH_MESSAGES` and about `BATCH_BYTES` (never
+/// fewer than one message).
+fn batches(messages: &[Entry], limit: usize) -> Vec<&[Entry]> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, entry) in messages.iter().enumerate() {
+        let cost = if entry.size > limit as u64 { HEADER_READ_LIMIT } else { entry.size };
+        if i > start && (i - start == BATCH_MESSAGES || bytes + cost > BATCH_BYTES) {
+            batches.push(&messages[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += cost;
+    }
+    if start < messages.len() {
+        batches.push(&messages[start..]);
+    }
+    batches
 }
 
 /// The most of an oversized message that is read: enough for any sane header block.
@@ -50,21 +74,25 @@ fn pass_blocking(
     let mut skipped = listing.skipped;
     let mut summary = IntakeSummary::default();
     let limit = services.config.intake.max_message_bytes;
-    for entry in listing.messages {
+    // In batches, each filed in one transaction and then moved to cur/.
+    for batch in batches(&listing.messages, limit) {
         lease.keep()?;
-        let raw = match read_entry(&entry, &source, limit, services) {
-            Ok(raw) => raw,
-            Err(why) => {
-                skipped.push(Skipped { name: entry.name.clone(), why });
-                continue;
+        let mut read = Vec::with_capacity(batch.len());
+        for entry in batch {
+            match read_entry(entry, &source, limit, services) {
+                Ok(raw) => read.push((entry, raw)),
+                Err(why) => skipped.push(Skipped { name: entry.name.clone(), why }),
             }
-        };
-        let outcome = take_in_or_quarantine(conn, services, &raw)?;
-        summary.count(&outcome);
-        let done = dir.join("cur").join(format!("{}:2,S", entry.key()));
-        if let Err(error) = fs::rename(&entry.path, &done) {
-            skipped
-                .push(Skipped { name: entry.name.clone(), why: format!("taken in, but not moved to cur/: {error}") });
+        }
+        let (entries, raws): (Vec<&Entry>, Vec<RawMessage>) = read.into_iter().unzip();
+        let outcomes = take_in_batch(conn, services, &raws)?;
+        outcomes.iter().for_each(|outcome| summary.count(outcome));
+        for entry in entries {
+            let done = dir.join("cur").join(format!("{}:2,S", entry.key()));
+            if let Err(error) = fs::rename(&entry.path, &done) {
+                let why = format!("taken in, but not moved to cur/: {error}");
+                skipped.push(Skipped { name: entry.name.clone(), why });
+            }
         }
     }
     summary.skipped = skipped.len();

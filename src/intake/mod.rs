@@ -6,7 +6,9 @@
 //! machine mail (never answered; attached to its ticket when it is a bounce or an
 //! auto-reply), a thread, or a new ticket with its acknowledgement (`filing`). A source marks
 //! a message done (moves it to cur/, sets \Seen) only after that commit; one that fails to
-//! file is quarantined on its own (`quarantine`), so it never holds up the next.
+//! file is quarantined on its own (`quarantine`), so it never holds up the next. Sources hand
+//! messages over in batches (`take_in_batch`): one transaction, one commit, for up to a few
+//! hundred, each in a savepoint of its own.
 
 mod filing;
 pub mod health;
@@ -21,29 +23,7 @@ pub mod worker;
 pub use pipeline::{take_in, take_in_batch, IntakeOutcome, RawMessage};
 pub use quarantine::{discard_quarantined, quarantine_after_failure, reprocess_quarantined};
 
-use crate::app::{AppError, Services};
-use crate::db::DbConnection;
 use std::fmt;
-
-/// Takes `raw` in; a failure to file it (not to reach the database) quarantines it instead,
-/// so one message never stalls a pass. Only when even that fails is the error returned.
-/// Every source's messages come through here, so here they are counted (once committed).
-pub fn take_in_or_quarantine(
-    conn: &mut DbConnection,
-    services: &Services,
-    raw: &RawMessage,
-) -> Result<IntakeOutcome, AppError> {
-    let outcome = match take_in(conn, services, raw) {
-        Ok(outcome) => outcome,
-        Err(failure) => {
-            let failure_text = crate::logs::without_addresses(&failure.to_string()).into_owned();
-            tracing::warn!("intake: {} {} could not be filed: {failure_text}", raw.source, raw.source_key);
-            quarantine_after_failure(conn, raw, &failure)?
-        }
-    };
-    services.metrics.intake_message(outcome.ledger());
-    Ok(outcome)
-}
 
 /// What one pass over a source did, for `keydesk intake once` and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -112,22 +112,23 @@ pub fn take_in_batch(
     raws: &[RawMessage],
 ) -> Result<Vec<IntakeOutcome>, AppError> {
     let prepared: Vec<Prepared> = raws.iter().map(|raw| prepare(services, raw)).collect();
-    write_transaction(conn, |conn| {
+    let outcomes = write_transaction(conn, |conn| {
         prepared
             .iter()
             .map(|message| match write_transaction(conn, |conn| file(conn, services, message)) {
                 Ok(outcome) => Ok(outcome),
                 Err(failure) => {
-                    tracing::warn!(
-                        "intake: {} {} could not be filed: {failure}",
-                        message.raw.source,
-                        message.raw.source_key
-                    );
-                    super::quarantine_after_failure(conn, message.raw, &failure)
+                    let said = crate::logs::without_addresses(&failure.to_string()).into_owned();
+                    let raw = message.raw;
+                    tracing::warn!("intake: {} {} could not be filed: {said}", raw.source, raw.source_key);
+                    super::quarantine_after_failure(conn, raw, &failure)
                 }
             })
-            .collect()
-    })
+            .collect::<Result<Vec<_>, AppError>>()
+    })?;
+    // Counted once committed.
+    outcomes.iter().for_each(|outcome| services.metrics.intake_message(outcome.ledger()));
+    Ok(outcomes)
 }
 
 /// As [`take_in`], with `guard` run first inside the filing transaction: an error from it
