@@ -6,7 +6,7 @@ mod stored_text;
 
 pub use stored_text::OptionalText;
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -73,8 +73,11 @@ struct SqliteSettings;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqliteSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(sqlite) = conn {
-            diesel::sql_query("PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                .execute(sqlite)
+            // One batch: a prepared statement (`sql_query`) runs only the first of several, which
+            // left synchronous at FULL, every commit waiting for an fsync. (Foreign keys were on
+            // all the same: the bundled SQLite is built with them on by default.)
+            sqlite
+                .batch_execute("PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
                 .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
