@@ -3,6 +3,8 @@
 //! and throwaway PostgreSQL databases.
 #![allow(dead_code)]
 
+pub mod statements;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use keydesk::app::Services;
 use keydesk::store::events::Actor;
