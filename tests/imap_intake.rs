@@ -159,16 +159,26 @@ async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
     })
     .await;
     assert!(idling, "the worker made its first pass");
-    let sent_at = Instant::now();
     send_over_smtp(
         &format!("Jane Doe <jane+{mailbox}@acme.test>"),
         &format!("support+{mailbox}@keydesk.test"),
         "Locked",
         "My name is Jane Doe, my account jane@acme.test is locked.",
     );
+    // From the moment Dovecot holds it: IDLE wakes the worker at once. (Without IDLE the
+    // worker would look again only at its next lease renewal, up to 5 s later.)
+    let mut watcher = imap_as("support@keydesk.test");
+    let delivered = eventually(Duration::from_secs(15), || {
+        let present = watcher.select(&mailbox).map(|m| m.exists > 0).unwrap_or(false);
+        async move { present }
+    })
+    .await;
+    assert!(delivered, "Postfix delivered the message to Dovecot");
+    let in_mailbox_at = Instant::now();
     let arrived = eventually(Duration::from_secs(15), || async { !app.tickets().await.is_empty() }).await;
     assert!(arrived, "a ticket within seconds, not after the 10-minute poll");
-    assert!(sent_at.elapsed() < Duration::from_secs(15));
+    let took = in_mailbox_at.elapsed();
+    assert!(took < Duration::from_secs(2), "new mail became a ticket {took:?} after it reached the mailbox");
 }
 
 /// The newest message in `user`'s `mailbox` whose subject contains `needle`, read over IMAP.
