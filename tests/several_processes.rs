@@ -20,8 +20,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 fn pool(database: &TestDatabase) -> DbPool {
-    keydesk::db::connect(&DatabaseUrl::parse(&database.url), 4).unwrap()
+    keydesk::db::connect(&DatabaseUrl::parse(&database.url), 2).unwrap()
 }
+
+/// Each process's database pool: three processes in each of four tests at once stay well
+/// under PostgreSQL's 100 connections (the default, ten each, would not).
+const POOL: (&str, &str) = ("ROCKET_DATABASE_POOL_SIZE", "3");
 
 /// How many times each Message-ID was received.
 fn tally(ids: &[String]) -> HashMap<&str, usize> {
@@ -36,9 +40,12 @@ fn tally(ids: &[String]) -> HashMap<&str, usize> {
 fn fifty_wrong_attempts_across_three_processes_lock_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let services =
-        keydesk::open_services(keydesk::config::Config { database_url: database.url.clone(), ..Default::default() })
-            .unwrap();
+    let services = keydesk::open_services(keydesk::config::Config {
+        database_url: database.url.clone(),
+        database_pool_size: 2,
+        ..Default::default()
+    })
+    .unwrap();
     let conn = &mut *services.db.pool().get().unwrap();
     let now = services.stored_now();
     let org =
@@ -53,7 +60,7 @@ fn fifty_wrong_attempts_across_three_processes_lock_once() {
     };
     let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
 
-    let no_throttle = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}")];
+    let no_throttle = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}"), POOL];
     let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &no_throttle)).collect();
     let attempts: Vec<_> = (0..50)
         .map(|n| {
@@ -108,7 +115,7 @@ fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_re
     let sink = SmtpSink::start(Duration::ZERO);
     let intake = rocket_intake(&mailbox, ",poll_seconds=30,background=true");
     let mail = sink.rocket_mail("");
-    let settings = [("ROCKET_INTAKE", intake.as_str()), ("ROCKET_MAIL", mail.as_str())];
+    let settings = [("ROCKET_INTAKE", intake.as_str()), ("ROCKET_MAIL", mail.as_str()), POOL];
     let mut servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
 
     // Mail keeps arriving while the reader is killed: sent from a thread of its own.
@@ -217,7 +224,7 @@ fn a_slow_smtp_server_gets_every_email_exactly_once_from_three_processes() {
     // A quarter of a second per message, four connections per process.
     let sink = SmtpSink::start(Duration::from_millis(250));
     let mail = sink.rocket_mail(",connections=4");
-    let settings = [("ROCKET_MAIL", mail.as_str())];
+    let settings = [("ROCKET_MAIL", mail.as_str()), POOL];
     let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
     let pool = pool(&database);
     let conn = &mut *pool.get().unwrap();
@@ -237,7 +244,7 @@ fn an_smtp_server_down_for_a_minute_delays_a_burst_of_unlock_emails_and_each_arr
     let database = TestDatabase::create(Backend::Postgres, dir.path());
     let sink = SmtpSink::start(Duration::from_millis(20));
     let mail = sink.rocket_mail(",connections=4");
-    let settings = [("ROCKET_MAIL", mail.as_str())];
+    let settings = [("ROCKET_MAIL", mail.as_str()), POOL];
     let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &settings)).collect();
     let pool = pool(&database);
     let conn = &mut *pool.get().unwrap();
@@ -264,7 +271,8 @@ fn web_processes_without_the_worker_leave_the_mail_to_a_keydesk_worker() {
     let database = TestDatabase::create(Backend::Postgres, dir.path());
     let sink = SmtpSink::start(Duration::ZERO);
     let mail = sink.rocket_mail("");
-    let web = server::start(&database.url, dir.path(), &[("ROCKET_MAIL", mail.as_str()), ("ROCKET_WORKER", "false")]);
+    let web =
+        server::start(&database.url, dir.path(), &[("ROCKET_MAIL", mail.as_str()), ("ROCKET_WORKER", "false"), POOL]);
     let pool = pool(&database);
     let conn = &mut *pool.get().unwrap();
     let queued = queue_unlock_notices(conn, 5, "split");
@@ -280,6 +288,7 @@ fn web_processes_without_the_worker_leave_the_mail_to_a_keydesk_worker() {
         .env("ROCKET_MAIL", &mail)
         .env("ROCKET_INTAKE", "{source=\"off\"}")
         .env("ROCKET_LOG_LEVEL", "off")
+        .env(POOL.0, POOL.1)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
