@@ -76,17 +76,20 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
         .collect();
     let source = super::health::source_name(services);
     let limit = services.config.intake.max_message_bytes;
-    for batch in batches(&uids, &sizes, limit) {
+    let listed: Vec<u32> = uids.into_iter().filter(|uid| sizes.contains_key(uid)).collect();
+    // What downloading each costs: one over the limit counts as the limit (only its headers
+    // are fetched, but they are the sender's to make large).
+    let costs = listed.iter().map(|uid| u64::from(sizes[uid].0).min(limit as u64));
+    for range in super::batch_ranges(costs) {
         lease.keep()?;
-        let raws =
-            fetch_batch(session, &batch, &sizes, limit, |uid| format!("{uid_validity}:{uid}"), &source, services)?;
+        let fetched = fetch_batch(session, &listed[range], &sizes, limit, uid_validity, &source, services)?;
+        let (done, raws): (Vec<u32>, Vec<RawMessage>) = fetched.into_iter().unzip();
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
         let outcomes = take_in_batch(&mut conn, services, &raws)?;
         drop(conn);
         outcomes.iter().for_each(|outcome| summary.count(outcome));
         // Only now that the batch is committed: a crash before this leaves it unseen, and the
         // ledger recognises every message of it on the next pass.
-        let done: Vec<u32> = raws.iter().filter_map(|raw| raw.source_key.rsplit(':').next()?.parse().ok()).collect();
         if !done.is_empty() {
             session.uid_store(uid_set(&done), "+FLAGS (\\Seen)").map_err(imap_error)?;
         }
@@ -95,45 +98,18 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
     Ok(summary)
 }
 
-/// The most messages filed in one transaction, and the most bytes downloaded for one batch
-/// (a message over the size limit counts as the limit: only its headers are fetched, but
-/// they are the sender's to make large).
-const BATCH_MESSAGES: usize = 200;
-const BATCH_BYTES: usize = 16 * 1024 * 1024;
-
-/// `uids` cut into batches of at most `BATCH_MESSAGES` messages and about `BATCH_BYTES`
-/// (never fewer than one message).
-fn batches(uids: &[u32], sizes: &HashMap<u32, (u32, Option<NaiveDateTime>)>, limit: usize) -> Vec<Vec<u32>> {
-    let mut batches: Vec<Vec<u32>> = Vec::new();
-    let mut current: Vec<u32> = Vec::new();
-    let mut bytes = 0;
-    for &uid in uids {
-        let Some(&(size, _)) = sizes.get(&uid) else { continue };
-        let cost = (size as usize).min(limit);
-        if !current.is_empty() && (current.len() == BATCH_MESSAGES || bytes + cost > BATCH_BYTES) {
-            batches.push(std::mem::take(&mut current));
-            bytes = 0;
-        }
-        current.push(uid);
-        bytes += cost;
-    }
-    if !current.is_empty() {
-        batches.push(current);
-    }
-    batches
-}
-
 /// Downloads a batch — whole messages in one FETCH, the headers of those over the limit in
-/// another — in UID order; a message gone from the server meanwhile is left out.
+/// another — in UID order, each with its UID; a message gone from the server meanwhile is
+/// left out.
 fn fetch_batch(
     session: &mut ImapSession,
     batch: &[u32],
     sizes: &HashMap<u32, (u32, Option<NaiveDateTime>)>,
     limit: usize,
-    key: impl Fn(u32) -> String,
+    uid_validity: u32,
     source: &str,
     services: &Services,
-) -> Result<Vec<RawMessage>, AppError> {
+) -> Result<Vec<(u32, RawMessage)>, AppError> {
     let is_complete = |uid: &u32| sizes.get(uid).is_some_and(|&(size, _)| size as usize <= limit);
     let (whole, headers_only): (Vec<u32>, Vec<u32>) = batch.iter().partition(|uid| is_complete(uid));
     let mut bytes: HashMap<u32, Vec<u8>> = HashMap::new();
@@ -150,15 +126,16 @@ fn fetch_batch(
         .iter()
         .filter_map(|&uid| {
             let (size, internal_date) = *sizes.get(&uid)?;
-            Some(RawMessage {
+            let raw = RawMessage {
                 source: source.to_owned(),
-                source_key: key(uid),
+                source_key: format!("{uid_validity}:{uid}"),
                 // INTERNALDATE is when the server received it.
                 arrived_at: internal_date.unwrap_or_else(|| services.stored_now()),
                 bytes: bytes.remove(&uid)?,
                 complete: is_complete(&uid),
                 size_bytes: size as usize,
-            })
+            };
+            Some((uid, raw))
         })
         .collect())
 }

@@ -25,30 +25,6 @@ pub fn source_name(dir: &Path) -> String {
     format!("maildir:{}", dir.display())
 }
 
-/// The most messages filed in one transaction, and the most bytes read for one batch (a
-/// message over the limit counts as what is read of it, its headers).
-const BATCH_MESSAGES: usize = 200;
-const BATCH_BYTES: u64 = 16 * 1024 * 1024;
-
-/// `messages` cut into batches of at most `BATCH_MESSAGES` and about `BATCH_BYTES` (never
-/// fewer than one message).
-fn batches(messages: &[Entry], limit: usize) -> Vec<&[Entry]> {
-    let mut batches = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, entry) in messages.iter().enumerate() {
-        let cost = if entry.size > limit as u64 { HEADER_READ_LIMIT } else { entry.size };
-        if i > start && (i - start == BATCH_MESSAGES || bytes + cost > BATCH_BYTES) {
-            batches.push(&messages[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += cost;
-    }
-    if start < messages.len() {
-        batches.push(&messages[start..]);
-    }
-    batches
-}
-
 /// The most of an oversized message that is read: enough for any sane header block.
 const HEADER_READ_LIMIT: u64 = 256 * 1024;
 
@@ -75,7 +51,10 @@ fn pass_blocking(
     let mut summary = IntakeSummary::default();
     let limit = services.config.intake.max_message_bytes;
     // In batches, each filed in one transaction and then moved to cur/.
-    for batch in batches(&listing.messages, limit) {
+    // What reading each costs: an oversized message has only its headers read.
+    let costs = listing.messages.iter().map(|e| if e.size > limit as u64 { HEADER_READ_LIMIT } else { e.size });
+    for range in super::batch_ranges(costs) {
+        let batch = &listing.messages[range];
         lease.keep()?;
         let mut read = Vec::with_capacity(batch.len());
         for entry in batch {

@@ -25,6 +25,30 @@ pub use quarantine::{discard_quarantined, quarantine_after_failure, reprocess_qu
 
 use std::fmt;
 
+/// The most messages filed in one transaction, and about the most bytes read for one batch.
+const BATCH_MESSAGES: usize = 200;
+const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Cuts a source's messages into batches, given what reading each costs in bytes: at most
+/// `BATCH_MESSAGES` messages and about `BATCH_BYTES` each (never fewer than one message), so
+/// a batch's memory stays bounded whatever the senders send. Index ranges into the messages.
+pub(crate) fn batch_ranges(costs: impl IntoIterator<Item = u64>) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut end, mut bytes) = (0, 0, 0);
+    for cost in costs {
+        if end > start && (end - start == BATCH_MESSAGES || bytes + cost > BATCH_BYTES) {
+            batches.push(start..end);
+            (start, bytes) = (end, 0);
+        }
+        bytes += cost;
+        end += 1;
+    }
+    if end > start {
+        batches.push(start..end);
+    }
+    batches
+}
+
 /// What one pass over a source did, for `keydesk intake once` and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct IntakeSummary {
@@ -65,5 +89,19 @@ impl fmt::Display for IntakeSummary {
             self.duplicates,
             self.skipped
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{batch_ranges, BATCH_BYTES, BATCH_MESSAGES};
+
+    #[test]
+    fn batches_are_bounded_by_count_and_by_bytes_and_never_empty() {
+        assert_eq!(batch_ranges(vec![1; 450]), vec![0..200, 200..400, 400..450]);
+        let half = BATCH_BYTES / 2;
+        assert_eq!(batch_ranges([half, half, 1, BATCH_BYTES * 3, 1]), vec![0..2, 2..3, 3..4, 4..5]);
+        assert!(batch_ranges(Vec::<u64>::new()).is_empty());
+        assert_eq!(batch_ranges(vec![0; BATCH_MESSAGES]).len(), 1);
     }
 }
