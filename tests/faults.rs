@@ -1,6 +1,7 @@
 //! Keydesk's processes ride out their servers' restarts: PostgreSQL restarted mid-run (every
-//! connection cut) and Dovecot restarted while a process IDLEs on the support mailbox. No
-//! mail is lost, none is taken in twice, and the processes recover without being restarted.
+//! connection cut) or down while an email is on its way out, and Dovecot restarted while a
+//! process IDLEs on the support mailbox. No mail is lost, none is taken in or sent twice, and
+//! the processes recover without being restarted.
 //! (A UIDVALIDITY change is `imap_boundary.rs`'s, a killed reader `several_processes.rs`'s.)
 //!
 //! These restart the servers every other test uses, so they are ignored in the main run;
@@ -9,14 +10,16 @@
 mod common;
 
 use common::mail_stack::{new_support_folder, postfix, rocket_intake, send_request};
+use common::outbox::queue_unlock_notices;
 use common::server::{self, Server};
+use common::smtp_sink::SmtpSink;
 use common::{wait_until as eventually, Backend, TestDatabase};
 use diesel::prelude::*;
 use keydesk::db::schema::{outbox, tickets};
 use keydesk::db::{DatabaseUrl, DbConnection};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs one of `scripts/lib`'s functions (restart_postgres, restart_dovecot).
 fn script(library: &str, function: &str) {
@@ -116,6 +119,46 @@ fn postgresql_restarted_mid_run_loses_no_mail_and_the_processes_recover_by_thems
         let login = ureq::get(&format!("{}/login", server.base)).call().unwrap();
         assert_eq!(login.status(), 200);
     }
+}
+
+/// Whether the oldest outbox row is claimed by a sender (its send under way).
+fn claimed_in(url: &str) -> bool {
+    count(url, |c| outbox::table.filter(outbox::claimed_until.is_not_null()).count().get_result(c)) == Some(1)
+}
+
+#[test]
+#[ignore = "stops the shared PostgreSQL: scripts/test runs it alone, after the rest"]
+fn postgresql_down_while_an_email_is_in_flight_records_it_sent_once_back_and_sends_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    // Four seconds over each message: time to take the database away mid-send.
+    let sink = SmtpSink::start(Duration::from_secs(4));
+    let mail = sink.rocket_mail(",connections=1");
+    let server = server::start(&database.url, dir.path(), &[("ROCKET_MAIL", mail.as_str())]);
+    let queued = {
+        let pool = keydesk::db::connect(&DatabaseUrl::parse(&database.url), 1).unwrap();
+        queue_unlock_notices(&mut pool.get().unwrap(), 1, "in-flight")
+    };
+    assert!(eventually(Duration::from_secs(30), || claimed_in(&database.url)), "the sender claimed it");
+    script("postgres.sh", "stop_postgres");
+    // The server accepts the message while the database is down, so its delivery cannot be
+    // recorded yet; the database stays away a few seconds longer.
+    assert!(eventually(Duration::from_secs(30), || !sink.message_ids().is_empty()), "delivered");
+    std::thread::sleep(Duration::from_secs(3));
+    script("postgres.sh", "start_postgres");
+    let back = Instant::now();
+    // Well inside the 3-minute claim: the sender kept the delivery and recorded it, rather than
+    // leaving the message to be sent again when its claim ran out.
+    assert!(
+        eventually(Duration::from_secs(30), || unsent_in(&database.url) == Some(0)),
+        "recorded as sent once the database was back ({:?} unsent)",
+        unsent_in(&database.url)
+    );
+    println!("delivery recorded {:.1?} after the database came back", back.elapsed());
+    std::thread::sleep(Duration::from_secs(3));
+    let received = sink.message_ids();
+    assert_eq!(received, vec![queued[0].trim_matches(['<', '>']).to_owned()], "sent exactly once");
+    assert!(eventually(Duration::from_secs(30), || healthy(&server)), "recovered without a restart");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 mod common;
 
 use common::mail_stack::{new_support_folder, postfix, rocket_intake, send_request};
+use common::outbox::queue_unlock_notices;
 use common::server::{self, Server};
 use common::smtp_sink::SmtpSink;
 use common::{wait_until as eventually, Backend, TestDatabase};
@@ -180,28 +181,6 @@ fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_re
     for id in &queued {
         assert_eq!(counts.get(id.trim_matches(['<', '>'])), Some(&1), "{id} delivered exactly once");
     }
-}
-
-/// Queues `n` unlock notifications, as a burst of unlocks would.
-fn queue_unlock_notices(conn: &mut DbConnection, n: usize, tag: &str) -> Vec<String> {
-    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6).naive_utc();
-    (0..n)
-        .map(|i| {
-            let message_id = format!("<{tag}-{i}@keydesk.test>");
-            let message = keydesk::store::outbox::NewOutboxMessage {
-                kind: EmailKind::AccountUnlocked,
-                to_address: "jane@acme.test",
-                subject: "Your account has been unlocked",
-                text_body: "Your account has been unlocked.",
-                html_body: "<p>Your account has been unlocked.</p>",
-                message_id: &message_id,
-                in_reply_to: None,
-                auto_submitted: Some("auto-generated"),
-            };
-            keydesk::store::outbox::enqueue(conn, message, now).unwrap();
-            message_id
-        })
-        .collect()
 }
 
 fn unsent(conn: &mut DbConnection) -> i64 {

@@ -71,17 +71,35 @@ ensure_postgres() {
     fi
 }
 
-# restart_postgres: a fast restart of the local cluster (every connection is cut), for the
-# fault tests (tests/faults.rs); returns once it answers again.
-restart_postgres() {
-    local ver _
+# The local cluster's version, for the fault tests' stop/start/restart below.
+_keydesk_pg_cluster() {
+    local ver
     ver=$(ls /etc/postgresql 2>/dev/null | head -1)
-    [ -n "$ver" ] || { echo "keydesk: no PostgreSQL cluster to restart" >&2; return 1; }
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main restart -m fast || return 1
+    [ -n "$ver" ] || { echo "keydesk: no PostgreSQL cluster here" >&2; return 1; }
+    echo "$ver"
+}
+
+# stop_postgres / start_postgres / restart_postgres: the local cluster down (every
+# connection cut), back up, or both, for the fault tests (tests/faults.rs); start and
+# restart return once it answers again.
+stop_postgres() {
+    local ver
+    ver=$(_keydesk_pg_cluster) || return 1
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main stop -m fast
+}
+
+start_postgres() {
+    local ver _
+    ver=$(_keydesk_pg_cluster) || return 1
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || return 1
     for _ in $(seq 1 30); do
         _keydesk_pg_ready && return 0
         sleep 1
     done
     echo "keydesk: PostgreSQL did not come back within 30s" >&2
     return 1
+}
+
+restart_postgres() {
+    stop_postgres && start_postgres
 }

@@ -1,10 +1,12 @@
 //! Delivers the outbox. Each message is claimed (leased) on its own, right before it is sent,
 //! and marked sent right after, so it is never lost: a failure or a crash leaves it due again.
 //! A send is cut off after `SEND_TIMEOUT` and the lease lasts longer than that, so no two
-//! senders — in one process or several — ever send the same message; the only window for a
-//! duplicate is a crash between the server's acceptance and `mark_sent`, and then the stable
-//! Message-ID lets mail clients fold the two. `mail.connections` senders drain the outbox side
-//! by side, each taking the next message as soon as it is done with one, until nothing is due.
+//! senders — in one process or several — ever send the same message. A delivery is recorded
+//! even if the database is away for a while (a restart): the sender keeps trying. The only
+//! window for a duplicate is a crash between the server's acceptance and that record (or a
+//! database away for longer than `RECORD_SENT_FOR`), and then the stable Message-ID lets mail
+//! clients fold the two. `mail.connections` senders drain the outbox side by side, each
+//! taking the next message as soon as it is done with one, until nothing is due.
 
 use crate::config::{Config, MailTransportKind, SmtpSecurity};
 use crate::db::{Db, DbError};
@@ -29,6 +31,13 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a claim lasts: longer than a whole send, with room for recording its outcome,
 /// so a claim never runs out while its sender may still be sending.
 const LEASE: ChronoDuration = ChronoDuration::minutes(3);
+/// How long a sender keeps trying to record a delivery while the database is away (a
+/// restart, a failover). A send (≤ `SEND_TIMEOUT`) and this together stay inside `LEASE`, so
+/// no other sender takes the message up again while its delivery can still be recorded.
+const RECORD_SENT_FOR: Duration = Duration::from_secs(60);
+/// The first pause between those tries; it doubles up to `RECORD_SENT_PAUSE_MAX`.
+const RECORD_SENT_PAUSE: Duration = Duration::from_millis(250);
+const RECORD_SENT_PAUSE_MAX: Duration = Duration::from_secs(5);
 
 pub enum Transport {
     /// One `.eml` file per message, named by its outbox id so a retry overwrites, never adds.
@@ -177,8 +186,7 @@ impl Sender<'_> {
             match self.send(&row).await {
                 Ok(()) => {
                     report.sent += 1;
-                    let sent_at = stored_now(self.clock);
-                    self.db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await?;
+                    self.record_sent(id).await?;
                 }
                 Err(error) => {
                     report.failed += 1;
@@ -194,6 +202,27 @@ impl Sender<'_> {
                         .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, next, &error)?))
                         .await?;
                 }
+            }
+        }
+    }
+
+    /// Records that message `id` went out. It has left, so giving up at the first database
+    /// error would have it sent again once its claim runs out: the record is retried for up to
+    /// `RECORD_SENT_FOR` (real time, whatever the clock says) before the error is returned.
+    async fn record_sent(&self, id: i64) -> Result<(), DbError> {
+        let deadline = std::time::Instant::now() + RECORD_SENT_FOR;
+        let mut pause = RECORD_SENT_PAUSE;
+        loop {
+            let sent_at = stored_now(self.clock);
+            let recorded =
+                self.db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await;
+            match recorded {
+                Err(error) if std::time::Instant::now() + pause < deadline => {
+                    tracing::warn!("email {id} was delivered but not yet recorded, trying again: {error}");
+                    rocket::tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(RECORD_SENT_PAUSE_MAX);
+                }
+                recorded => return recorded,
             }
         }
     }

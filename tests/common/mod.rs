@@ -7,6 +7,7 @@ pub mod cli;
 pub mod desk;
 pub mod intake;
 pub mod mail_stack;
+pub mod outbox;
 pub mod server;
 pub mod smtp_sink;
 
