@@ -1,13 +1,15 @@
 //! What every pooled SQLite connection runs with: foreign keys enforced, and commits without
 //! an fsync (WAL, synchronous = NORMAL) — all of its settings applied, not only the first.
+//! And on PostgreSQL, which commits skip waiting for the disk: a count's own transaction, and
+//! never one it is nested in.
 
 mod common;
 
 use common::{Backend, TestDatabase};
 use diesel::result::{DatabaseErrorKind, Error::DatabaseError};
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Integer, Text};
 use diesel::{QueryableByName, RunQueryDsl};
-use keydesk::db::{connect, DatabaseUrl, DbConnection};
+use keydesk::db::{connect, count_transaction, write_transaction, DatabaseUrl, DbConnection};
 
 #[derive(QueryableByName)]
 struct ForeignKeys {
@@ -46,4 +48,35 @@ fn sqlite_connections_enforce_foreign_keys_and_commit_without_an_fsync() {
         matches!(orphan, Err(DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))),
         "a row pointing at no user is refused: {orphan:?}"
     );
+}
+
+#[derive(QueryableByName)]
+struct SynchronousCommit {
+    #[diesel(sql_type = Text)]
+    synchronous_commit: String,
+}
+
+fn synchronous_commit(conn: &mut DbConnection) -> String {
+    let DbConnection::Postgres(pg) = conn else { panic!("a PostgreSQL connection") };
+    let setting: SynchronousCommit = diesel::sql_query("SHOW synchronous_commit").get_result(pg).unwrap();
+    setting.synchronous_commit
+}
+
+#[test]
+fn on_postgresql_only_a_counts_own_transaction_commits_without_waiting_for_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let pool = connect(&DatabaseUrl::parse(&database.url), 1).unwrap();
+    let conn = &mut *pool.get().unwrap();
+    let seen = |conn: &mut DbConnection| Ok::<_, diesel::result::Error>(synchronous_commit(conn));
+    assert_eq!(write_transaction(conn, seen).unwrap(), "on", "an ordinary transaction waits for the disk");
+    assert_eq!(count_transaction(conn, seen).unwrap(), "off", "a count's own does not");
+    assert_eq!(synchronous_commit(conn), "on", "and only for itself (SET LOCAL)");
+    // A count inside another transaction (a savepoint) leaves that transaction's commit alone.
+    let (inner, outer) = write_transaction(conn, |conn| {
+        let inner = count_transaction(conn, seen)?;
+        Ok::<_, diesel::result::Error>((inner, synchronous_commit(conn)))
+    })
+    .unwrap();
+    assert_eq!((inner.as_str(), outer.as_str()), ("on", "on"), "the enclosing commit stays ordinary");
 }

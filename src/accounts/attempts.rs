@@ -11,6 +11,11 @@
 //! first and are checked outside any transaction: a crash then leaves the count below the
 //! limit, and on SQLite the database's single writer is held only for the rare last attempt.
 //!
+//! On PostgreSQL the counts (the attempt reserved below the limit, a right secret's reset)
+//! commit without waiting for the disk (`db::commit_without_waiting_for_disk`); the outcome
+//! that follows — the failure's entry, the session — commits ordinarily and flushes them, so
+//! a login waits for the disk once. A lock always commits ordinarily.
+//!
 //! Every refusal has the same shape, so none can be told apart by its time: one transaction
 //! that counts, one secret verification (a dummy one when there is nothing to check), one
 //! transaction that records. An unknown address goes through the same three steps
@@ -18,7 +23,7 @@
 
 use super::login::{lock_account, record};
 use crate::app::{AppError, Services};
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{commit_without_waiting_for_disk, write_transaction, DbConnection};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
@@ -100,6 +105,8 @@ pub fn counted_check(
         };
         let number = u32::try_from(number).unwrap_or(u32::MAX);
         if number < max {
+            // Only a count: the attempt's outcome, committed ordinarily, flushes it.
+            commit_without_waiting_for_disk(conn)?;
             return Ok(Reserved::Below(number));
         }
         // The attempt that reaches the limit (or, for an account an older version left at
@@ -143,6 +150,8 @@ pub fn counted_check(
         return write_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
             if count_right(conn, user, secret)? {
+                // The count back to zero; the sign-in's own commit (its session) flushes it.
+                commit_without_waiting_for_disk(conn)?;
                 Ok(Checked::Passed)
             } else {
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;

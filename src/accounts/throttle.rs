@@ -1,8 +1,10 @@
 //! Throttles in use: the buckets Keydesk counts in (`store::throttle`) and what their counts
-//! mean (`keydesk_core::throttle`). Each `take` counts and checks in one statement.
+//! mean (`keydesk_core::throttle`). Each `take` counts and checks in one statement, in a
+//! transaction that need not wait for the disk (`db::count_transaction`): a count is a rate
+//! limit, and what follows it commits ordinarily.
 
 use crate::app::{AppError, Services};
-use crate::db::DbConnection;
+use crate::db::{count_transaction, DbConnection};
 use crate::ids::UserId;
 use crate::store;
 use keydesk_core::throttle::ThrottlePolicy;
@@ -42,14 +44,15 @@ pub fn take(
         return Ok(Ok(()));
     }
     let now = services.stored_now();
-    let counted = store::throttle::count(conn, &bucket.name(), now, policy.expired_before(now))?;
+    let (name, expired_before) = (bucket.name(), policy.expired_before(now));
+    let counted = count_transaction(conn, |conn| store::throttle::count(conn, &name, now, expired_before))?;
     Ok(policy.verdict(counted.count, counted.window_start, now))
 }
 
 /// Gives one event back: a login that turned out right uses up no allowance.
 pub fn give_back(conn: &mut DbConnection, bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Result<(), AppError> {
     if !policy.is_off() {
-        store::throttle::uncount(conn, &bucket.name())?;
+        count_transaction(conn, |conn| store::throttle::uncount(conn, &bucket.name()))?;
     }
     Ok(())
 }

@@ -222,6 +222,36 @@ where
     }
 }
 
+/// Lets the current transaction commit without waiting for its log to reach the disk, on
+/// PostgreSQL (`SET LOCAL synchronous_commit = off`); for the counts a login makes before its
+/// outcome (the throttle, the attempt), so a login waits for one flush instead of five.
+/// PostgreSQL writes its log in order, so the outcome's own (ordinary) commit flushes these
+/// with it. A crash of Keydesk loses nothing; only a crash of PostgreSQL itself within a
+/// fraction of a second of such a commit, with no ordinary commit after it, can forget the
+/// count — one attempt given back, never a lock (locks commit ordinarily). It applies only
+/// to an outermost transaction: inside someone else's, their commit is theirs to decide.
+/// SQLite (WAL, `synchronous = NORMAL`) never waits for the disk at commit: nothing to do.
+pub fn commit_without_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
+    let outermost = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(depth)) if depth.get() == 1);
+    if let (DbConnection::Postgres(pg), true) = (conn, outermost) {
+        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// [`write_transaction`] for a count that may commit without waiting for the disk
+/// ([`commit_without_waiting_for_disk`]).
+pub fn count_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    write_transaction(conn, |conn| {
+        commit_without_waiting_for_disk(conn)?;
+        work(conn)
+    })
+}
+
 /// The pool as Rocket state: runs blocking Diesel work on tokio's blocking threads.
 #[derive(Clone)]
 pub struct Db {
