@@ -72,6 +72,12 @@ fn on_postgresql_only_a_counts_own_transaction_commits_without_waiting_for_the_d
     assert_eq!(write_transaction(conn, seen).unwrap(), "on", "an ordinary transaction waits for the disk");
     assert_eq!(count_transaction(conn, seen).unwrap(), "off", "a count's own does not");
     assert_eq!(synchronous_commit(conn), "on", "and only for itself (SET LOCAL)");
+    // A count that turns into more (a lock) waits for the disk after all.
+    let flipped = count_transaction(conn, |conn| {
+        keydesk::db::commit_waiting_for_disk(conn)?;
+        Ok::<_, diesel::result::Error>(synchronous_commit(conn))
+    });
+    assert_eq!(flipped.unwrap(), "on");
     // A count inside another transaction (a savepoint) leaves that transaction's commit alone.
     let (inner, outer) = write_transaction(conn, |conn| {
         let inner = count_transaction(conn, seen)?;

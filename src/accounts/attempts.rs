@@ -12,7 +12,7 @@
 //! limit, and on SQLite the database's single writer is held only for the rare last attempt.
 //!
 //! On PostgreSQL the counts (the attempt reserved below the limit, a right secret's reset)
-//! commit without waiting for the disk (`db::commit_without_waiting_for_disk`); the outcome
+//! commit without waiting for the disk (`db::count_transaction`); the outcome
 //! that follows — the failure's entry, the session — commits ordinarily and flushes them, so
 //! a login waits for the disk once. A lock always commits ordinarily.
 //!
@@ -23,7 +23,7 @@
 
 use super::login::{lock_account, record};
 use crate::app::{AppError, Services};
-use crate::db::{commit_without_waiting_for_disk, write_transaction, DbConnection};
+use crate::db::{commit_waiting_for_disk, count_transaction, write_transaction, DbConnection};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
@@ -99,18 +99,18 @@ pub fn counted_check(
     let max = policy.max_failed_attempts;
     let failed = secret.failed_event();
     let mut check = Some(check);
-    let reserved = write_transaction(conn, |conn| {
+    let reserved = count_transaction(conn, |conn| {
         let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
             return Ok::<_, AppError>(Reserved::Locked);
         };
         let number = u32::try_from(number).unwrap_or(u32::MAX);
         if number < max {
-            // Only a count: the attempt's outcome, committed ordinarily, flushes it.
-            commit_without_waiting_for_disk(conn)?;
             return Ok(Reserved::Below(number));
         }
         // The attempt that reaches the limit (or, for an account an older version left at
-        // the limit without a lock, any attempt past it): settled in this transaction.
+        // the limit without a lock, any attempt past it): settled in this transaction, which
+        // is no longer only a count.
+        commit_waiting_for_disk(conn)?;
         let right = number == max && check.take().is_some_and(|check| check());
         match policy.outcome(number, right) {
             AttemptOutcome::Succeeded => {
@@ -147,13 +147,13 @@ pub fn counted_check(
     };
     let right = check.take().is_some_and(|check| check());
     if right {
-        return write_transaction(conn, |conn| {
+        // The count back to zero; the sign-in's own commit (its session) flushes it.
+        return count_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
             if count_right(conn, user, secret)? {
-                // The count back to zero; the sign-in's own commit (its session) flushes it.
-                commit_without_waiting_for_disk(conn)?;
                 Ok(Checked::Passed)
             } else {
+                commit_waiting_for_disk(conn)?;
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
                 Ok(Checked::Locked)
             }

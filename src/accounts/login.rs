@@ -45,9 +45,6 @@ pub async fn log_in(
                 return Ok(LoginOutcome::Throttled { wait });
             }
             let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
-            if matches!(outcome, LoginOutcome::LoggedIn { .. }) {
-                throttle::give_back(conn, &bucket, policy)?;
-            }
             services.metrics.login(counted);
             Ok(outcome)
         })
@@ -89,6 +86,8 @@ fn attempt(
                 SessionStage::SignedIn
             };
             write_transaction(conn, |conn| {
+                // A right password uses up none of the address's allowance.
+                throttle::give_back(conn, &Bucket::LoginsFrom(ip), services.config.throttle.logins_per_ip())?;
                 let session = PlainToken::generate();
                 let ttl =
                     chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));

@@ -49,10 +49,11 @@ pub fn take(
     Ok(policy.verdict(counted.count, counted.window_start, now))
 }
 
-/// Gives one event back: a login that turned out right uses up no allowance.
+/// Gives one event back: a login that turned out right uses up no allowance. Called inside
+/// the sign-in's own transaction, so it costs no commit of its own.
 pub fn give_back(conn: &mut DbConnection, bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Result<(), AppError> {
     if !policy.is_off() {
-        count_transaction(conn, |conn| store::throttle::uncount(conn, &bucket.name()))?;
+        store::throttle::uncount(conn, &bucket.name())?;
     }
     Ok(())
 }

@@ -208,6 +208,15 @@ where
         }
         _ => DbConnection::begin_transaction(conn)?,
     }
+    finish_transaction(conn, work)
+}
+
+/// Runs `work` in the transaction just begun, and commits it or rolls it back.
+fn finish_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     match work(conn) {
         Ok(value) => {
             DbConnection::commit_transaction(conn)?;
@@ -222,34 +231,38 @@ where
     }
 }
 
-/// Lets the current transaction commit without waiting for its log to reach the disk, on
-/// PostgreSQL (`SET LOCAL synchronous_commit = off`); for the counts a login makes before its
-/// outcome (the throttle, the attempt), so a login waits for one flush instead of five.
-/// PostgreSQL writes its log in order, so the outcome's own (ordinary) commit flushes these
-/// with it. A crash of Keydesk loses nothing; only a crash of PostgreSQL itself within a
-/// fraction of a second of such a commit, with no ordinary commit after it, can forget the
-/// count — one attempt given back, never a lock (locks commit ordinarily). It applies only
-/// to an outermost transaction: inside someone else's, their commit is theirs to decide.
-/// SQLite (WAL, `synchronous = NORMAL`) never waits for the disk at commit: nothing to do.
-pub fn commit_without_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
-    let outermost = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(depth)) if depth.get() == 1);
-    if let (DbConnection::Postgres(pg), true) = (conn, outermost) {
-        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
-    }
-    Ok(())
-}
-
-/// [`write_transaction`] for a count that may commit without waiting for the disk
-/// ([`commit_without_waiting_for_disk`]).
+/// Runs `work` in a write transaction (as [`write_transaction`]) for counts — a throttle's,
+/// a login attempt's — whose commit need not wait for the disk: on PostgreSQL it begins with
+/// `SET LOCAL synchronous_commit = off`, sent with `BEGIN` in one round trip. A login then
+/// waits for the disk once, at its outcome, instead of once per count: PostgreSQL writes its
+/// log in order, so the outcome's ordinary commit flushes the counts before it. A crash of
+/// Keydesk loses nothing; only a crash of PostgreSQL itself within a fraction of a second of
+/// such a commit, with no ordinary commit after it, can forget a count — one attempt given
+/// back. Work that turns into more than a count (a lock) calls [`commit_waiting_for_disk`].
+/// Nested in another transaction it is a plain savepoint: the enclosing commit is not its
+/// to change. SQLite (WAL, `synchronous = NORMAL`) never waits for the disk at commit.
 pub fn count_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    write_transaction(conn, |conn| {
-        commit_without_waiting_for_disk(conn)?;
-        work(conn)
-    })
+    let outermost = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(None));
+    match conn {
+        DbConnection::Postgres(pg) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SET LOCAL synchronous_commit = off")?;
+            finish_transaction(conn, work)
+        }
+        _ => write_transaction(conn, work),
+    }
+}
+
+/// Inside a [`count_transaction`] that turned out to decide more than a count (the attempt
+/// that locks an account): its commit waits for the disk after all.
+pub fn commit_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SET LOCAL synchronous_commit = on").execute(pg)?;
+    }
+    Ok(())
 }
 
 /// The pool as Rocket state: runs blocking Diesel work on tokio's blocking threads.
