@@ -176,7 +176,7 @@ fn count_right(conn: &mut DbConnection, user: &User, secret: Secret) -> Result<b
 /// count that matches no account, `spend` (a dummy verification), and a count of such
 /// attempts. Nothing about what was typed is kept.
 pub fn shadow_attempt(conn: &mut DbConnection, services: &Services, spend: impl FnOnce()) -> Result<(), AppError> {
-    write_transaction(conn, |conn| store::users::reserve_login_attempt(conn, crate::ids::UserId(0)).map(drop))?;
+    count_transaction(conn, |conn| store::users::reserve_login_attempt(conn, crate::ids::UserId(0)).map(drop))?;
     spend();
     let now = services.stored_now();
     let day = chrono::Duration::days(1);
