@@ -2,13 +2,16 @@
 //! different senders (each a new ticket with its acknowledgement queued: the heaviest path),
 //! appended to a fresh Dovecot mailbox, then taken in by one `intake once` pass. Beside the
 //! floors (2,000 msg/s on SQLite, 1,000 on PostgreSQL) and a bare IMAP client fetching the
-//! same mailbox in the same run. Run with `cargo bench --bench intake_throughput` through the
+//! same mailbox in the same run; then every statement one more such message costs, filed on
+//! its own (on PostgreSQL each is a round trip). Run with `cargo bench --bench intake_throughput` through the
 //! test environment (scripts/lib/mailstack.sh starts Dovecot; KEYDESK_IMAP_* name it).
 
 mod common;
 
-use common::{drop_bench_databases, fresh_postgres_database};
+use common::{drop_bench_databases, fresh_postgres_database, statements};
+use keydesk::app::Services;
 use keydesk::config::{Config, IntakeSourceKind, Secret, SmtpSecurity};
+use keydesk::intake::{take_in_batch, RawMessage};
 use std::time::Instant;
 
 const MESSAGES: usize = 3_000;
@@ -85,11 +88,24 @@ async fn intake(database_url: &str, mailbox: &str) -> f64 {
     let summary = keydesk::intake::worker::run_once(&services).await.unwrap();
     let took = started.elapsed();
     assert_eq!(summary.new_tickets, MESSAGES, "{summary}");
+    trace_one_more(&services).await;
     MESSAGES as f64 / took.as_secs_f64()
+}
+
+/// Every statement one more new ticket costs, filed in a batch of its own (so the batch's
+/// BEGIN and COMMIT are in it too).
+async fn trace_one_more(services: &Services) {
+    let arrived = chrono::Utc::now().naive_utc();
+    let raw = RawMessage::whole("bench:trace".into(), "one-more".into(), arrived, message(MESSAGES));
+    statements::start();
+    let started = Instant::now();
+    services.run(move |conn, services| take_in_batch(conn, services, &[raw])).await.unwrap();
+    statements::print("one more message", &statements::stop(), started.elapsed());
 }
 
 #[rocket::main]
 async fn main() {
+    statements::install();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("intake.sqlite").display().to_string();
     println!("Intake over IMAP: {MESSAGES} emails of ~1.5 KB, each a new ticket with its acknowledgement.");

@@ -201,7 +201,7 @@ where
     E: From<diesel::result::Error>,
 {
     // Nested calls become savepoints, which Diesel's own `begin_transaction` handles.
-    let nested = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(_)));
+    let nested = in_transaction(conn);
     match conn {
         DbConnection::Sqlite(sqlite) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
@@ -231,6 +231,11 @@ where
     }
 }
 
+/// Whether `conn` is inside a transaction already.
+pub fn in_transaction(conn: &mut DbConnection) -> bool {
+    matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(_)))
+}
+
 /// Runs `work` in a write transaction (as [`write_transaction`]) for counts — a throttle's,
 /// a login attempt's — whose commit need not wait for the disk: on PostgreSQL it begins with
 /// `SET LOCAL synchronous_commit = off`, sent with `BEGIN` in one round trip. A login then
@@ -246,7 +251,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let outermost = matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(None));
+    let outermost = !in_transaction(conn);
     match conn {
         DbConnection::Postgres(pg) if outermost => {
             AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN; SET LOCAL synchronous_commit = off")?;

@@ -26,7 +26,12 @@ pub(super) fn file_as_ticket(
 ) -> Result<IntakeOutcome, AppError> {
     let now = services.stored_now();
     let sender = parsed.from.as_ref().map(|m| m.address.clone()).unwrap_or_default();
-    let account = linked_account(conn, parsed)?;
+    let writer = match EmailAddress::parse(&sender) {
+        Ok(address) => store::users::find_by_email(conn, &address)?.map(|user| (address, user)),
+        Err(_) => None,
+    };
+    let account = linked_account(conn, parsed, writer.as_ref())?;
+    let writer = writer.map(|(_, user)| user);
     let existing = match thread_target(conn, parsed)? {
         Some(id) => tickets::find(conn, id)?,
         None => match &account {
@@ -55,10 +60,6 @@ pub(super) fn file_as_ticket(
     fn field(f: &Option<Extracted>) -> tickets::Sourced<'_> {
         f.as_ref().map(|e| (e.value.as_str(), e.source))
     }
-    let writer = match EmailAddress::parse(&sender) {
-        Ok(address) => store::users::find_by_email(conn, &address)?,
-        Err(_) => None,
-    };
     let requester_id = requester(account.as_ref(), writer.as_ref()).map(|u| u.id);
     // The From name is the writer's. When the writer has an account of their own and the
     // ticket is about someone else's (an admin writing for an employee), it is not the
@@ -151,20 +152,20 @@ fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<
     )
 }
 
-/// The account the ticket is about: the stated registered email, else the sender.
-fn linked_account(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<User>, AppError> {
-    let candidates = [
-        parsed.fields.registered_email.as_ref().map(|e| e.value.clone()),
-        parsed.from.as_ref().map(|m| m.address.clone()),
-    ];
-    for candidate in candidates.into_iter().flatten() {
-        if let Ok(email) = EmailAddress::parse(&candidate) {
-            if let Some(user) = store::users::find_by_email(conn, &email)? {
-                return Ok(Some(user));
-            }
+/// The account the ticket is about: the stated registered email's, else the sender's own
+/// (`writer`: the sender's address and account, looked up once by the caller).
+fn linked_account(
+    conn: &mut DbConnection,
+    parsed: &ParsedMessage,
+    writer: Option<&(EmailAddress, User)>,
+) -> Result<Option<User>, AppError> {
+    let stated = parsed.fields.registered_email.as_ref().and_then(|e| EmailAddress::parse(&e.value).ok());
+    if let Some(stated) = stated.filter(|stated| writer.is_none_or(|(address, _)| address != stated)) {
+        if let Some(user) = store::users::find_by_email(conn, &stated)? {
+            return Ok(Some(user));
         }
     }
-    Ok(None)
+    Ok(writer.map(|(_, user)| user.clone()))
 }
 
 /// The second seed's special case: when the owner is unavailable, an admin (or another

@@ -154,10 +154,10 @@ pub(super) fn take_in_guarded(
 fn file(conn: &mut DbConnection, services: &Services, prepared: &Prepared) -> Result<IntakeOutcome, AppError> {
     let Prepared { raw, reading, content_hash } = prepared;
     // Checked inside the transaction: another process may have taken it in meanwhile.
-    if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
+    let (seen_at_source, duplicate) = inbound::taken_in_before(conn, &raw.source, &raw.source_key, content_hash)?;
+    if seen_at_source {
         return Ok(IntakeOutcome::Duplicate);
     }
-    let duplicate = inbound::same_bytes_taken_in(conn, content_hash)?;
     let decision = decide(reading, raw, duplicate);
     let parsed = decision.parsed();
     let ledger_id = record(conn, raw, content_hash, parsed, &decision)?;

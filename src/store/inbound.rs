@@ -86,17 +86,24 @@ pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -
     .get_result(conn)
 }
 
-/// The same bytes taken in before, from any source and under any key (a redelivery, a
-/// mailbox whose UIDVALIDITY changed). Rows that were themselves duplicates, or that were
-/// handed back to intake ("reprocessed"), do not count.
-pub fn same_bytes_taken_in(conn: &mut DbConnection, content_hash: &str) -> QueryResult<bool> {
+/// Whether a message was taken in before: at this source under this key, and (the second)
+/// with the same bytes from any source under any key (a redelivery, a mailbox whose
+/// UIDVALIDITY changed). For the bytes, rows that were themselves duplicates, or that were
+/// handed back to intake ("reprocessed"), do not count. One query, one round trip.
+pub fn taken_in_before(
+    conn: &mut DbConnection,
+    source: &str,
+    source_key: &str,
+    content_hash: &str,
+) -> QueryResult<(bool, bool)> {
     let passed_on = [LedgerOutcome::Duplicate.as_str(), LedgerOutcome::Reprocessed.as_str()];
-    diesel::select(diesel::dsl::exists(
-        inbound_messages::table
-            .filter(inbound_messages::content_hash.eq(content_hash))
-            .filter(inbound_messages::outcome.ne_all(passed_on)),
-    ))
-    .get_result(conn)
+    let at_source = inbound_messages::table
+        .filter(inbound_messages::source.eq(source))
+        .filter(inbound_messages::source_key.eq(source_key));
+    let same_bytes = inbound_messages::table
+        .filter(inbound_messages::content_hash.eq(content_hash))
+        .filter(inbound_messages::outcome.ne_all(passed_on));
+    diesel::select((diesel::dsl::exists(at_source), diesel::dsl::exists(same_bytes))).get_result(conn)
 }
 
 /// The raw bytes of one row (whole, or its headers when it was not read whole); `None`

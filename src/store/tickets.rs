@@ -3,6 +3,7 @@
 use crate::db::schema::{ticket_messages, tickets};
 use crate::db::{DbConnection, OptionalText};
 use crate::ids::{LedgerId, TicketNumber, UserId};
+use crate::store::dialect::on_backend;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use keydesk_core::intake::FieldSource;
@@ -93,26 +94,27 @@ pub struct NewTicket<'a> {
 
 pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket> {
     let source = |field: Sourced<'_>| field.map(|(_, source)| source.as_str());
-    let id: TicketNumber = diesel::insert_into(tickets::table)
-        .values((
-            tickets::status.eq(TicketStatus::New.as_str()),
-            tickets::received_at.eq(new.received_at),
-            tickets::sender.eq(new.sender),
-            tickets::sender_name.eq(new.sender_name),
-            tickets::subject.eq(new.subject),
-            tickets::full_name.eq(new.full_name.map(|f| f.0)),
-            tickets::full_name_source.eq(source(new.full_name)),
-            tickets::registered_email.eq(new.registered_email.map(|f| f.0)),
-            tickets::registered_email_source.eq(source(new.registered_email)),
-            tickets::description.eq(new.description.map(|f| f.0)),
-            tickets::description_source.eq(source(new.description)),
-            tickets::account_user_id.eq(new.account_user_id),
-            tickets::requester_user_id.eq(new.requester_user_id),
-            tickets::updated_at.eq(new.received_at),
-        ))
-        .returning(tickets::id)
-        .get_result(conn)?;
-    tickets::table.find(id).select(Ticket::as_select()).first(conn)
+    let values = (
+        tickets::status.eq(TicketStatus::New.as_str()),
+        tickets::received_at.eq(new.received_at),
+        tickets::sender.eq(new.sender),
+        tickets::sender_name.eq(new.sender_name),
+        tickets::subject.eq(new.subject),
+        tickets::full_name.eq(new.full_name.map(|f| f.0)),
+        tickets::full_name_source.eq(source(new.full_name)),
+        tickets::registered_email.eq(new.registered_email.map(|f| f.0)),
+        tickets::registered_email_source.eq(source(new.registered_email)),
+        tickets::description.eq(new.description.map(|f| f.0)),
+        tickets::description_source.eq(source(new.description)),
+        tickets::account_user_id.eq(new.account_user_id),
+        tickets::requester_user_id.eq(new.requester_user_id),
+        tickets::updated_at.eq(new.received_at),
+    );
+    // The whole row back from the INSERT itself: one round trip, not two.
+    on_backend!(conn, |c, _dialect| diesel::insert_into(tickets::table)
+        .values(values)
+        .returning(Ticket::as_returning())
+        .get_result(c))
 }
 
 pub fn find(conn: &mut DbConnection, id: TicketNumber) -> QueryResult<Option<Ticket>> {
