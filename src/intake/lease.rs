@@ -7,9 +7,11 @@
 
 use super::health;
 use crate::app::{AppError, Services, SourceError};
+use crate::config::IntakeSourceKind;
 use crate::db::DbError;
 use crate::store;
 use chrono::Duration as ChronoDuration;
+use keydesk_core::intake::imap_mailbox_identity;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,7 +31,7 @@ impl MailboxLease {
     /// Takes the configured source's lease, or `None` while another process holds it.
     /// Blocking (call from a blocking thread).
     pub fn take(services: &Services) -> Result<Option<MailboxLease>, AppError> {
-        let name = health::source_name(services);
+        let name = lease_name(services);
         let now = services.stored_now();
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
         let token = store::leases::take(&mut conn, &name, &services.instance, now, now + TTL)?;
@@ -55,7 +57,7 @@ impl MailboxLease {
             }
             std::thread::sleep(Duration::from_millis(500));
         }
-        let name = health::source_name(services);
+        let name = lease_name(services);
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
         let (holder, until) = store::leases::holder(&mut conn, &name)?.unwrap_or_default();
         Err(AppError::Source(SourceError::Busy(format!(
@@ -105,5 +107,22 @@ impl MailboxLease {
         if let Err(error) = released {
             tracing::warn!("intake: releasing the lease on {}: {error}", self.name);
         }
+    }
+}
+
+/// The name the lease is taken under: the mailbox itself, however the configuration spells it
+/// (`keydesk_core::intake::imap_mailbox_identity`; a Maildir by its canonical path), so that
+/// processes configured with two spellings of one mailbox still take turns. This matters: the
+/// ledger keys a message by its source as configured, so two spellings read side by side
+/// would each see the other's messages as new.
+fn lease_name(services: &Services) -> String {
+    let intake = &services.config.intake;
+    match intake.source {
+        IntakeSourceKind::Imap => imap_mailbox_identity(&intake.username, &intake.host, intake.port, &intake.mailbox),
+        IntakeSourceKind::Maildir => {
+            let dir = std::fs::canonicalize(&intake.dir).unwrap_or_else(|_| intake.dir.clone());
+            super::maildir::source_name(&dir)
+        }
+        IntakeSourceKind::Off => health::source_name(services),
     }
 }
