@@ -26,12 +26,12 @@ pub(super) fn file_as_ticket(
 ) -> Result<IntakeOutcome, AppError> {
     let now = services.stored_now();
     let sender = parsed.from.as_ref().map(|m| m.address.clone()).unwrap_or_default();
-    let writer = match EmailAddress::parse(&sender) {
-        Ok(address) => store::users::find_by_email(conn, &address)?.map(|user| (address, user)),
-        Err(_) => None,
+    let sender_address = EmailAddress::parse(&sender).ok();
+    let writer = match &sender_address {
+        Some(address) => store::users::find_by_email(conn, address)?,
+        None => None,
     };
-    let account = linked_account(conn, parsed, writer.as_ref())?;
-    let writer = writer.map(|(_, user)| user);
+    let account = linked_account(conn, parsed, sender_address.as_ref(), writer.as_ref())?;
     let existing = match thread_target(conn, parsed)? {
         Some(id) => tickets::find(conn, id)?,
         None => match &account {
@@ -152,20 +152,22 @@ fn suspected_spoof(services: &Services, parsed: &ParsedMessage, account: Option<
     )
 }
 
-/// The account the ticket is about: the stated registered email's, else the sender's own
-/// (`writer`: the sender's address and account, looked up once by the caller).
+/// The account the ticket is about: the stated registered email's, else the sender's own.
+/// `writer` is the sender's account, looked up once by the caller: a stated address that is
+/// the sender's own is not looked up again, found or not.
 fn linked_account(
     conn: &mut DbConnection,
     parsed: &ParsedMessage,
-    writer: Option<&(EmailAddress, User)>,
+    sender: Option<&EmailAddress>,
+    writer: Option<&User>,
 ) -> Result<Option<User>, AppError> {
     let stated = parsed.fields.registered_email.as_ref().and_then(|e| EmailAddress::parse(&e.value).ok());
-    if let Some(stated) = stated.filter(|stated| writer.is_none_or(|(address, _)| address != stated)) {
+    if let Some(stated) = stated.filter(|stated| Some(stated) != sender) {
         if let Some(user) = store::users::find_by_email(conn, &stated)? {
             return Ok(Some(user));
         }
     }
-    Ok(writer.map(|(_, user)| user.clone()))
+    Ok(writer.cloned())
 }
 
 /// The second seed's special case: when the owner is unavailable, an admin (or another
