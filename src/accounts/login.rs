@@ -15,6 +15,7 @@ use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
 use keydesk_core::second_factor::SessionStage;
+use keydesk_core::throttle::ThrottlePolicy;
 use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role};
 
 pub enum LoginOutcome {
@@ -44,20 +45,23 @@ pub async fn log_in(
                 services.metrics.login(Login::Throttled);
                 return Ok(LoginOutcome::Throttled { wait });
             }
-            let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
+            let allowance = (&bucket, policy);
+            let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref(), allowance)?;
             services.metrics.login(counted);
             Ok(outcome)
         })
         .await
 }
 
-/// The attempt's outcome, and how the metrics count it.
+/// The attempt's outcome, and how the metrics count it; a right password gives its count back
+/// to `allowance`, the throttle bucket it was taken from.
 fn attempt(
     conn: &mut DbConnection,
     services: &Services,
     typed_email: &str,
     password: &str,
     ip: Option<&str>,
+    allowance: (&Bucket<'_>, ThrottlePolicy),
 ) -> Result<(LoginOutcome, Login), AppError> {
     let found = match EmailAddress::parse(typed_email) {
         Ok(email) => store::users::find_by_email(conn, &email)?,
@@ -87,7 +91,7 @@ fn attempt(
             };
             write_transaction(conn, |conn| {
                 // A right password uses up none of the address's allowance.
-                throttle::give_back(conn, &Bucket::LoginsFrom(ip), services.config.throttle.logins_per_ip())?;
+                throttle::give_back(conn, allowance.0, allowance.1)?;
                 let session = PlainToken::generate();
                 let ttl =
                     chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
