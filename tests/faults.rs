@@ -74,9 +74,7 @@ fn postgresql_restarted_mid_run_loses_no_mail_and_the_processes_recover_by_thems
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
     let intake = dir.path().join("intake");
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(intake.join(sub)).unwrap();
-    }
+    common::intake::empty_maildir(&intake);
     let settings = [
         ("ROCKET_INTAKE", format!("{{source=\"maildir\",dir=\"{}\",poll_seconds=1}}", intake.display())),
         (
@@ -121,7 +119,7 @@ fn postgresql_restarted_mid_run_loses_no_mail_and_the_processes_recover_by_thems
     }
 }
 
-/// Whether the oldest outbox row is claimed by a sender (its send under way).
+/// Whether the one outbox row is claimed by a sender (its send under way).
 fn claimed_in(url: &str) -> bool {
     count(url, |c| outbox::table.filter(outbox::claimed_until.is_not_null()).count().get_result(c)) == Some(1)
 }

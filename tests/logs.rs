@@ -55,9 +55,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn drop_mail(intake: &Path) {
-    for folder in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(intake.join(folder)).unwrap();
-    }
+    common::intake::empty_maildir(intake);
     let message = format!(
         "From: {LOCKED_NAME} <{LOCKED_EMAIL}>\r\nTo: support@keydesk.localhost\r\nSubject: Locked out\r\n\
          Message-ID: <logs-test@clinic.test>\r\n\r\nFull name: {LOCKED_NAME}\r\nRegistered email: {LOCKED_EMAIL}\r\n\

@@ -60,9 +60,7 @@ fn a_maildir_reached_through_a_symlink_is_the_same_maildir() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Sqlite, dir.path());
     let intake = dir.path().join("intake");
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(intake.join(sub)).unwrap();
-    }
+    common::intake::empty_maildir(&intake);
     let link = dir.path().join("intake-link");
     std::os::unix::fs::symlink(&intake, &link).unwrap();
     let direct = process(&database.url, maildir(intake));

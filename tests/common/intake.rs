@@ -3,7 +3,14 @@
 #![allow(dead_code)]
 
 use super::TestApp;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// An empty Maildir at `dir` (its new/, cur/ and tmp/), as an MTA would find it.
+pub fn empty_maildir(dir: &Path) {
+    for folder in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+}
 
 impl TestApp {
     /// Drops a raw message into the intake Maildir's new/, as an MTA would, delivered at the
