@@ -65,6 +65,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// Service-hours reports.
+    Reports {
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -90,6 +95,14 @@ pub enum DemoAction {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ReportsAction {
+    /// Rewrite every ticket's stored report history from its history rows. The database
+    /// keeps it as history is recorded; run this after restoring or editing history by hand.
+    /// Safe while Keydesk runs.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -250,6 +263,20 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
                 let revoked = token.revoked_at.map_or("-".to_owned(), when);
                 println!("{}\t{}\t{}\t{expires}\t{revoked}", token.id, when(token.created_at), token.role);
             }
+        }
+        Command::Reports { action: ReportsAction::Rebuild } => {
+            let started = std::time::Instant::now();
+            let mut shown = std::time::Instant::now();
+            let rewritten = store::report_history::rebuild(conn, &mut |done, total| {
+                if shown.elapsed() > std::time::Duration::from_secs(5) {
+                    eprintln!("  {done} of {total} ticket numbers");
+                    shown = std::time::Instant::now();
+                }
+            })?;
+            println!(
+                "Rebuilt the stored report history of {rewritten} tickets in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Token { action: TokenAction::Revoke { id } } => {
             match api_tokens::revoke(conn, id, &Actor::System("keydesk token revoke"), now)? {

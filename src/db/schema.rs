@@ -156,6 +156,8 @@ diesel::table! {
         approved_at -> Nullable<Timestamp>,
         approved_by_id -> Nullable<BigInt>,
         approval_note -> Nullable<Text>,
+        report_history -> Text,
+        report_latest_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Service-hours reports: reads a range's ticket history (store::reports), rebuilds each
-//! ticket's facts with the core's rules, and names the agents and organisations in it.
+//! Service-hours reports: reads a range's tickets with their stored history
+//! (store::reports), rebuilds each ticket's facts with the core's rules, and names the
+//! agents and organisations in it.
 //! The arithmetic is `keydesk_core::reports`; the pages and the API are in `web`.
 
 pub mod charts;
@@ -8,17 +9,18 @@ pub mod page;
 pub mod view;
 
 use keydesk_core::reports::{
-    kinds_counted, HistoryEvent, ReportInput, ReportScope, ReportWindow, SlaTargets, TicketFacts, TicketHistory,
+    read_stored_history, ReportInput, ReportScope, ReportWindow, SlaTargets, TicketFacts, TicketHistory,
 };
 use keydesk_core::verification::VerificationMethod;
-use keydesk_core::{BusinessCalendar, TicketEventKind};
+use keydesk_core::BusinessCalendar;
 
 use crate::db::DbConnection;
-use crate::store::reports::{self as reads, epoch_seconds, EventRead, TicketRead};
+use crate::store::reports::{self as reads, epoch_seconds, TicketRead};
 
-/// Reads everything a report over `window` needs, for `scope`.
-/// With a `second` connection, the range's history is read in two halves at once (the
-/// biggest read, and the machine has cores to spare).
+/// Reads everything a report over `window` needs, for `scope`: one row per ticket, each with
+/// its stored history.
+/// With a `second` connection, the range's tickets are read and worked out in two halves at
+/// once (the biggest part, and the machine has cores to spare).
 pub fn load<'a>(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
@@ -27,59 +29,37 @@ pub fn load<'a>(
     window: ReportWindow,
     scope: ReportScope,
 ) -> diesel::QueryResult<ReportInput<'a>> {
-    let kinds: Vec<&str> = kinds_counted().iter().map(|kind| kind.as_str()).collect();
-    let (start, as_of) = (window.start, window.as_of);
-
-    let (received, events) = match second {
-        None => (
-            reads::tickets_received(conn, start, window.end, scope.organisation)?,
-            reads::events_between(conn, start, as_of, &kinds)?,
-        ),
+    let (start, end, as_of) = (window.start, window.end, window.as_of);
+    let received_facts = |conn: &mut DbConnection, from, until| {
+        facts(reads::tickets_received(conn, from, until, scope.organisation)?, as_of)
+    };
+    let mut received = match second {
+        None => received_facts(conn, start, end)?,
         Some(second) => {
-            // The tickets are about a third of the reading: the other connection takes the
-            // first 60% of the range's history meanwhile.
-            let middle = start + (as_of - start) * 3 / 5;
+            let middle = start + (end - start) / 2;
             std::thread::scope(|threads| {
-                let early = threads.spawn(|| reads::events_between(second, start, middle, &kinds));
-                let received = reads::tickets_received(conn, start, window.end, scope.organisation);
-                let late = reads::events_between(conn, middle, as_of, &kinds);
-                let mut events = early.join().expect("the reading thread does not panic")?;
-                events.extend(late?);
-                Ok::<_, diesel::result::Error>((received?, events))
+                let early = threads.spawn(|| received_facts(second, start, middle));
+                let late = received_facts(conn, middle, end);
+                let mut received = early.join().expect("the reading thread does not panic")?;
+                received.extend(late?);
+                Ok::<_, diesel::result::Error>(received)
             })?
         }
     };
-    let mut received = histories(received);
-    let touched_earlier_tickets = attach(&mut received, events);
+    if !received.is_sorted_by_key(|t| t.ticket_id) {
+        received.sort_unstable_by_key(|t| t.ticket_id);
+    }
 
-    // Older tickets count in the backlog while they were open in the range: those open now,
-    // and those resolved or reopened since the range began.
-    let mut older_ids: Vec<i64> = reads::tickets_unresolved_before(conn, start, scope.organisation)?;
-    older_ids.extend(touched_earlier_tickets);
-    older_ids.extend(reads::tickets_closed_or_reopened_after(conn, as_of)?);
-    older_ids.sort_unstable();
-    older_ids.dedup();
-    let mut carried_over = histories(reads::tickets_by_id_before(conn, &older_ids, start, scope.organisation)?);
-    let older_ids: Vec<i64> = carried_over.iter().map(|t| t.ticket_id).collect();
-    attach(&mut carried_over, reads::events_of_tickets(conn, &older_ids, as_of, &kinds)?);
+    // Older tickets count in the backlog while they were open in the range.
+    let mut carried_over: Vec<TicketFacts> =
+        facts(reads::tickets_open_during(conn, start, scope.organisation)?, as_of)?
+            .into_iter()
+            .filter(|ticket| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start)))
+            .collect();
+    carried_over.sort_unstable_by_key(|t| t.ticket_id);
 
     let unlock_sources = reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent)?;
-    let facts = |list: Vec<TicketHistory>| {
-        list.iter().map(|history| TicketFacts::from_history(history, as_of)).collect::<Vec<_>>()
-    };
-    let carried_over = facts(carried_over)
-        .into_iter()
-        .filter(|ticket: &TicketFacts| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start)))
-        .collect();
-    Ok(ReportInput {
-        window,
-        calendar,
-        targets,
-        agent: scope.agent,
-        received: facts(received),
-        carried_over,
-        unlock_sources,
-    })
+    Ok(ReportInput { window, calendar, targets, agent: scope.agent, received, carried_over, unlock_sources })
 }
 
 /// The facts of a few tickets as they stand at `now` (for the queue's SLA markers and the
@@ -89,66 +69,47 @@ pub fn current_facts(
     tickets: &[(i64, chrono::DateTime<chrono::Utc>)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> diesel::QueryResult<Vec<TicketFacts>> {
-    let kinds: Vec<&str> = kinds_counted().iter().map(|kind| kind.as_str()).collect();
-    let mut list: Vec<TicketHistory> = tickets
-        .iter()
-        .map(|(id, received_at)| TicketHistory {
-            ticket_id: *id,
-            received_at: *received_at,
-            organisation_id: None,
-            verification_method: None,
-            events: Vec::new(),
-        })
-        .collect();
-    list.sort_unstable_by_key(|t| t.ticket_id);
-    list.dedup_by_key(|t| t.ticket_id);
-    let ids: Vec<i64> = list.iter().map(|t| t.ticket_id).collect();
+    let ids: Vec<i64> = tickets.iter().map(|(id, _)| *id).collect();
+    let stored: std::collections::HashMap<i64, String> =
+        reads::histories_of(conn, &ids)?.into_iter().map(|read| (read.ticket_id, read.history)).collect();
+    let mut list: Vec<(i64, chrono::DateTime<chrono::Utc>)> = tickets.to_vec();
+    list.sort_unstable_by_key(|(id, _)| *id);
+    list.dedup_by_key(|(id, _)| *id);
     // Events in the same second as `now` count too.
-    attach(&mut list, reads::events_of_tickets(conn, &ids, now + chrono::Duration::seconds(1), &kinds)?);
-    Ok(list.iter().map(|history| TicketFacts::from_history(history, now + chrono::Duration::seconds(1))).collect())
-}
-
-/// Empty histories of the tickets, in id order.
-fn histories(mut tickets: Vec<TicketRead>) -> Vec<TicketHistory> {
-    if !tickets.is_sorted_by_key(|t| t.ticket_id) {
-        tickets.sort_unstable_by_key(|t| t.ticket_id);
-    }
-    tickets
-        .into_iter()
-        .map(|t| TicketHistory {
-            ticket_id: t.ticket_id,
-            received_at: epoch_seconds(t.received_at),
-            organisation_id: t.organisation_id,
-            verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
-            events: Vec::new(),
+    let as_of = now + chrono::Duration::seconds(1);
+    list.into_iter()
+        .map(|(ticket_id, received_at)| {
+            let stored = stored.get(&ticket_id).map_or("", String::as_str);
+            let history = TicketHistory {
+                ticket_id,
+                received_at,
+                organisation_id: None,
+                verification_method: None,
+                events: read_stored_history(ticket_id, stored).map_err(unreadable)?,
+            };
+            Ok(TicketFacts::from_history(&history, as_of))
         })
         .collect()
 }
 
-/// Files each row under its ticket and puts each ticket's rows in the order they happened.
-/// Returns the other tickets whose rows resolve or reopen them: they were open in the range.
-fn attach(histories: &mut [TicketHistory], events: Vec<EventRead>) -> Vec<i64> {
-    let mut others = Vec::new();
-    for event in events {
-        // The query asked for known kinds only.
-        let Ok(kind) = event.kind.parse::<TicketEventKind>() else { continue };
-        let Ok(index) = histories.binary_search_by_key(&event.ticket_id, |h| h.ticket_id) else {
-            if matches!(kind, TicketEventKind::Resolved | TicketEventKind::Reopened) {
-                others.push(event.ticket_id);
-            }
-            continue;
-        };
-        histories[index].events.push(HistoryEvent {
-            at: epoch_seconds(event.at),
-            sequence: event.id,
-            kind,
-            actor_id: event.actor_id,
-        });
-    }
-    for history in histories {
-        if !history.events.is_sorted_by_key(|e| (e.at, e.sequence)) {
-            history.events.sort_unstable_by_key(|e| (e.at, e.sequence));
-        }
-    }
-    others
+/// Each ticket's facts as of `as_of`, from its row and stored history.
+fn facts(tickets: Vec<TicketRead>, as_of: chrono::DateTime<chrono::Utc>) -> diesel::QueryResult<Vec<TicketFacts>> {
+    tickets
+        .into_iter()
+        .map(|t| {
+            let history = TicketHistory {
+                ticket_id: t.ticket_id,
+                received_at: epoch_seconds(t.received_at),
+                organisation_id: t.organisation_id,
+                verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
+                events: read_stored_history(t.ticket_id, &t.history).map_err(unreadable)?,
+            };
+            Ok(TicketFacts::from_history(&history, as_of))
+        })
+        .collect()
+}
+
+/// A stored history that does not read back fails the report, naming the ticket and the fix.
+fn unreadable(error: keydesk_core::reports::StoredHistoryError) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(error))
 }

@@ -7,14 +7,29 @@ use chrono::{DateTime, Utc};
 use crate::verification::VerificationMethod;
 use crate::TicketEventKind;
 
-/// The kinds of history row the facts are made from; the rest (the receipt, which the
-/// ticket's own `received_at` stands for, acknowledgements, assignments and notes) need not
-/// be read.
+/// The kinds of history row the facts are made from, and so the rows a ticket's stored
+/// history keeps (the migration `report_history` lists the same names; a test holds the two
+/// together). The rest change no fact: the receipt (the ticket's own `received_at` stands for
+/// it), acknowledgements, bounces, auto-replies, assignments, notes, approvals and wrong codes.
 pub fn kinds_counted() -> Vec<TicketEventKind> {
     use TicketEventKind::*;
     TicketEventKind::ALL
         .into_iter()
-        .filter(|kind| !matches!(kind, Received | Acknowledged | Assigned | Note | Approved | CodeFailed))
+        .filter(|kind| {
+            matches!(
+                kind,
+                SpoofSuspected
+                    | UserReplied
+                    | Reopened
+                    | AgentReplied
+                    | WaitingOnUser
+                    | ChallengeSent
+                    | MailboxConfirmed
+                    | Verified
+                    | Unlocked
+                    | Resolved
+            )
+        })
         .collect()
 }
 
@@ -156,5 +171,46 @@ impl TicketFacts {
     /// Open just before `at` closes a day: received before it and not resolved by then.
     pub fn open_at(&self, at: DateTime<Utc>) -> bool {
         self.open.iter().any(|span| span.start < at && span.end.is_none_or(|end| end > at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind left out of `kinds_counted` leaves a ticket's facts as they were, wherever
+    /// it falls in a history and whoever did it.
+    #[test]
+    fn the_kinds_not_counted_change_no_fact() {
+        let at = |minute: i64| DateTime::from_timestamp(1_764_928_800 + minute * 60, 0).unwrap();
+        let row = |minute: i64, kind, actor_id| HistoryEvent { at: at(minute), sequence: minute, kind, actor_id };
+        let base = vec![
+            row(10, TicketEventKind::WaitingOnUser, Some(7)),
+            row(20, TicketEventKind::UserReplied, None),
+            row(30, TicketEventKind::Verified, Some(8)),
+            row(40, TicketEventKind::Resolved, Some(8)),
+            row(50, TicketEventKind::Reopened, None),
+        ];
+        let facts = |events: Vec<HistoryEvent>| {
+            let history = TicketHistory {
+                ticket_id: 1,
+                received_at: at(0),
+                organisation_id: None,
+                verification_method: None,
+                events,
+            };
+            TicketFacts::from_history(&history, at(100))
+        };
+        let without = facts(base.clone());
+        let counted = kinds_counted();
+        for kind in TicketEventKind::ALL.into_iter().filter(|kind| !counted.contains(kind)) {
+            for place in 0..=base.len() {
+                for actor in [None, Some(9)] {
+                    let mut events = base.clone();
+                    events.insert(place, row(place as i64 * 10 + 5, kind, actor));
+                    assert_eq!(facts(events), without, "{kind:?} at minute {} by {actor:?}", place * 10 + 5);
+                }
+            }
+        }
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! Everything is rebuilt from each ticket's history (`history`), never from counters, so
 //! each figure can be traced to the rows behind it (`measure` gives one row per ticket,
-//! which is also the CSV export). It owns the arithmetic only: reading the history,
-//! naming agents and organisations and drawing charts belong to the app.
+//! which is also the CSV export). A copy of each ticket's counted rows is kept beside the
+//! ticket (`stored_history`), so a year's report reads one row per ticket. This module owns
+//! the arithmetic only: reading the history, naming agents and organisations and drawing
+//! charts belong to the app.
 //!
 //! The rules, in one place:
 //! - A report covers tickets *received* in its local-date range; the backlog covers every
@@ -26,6 +28,7 @@ mod measure;
 mod range;
 mod sla_clock;
 mod stats;
+mod stored_history;
 #[cfg(test)]
 mod tests;
 
@@ -40,3 +43,4 @@ pub use measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 pub use range::{Preset, RangeError, ReportWindow, MAX_DAYS};
 pub use sla_clock::{business_time_words, SlaClock, SlaLevel, TargetStanding, DUE_SOON_PERCENT};
 pub use stats::Summary;
+pub use stored_history::{read_stored_history, write_stored_history, StoredHistoryError};
