@@ -16,10 +16,15 @@
 //! that follows — the failure's entry, the session — commits ordinarily and flushes them, so
 //! a login waits for the disk once. A lock always commits ordinarily.
 //!
+//! The attempt is two steps, so the login can count its throttle in the same transaction as
+//! the attempt ([`reserve`], then [`settle`]); [`counted_check`] does both for one secret.
+//! A right secret's reset commits with what it completes (the session), in one transaction.
+//!
 //! Every refusal has the same shape, so none can be told apart by its time: one transaction
 //! that counts, one secret verification (a dummy one when there is nothing to check), one
-//! transaction that records. An unknown address goes through the same three steps
-//! ([`shadow_attempt`]) without touching any account or recording what was typed.
+//! statement that records. An unknown address goes through the same three steps
+//! ([`shadow_reserve`], [`shadow_settle`]) without touching any account or recording what
+//! was typed.
 
 use super::login::{lock_account, record};
 use crate::app::{AppError, Services};
@@ -30,9 +35,10 @@ use keydesk_core::{AttemptOutcome, EventKind};
 /// How a counted attempt ended (the caller answers every refusal alike; the metrics tell
 /// them apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checked {
-    /// The secret was right; the count is back to zero.
-    Passed,
+pub enum Checked<T> {
+    /// The secret was right: the count is back to zero, and what the right secret completes
+    /// (the sign-in's session, a code's use) committed with it.
+    Passed(T),
     /// The secret was wrong (this attempt may have locked the account).
     Wrong,
     /// The account is locked: the secret was not checked, or a concurrent lock won.
@@ -70,19 +76,22 @@ impl Secret {
 /// operator; what was typed is never kept).
 const UNKNOWN_ADDRESS_ATTEMPTS: &str = "attempts:unknown-address";
 
-/// What the first transaction settled.
-enum Reserved {
+/// What the counting transaction settled.
+pub enum Reserved {
     /// Below the limit: check outside any transaction.
     Below(u32),
     /// Locked: nothing to check.
     Locked,
-    /// Settled in the transaction, which locked the account when `locked_now`.
-    Settled { checked: Checked, locked_now: bool },
+    /// The attempt that reached the limit, settled in the transaction (which locked the
+    /// account when `locked_now`).
+    Settled { checked: Checked<()>, locked_now: bool },
 }
 
 /// Counts one attempt at `user`'s `secret` and checks it with `check` (or, when there is
-/// nothing to check, spends the same time with `spend`).
-pub fn counted_check(
+/// nothing to check, spends the same time with `spend`). A right secret's reset count and
+/// `on_right` (what the right secret completes) commit together.
+#[allow(clippy::too_many_arguments)]
+pub fn counted_check<T>(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
@@ -90,76 +99,124 @@ pub fn counted_check(
     secret: Secret,
     check: impl FnOnce() -> bool,
     spend: impl FnOnce(),
-) -> Result<Checked, AppError> {
+    on_right: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<Checked<T>, AppError> {
+    lift_lock_if_expired(conn, services, user, ip)?;
+    let mut check = Some(check);
+    let reserved = count_transaction(conn, |conn| reserve(conn, services, user, ip, secret, &mut check))?;
+    settle(conn, services, user, ip, secret, reserved, check, spend, on_right)
+}
+
+/// Lifts `user`'s lock when locks expire and theirs has (as loaded: a lock set since is
+/// recent, so not expired).
+pub fn lift_lock_if_expired(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+) -> Result<(), AppError> {
+    let now = services.stored_now();
+    if let Some(cutoff) = services.config.lockout_policy().expired_locks_before(now) {
+        if user.locked_at.is_some_and(|at| at < cutoff) {
+            super::login::lift_expired_lock(conn, services, user, cutoff, now, ip)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first step: counts the attempt. Call inside a `db::count_transaction` (the caller's,
+/// so other counts can share it). The attempt that reaches the limit is settled here, with
+/// `check` taken and run inside the transaction.
+pub fn reserve(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+    secret: Secret,
+    check: &mut Option<impl FnOnce() -> bool>,
+) -> Result<Reserved, AppError> {
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
-    if let Some(cutoff) = policy.expired_locks_before(now) {
-        super::login::lift_expired_lock(conn, services, user, cutoff, now, ip)?;
-    }
     let max = policy.max_failed_attempts;
-    let failed = secret.failed_event();
-    let mut check = Some(check);
-    let reserved = count_transaction(conn, |conn| {
-        let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
-            return Ok::<_, AppError>(Reserved::Locked);
-        };
-        let number = u32::try_from(number).unwrap_or(u32::MAX);
-        if number < max {
-            return Ok(Reserved::Below(number));
+    let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
+        return Ok(Reserved::Locked);
+    };
+    let number = u32::try_from(number).unwrap_or(u32::MAX);
+    if number < max {
+        return Ok(Reserved::Below(number));
+    }
+    // The attempt that reaches the limit (or, for an account an older version left at the
+    // limit without a lock, any attempt past it): settled in this transaction, which is no
+    // longer only a count.
+    commit_waiting_for_disk(conn)?;
+    let right = number == max && check.take().is_some_and(|check| check());
+    match policy.outcome(number, right) {
+        AttemptOutcome::Succeeded => {
+            count_right(conn, user, secret)?;
+            Ok(Reserved::Settled { checked: Checked::Passed(()), locked_now: false })
         }
-        // The attempt that reaches the limit (or, for an account an older version left at
-        // the limit without a lock, any attempt past it): settled in this transaction, which
-        // is no longer only a count.
-        commit_waiting_for_disk(conn)?;
-        let right = number == max && check.take().is_some_and(|check| check());
-        match policy.outcome(number, right) {
-            AttemptOutcome::Succeeded => {
-                count_right(conn, user, secret)?;
-                Ok(Reserved::Settled { checked: Checked::Passed, locked_now: false })
-            }
-            outcome => {
-                let checked = if outcome == AttemptOutcome::FailedAndLocked {
-                    record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
-                    Checked::Wrong
-                } else {
-                    record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-                    Checked::Locked
-                };
-                let locked_now = lock_account(conn, services, user, now, ip)?;
-                Ok(Reserved::Settled { checked, locked_now })
-            }
+        outcome => {
+            let checked = if outcome == AttemptOutcome::FailedAndLocked {
+                record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;
+                Checked::Wrong
+            } else {
+                record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+                Checked::Locked
+            };
+            let locked_now = lock_account(conn, services, user, now, ip)?;
+            Ok(Reserved::Settled { checked, locked_now })
         }
-    })?;
+    }
+}
+
+/// The second step, once the count has committed: checks the secret (below the limit) and
+/// records the outcome. A right secret resets the count in the same transaction as
+/// `on_right`, which commits ordinarily (and so flushes the counts before it).
+#[allow(clippy::too_many_arguments)]
+pub fn settle<T>(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+    secret: Secret,
+    reserved: Reserved,
+    check: Option<impl FnOnce() -> bool>,
+    spend: impl FnOnce(),
+    on_right: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<Checked<T>, AppError> {
+    let policy = services.config.lockout_policy();
+    let now = services.stored_now();
     let number = match reserved {
+        Reserved::Settled { checked: Checked::Passed(()), .. } => {
+            return Ok(Checked::Passed(write_transaction(conn, on_right)?))
+        }
         Reserved::Settled { checked, locked_now } => {
             // Counted once the lock has committed.
             if locked_now {
                 services.metrics.account_locked();
             }
-            return Ok(checked);
+            return Ok(if checked == Checked::Wrong { Checked::Wrong } else { Checked::Locked });
         }
         Reserved::Locked => {
             spend();
-            write_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
+            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
             return Ok(Checked::Locked);
         }
         Reserved::Below(number) => number,
     };
-    let right = check.take().is_some_and(|check| check());
-    if right {
-        // The count back to zero; the sign-in's own commit (its session) flushes it.
-        return count_transaction(conn, |conn| {
+    if check.is_some_and(|check| check()) {
+        return write_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
             if count_right(conn, user, secret)? {
-                Ok(Checked::Passed)
+                Ok(Checked::Passed(on_right(conn)?))
             } else {
-                commit_waiting_for_disk(conn)?;
                 record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
                 Ok(Checked::Locked)
             }
         });
     }
-    record(conn, user, now, failed, ip, &format!("attempt {number} of {max}"))?;
+    let max = policy.max_failed_attempts;
+    record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;
     Ok(Checked::Wrong)
 }
 
@@ -172,11 +229,18 @@ fn count_right(conn: &mut DbConnection, user: &User, secret: Secret) -> Result<b
     })
 }
 
-/// An attempt for an address with no account, in the same three steps as any refusal: a
-/// count that matches no account, `spend` (a dummy verification), and a count of such
-/// attempts. Nothing about what was typed is kept.
-pub fn shadow_attempt(conn: &mut DbConnection, services: &Services, spend: impl FnOnce()) -> Result<(), AppError> {
-    count_transaction(conn, |conn| store::users::reserve_login_attempt(conn, crate::ids::UserId(0)).map(drop))?;
+/// An attempt for an address with no account goes through the same three steps as any
+/// refusal: a count that matches no account, `spend` (a dummy verification), and a count of
+/// such attempts. Nothing about what was typed is kept.
+///
+/// The shadow attempt's first step, inside the caller's count transaction: the same
+/// statement as `reserve`'s, matching no account.
+pub fn shadow_reserve(conn: &mut DbConnection) -> Result<(), AppError> {
+    Ok(store::users::reserve_login_attempt(conn, crate::ids::UserId(0)).map(drop)?)
+}
+
+/// The shadow attempt's second step, as long as `settle`'s for a wrong secret.
+pub fn shadow_settle(conn: &mut DbConnection, services: &Services, spend: impl FnOnce()) -> Result<(), AppError> {
     spend();
     let now = services.stored_now();
     let day = chrono::Duration::days(1);

@@ -3,10 +3,12 @@
 //! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::attempts::{counted_check, shadow_attempt, Checked, Secret};
+use super::attempts::{
+    lift_lock_if_expired, reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret,
+};
 use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
-use crate::db::{write_transaction, DbConnection};
+use crate::db::{count_transaction, write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::metrics::{Login, UnlockSource};
 use crate::store::events::{self, Actor, NewEvent};
@@ -15,7 +17,6 @@ use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
 use keydesk_core::second_factor::SessionStage;
-use keydesk_core::throttle::ThrottlePolicy;
 use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role};
 
 pub enum LoginOutcome {
@@ -37,84 +38,105 @@ pub async fn log_in(
     let (typed_email, password) = (typed_email.to_owned(), password.to_owned());
     services
         .run(move |conn, services| {
-            // Counted before anything else, in one statement with its check: a burst of
-            // concurrent attempts from one address cannot slip past the limit.
-            let bucket = Bucket::LoginsFrom(ip.as_deref());
-            let policy = services.config.throttle.logins_per_ip();
-            if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
-                services.metrics.login(Login::Throttled);
-                return Ok(LoginOutcome::Throttled { wait });
-            }
-            let allowance = (&bucket, policy);
-            let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref(), allowance)?;
+            let (outcome, counted) = attempt(conn, services, &typed_email, &password, ip.as_deref())?;
             services.metrics.login(counted);
             Ok(outcome)
         })
         .await
 }
 
-/// The attempt's outcome, and how the metrics count it; a right password gives its count back
-/// to `allowance`, the throttle bucket it was taken from.
+/// What the login's counting transaction settled.
+enum Counted {
+    Throttled(chrono::Duration),
+    UnknownAccount,
+    Attempt(Reserved),
+}
+
+/// The attempt's outcome, and how the metrics count it. The throttle's count and the
+/// attempt's share one transaction; a right password gives the throttle's count back in the
+/// transaction that opens the session.
 fn attempt(
     conn: &mut DbConnection,
     services: &Services,
     typed_email: &str,
     password: &str,
     ip: Option<&str>,
-    allowance: (&Bucket<'_>, ThrottlePolicy),
 ) -> Result<(LoginOutcome, Login), AppError> {
     let found = match EmailAddress::parse(typed_email) {
         Ok(email) => store::users::find_by_email(conn, &email)?,
         Err(_) => None,
     };
+    if let Some(user) = &found {
+        lift_lock_if_expired(conn, services, user, ip)?;
+    }
+    let bucket = Bucket::LoginsFrom(ip);
+    let policy = services.config.throttle.logins_per_ip();
+    let secret = Secret::Password { second_factor_follows: found.as_ref().is_some_and(User::has_second_factor) };
+    let mut check = found.as_ref().map(|user| || services.passwords.verify(password, &user.password_hash));
+    // Counted before the password is looked at, in one statement with its check: a burst of
+    // concurrent attempts from one address cannot slip past the limit.
+    let counted = count_transaction(conn, |conn| {
+        if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
+            return Ok::<_, AppError>(Counted::Throttled(wait));
+        }
+        Ok(match &found {
+            None => {
+                shadow_reserve(conn)?;
+                Counted::UnknownAccount
+            }
+            Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
+        })
+    })?;
     let spend = || services.passwords.verify_dummy(password);
-    let Some(user) = found else {
-        // Unknown addresses leave no activity entry: what was typed may be a password.
-        shadow_attempt(conn, services, spend)?;
-        return Ok((LoginOutcome::Refused, Login::UnknownAccount));
+    let (user, reserved) = match (counted, found.as_ref()) {
+        (Counted::Throttled(wait), _) => return Ok((LoginOutcome::Throttled { wait }, Login::Throttled)),
+        (Counted::Attempt(reserved), Some(user)) => (user, reserved),
+        _ => {
+            // Unknown addresses leave no activity entry: what was typed may be a password.
+            shadow_settle(conn, services, spend)?;
+            return Ok((LoginOutcome::Refused, Login::UnknownAccount));
+        }
     };
-    let check = || services.passwords.verify(password, &user.password_hash);
-    let secret = Secret::Password { second_factor_follows: user.has_second_factor() };
-    match counted_check(conn, services, &user, ip, secret, check, spend)? {
+    // With an authenticator the code comes next; a role that requires one and has none may
+    // only set one up.
+    let stage = if user.has_second_factor() {
+        SessionStage::AwaitingCode
+    } else if services.config.mfa_policy().requires(user.role) {
+        SessionStage::MustEnrol
+    } else {
+        SessionStage::SignedIn
+    };
+    let open_session = |conn: &mut DbConnection| {
+        let now = services.stored_now();
+        // A right password uses up none of the address's allowance.
+        throttle::give_back(conn, &bucket, policy)?;
+        let session = PlainToken::generate();
+        let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
+        let new = NewSession {
+            user_id: user.id,
+            token: &session.hashed(),
+            stage,
+            second_factor_at: None,
+            expires_at: now + ttl,
+        };
+        store::sessions::create(conn, new, now)?;
+        // With a code to come, the login succeeds when the code is right (`mfa`).
+        match stage {
+            SessionStage::SignedIn => record(conn, user, now, EventKind::LoginSucceeded, ip, "")?,
+            SessionStage::MustEnrol => {
+                record(conn, user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
+            }
+            SessionStage::AwaitingCode => {}
+        }
+        Ok(session)
+    };
+    match settle(conn, services, user, ip, secret, reserved, check, spend, open_session)? {
         Checked::Wrong => Ok((LoginOutcome::Refused, Login::WrongPassword)),
         Checked::Locked => Ok((LoginOutcome::Refused, Login::Locked)),
-        Checked::Passed => {
-            let now = services.stored_now();
-            // With an authenticator the code comes next; a role that requires one and has
-            // none may only set one up.
-            let stage = if user.has_second_factor() {
-                SessionStage::AwaitingCode
-            } else if services.config.mfa_policy().requires(user.role) {
-                SessionStage::MustEnrol
-            } else {
-                SessionStage::SignedIn
-            };
-            write_transaction(conn, |conn| {
-                // A right password uses up none of the address's allowance.
-                throttle::give_back(conn, allowance.0, allowance.1)?;
-                let session = PlainToken::generate();
-                let ttl =
-                    chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-                let new = NewSession {
-                    user_id: user.id,
-                    token: &session.hashed(),
-                    stage,
-                    second_factor_at: None,
-                    expires_at: now + ttl,
-                };
-                store::sessions::create(conn, new, now)?;
-                // With a code to come, the login succeeds when the code is right (`mfa`).
-                match stage {
-                    SessionStage::SignedIn => record(conn, &user, now, EventKind::LoginSucceeded, ip, "")?,
-                    SessionStage::MustEnrol => {
-                        record(conn, &user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
-                    }
-                    SessionStage::AwaitingCode => {}
-                }
-                let counted =
-                    if stage == SessionStage::AwaitingCode { Login::SecondFactorRequired } else { Login::Success };
-                Ok((LoginOutcome::LoggedIn { session, stage }, counted))
-            })
+        Checked::Passed(session) => {
+            let counted =
+                if stage == SessionStage::AwaitingCode { Login::SecondFactorRequired } else { Login::Success };
+            Ok((LoginOutcome::LoggedIn { session, stage }, counted))
         }
     }
 }

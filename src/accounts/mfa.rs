@@ -132,19 +132,9 @@ pub fn check_second_factor(
             services.metrics.login(counted);
         }
     };
-    match counted_check(conn, services, user, ip, Secret::SecondFactor, check, spend)? {
-        Checked::Passed => {}
-        Checked::Wrong => {
-            count(Login::WrongSecondFactor);
-            return Ok(CodeOutcome::Refused);
-        }
-        Checked::Locked => {
-            count(Login::Locked);
-            return Ok(CodeOutcome::Refused);
-        }
-    }
     let stored_now = now.naive_utc();
-    let outcome = write_transaction(conn, |conn| {
+    // In the transaction that resets the count.
+    let use_code = |conn: &mut DbConnection| {
         // The same code sent twice at once: only one request may use it.
         let used = match (&recovery, step.get()) {
             (Some(hash), _) => store::recovery_codes::use_code(conn, user.id, hash, stored_now)?,
@@ -167,7 +157,18 @@ pub fn check_second_factor(
             events::record(conn, event(&anonymous, user, stored_now, EventKind::LoginSucceeded, ip, detail))?;
         }
         Ok::<_, AppError>(CodeOutcome::Passed)
-    })?;
+    };
+    let outcome = match counted_check(conn, services, user, ip, Secret::SecondFactor, check, spend, use_code)? {
+        Checked::Passed(outcome) => outcome,
+        Checked::Wrong => {
+            count(Login::WrongSecondFactor);
+            return Ok(CodeOutcome::Refused);
+        }
+        Checked::Locked => {
+            count(Login::Locked);
+            return Ok(CodeOutcome::Refused);
+        }
+    };
     count(if outcome == CodeOutcome::Passed { Login::Success } else { Login::WrongSecondFactor });
     Ok(outcome)
 }
