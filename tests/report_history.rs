@@ -1,7 +1,7 @@
 //! Each ticket's stored report history (kept by the database, read by every report) against
 //! the history rows it copies: the kinds the trigger keeps are exactly the ones reports
 //! count; a seeded desk (bulk inserts) and rows recorded one at a time agree with their
-//! history; `keydesk reports rebuild` rewrites a damaged one, also while rows are being
+//! history, and each report row follows its ticket's account and verification; `keydesk reports rebuild` rewrites a damaged one, also while rows are being
 //! recorded beside it. On both databases.
 
 mod common;
@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use common::cli::Keydesk;
 use common::Backend;
 use diesel::prelude::*;
-use keydesk::db::schema::{tickets, users};
+use keydesk::db::schema::{ticket_report_rows, tickets, users};
 use keydesk::db::{self, DatabaseUrl, DbConnection};
 use keydesk::ids::{TicketNumber, UserId};
 use keydesk::store;
@@ -65,7 +65,7 @@ fn from_history(conn: &mut DbConnection, ticket: i64) -> Vec<Row> {
 }
 
 fn stored(conn: &mut DbConnection) -> Vec<(i64, String)> {
-    store::report_history::all(conn).unwrap().into_iter().map(|s| (s.ticket_id, s.report_history)).collect()
+    store::report_history::all(conn).unwrap().into_iter().map(|s| (s.ticket_id, s.history)).collect()
 }
 
 /// Every ticket's stored history reads back as the rows its history holds.
@@ -77,6 +77,27 @@ fn assert_all_agree(conn: &mut DbConnection) -> usize {
         rows_seen += read.len();
     }
     rows_seen
+}
+
+type Copied = (i64, NaiveDateTime, Option<i64>, Option<String>);
+
+/// What each report row copies from its ticket.
+fn report_rows(conn: &mut DbConnection) -> Vec<Copied> {
+    use ticket_report_rows as r;
+    r::table
+        .select((r::ticket_id, r::received_at, r::account_user_id, r::verification_method))
+        .order(r::ticket_id)
+        .load(conn)
+        .unwrap()
+}
+
+fn ticket_columns(conn: &mut DbConnection) -> Vec<Copied> {
+    use tickets as t;
+    t::table
+        .select((t::id, t::received_at, t::account_user_id, t::verification_method))
+        .order(t::id)
+        .load(conn)
+        .unwrap()
 }
 
 fn record(conn: &mut DbConnection, ticket: i64, at: NaiveDateTime, staff: &(UserId, String), kind: TicketEventKind) {
@@ -112,7 +133,7 @@ async fn the_stored_history_keeps_exactly_the_counted_kinds_with_who_and_when(ba
         .collect();
     assert_eq!(rows(read_stored_history(ticket, added).unwrap()), expected, "{added}");
     let latest: Option<NaiveDateTime> =
-        tickets::table.find(ticket).select(tickets::report_latest_at).first(conn).unwrap();
+        ticket_report_rows::table.find(ticket).select(ticket_report_rows::latest_at).first(conn).unwrap();
     let last_counted = expected.last().unwrap().0;
     assert_eq!(latest.map(|at| at.and_utc().trunc_subsecs(0)), Some(last_counted));
 }
@@ -123,6 +144,17 @@ async fn a_seeded_desk_and_rows_recorded_one_by_one_agree_with_their_history(bac
     let conn = &mut *pool.get().unwrap();
     let seeded_rows = assert_all_agree(conn);
     assert!(seeded_rows > 300, "the demo's tickets have counted history: {seeded_rows}");
+    assert_eq!(report_rows(conn), ticket_columns(conn));
+
+    // A ticket linked to another account and verified: its report row follows.
+    let (first, second) = (ticket_ids(conn)[0], ticket_ids(conn)[1]);
+    let account: i64 = users::table.filter(users::organisation_id.is_not_null()).select(users::id).first(conn).unwrap();
+    diesel::update(tickets::table.find(first))
+        .set((tickets::account_user_id.eq(Some(account)), tickets::verification_method.eq(Some("call_back"))))
+        .execute(conn)
+        .unwrap();
+    diesel::update(tickets::table.find(second)).set(tickets::account_user_id.eq(None::<i64>)).execute(conn).unwrap();
+    assert_eq!(report_rows(conn), ticket_columns(conn));
 
     // Rows recorded one at a time, several in one transaction and some out of time order.
     let staff = a_staff_member(conn);
@@ -145,14 +177,24 @@ async fn rebuild_rewrites_a_damaged_history_even_while_rows_are_recorded(backend
     let pool = connect(&keydesk);
     let conn = &mut *pool.get().unwrap();
     let intact = stored(conn);
-    diesel::update(tickets::table)
-        .set((tickets::report_history.eq("verified@x;"), tickets::report_latest_at.eq(None::<NaiveDateTime>)))
+    // Damaged rows, and a missing one.
+    diesel::update(ticket_report_rows::table)
+        .set((
+            ticket_report_rows::history.eq("verified@x;"),
+            ticket_report_rows::latest_at.eq(None::<NaiveDateTime>),
+            ticket_report_rows::account_user_id.eq(None::<i64>),
+        ))
+        .execute(conn)
+        .unwrap();
+    diesel::delete(ticket_report_rows::table.filter(ticket_report_rows::ticket_id.eq(intact[0].0)))
         .execute(conn)
         .unwrap();
     let run = keydesk.ok(&["reports", "rebuild"], None);
     assert!(run.stdout.contains("Rebuilt the stored report history of 200 tickets"), "{run:?}");
     assert_eq!(stored(conn), intact, "the rebuild writes what the trigger wrote");
-    let unset: i64 = tickets::table.filter(tickets::report_latest_at.is_null()).count().get_result(conn).unwrap();
+    let unset: i64 =
+        ticket_report_rows::table.filter(ticket_report_rows::latest_at.is_null()).count().get_result(conn).unwrap();
+    assert_eq!(report_rows(conn), ticket_columns(conn), "each row follows its ticket again");
     let without_counted_rows = intact.iter().filter(|(_, history)| history.is_empty()).count() as i64;
     assert_eq!(unset, without_counted_rows);
 

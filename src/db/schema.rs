@@ -131,6 +131,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_report_rows (ticket_id) {
+        ticket_id -> BigInt,
+        received_at -> Timestamp,
+        account_user_id -> Nullable<BigInt>,
+        verification_method -> Nullable<Text>,
+        history -> Text,
+        latest_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     tickets (id) {
         id -> BigInt,
         status -> Text,
@@ -156,8 +167,6 @@ diesel::table! {
         approved_at -> Nullable<Timestamp>,
         approved_by_id -> Nullable<BigInt>,
         approval_note -> Nullable<Text>,
-        report_history -> Text,
-        report_latest_at -> Nullable<Timestamp>,
     }
 }
 

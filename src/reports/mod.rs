@@ -31,34 +31,40 @@ pub fn load<'a>(
 ) -> diesel::QueryResult<ReportInput<'a>> {
     let (start, end, as_of) = (window.start, window.end, window.as_of);
     let received_facts = |conn: &mut DbConnection, from, until| {
-        facts(reads::tickets_received(conn, from, until, scope.organisation)?, as_of)
+        reads::tickets_received(conn, from, until, scope.organisation, |ticket| ticket_facts(ticket, as_of))
     };
-    let mut received = match second {
-        None => received_facts(conn, start, end)?,
+    let unlock_sources =
+        |conn: &mut DbConnection| reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent);
+    // Older tickets count in the backlog while they were open in the range.
+    let carried_over = |conn: &mut DbConnection| {
+        let older = facts(reads::tickets_open_during(conn, start, scope.organisation)?, as_of)?;
+        Ok::<_, diesel::result::Error>(
+            older.into_iter().filter(|t| t.open.iter().any(|span| span.end.is_none_or(|end| end > start))).collect(),
+        )
+    };
+    let (mut received, mut carried_over, unlock_sources): (Vec<TicketFacts>, Vec<TicketFacts>, _) = match second {
+        None => (received_facts(conn, start, end)?, carried_over(conn)?, unlock_sources(conn)?),
         Some(second) => {
+            // Each connection reads half the range, then one the older tickets and the other
+            // the unlocks.
             let middle = start + (end - start) / 2;
             std::thread::scope(|threads| {
-                let early = threads.spawn(|| received_facts(second, start, middle));
-                let late = received_facts(conn, middle, end);
-                let mut received = early.join().expect("the reading thread does not panic")?;
-                received.extend(late?);
-                Ok::<_, diesel::result::Error>(received)
+                let early = threads.spawn(|| {
+                    Ok::<_, diesel::result::Error>((received_facts(second, start, middle)?, unlock_sources(second)?))
+                });
+                let late = received_facts(conn, middle, end).and_then(|late| Ok((late, carried_over(conn)?)));
+                let (mut received, unlocks) = early.join().expect("the reading thread does not panic")?;
+                let (late, older) = late?;
+                received.extend(late);
+                Ok::<_, diesel::result::Error>((received, older, unlocks))
             })?
         }
     };
     if !received.is_sorted_by_key(|t| t.ticket_id) {
         received.sort_unstable_by_key(|t| t.ticket_id);
     }
-
-    // Older tickets count in the backlog while they were open in the range.
-    let mut carried_over: Vec<TicketFacts> =
-        facts(reads::tickets_open_during(conn, start, scope.organisation)?, as_of)?
-            .into_iter()
-            .filter(|ticket| ticket.open.iter().any(|span| span.end.is_none_or(|end| end > start)))
-            .collect();
     carried_over.sort_unstable_by_key(|t| t.ticket_id);
 
-    let unlock_sources = reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent)?;
     Ok(ReportInput { window, calendar, targets, agent: scope.agent, received, carried_over, unlock_sources })
 }
 
@@ -94,19 +100,18 @@ pub fn current_facts(
 
 /// Each ticket's facts as of `as_of`, from its row and stored history.
 fn facts(tickets: Vec<TicketRead>, as_of: chrono::DateTime<chrono::Utc>) -> diesel::QueryResult<Vec<TicketFacts>> {
-    tickets
-        .into_iter()
-        .map(|t| {
-            let history = TicketHistory {
-                ticket_id: t.ticket_id,
-                received_at: epoch_seconds(t.received_at),
-                organisation_id: t.organisation_id,
-                verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
-                events: read_stored_history(t.ticket_id, &t.history).map_err(unreadable)?,
-            };
-            Ok(TicketFacts::from_history(&history, as_of))
-        })
-        .collect()
+    tickets.into_iter().map(|ticket| ticket_facts(ticket, as_of)).collect()
+}
+
+fn ticket_facts(t: TicketRead, as_of: chrono::DateTime<chrono::Utc>) -> diesel::QueryResult<TicketFacts> {
+    let history = TicketHistory {
+        ticket_id: t.ticket_id,
+        received_at: epoch_seconds(t.received_at),
+        organisation_id: t.organisation_id,
+        verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
+        events: read_stored_history(t.ticket_id, &t.history).map_err(unreadable)?,
+    };
+    Ok(TicketFacts::from_history(&history, as_of))
 }
 
 /// A stored history that does not read back fails the report, naming the ticket and the fix.

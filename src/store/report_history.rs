@@ -8,8 +8,8 @@ use diesel::sql_types::BigInt;
 use super::dialect::{on_backend, Dialect};
 use crate::db::{self, DbConnection};
 
-/// Tickets rewritten per transaction: each holds back new history rows (PostgreSQL) or all
-/// writes (SQLite) while it runs, so it stays short.
+/// Tickets rewritten per transaction: each holds back writes to tickets and their history
+/// while it runs, so it stays short.
 const TICKETS_PER_TRANSACTION: i64 = 20_000;
 
 /// The migration's statement, for the tickets numbered `[$1, $2)`.
@@ -19,12 +19,15 @@ fn rebuild_statement(dialect: Dialect) -> String {
         Dialect::Sqlite => ("group_concat", dialect.epoch("e.at")),
     };
     let kinds = keydesk_core::reports::kinds_counted().iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>();
+    let counted = format!("FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ({})", kinds.join(", "));
     dialect.statement(&format!(
-        "UPDATE tickets SET (report_history, report_latest_at) = (\
-         SELECT coalesce({aggregate}(e.kind || '@' || {epoch} || coalesce('/' || e.actor_id, '') || ';', '' ORDER BY e.at, e.id), ''), max(e.at) \
-         FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.kind IN ({})) \
-         WHERE id >= $1 AND id < $2",
-        kinds.join(", ")
+        "INSERT INTO ticket_report_rows (ticket_id, received_at, account_user_id, verification_method, history, latest_at) \
+         SELECT t.id, t.received_at, t.account_user_id, t.verification_method, \
+         (SELECT coalesce({aggregate}(e.kind || '@' || {epoch} || coalesce('/' || e.actor_id, '') || ';', '' ORDER BY e.at, e.id), '') {counted}), \
+         (SELECT max(e.at) {counted}) \
+         FROM tickets t WHERE t.id >= $1 AND t.id < $2 \
+         ON CONFLICT (ticket_id) DO UPDATE SET received_at = excluded.received_at, account_user_id = excluded.account_user_id, \
+         verification_method = excluded.verification_method, history = excluded.history, latest_at = excluded.latest_at"
     ))
 }
 
@@ -38,8 +41,9 @@ struct IdRange {
 
 /// Rewrites every ticket's stored history from its history rows, a slice of tickets per
 /// transaction; `progress` hears (done, total) after each. Returns how many tickets it
-/// rewrote. Safe while Keydesk runs: each slice holds back new history rows until it commits,
-/// so a row recorded meanwhile is either read here or appended by the trigger after.
+/// rewrote. Safe while Keydesk runs: each slice holds back writes to tickets and history
+/// until it commits, so a row recorded meanwhile is either read here or added by the
+/// triggers after.
 pub fn rebuild(conn: &mut DbConnection, progress: &mut dyn FnMut(i64, i64)) -> QueryResult<i64> {
     const RANGE: &str = "SELECT MIN(id) AS first, MAX(id) AS last FROM tickets";
     let range: IdRange = on_backend!(&mut *conn, |c, _dialect| diesel::sql_query(RANGE).get_result(c))?;
@@ -51,7 +55,7 @@ pub fn rebuild(conn: &mut DbConnection, progress: &mut dyn FnMut(i64, i64)) -> Q
         done += db::write_transaction(conn, |conn| {
             on_backend!(conn, |c, dialect| {
                 if let Dialect::Postgres = dialect {
-                    diesel::sql_query("LOCK TABLE ticket_events IN SHARE MODE").execute(c)?;
+                    diesel::sql_query("LOCK TABLE tickets, ticket_events IN SHARE MODE").execute(c)?;
                 }
                 diesel::sql_query(rebuild_statement(dialect)).bind::<BigInt, _>(start).bind::<BigInt, _>(end).execute(c)
             })
@@ -67,12 +71,14 @@ pub struct StoredHistory {
     #[diesel(sql_type = BigInt)]
     pub ticket_id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub report_history: String,
+    pub history: String,
 }
 
-/// Every ticket's stored history, by number (for tests and checks; small databases).
+/// Every ticket's stored history, by number (for tests and checks; small databases); `none`
+/// for a ticket without its row.
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredHistory>> {
-    const ALL: &str = "SELECT id AS ticket_id, report_history FROM tickets ORDER BY id";
+    const ALL: &str = "SELECT t.id AS ticket_id, coalesce(r.history, 'none') AS history \
+                       FROM tickets t LEFT JOIN ticket_report_rows r ON r.ticket_id = t.id ORDER BY t.id";
     on_backend!(conn, |c, _dialect| diesel::sql_query(ALL).load(c))
 }
 
@@ -91,8 +97,10 @@ mod tests {
             (Dialect::Sqlite, include_str!("../../migrations/sqlite/2026-12-05-000011_report_history/up.sql")),
         ] {
             let rebuild = squash(&rebuild_statement(dialect));
-            let whole_table = rebuild.split(" WHERE id >=").next().unwrap();
-            assert!(squash(migration).contains(whole_table), "{dialect:?}: {whole_table}");
+            let (select, rest) = rebuild.split_once(" WHERE t.id >=").unwrap();
+            let on_conflict = &rest[rest.find(" ON CONFLICT").unwrap()..];
+            let migration = squash(migration);
+            assert!(migration.contains(&format!("{select} WHERE true{on_conflict};")), "{dialect:?}: {select}");
         }
     }
 }

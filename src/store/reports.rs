@@ -44,54 +44,53 @@ fn sql_list(words: &[&str]) -> String {
     words.iter().map(|word| format!("'{word}'")).collect::<Vec<_>>().join(", ")
 }
 
-const TICKET_COLUMNS: &str = "t.id AS ticket_id, {received} AS received_at, u.organisation_id AS organisation_id, \
-                              t.verification_method AS verification_method, t.report_history AS history";
-
+/// A ticket's report row (`ticket_report_rows`, one narrow row per ticket) with its
+/// account's organisation.
 fn ticket_select(dialect: Dialect) -> String {
     format!(
-        "SELECT {} FROM tickets t LEFT JOIN users u ON u.id = t.account_user_id",
-        TICKET_COLUMNS.replace("{received}", &dialect.epoch("t.received_at"))
+        "SELECT r.ticket_id AS ticket_id, {} AS received_at, u.organisation_id AS organisation_id, \
+         r.verification_method AS verification_method, r.history AS history \
+         FROM ticket_report_rows r LEFT JOIN users u ON u.id = r.account_user_id",
+        dialect.epoch("r.received_at")
     )
 }
 
-/// Tickets received in `[start, end)`, optionally of one organisation, in no set order.
-/// The biggest read, so its columns are decoded by position (`sql` with tuples), which costs
-/// a fraction of decoding by name.
-pub fn tickets_received(
+/// Tickets received in `[start, end)`, optionally of one organisation, in no set order, each
+/// handed to `each` as it is read. The biggest read, so its columns are decoded by position
+/// (`sql` with tuples), which costs a fraction of decoding by name.
+pub fn tickets_received<T>(
     conn: &mut DbConnection,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     organisation: Option<i64>,
-) -> QueryResult<Vec<TicketRead>> {
+    each: impl FnMut(TicketRead) -> QueryResult<T>,
+) -> QueryResult<Vec<T>> {
     type Row = (i64, i64, Option<i64>, Option<String>, String);
-    let rows: Vec<Row> = on_backend!(conn, |c, dialect| {
+    let mut each = each;
+    // Each row is handed on as it is read (a year is a million of them), not kept.
+    let mut handle = |row: QueryResult<Row>| {
+        let (ticket_id, received_at, organisation_id, verification_method, history) = row?;
+        each(TicketRead { ticket_id, received_at, organisation_id, verification_method, history })
+    };
+    on_backend!(conn, |c, dialect| {
         let select = format!(
-            "SELECT t.id, {}, u.organisation_id, t.verification_method, t.report_history FROM tickets t {} \
-             LEFT JOIN users u ON u.id = t.account_user_id WHERE t.received_at >= ",
-            dialect.epoch("t.received_at"),
-            dialect.index_hint("tickets_received"),
+            "SELECT r.ticket_id, {}, u.organisation_id, r.verification_method, r.history FROM ticket_report_rows r \
+             LEFT JOIN users u ON u.id = r.account_user_id WHERE r.received_at >= ",
+            dialect.epoch("r.received_at"),
         );
         diesel::dsl::sql::<(BigInt, BigInt, Nullable<BigInt>, Nullable<Text>, Text)>(&select)
             .bind::<Timestamp, _>(naive(start))
-            .sql(" AND t.received_at < ")
+            .sql(" AND r.received_at < ")
             .bind::<Timestamp, _>(naive(end))
             .sql(" AND (")
             .bind::<Nullable<BigInt>, _>(organisation)
             .sql(" IS NULL OR u.organisation_id = ")
             .bind::<Nullable<BigInt>, _>(organisation)
             .sql(")")
-            .load(c)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(ticket_id, received_at, organisation_id, verification_method, history)| TicketRead {
-            ticket_id,
-            received_at,
-            organisation_id,
-            verification_method,
-            history,
-        })
-        .collect())
+            .load_iter::<Row, diesel::connection::DefaultLoadingMode>(c)?
+            .map(&mut handle)
+            .collect()
+    })
 }
 
 /// Tickets received before `start` that may have been open after it: those open now, and
@@ -106,9 +105,10 @@ pub fn tickets_open_during(
         let select = ticket_select(dialect);
         let open = sql_list(&["new", "open", "waiting_on_user"]);
         let sql = format!(
-            "{select} WHERE t.status IN ({open}) AND t.received_at < $1 AND ($2 IS NULL OR u.organisation_id = $2) \
+            "{select} WHERE r.ticket_id IN (SELECT t.id FROM tickets t WHERE t.status IN ({open}) AND t.received_at < $1) \
+             AND ($2 IS NULL OR u.organisation_id = $2) \
              UNION \
-             {select} WHERE t.received_at < $1 AND t.report_latest_at >= $1 AND ($2 IS NULL OR u.organisation_id = $2)"
+             {select} WHERE r.received_at < $1 AND r.latest_at >= $1 AND ($2 IS NULL OR u.organisation_id = $2)"
         );
         diesel::sql_query(dialect.statement(&sql))
             .bind::<Timestamp, _>(naive(start))
@@ -131,7 +131,7 @@ pub fn histories_of(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<
     let mut rows = Vec::new();
     for chunk in ticket_ids.chunks(500) {
         let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT id AS ticket_id, report_history AS history FROM tickets WHERE id IN ({ids})");
+        let sql = format!("SELECT ticket_id, history FROM ticket_report_rows WHERE ticket_id IN ({ids})");
         let mut read: Vec<HistoryRead> = on_backend!(&mut *conn, |c, _dialect| diesel::sql_query(&sql).load(c))?;
         rows.append(&mut read);
     }

@@ -1,5 +1,7 @@
 DROP TRIGGER ticket_events_report_history ON ticket_events;
 DROP FUNCTION tickets_append_report_history();
-DROP INDEX tickets_report_touched;
-ALTER TABLE tickets DROP COLUMN report_latest_at;
-ALTER TABLE tickets DROP COLUMN report_history;
+DROP TRIGGER tickets_report_row_follows ON tickets;
+DROP FUNCTION tickets_report_row_follows();
+DROP TRIGGER tickets_report_row ON tickets;
+DROP FUNCTION tickets_add_report_rows();
+DROP TABLE ticket_report_rows;

@@ -1,4 +1,4 @@
 DROP TRIGGER ticket_events_report_history;
-DROP INDEX tickets_report_touched;
-ALTER TABLE tickets DROP COLUMN report_latest_at;
-ALTER TABLE tickets DROP COLUMN report_history;
+DROP TRIGGER tickets_report_row_follows;
+DROP TRIGGER tickets_report_row;
+DROP TABLE ticket_report_rows;

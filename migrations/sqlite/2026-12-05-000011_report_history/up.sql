@@ -1,31 +1,56 @@
--- Each ticket's counted history kept beside it (keydesk_core::reports::stored_history), so a
--- report reads one row per ticket rather than every history row: `kind@epoch[/actor];` per
--- row, in the order recorded. `report_latest_at` is its latest row's time, so a report finds
--- the older tickets its range touched without reading the history.
-ALTER TABLE tickets ADD COLUMN report_history TEXT NOT NULL DEFAULT '';
-ALTER TABLE tickets ADD COLUMN report_latest_at TIMESTAMP;
+-- What a service-hours report reads, one narrow row per ticket, so a year's report reads one
+-- row per ticket rather than every history row or the whole ticket: when it arrived, its
+-- account and verification method (copied from the ticket), and its counted history
+-- (keydesk_core::reports::stored_history: `kind@epoch[/actor];` per row, in the order
+-- recorded). `latest_at` is its latest counted row's time, so a report finds the older
+-- tickets its range touched without reading the history. Kept by the triggers below, in
+-- the transaction that writes the ticket or its history, whatever writes them.
+CREATE TABLE ticket_report_rows (
+    ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,
+    received_at TIMESTAMP NOT NULL,
+    account_user_id BIGINT,
+    verification_method TEXT,
+    history TEXT NOT NULL DEFAULT '',
+    latest_at TIMESTAMP
+);
+CREATE INDEX ticket_report_rows_received ON ticket_report_rows (received_at);
 -- The tickets received before a range that its rows touched.
-CREATE INDEX tickets_report_touched ON tickets (received_at, report_latest_at);
+CREATE INDEX ticket_report_rows_touched ON ticket_report_rows (received_at, latest_at);
 
--- Kept in the same transaction as each history row, whatever writes it. The kinds are
--- keydesk_core::reports::kinds_counted (tests/report_history.rs holds the two together).
+CREATE TRIGGER tickets_report_row AFTER INSERT ON tickets
+BEGIN
+    INSERT INTO ticket_report_rows (ticket_id, received_at, account_user_id, verification_method)
+    VALUES (NEW.id, NEW.received_at, NEW.account_user_id, NEW.verification_method);
+END;
+
+CREATE TRIGGER tickets_report_row_follows AFTER UPDATE OF received_at, account_user_id, verification_method ON tickets
+BEGIN
+    UPDATE ticket_report_rows
+    SET received_at = NEW.received_at, account_user_id = NEW.account_user_id, verification_method = NEW.verification_method
+    WHERE ticket_id = NEW.id;
+END;
+
+-- The kinds are keydesk_core::reports::kinds_counted (tests/report_history.rs holds the two
+-- together).
 CREATE TRIGGER ticket_events_report_history AFTER INSERT ON ticket_events
 WHEN NEW.kind IN ('spoof_suspected', 'user_replied', 'reopened', 'agent_replied', 'waiting_on_user',
                   'challenge_sent', 'mailbox_confirmed', 'verified', 'unlocked', 'resolved')
 BEGIN
-    UPDATE tickets
-    SET report_history = report_history || NEW.kind || '@' || unixepoch(NEW.at)
-            || coalesce('/' || NEW.actor_id, '') || ';',
-        report_latest_at = CASE WHEN report_latest_at IS NULL OR report_latest_at < NEW.at
-                                THEN NEW.at ELSE report_latest_at END
-    WHERE id = NEW.ticket_id;
+    UPDATE ticket_report_rows
+    SET history = history || NEW.kind || '@' || unixepoch(NEW.at) || coalesce('/' || NEW.actor_id, '') || ';',
+        latest_at = CASE WHEN latest_at IS NULL OR latest_at < NEW.at THEN NEW.at ELSE latest_at END
+    WHERE ticket_id = NEW.ticket_id;
 END;
 
--- The history recorded so far, as `keydesk reports rebuild` writes it (src/store/report_history.rs).
-UPDATE tickets SET (report_history, report_latest_at) = (
-    SELECT coalesce(group_concat(e.kind || '@' || unixepoch(e.at) || coalesce('/' || e.actor_id, '') || ';', '' ORDER BY e.at, e.id), ''),
-           max(e.at)
-    FROM ticket_events e
-    WHERE e.ticket_id = tickets.id
-      AND e.kind IN ('spoof_suspected', 'user_replied', 'reopened', 'agent_replied', 'waiting_on_user',
-                     'challenge_sent', 'mailbox_confirmed', 'verified', 'unlocked', 'resolved'));
+-- The tickets and history recorded so far, as `keydesk reports rebuild` writes them
+-- (src/store/report_history.rs).
+INSERT INTO ticket_report_rows (ticket_id, received_at, account_user_id, verification_method, history, latest_at)
+SELECT t.id, t.received_at, t.account_user_id, t.verification_method,
+    (SELECT coalesce(group_concat(e.kind || '@' || unixepoch(e.at) || coalesce('/' || e.actor_id, '') || ';', '' ORDER BY e.at, e.id), '')
+     FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ('spoof_suspected', 'user_replied', 'reopened', 'agent_replied', 'waiting_on_user',
+                  'challenge_sent', 'mailbox_confirmed', 'verified', 'unlocked', 'resolved')),
+    (SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ('spoof_suspected', 'user_replied', 'reopened', 'agent_replied', 'waiting_on_user',
+                  'challenge_sent', 'mailbox_confirmed', 'verified', 'unlocked', 'resolved'))
+FROM tickets t WHERE true
+ON CONFLICT (ticket_id) DO UPDATE SET received_at = excluded.received_at, account_user_id = excluded.account_user_id,
+    verification_method = excluded.verification_method, history = excluded.history, latest_at = excluded.latest_at;
