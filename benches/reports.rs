@@ -6,7 +6,7 @@
 //! Run with `cargo bench --bench reports` (SQLite; PostgreSQL too when
 //! KEYDESK_TEST_POSTGRES_URL or the default local server answers). The size is
 //! KEYDESK_BENCH_TICKETS (default 1,000,000 tickets over 365 days). The seeded databases are
-//! kept under `target/bench-data/` and in PostgreSQL as `keydesk_bench_reports_<n>`, and
+//! kept under `target/bench-data/` and in PostgreSQL as `keydesk_reports_<n>` (not `keydesk_bench_…`, which the other benches drop), and
 //! reused while they hold the tickets asked for: seeding a million takes minutes. Set
 //! KEYDESK_BENCH_RESEED=1 to start again, KEYDESK_BENCH_BACKENDS=sqlite or postgres for one.
 
@@ -234,7 +234,7 @@ fn admin_url() -> String {
 fn postgres_url(tickets: usize) -> Option<String> {
     let admin = admin_url();
     let mut conn = PgConnection::establish(&admin).ok()?;
-    let name = format!("keydesk_bench_reports_{tickets}");
+    let name = format!("keydesk_reports_{tickets}");
     if std::env::var("KEYDESK_BENCH_RESEED").is_ok() {
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).ok()?;
     }

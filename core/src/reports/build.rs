@@ -61,6 +61,27 @@ impl ReportInput<'_> {
         let measurer = Measurer::new(self.calendar, &self.window, self.targets);
         self.received.iter().filter(|ticket| self.in_scope(ticket)).map(move |ticket| measurer.row(ticket))
     }
+
+    /// The same rows, in the same order, handed to `fold`; measured (business time across the
+    /// calendar: most of a big report's work) a slice at a time, half of each slice on a
+    /// second thread.
+    fn fold_rows(&self, mut fold: impl FnMut(TicketRow<'_>)) {
+        const SLICE: usize = 65_536;
+        let measurer = Measurer::new(self.calendar, &self.window, self.targets);
+        let in_scope: Vec<&TicketFacts> = self.received.iter().filter(|ticket| self.in_scope(ticket)).collect();
+        for slice in in_scope.chunks(SLICE) {
+            let (first, second) = slice.split_at(slice.len() / 2);
+            fn measure<'t>(measurer: &Measurer, tickets: &[&'t TicketFacts]) -> Vec<TicketRow<'t>> {
+                tickets.iter().map(|ticket| measurer.row(ticket)).collect()
+            }
+            let (first, second) = std::thread::scope(|threads| {
+                let first = threads.spawn(|| measure(&measurer, first));
+                let second = measure(&measurer, second);
+                (first.join().expect("measuring does not panic"), second)
+            });
+            first.into_iter().chain(second).for_each(&mut fold);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -212,7 +233,7 @@ pub fn build(input: &ReportInput) -> ServiceHours {
         pending: 0,
     };
 
-    for row in input.rows() {
+    input.fold_rows(|row| {
         totals.add(&row);
         if !per_day.is_empty() {
             let day = &mut per_day[day_of(row.received_at)];
@@ -265,7 +286,7 @@ pub fn build(input: &ReportInput) -> ServiceHours {
             None => verification.pending += 1,
         }
         verification.spoof_suspected += usize::from(row.spoof_suspected);
-    }
+    });
     sla.first_response_met = sla.first_response.met_share();
     sla.unlock_met = sla.unlock.met_share();
 
