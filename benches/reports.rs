@@ -6,8 +6,9 @@
 //! Run with `cargo bench --bench reports` (SQLite; PostgreSQL too when
 //! KEYDESK_TEST_POSTGRES_URL or the default local server answers). The size is
 //! KEYDESK_BENCH_TICKETS (default 1,000,000 tickets over 365 days). The seeded databases are
-//! kept under `target/bench-data/` and in PostgreSQL as `keydesk_reports_<n>` (not `keydesk_bench_…`, which the other benches drop), and
-//! reused while they hold the tickets asked for: seeding a million takes minutes. Set
+//! kept under `target/bench-data/` and in PostgreSQL as `keydesk_reports_<n>` (not
+//! `keydesk_bench_…`, which the other benches drop), and reused while they hold the tickets
+//! asked for: seeding a million takes minutes. Set
 //! KEYDESK_BENCH_RESEED=1 to start again, KEYDESK_BENCH_BACKENDS=sqlite or postgres for one.
 
 mod common;
