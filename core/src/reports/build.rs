@@ -65,7 +65,7 @@ impl ReportInput<'_> {
     /// The same rows, in the same order, handed to `fold`; measured (business time across the
     /// calendar: most of a big report's work) a slice at a time, half of each slice on a
     /// second thread.
-    fn fold_rows(&self, mut fold: impl FnMut(TicketRow<'_>)) {
+    pub(super) fn fold_rows<'a>(&'a self, mut fold: impl FnMut(TicketRow<'a>)) {
         const SLICE: usize = 65_536;
         let measurer = Measurer::new(self.calendar, &self.window, self.targets);
         let in_scope: Vec<&TicketFacts> = self.received.iter().filter(|ticket| self.in_scope(ticket)).collect();
