@@ -97,38 +97,11 @@ fn attempt(
             return Ok((LoginOutcome::Refused, Login::UnknownAccount));
         }
     };
-    // With an authenticator the code comes next; a role that requires one and has none may
-    // only set one up.
-    let stage = if user.has_second_factor() {
-        SessionStage::AwaitingCode
-    } else if services.config.mfa_policy().requires(user.role) {
-        SessionStage::MustEnrol
-    } else {
-        SessionStage::SignedIn
-    };
+    let stage = session_stage(services, user);
     let open_session = |conn: &mut DbConnection| {
-        let now = services.stored_now();
         // A right password uses up none of the address's allowance.
         throttle::give_back(conn, &bucket, policy)?;
-        let session = PlainToken::generate();
-        let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-        let new = NewSession {
-            user_id: user.id,
-            token: &session.hashed(),
-            stage,
-            second_factor_at: None,
-            expires_at: now + ttl,
-        };
-        store::sessions::create(conn, new, now)?;
-        // With a code to come, the login succeeds when the code is right (`mfa`).
-        match stage {
-            SessionStage::SignedIn => record(conn, user, now, EventKind::LoginSucceeded, ip, "")?,
-            SessionStage::MustEnrol => {
-                record(conn, user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
-            }
-            SessionStage::AwaitingCode => {}
-        }
-        Ok(session)
+        open_session(conn, services, user, stage, ip)
     };
     match settle(conn, services, user, ip, secret, reserved, check, spend, open_session)? {
         Checked::Wrong => Ok((LoginOutcome::Refused, Login::WrongPassword)),
@@ -139,6 +112,43 @@ fn attempt(
             Ok((LoginOutcome::LoggedIn { session, stage }, counted))
         }
     }
+}
+
+/// With an authenticator the code comes next; a role that requires one and has none may
+/// only set one up.
+fn session_stage(services: &Services, user: &User) -> SessionStage {
+    if user.has_second_factor() {
+        SessionStage::AwaitingCode
+    } else if services.config.mfa_policy().requires(user.role) {
+        SessionStage::MustEnrol
+    } else {
+        SessionStage::SignedIn
+    }
+}
+
+/// The session a right password opens (inside the transaction that resets the count), and
+/// "Login succeeded" unless a code is still to come (then `mfa` records it).
+fn open_session(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    stage: SessionStage,
+    ip: Option<&str>,
+) -> Result<PlainToken, AppError> {
+    let now = services.stored_now();
+    let session = PlainToken::generate();
+    let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    let new =
+        NewSession { user_id: user.id, token: &session.hashed(), stage, second_factor_at: None, expires_at: now + ttl };
+    store::sessions::create(conn, new, now)?;
+    match stage {
+        SessionStage::SignedIn => record(conn, user, now, EventKind::LoginSucceeded, ip, "")?,
+        SessionStage::MustEnrol => {
+            record(conn, user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
+        }
+        SessionStage::AwaitingCode => {}
+    }
+    Ok(session)
 }
 
 /// Locks the account once (call inside the transaction that decides it): ends its sessions, voids its reset links, records the lock and
