@@ -1,7 +1,8 @@
 //! Several Keydesk processes on one PostgreSQL behave as one Keydesk: the lockout counts
 //! attempts made through any of them; one process at a time reads the support mailbox, and
 //! when it is killed mid-pass another takes over with nothing lost or taken in twice; every
-//! email goes out exactly once, however slow the SMTP server, and after it has been down.
+//! email goes out exactly once, however slow the SMTP server, and after it has been down —
+//! except one a killed process was delivering as it died, which may go out a second time.
 //! Real processes (`keydesk serve`), the real Postfix and Dovecot, and an SMTP server of the
 //! test's own (`smtp_sink`) that can be slow or down.
 
@@ -140,6 +141,20 @@ fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_re
     let victim = servers.iter().position(|s| s.child.id() == holder).expect("the holder is one of ours");
     servers[victim].kill();
     servers.remove(victim);
+    // What the killed process was sending when it died: rows claimed before the kill and
+    // still neither sent nor released once the others have long finished theirs (the SMTP
+    // server answers at once). It may have delivered them already, unrecorded: those go out
+    // again, with the same Message-ID, once their claim runs out (at least once; README,
+    // "Outgoing mail"). No other email may arrive twice.
+    let killed_at_utc = chrono::Utc::now().naive_utc();
+    std::thread::sleep(Duration::from_secs(5));
+    let stranded: Vec<String> = outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::claimed_until.lt(killed_at_utc + chrono::Duration::minutes(3)))
+        .select(outbox::message_id)
+        .load(conn)
+        .unwrap();
+    assert!(stranded.len() <= 4, "at most one claim per SMTP connection (4): {stranded:?}");
 
     sending.join().unwrap();
     assert!(
@@ -177,10 +192,16 @@ fn three_processes_take_in_300_emails_once_and_acknowledge_each_once_when_the_re
     assert_eq!(queued.len(), 300, "one acknowledgement per ticket");
     let received = sink.message_ids();
     let counts = tally(&received);
-    assert_eq!(received.len(), 300, "each acknowledgement delivered once");
     for id in &queued {
-        assert_eq!(counts.get(id.trim_matches(['<', '>'])), Some(&1), "{id} delivered exactly once");
+        let times = counts.get(id.trim_matches(['<', '>'])).copied().unwrap_or(0);
+        let at_most = if stranded.contains(id) { 2 } else { 1 };
+        assert!((1..=at_most).contains(&times), "{id} delivered {times} times (at most {at_most})");
     }
+    println!(
+        "{} acknowledgements delivered, {} of them in flight when the process died",
+        received.len(),
+        stranded.len()
+    );
 }
 
 fn unsent(conn: &mut DbConnection) -> i64 {
