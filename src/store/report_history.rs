@@ -1,6 +1,7 @@
-//! Each ticket's stored report history (keydesk_core::reports::stored_history): the database
-//! keeps it with a trigger on `ticket_events` (migration `report_history`); this rewrites it
-//! from the history rows, for `keydesk reports rebuild`.
+//! Each ticket's report row (`ticket_report_rows`, with its stored history:
+//! keydesk_core::reports::stored_history): the database keeps it with triggers on `tickets`
+//! and `ticket_events` (migration `report_history`); this rewrites it from the tickets and
+//! their history rows, for `keydesk reports rebuild`.
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;

@@ -1,5 +1,6 @@
-//! A ticket's counted history kept beside the ticket, so a report reads one row per ticket
-//! instead of every history row (a year of a million tickets is ~5 million rows).
+//! A ticket's counted history kept in its report row (`ticket_report_rows`), so a report
+//! reads one row per ticket instead of every history row (a year of a million tickets is ~4
+//! million counted rows).
 //!
 //! The database keeps it: a trigger on the history table appends each counted row in the
 //! same transaction that records it, and the migration and `keydesk reports rebuild` write
