@@ -26,7 +26,7 @@
 //! ([`shadow_reserve`], [`shadow_settle`]) without touching any account or recording what
 //! was typed.
 
-use super::login::{lock_account, record};
+use super::login::{lift_lock_if_expired, lock_account, record};
 use crate::app::{AppError, Services};
 use crate::db::{commit_waiting_for_disk, count_transaction, write_transaction, DbConnection};
 use crate::store::{self, users::User};
@@ -105,23 +105,6 @@ pub fn counted_check<T>(
     let mut check = Some(check);
     let reserved = count_transaction(conn, |conn| reserve(conn, services, user, ip, secret, &mut check))?;
     settle(conn, services, user, ip, secret, reserved, check, spend, on_right)
-}
-
-/// Lifts `user`'s lock when locks expire and theirs has (as loaded: a lock set since is
-/// recent, so not expired).
-pub fn lift_lock_if_expired(
-    conn: &mut DbConnection,
-    services: &Services,
-    user: &User,
-    ip: Option<&str>,
-) -> Result<(), AppError> {
-    let now = services.stored_now();
-    if let Some(cutoff) = services.config.lockout_policy().expired_locks_before(now) {
-        if user.locked_at.is_some_and(|at| at < cutoff) {
-            super::login::lift_expired_lock(conn, services, user, cutoff, now, ip)?;
-        }
-    }
-    Ok(())
 }
 
 /// The first step: counts the attempt. Call inside a `db::count_transaction` (the caller's,

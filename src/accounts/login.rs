@@ -3,9 +3,7 @@
 //! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::attempts::{
-    lift_lock_if_expired, reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret,
-};
+use super::attempts::{reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret};
 use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
 use crate::db::{count_transaction, write_transaction, DbConnection};
@@ -202,14 +200,19 @@ pub(super) fn lock_account(
     Ok(true)
 }
 
-pub(super) fn lift_expired_lock(
+/// Lifts `user`'s lock when locks expire and theirs has (as loaded: a lock set since is
+/// recent, so not expired; the update checks again).
+pub(super) fn lift_lock_if_expired(
     conn: &mut DbConnection,
     services: &Services,
     user: &User,
-    cutoff: NaiveDateTime,
-    now: NaiveDateTime,
     ip: Option<&str>,
 ) -> Result<(), AppError> {
+    let now = services.stored_now();
+    let Some(cutoff) = services.config.lockout_policy().expired_locks_before(now) else { return Ok(()) };
+    if user.locked_at.is_none_or(|at| at >= cutoff) {
+        return Ok(());
+    }
     let lifted = write_transaction(conn, |conn| {
         let lifted = store::users::unlock_if_locked_before(conn, user.id, cutoff)?;
         if lifted {
