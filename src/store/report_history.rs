@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::dialect::{on_backend, Dialect};
+use super::reports::HistoryRead;
 use crate::db::{self, DbConnection};
 
 /// Tickets rewritten per transaction: each holds back writes to tickets and their history
@@ -15,10 +16,11 @@ const TICKETS_PER_TRANSACTION: i64 = 20_000;
 
 /// The migration's statement, for the tickets numbered `[$1, $2)`.
 fn rebuild_statement(dialect: Dialect) -> String {
-    let (aggregate, epoch) = match dialect {
-        Dialect::Postgres => ("string_agg", dialect.epoch("e.at")),
-        Dialect::Sqlite => ("group_concat", dialect.epoch("e.at")),
+    let aggregate = match dialect {
+        Dialect::Postgres => "string_agg",
+        Dialect::Sqlite => "group_concat",
     };
+    let epoch = dialect.epoch("e.at");
     let kinds = keydesk_core::reports::kinds_counted().iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>();
     let counted = format!("FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ({})", kinds.join(", "));
     dialect.statement(&format!(
@@ -67,17 +69,9 @@ pub fn rebuild(conn: &mut DbConnection, progress: &mut dyn FnMut(i64, i64)) -> Q
     Ok(done)
 }
 
-#[derive(Debug, Clone, QueryableByName, PartialEq, Eq)]
-pub struct StoredHistory {
-    #[diesel(sql_type = BigInt)]
-    pub ticket_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub history: String,
-}
-
 /// Every ticket's stored history, by number (for tests and checks; small databases); `none`
 /// for a ticket without its row.
-pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredHistory>> {
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<HistoryRead>> {
     const ALL: &str = "SELECT t.id AS ticket_id, coalesce(r.history, 'none') AS history \
                        FROM tickets t LEFT JOIN ticket_report_rows r ON r.ticket_id = t.id ORDER BY t.id";
     on_backend!(conn, |c, _dialect| diesel::sql_query(ALL).load(c))
