@@ -52,6 +52,33 @@ pub fn take(
     Ok(policy.verdict(counted.count, counted.window_start, now))
 }
 
+/// As [`take`], one event in each of several distinct buckets under one policy, counted in one
+/// statement inside the caller's transaction (intake's batch); the verdicts in their order.
+pub fn take_many(
+    conn: &mut DbConnection,
+    services: &Services,
+    buckets: &[Bucket<'_>],
+    policy: ThrottlePolicy,
+) -> Result<Vec<Result<(), chrono::Duration>>, AppError> {
+    if policy.is_off() {
+        return Ok(buckets.iter().map(|_| Ok(())).collect());
+    }
+    let now = services.stored_now();
+    let names: Vec<String> = buckets.iter().map(Bucket::name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let counted = store::throttle::count_many(conn, &names, now, policy.expired_before(now))?;
+    let by_name: std::collections::HashMap<&str, store::throttle::Counted> =
+        counted.iter().map(|c| (c.bucket.as_str(), c.counted)).collect();
+    names
+        .iter()
+        .map(|name| {
+            // Every bucket's row comes back from the upsert; one missing is the database's fault.
+            let counted = by_name.get(name).ok_or(diesel::result::Error::NotFound)?;
+            Ok(policy.verdict(counted.count, counted.window_start, now))
+        })
+        .collect()
+}
+
 /// Gives one event back: a login that turned out right uses up no allowance. Called inside
 /// the sign-in's own transaction, so it costs no commit of its own.
 pub fn give_back(conn: &mut DbConnection, bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Result<(), AppError> {

@@ -16,8 +16,10 @@ pub mod imap;
 pub mod lease;
 mod machine_mail;
 pub mod maildir;
+mod opening;
 mod pipeline;
 mod quarantine;
+mod together;
 pub mod worker;
 
 pub use pipeline::{take_in, take_in_batch, IntakeOutcome, RawMessage};

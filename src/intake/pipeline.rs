@@ -91,9 +91,24 @@ pub fn take_in(conn: &mut DbConnection, services: &Services, raw: &RawMessage) -
 
 /// A message read (parsed, hashed) and ready to be filed.
 pub struct Prepared<'a> {
-    raw: &'a RawMessage,
+    pub(super) raw: &'a RawMessage,
     reading: Reading,
-    content_hash: String,
+    pub(super) content_hash: String,
+}
+
+impl Prepared<'_> {
+    /// The message as parsed, when it could be.
+    pub(super) fn parsed(&self) -> Option<&ParsedMessage> {
+        match &self.reading {
+            Reading::Parsed(parsed) => Some(parsed),
+            _ => None,
+        }
+    }
+
+    /// What becomes of it, given whether its bytes were taken in before.
+    pub(super) fn decide(&self, duplicate: bool) -> Decision<'_> {
+        decide(&self.reading, self.raw, duplicate)
+    }
 }
 
 /// Reads `raw`: the work done outside any transaction.
@@ -102,10 +117,11 @@ pub fn prepare<'a>(services: &Services, raw: &'a RawMessage) -> Prepared<'a> {
 }
 
 /// Takes in a batch of messages in one transaction — one commit, so one flush to disk, for
-/// all of them — each read beforehand and filed in a savepoint of its own: a message that
-/// fails to file is quarantined in its place without undoing the others. An error (the
-/// database itself failing) undoes the whole batch, and the source keeps every message of it
-/// for the next pass.
+/// all of them — each read beforehand. The new requests that depend on no other message of
+/// the batch are filed together (`together`); every other message is filed in a savepoint of
+/// its own: one that fails to file is quarantined in its place without undoing the others.
+/// An error (the database itself failing) undoes the whole batch, and the source keeps every
+/// message of it for the next pass.
 pub fn take_in_batch(
     conn: &mut DbConnection,
     services: &Services,
@@ -113,22 +129,30 @@ pub fn take_in_batch(
 ) -> Result<Vec<IntakeOutcome>, AppError> {
     let prepared: Vec<Prepared> = raws.iter().map(|raw| prepare(services, raw)).collect();
     let outcomes = write_transaction(conn, |conn| {
+        let together = super::together::file_together(conn, services, &prepared)?;
         prepared
             .iter()
-            .map(|message| match write_transaction(conn, |conn| file(conn, services, message)) {
-                Ok(outcome) => Ok(outcome),
-                Err(failure) => {
-                    let said = crate::logs::without_addresses(&failure.to_string()).into_owned();
-                    let raw = message.raw;
-                    tracing::warn!("intake: {} {} could not be filed: {said}", raw.source, raw.source_key);
-                    super::quarantine_after_failure(conn, raw, &failure)
-                }
+            .zip(together)
+            .map(|(message, filed)| match filed {
+                Some(outcome) => Ok(outcome),
+                None => file_alone(conn, services, message),
             })
             .collect::<Result<Vec<_>, AppError>>()
     })?;
     // Counted once committed.
     outcomes.iter().for_each(|outcome| services.metrics.intake_message(outcome.ledger()));
     Ok(outcomes)
+}
+
+/// Files one message of a batch in a savepoint of its own, quarantining it in its place when
+/// it fails to file.
+fn file_alone(conn: &mut DbConnection, services: &Services, message: &Prepared) -> Result<IntakeOutcome, AppError> {
+    write_transaction(conn, |conn| file(conn, services, message)).or_else(|failure| {
+        let said = crate::logs::without_addresses(&failure.to_string()).into_owned();
+        let raw = message.raw;
+        tracing::warn!("intake: {} {} could not be filed: {said}", raw.source, raw.source_key);
+        super::quarantine_after_failure(conn, raw, &failure)
+    })
 }
 
 /// As [`take_in`], with `guard` run first inside the filing transaction: an error from it
@@ -185,7 +209,7 @@ fn file(conn: &mut DbConnection, services: &Services, prepared: &Prepared) -> Re
 }
 
 /// What becomes of a message, before it is filed.
-enum Decision<'a> {
+pub(super) enum Decision<'a> {
     Duplicate,
     /// With the message as far as it could be read.
     Quarantine(String, Option<&'a ParsedMessage>),
@@ -204,7 +228,7 @@ impl<'a> Decision<'a> {
     }
 
     /// The ledger's first record of it (a person's message is settled once filed).
-    fn ledger(&self) -> (LedgerOutcome, &str) {
+    pub(super) fn ledger(&self) -> (LedgerOutcome, &str) {
         match self {
             Decision::Duplicate => (LedgerOutcome::Duplicate, ""),
             Decision::Quarantine(why, _) => (LedgerOutcome::Quarantined, why),
@@ -260,26 +284,36 @@ pub(super) fn record_raw(
     content_hash: &str,
     summary: &HeaderSummary,
     machine_class: Option<&str>,
-    (outcome, reason): (LedgerOutcome, &str),
+    outcome: (LedgerOutcome, &str),
 ) -> Result<LedgerId, AppError> {
-    Ok(inbound::insert(
-        conn,
-        NewInbound {
-            source: &raw.source,
-            source_key: &raw.source_key,
-            message_id: summary.message_id.as_deref(),
-            content_hash,
-            received_at: raw.arrived_at,
-            raw: &raw.bytes,
-            raw_complete: raw.complete,
-            size_bytes: raw.size_bytes,
-            from_header: &summary.from_header,
-            subject: &summary.subject,
-            machine_class,
-            authentication_results: &summary.authentication_results.join("\n"),
-            outcome,
-            reason,
-            ticket_id: None,
-        },
-    )?)
+    let authentication_results = summary.authentication_results.join("\n");
+    Ok(inbound::insert(conn, ledger_row(raw, content_hash, summary, &authentication_results, machine_class, outcome))?)
+}
+
+/// The ledger's row for `raw`: the bytes as read, and what pages show without reading them.
+pub(super) fn ledger_row<'a>(
+    raw: &'a RawMessage,
+    content_hash: &'a str,
+    summary: &'a HeaderSummary,
+    authentication_results: &'a str,
+    machine_class: Option<&'a str>,
+    (outcome, reason): (LedgerOutcome, &'a str),
+) -> NewInbound<'a> {
+    NewInbound {
+        source: &raw.source,
+        source_key: &raw.source_key,
+        message_id: summary.message_id.as_deref(),
+        content_hash,
+        received_at: raw.arrived_at,
+        raw: &raw.bytes,
+        raw_complete: raw.complete,
+        size_bytes: raw.size_bytes,
+        from_header: &summary.from_header,
+        subject: &summary.subject,
+        machine_class,
+        authentication_results,
+        outcome,
+        reason,
+        ticket_id: None,
+    }
 }

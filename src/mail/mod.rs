@@ -56,14 +56,46 @@ impl Outbox<'_> {
         ticket: TicketNumber,
         in_reply_to: &str,
     ) -> Result<QueuedReply, MailError> {
-        let message_id = new_message_id(&format!("ticket-{ticket}"), &self.config.mail.from);
-        let parent = format!("<{in_reply_to}>");
-        let (_, rendered) = self.enqueue(conn, to, email, &message_id, Some(&parent))?;
-        Ok(QueuedReply {
-            message_id: message_id.trim_matches(['<', '>']).to_owned(),
-            subject: rendered.subject,
-            text: rendered.text,
+        let reply = self.render_ticket_reply(to, email, ticket, in_reply_to)?;
+        self.queue_replies(conn, std::slice::from_ref(&reply))?;
+        Ok(reply.queued())
+    }
+
+    /// [`Outbox::queue_ticket_reply`]'s email, rendered but not yet queued, so that a batch
+    /// of them is queued in one statement ([`Outbox::queue_replies`]).
+    pub fn render_ticket_reply<E: Email>(
+        &self,
+        to: &str,
+        email: &E,
+        ticket: TicketNumber,
+        in_reply_to: &str,
+    ) -> Result<TicketReply, MailError> {
+        Ok(TicketReply {
+            kind: E::KIND,
+            to: to.to_owned(),
+            message_id: new_message_id(&format!("ticket-{ticket}"), &self.config.mail.from),
+            parent: format!("<{in_reply_to}>"),
+            rendered: self.templates.render(email, &self.config.support_email, &self.config.public_url)?,
         })
+    }
+
+    /// Queues rendered ticket replies in one statement.
+    pub fn queue_replies(&self, conn: &mut DbConnection, replies: &[TicketReply]) -> Result<(), MailError> {
+        let rows: Vec<NewOutboxMessage> = replies
+            .iter()
+            .map(|reply| NewOutboxMessage {
+                kind: reply.kind,
+                to_address: &reply.to,
+                subject: &reply.rendered.subject,
+                text_body: &reply.rendered.text,
+                html_body: &reply.rendered.html,
+                message_id: &reply.message_id,
+                in_reply_to: Some(&reply.parent),
+                auto_submitted: reply.kind.auto_submitted(),
+            })
+            .collect();
+        outbox::enqueue_many(conn, &rows, self.now)?;
+        Ok(())
     }
 
     fn enqueue<E: Email>(
@@ -90,6 +122,27 @@ impl Outbox<'_> {
             self.now,
         )?;
         Ok((id, rendered))
+    }
+}
+
+/// A rendered email about a ticket, to be queued.
+pub struct TicketReply {
+    kind: EmailKind,
+    to: String,
+    /// In angle brackets, as the header carries it.
+    message_id: String,
+    parent: String,
+    rendered: RenderedEmail,
+}
+
+impl TicketReply {
+    /// What the ticket's thread records of it.
+    pub fn queued(&self) -> QueuedReply {
+        QueuedReply {
+            message_id: self.message_id.trim_matches(['<', '>']).to_owned(),
+            subject: self.rendered.subject.clone(),
+            text: self.rendered.text.clone(),
+        }
     }
 }
 

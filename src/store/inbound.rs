@@ -5,9 +5,13 @@
 use crate::db::schema::{inbound_messages, intake_health};
 use crate::db::DbConnection;
 use crate::ids::{LedgerId, TicketNumber};
+use crate::store::dialect::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::Error::NotFound;
+use diesel::sql_types::{BigInt, Text};
 use keydesk_core::intake::LedgerOutcome;
+use std::collections::{HashMap, HashSet};
 
 /// One ledger row as pages and the API show it: everything but the raw bytes, which are read
 /// only to take a message in again or to download it.
@@ -75,6 +79,93 @@ pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<Ledge
         ))
         .returning(inbound_messages::id)
         .get_result(conn)
+}
+
+/// As [`insert`], several rows in one statement; their ids in the same order.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewInbound<'_>]) -> QueryResult<Vec<LedgerId>> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|new| {
+            (
+                inbound_messages::source.eq(new.source),
+                inbound_messages::source_key.eq(new.source_key),
+                inbound_messages::message_id.eq(new.message_id),
+                inbound_messages::content_hash.eq(new.content_hash),
+                inbound_messages::received_at.eq(new.received_at),
+                inbound_messages::raw.eq(new.raw),
+                inbound_messages::raw_complete.eq(new.raw_complete),
+                inbound_messages::size_bytes.eq(i64::try_from(new.size_bytes).unwrap_or(i64::MAX)),
+                inbound_messages::from_header.eq(new.from_header),
+                inbound_messages::subject.eq(new.subject),
+                inbound_messages::machine_class.eq(new.machine_class),
+                inbound_messages::authentication_results.eq(new.authentication_results),
+                inbound_messages::outcome.eq(new.outcome.as_str()),
+                inbound_messages::reason.eq(new.reason),
+                inbound_messages::ticket_id.eq(new.ticket_id),
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Matched back by their unique key: neither database promises RETURNING's order.
+    let inserted: Vec<(LedgerId, String, String)> = on_backend!(conn, |c, _dialect| {
+        diesel::insert_into(inbound_messages::table)
+            .values(values)
+            .returning((inbound_messages::id, inbound_messages::source, inbound_messages::source_key))
+            .get_results(c)
+    })?;
+    let ids: HashMap<(&str, &str), LedgerId> =
+        inserted.iter().map(|(id, source, key)| ((source.as_str(), key.as_str()), *id)).collect();
+    rows.iter().map(|row| ids.get(&(row.source, row.source_key)).copied().ok_or(NotFound)).collect()
+}
+
+/// Of a batch's messages from one source: the keys already taken in there, and the content
+/// hashes already taken in from anywhere (as [`taken_in_before`] counts them). Two queries
+/// for the whole batch.
+pub fn taken_in_before_many(
+    conn: &mut DbConnection,
+    source: &str,
+    source_keys: &[&str],
+    content_hashes: &[&str],
+) -> QueryResult<(HashSet<String>, HashSet<String>)> {
+    let passed_on = [LedgerOutcome::Duplicate.as_str(), LedgerOutcome::Reprocessed.as_str()];
+    let keys = inbound_messages::table
+        .filter(inbound_messages::source.eq(source))
+        .filter(inbound_messages::source_key.eq_any(source_keys))
+        .select(inbound_messages::source_key)
+        .load::<String>(conn)?;
+    let hashes = inbound_messages::table
+        .filter(inbound_messages::content_hash.eq_any(content_hashes))
+        .filter(inbound_messages::outcome.ne_all(passed_on))
+        .select(inbound_messages::content_hash)
+        .distinct()
+        .load::<String>(conn)?;
+    Ok((keys.into_iter().collect(), hashes.into_iter().collect()))
+}
+
+/// Settles several rows at once as filed onto their tickets (`outcome`, no reason).
+pub fn set_ticket_outcomes(
+    conn: &mut DbConnection,
+    outcome: LedgerOutcome,
+    filed: &[(LedgerId, TicketNumber)],
+) -> QueryResult<()> {
+    if filed.is_empty() {
+        return Ok(());
+    }
+    let cases: String = (0..filed.len()).map(|n| format!(" WHEN ${} THEN ${}", 2 * n + 2, 2 * n + 3)).collect();
+    let ids: Vec<String> = (0..filed.len()).map(|n| format!("${}", 2 * n + 2)).collect();
+    let update = format!(
+        "UPDATE inbound_messages SET outcome = $1, reason = '', ticket_id = CASE id{cases} END WHERE id IN ({})",
+        ids.join(", ")
+    );
+    on_backend!(conn, |c, dialect| {
+        let mut query = diesel::sql_query(dialect.statement(&update)).into_boxed().bind::<Text, _>(outcome.as_str());
+        for (ledger, ticket) in filed {
+            query = query.bind::<BigInt, _>(ledger.0).bind::<BigInt, _>(ticket.0);
+        }
+        query.execute(c).map(drop)
+    })
 }
 
 pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -> QueryResult<bool> {

@@ -3,6 +3,7 @@
 
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
+use crate::store::dialect::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::outgoing::EmailKind;
@@ -40,21 +41,44 @@ pub struct NewOutboxMessage<'a> {
 }
 
 pub fn enqueue(conn: &mut DbConnection, message: NewOutboxMessage<'_>, now: NaiveDateTime) -> QueryResult<i64> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::kind.eq(message.kind.as_str()),
-            outbox::to_address.eq(message.to_address),
-            outbox::subject.eq(message.subject),
-            outbox::text_body.eq(message.text_body),
-            outbox::html_body.eq(message.html_body),
-            outbox::message_id.eq(message.message_id),
-            outbox::in_reply_to.eq(message.in_reply_to),
-            outbox::auto_submitted.eq(message.auto_submitted),
-            outbox::created_at.eq(now),
-            outbox::next_attempt_at.eq(now),
-        ))
-        .returning(outbox::id)
-        .get_result(conn)
+    enqueue_many(conn, &[message], now)?.pop().ok_or(diesel::result::Error::NotFound)
+}
+
+/// Several messages in one statement (intake's acknowledgements for a batch); their ids in
+/// the same order.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    messages: &[NewOutboxMessage<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    let values: Vec<_> = messages
+        .iter()
+        .map(|message| {
+            (
+                outbox::kind.eq(message.kind.as_str()),
+                outbox::to_address.eq(message.to_address),
+                outbox::subject.eq(message.subject),
+                outbox::text_body.eq(message.text_body),
+                outbox::html_body.eq(message.html_body),
+                outbox::message_id.eq(message.message_id),
+                outbox::in_reply_to.eq(message.in_reply_to),
+                outbox::auto_submitted.eq(message.auto_submitted),
+                outbox::created_at.eq(now),
+                outbox::next_attempt_at.eq(now),
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Matched back by Message-ID, unique to each message: neither database promises
+    // RETURNING's order.
+    let inserted: Vec<(i64, String)> = on_backend!(conn, |c, _dialect| diesel::insert_into(outbox::table)
+        .values(values)
+        .returning((outbox::id, outbox::message_id))
+        .get_results(c))?;
+    let ids: std::collections::HashMap<&str, i64> = inserted.iter().map(|(id, m)| (m.as_str(), *id)).collect();
+    messages.iter().map(|m| ids.get(m.message_id).copied().ok_or(diesel::result::Error::NotFound)).collect()
 }
 
 /// Claims the oldest due message until `lease_until`, or `None` when nothing is due. The row

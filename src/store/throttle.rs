@@ -28,17 +28,52 @@ pub fn count(
     now: NaiveDateTime,
     expired_before: NaiveDateTime,
 ) -> QueryResult<Counted> {
-    const UPSERT: &str = "INSERT INTO throttle (bucket, window_start, count) VALUES ($1, $2, 1) \
-        ON CONFLICT (bucket) DO UPDATE SET \
-        count = CASE WHEN throttle.window_start <= $3 THEN 1 ELSE throttle.count + 1 END, \
-        window_start = CASE WHEN throttle.window_start <= $3 THEN $2 ELSE throttle.window_start END \
-        RETURNING count, window_start";
+    let upsert = format!("INSERT INTO throttle (bucket, window_start, count) VALUES ($3, $1, 1) {ON_CONFLICT}");
     on_backend!(conn, |c, dialect| {
-        diesel::sql_query(dialect.statement(UPSERT))
-            .bind::<Text, _>(bucket)
+        diesel::sql_query(dialect.statement(&upsert))
             .bind::<Timestamp, _>(now)
             .bind::<Timestamp, _>(expired_before)
+            .bind::<Text, _>(bucket)
             .get_result(c)
+    })
+}
+
+/// How a counted event meets its bucket's row: `$1` is now, `$2` when an older window is over.
+const ON_CONFLICT: &str = "ON CONFLICT (bucket) DO UPDATE SET \
+    count = CASE WHEN throttle.window_start <= $2 THEN 1 ELSE throttle.count + 1 END, \
+    window_start = CASE WHEN throttle.window_start <= $2 THEN $1 ELSE throttle.window_start END \
+    RETURNING bucket, count, window_start";
+
+/// A bucket's count, as [`count_many`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CountedIn {
+    #[diesel(sql_type = Text)]
+    pub bucket: String,
+    #[diesel(embed)]
+    pub counted: Counted,
+}
+
+/// As [`count`], one event in each of several distinct buckets, in one statement (intake's
+/// batch: one per new ticket). The buckets must differ: a statement may raise a row once.
+pub fn count_many(
+    conn: &mut DbConnection,
+    buckets: &[&str],
+    now: NaiveDateTime,
+    expired_before: NaiveDateTime,
+) -> QueryResult<Vec<CountedIn>> {
+    if buckets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<String> = (3..buckets.len() + 3).map(|n| format!("(${n}, $1, 1)")).collect();
+    let upsert = format!("INSERT INTO throttle (bucket, window_start, count) VALUES {} {ON_CONFLICT}", rows.join(", "));
+    on_backend!(conn, |c, dialect| {
+        let statement = dialect.statement(&upsert);
+        let mut query =
+            diesel::sql_query(statement).into_boxed().bind::<Timestamp, _>(now).bind::<Timestamp, _>(expired_before);
+        for bucket in buckets {
+            query = query.bind::<Text, _>(*bucket);
+        }
+        query.load(c)
     })
 }
 

@@ -3,6 +3,7 @@
 use crate::db::schema::ticket_events;
 use crate::db::DbConnection;
 use crate::ids::{TicketNumber, UserId};
+use crate::store::dialect::on_backend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use keydesk_core::events::one_line;
@@ -33,17 +34,37 @@ pub fn record(
     kind: TicketEventKind,
     detail: &str,
 ) -> QueryResult<()> {
-    diesel::insert_into(ticket_events::table)
-        .values((
-            ticket_events::ticket_id.eq(ticket_id),
-            ticket_events::at.eq(at),
-            ticket_events::actor_id.eq(actor.map(|a| a.0)),
-            ticket_events::actor_label.eq(actor.map(|a| a.1).unwrap_or("Keydesk")),
-            ticket_events::kind.eq(kind.as_str()),
-            ticket_events::detail.eq(one_line(detail)),
-        ))
-        .execute(conn)
-        .map(drop)
+    record_many(conn, &[NewTicketEvent { ticket_id, at, actor, kind, detail }])
+}
+
+/// A history row to be recorded.
+pub struct NewTicketEvent<'a> {
+    pub ticket_id: TicketNumber,
+    pub at: NaiveDateTime,
+    pub actor: TicketActor<'a>,
+    pub kind: TicketEventKind,
+    pub detail: &'a str,
+}
+
+/// Several history rows, of one ticket or many, in one statement.
+pub fn record_many(conn: &mut DbConnection, events: &[NewTicketEvent<'_>]) -> QueryResult<()> {
+    let values: Vec<_> = events
+        .iter()
+        .map(|event| {
+            (
+                ticket_events::ticket_id.eq(event.ticket_id),
+                ticket_events::at.eq(event.at),
+                ticket_events::actor_id.eq(event.actor.map(|a| a.0)),
+                ticket_events::actor_label.eq(event.actor.map(|a| a.1).unwrap_or("Keydesk")),
+                ticket_events::kind.eq(event.kind.as_str()),
+                ticket_events::detail.eq(one_line(event.detail)),
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    on_backend!(conn, |c, _dialect| diesel::insert_into(ticket_events::table).values(values).execute(c).map(drop))
 }
 
 /// Oldest first.

@@ -93,28 +93,49 @@ pub struct NewTicket<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewTicket<'_>) -> QueryResult<Ticket> {
+    let mut inserted = insert_many(conn, &[new])?;
+    inserted.pop().ok_or(diesel::result::Error::NotFound)
+}
+
+/// Several new tickets in one statement, from distinct senders; the rows in the same order.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewTicket<'_>]) -> QueryResult<Vec<Ticket>> {
     let source = |field: Sourced<'_>| field.map(|(_, source)| source.as_str());
-    let values = (
-        tickets::status.eq(TicketStatus::New.as_str()),
-        tickets::received_at.eq(new.received_at),
-        tickets::sender.eq(new.sender),
-        tickets::sender_name.eq(new.sender_name),
-        tickets::subject.eq(new.subject),
-        tickets::full_name.eq(new.full_name.map(|f| f.0)),
-        tickets::full_name_source.eq(source(new.full_name)),
-        tickets::registered_email.eq(new.registered_email.map(|f| f.0)),
-        tickets::registered_email_source.eq(source(new.registered_email)),
-        tickets::description.eq(new.description.map(|f| f.0)),
-        tickets::description_source.eq(source(new.description)),
-        tickets::account_user_id.eq(new.account_user_id),
-        tickets::requester_user_id.eq(new.requester_user_id),
-        tickets::updated_at.eq(new.received_at),
-    );
-    // The whole row back from the INSERT itself: one round trip, not two.
-    on_backend!(conn, |c, _dialect| diesel::insert_into(tickets::table)
+    let values: Vec<_> = rows
+        .iter()
+        .map(|new| {
+            (
+                tickets::status.eq(TicketStatus::New.as_str()),
+                tickets::received_at.eq(new.received_at),
+                tickets::sender.eq(new.sender),
+                tickets::sender_name.eq(new.sender_name),
+                tickets::subject.eq(new.subject),
+                tickets::full_name.eq(new.full_name.map(|f| f.0)),
+                tickets::full_name_source.eq(source(new.full_name)),
+                tickets::registered_email.eq(new.registered_email.map(|f| f.0)),
+                tickets::registered_email_source.eq(source(new.registered_email)),
+                tickets::description.eq(new.description.map(|f| f.0)),
+                tickets::description_source.eq(source(new.description)),
+                tickets::account_user_id.eq(new.account_user_id),
+                tickets::requester_user_id.eq(new.requester_user_id),
+                tickets::updated_at.eq(new.received_at),
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The whole rows back from the INSERT itself, matched by sender (neither database
+    // promises RETURNING's order): one round trip for them all.
+    let mut inserted: Vec<Ticket> = on_backend!(conn, |c, _dialect| diesel::insert_into(tickets::table)
         .values(values)
         .returning(Ticket::as_returning())
-        .get_result(c))
+        .get_results(c))?;
+    rows.iter()
+        .map(|row| {
+            let at = inserted.iter().position(|t| t.sender == row.sender).ok_or(diesel::result::Error::NotFound)?;
+            Ok(inserted.swap_remove(at))
+        })
+        .collect()
 }
 
 pub fn find(conn: &mut DbConnection, id: TicketNumber) -> QueryResult<Option<Ticket>> {
@@ -132,13 +153,40 @@ pub fn open_for_account(conn: &mut DbConnection, user_id: UserId) -> QueryResult
         .optional()
 }
 
-/// The ticket a Message-ID belongs to (sent or received by Keydesk).
+/// Of these accounts, those with an open ticket (as [`open_for_account`] finds it).
+pub fn accounts_with_open_tickets(conn: &mut DbConnection, user_ids: &[UserId]) -> QueryResult<Vec<UserId>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    tickets::table
+        .filter(tickets::account_user_id.eq_any(user_ids))
+        .filter(tickets::status.ne_all(TicketStatus::RESOLVED.map(TicketStatus::as_str)))
+        .select(tickets::account_user_id.assume_not_null())
+        .distinct()
+        .load(conn)
+}
+
+/// Of these Message-IDs, those a ticket's thread holds (as [`by_message_id`] finds them).
+pub fn known_message_ids(conn: &mut DbConnection, message_ids: &[&str]) -> QueryResult<Vec<String>> {
+    if message_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ticket_messages::table
+        .filter(ticket_messages::message_id.eq_any(message_ids))
+        .select(ticket_messages::message_id)
+        .distinct()
+        .load(conn)
+}
+
+/// The ticket a Message-ID belongs to (sent or received by Keydesk): the first thread to
+/// hold any of them, when several do (senders reuse Message-IDs).
 pub fn by_message_id(conn: &mut DbConnection, message_ids: &[String]) -> QueryResult<Option<TicketNumber>> {
     if message_ids.is_empty() {
         return Ok(None);
     }
     ticket_messages::table
         .filter(ticket_messages::message_id.eq_any(message_ids))
+        .order(ticket_messages::id.asc())
         .select(ticket_messages::ticket_id)
         .first(conn)
         .optional()
@@ -168,19 +216,30 @@ pub struct NewTicketMessage<'a> {
 }
 
 pub fn add_message(conn: &mut DbConnection, message: NewTicketMessage<'_>) -> QueryResult<()> {
-    diesel::insert_into(ticket_messages::table)
-        .values((
-            ticket_messages::ticket_id.eq(message.ticket_id),
-            ticket_messages::direction.eq(message.direction.as_str()),
-            ticket_messages::message_id.eq(message.message_id),
-            ticket_messages::at.eq(message.at),
-            ticket_messages::sender.eq(message.sender),
-            ticket_messages::subject.eq(message.subject),
-            ticket_messages::body_text.eq(message.body_text),
-            ticket_messages::inbound_message_id.eq(message.inbound_message_id),
-        ))
-        .execute(conn)
-        .map(drop)
+    add_messages(conn, &[message])
+}
+
+/// Several messages, on one ticket or many, in one statement.
+pub fn add_messages(conn: &mut DbConnection, messages: &[NewTicketMessage<'_>]) -> QueryResult<()> {
+    let values: Vec<_> = messages
+        .iter()
+        .map(|message| {
+            (
+                ticket_messages::ticket_id.eq(message.ticket_id),
+                ticket_messages::direction.eq(message.direction.as_str()),
+                ticket_messages::message_id.eq(message.message_id),
+                ticket_messages::at.eq(message.at),
+                ticket_messages::sender.eq(message.sender),
+                ticket_messages::subject.eq(message.subject),
+                ticket_messages::body_text.eq(message.body_text),
+                ticket_messages::inbound_message_id.eq(message.inbound_message_id),
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    on_backend!(conn, |c, _dialect| diesel::insert_into(ticket_messages::table).values(values).execute(c).map(drop))
 }
 
 /// An email Keydesk queued for a ticket, as its thread records it.
@@ -191,6 +250,22 @@ pub struct Outgoing<'a> {
     pub body_text: &'a str,
 }
 
+impl<'a> Outgoing<'a> {
+    /// Its row on `ticket_id`'s thread, sent `at`.
+    pub fn on(&self, ticket_id: TicketNumber, at: NaiveDateTime) -> NewTicketMessage<'a> {
+        NewTicketMessage {
+            ticket_id,
+            direction: MessageDirection::Out,
+            message_id: self.message_id,
+            at,
+            sender: self.sender,
+            subject: self.subject,
+            body_text: self.body_text,
+            inbound_message_id: None,
+        }
+    }
+}
+
 /// Records in the thread an email Keydesk queued for the ticket.
 pub fn add_outgoing(
     conn: &mut DbConnection,
@@ -198,19 +273,7 @@ pub fn add_outgoing(
     outgoing: Outgoing<'_>,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    add_message(
-        conn,
-        NewTicketMessage {
-            ticket_id,
-            direction: MessageDirection::Out,
-            message_id: outgoing.message_id,
-            at,
-            sender: outgoing.sender,
-            subject: outgoing.subject,
-            body_text: outgoing.body_text,
-            inbound_message_id: None,
-        },
-    )
+    add_message(conn, outgoing.on(ticket_id, at))
 }
 
 pub fn messages(conn: &mut DbConnection, ticket_id: TicketNumber) -> QueryResult<Vec<TicketMessage>> {

@@ -70,6 +70,14 @@ pub fn find_by_email(conn: &mut DbConnection, email: &EmailAddress) -> QueryResu
     users::table.filter(users::email.eq(email.as_str())).select(User::as_select()).first(conn).optional()
 }
 
+/// The accounts of several addresses at once (those that have one).
+pub fn by_emails(conn: &mut DbConnection, emails: &[&str]) -> QueryResult<Vec<User>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table.filter(users::email.eq_any(emails)).select(User::as_select()).load(conn)
+}
+
 pub fn list_for_organisation(conn: &mut DbConnection, organisation_id: i64) -> QueryResult<Vec<User>> {
     users::table
         .filter(users::organisation_id.eq(organisation_id))
