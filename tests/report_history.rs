@@ -211,9 +211,19 @@ async fn rebuild_rewrites_a_damaged_history_even_while_rows_are_recorded(backend
             }
         }
     });
+    // And a second rebuild at the same time, on its own connection: both finish.
+    let second = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let conn = &mut *pool.get().unwrap();
+            (0..3).map(|_| store::report_history::rebuild(conn, &mut |_, _| {}).map_err(|e| e.to_string())).collect()
+        }
+    });
     for _ in 0..3 {
         store::report_history::rebuild(conn, &mut |_, _| {}).unwrap();
     }
     recording.join().unwrap();
+    let second: Result<Vec<i64>, String> = second.join().unwrap();
+    assert_eq!(second, Ok(vec![200; 3]), "the second rebuild's runs");
     assert_all_agree(conn);
 }

@@ -14,6 +14,10 @@ use crate::db::{self, DbConnection};
 /// while it runs, so it stays short.
 const TICKETS_PER_TRANSACTION: i64 = 20_000;
 
+/// An arbitrary constant (beside `db::MIGRATION_LOCK`): the advisory lock a rebuild's slice
+/// holds on PostgreSQL.
+const REBUILD_LOCK: i64 = 0x6b65_7964_6573_6b02;
+
 /// The migration's statement, for the tickets numbered `[$1, $2)`.
 fn rebuild_statement(dialect: Dialect) -> String {
     let aggregate = match dialect {
@@ -58,6 +62,9 @@ pub fn rebuild(conn: &mut DbConnection, progress: &mut dyn FnMut(i64, i64)) -> Q
         done += db::write_transaction(conn, |conn| {
             on_backend!(conn, |c, dialect| {
                 if let Dialect::Postgres = dialect {
+                    // Two rebuilds at once take their slices in turn: both hold the SHARE
+                    // lock, and their upserts of the same rows could otherwise deadlock.
+                    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REBUILD_LOCK})")).execute(c)?;
                     diesel::sql_query("LOCK TABLE tickets, ticket_events IN SHARE MODE").execute(c)?;
                 }
                 diesel::sql_query(rebuild_statement(dialect)).bind::<BigInt, _>(start).bind::<BigInt, _>(end).execute(c)
