@@ -9,7 +9,7 @@ use common::{Backend, TestDatabase};
 use diesel::result::{DatabaseErrorKind, Error::DatabaseError};
 use diesel::sql_types::{Integer, Text};
 use diesel::{QueryableByName, RunQueryDsl};
-use keydesk::db::{connect, count_transaction, write_transaction, DatabaseUrl, DbConnection};
+use keydesk::db::{connect, unflushed_transaction, write_transaction, DatabaseUrl, DbConnection};
 
 #[derive(QueryableByName)]
 struct ForeignKeys {
@@ -70,17 +70,17 @@ fn on_postgresql_only_a_counts_own_transaction_commits_without_waiting_for_the_d
     let conn = &mut *pool.get().unwrap();
     let seen = |conn: &mut DbConnection| Ok::<_, diesel::result::Error>(synchronous_commit(conn));
     assert_eq!(write_transaction(conn, seen).unwrap(), "on", "an ordinary transaction waits for the disk");
-    assert_eq!(count_transaction(conn, seen).unwrap(), "off", "a count's own does not");
+    assert_eq!(unflushed_transaction(conn, seen).unwrap(), "off", "a count's own does not");
     assert_eq!(synchronous_commit(conn), "on", "and only for itself (SET LOCAL)");
     // A count that turns into more (a lock) waits for the disk after all.
-    let flipped = count_transaction(conn, |conn| {
+    let flipped = unflushed_transaction(conn, |conn| {
         keydesk::db::commit_waiting_for_disk(conn)?;
         Ok::<_, diesel::result::Error>(synchronous_commit(conn))
     });
     assert_eq!(flipped.unwrap(), "on");
     // A count inside another transaction (a savepoint) leaves that transaction's commit alone.
     let (inner, outer) = write_transaction(conn, |conn| {
-        let inner = count_transaction(conn, seen)?;
+        let inner = unflushed_transaction(conn, seen)?;
         Ok::<_, diesel::result::Error>((inner, synchronous_commit(conn)))
     })
     .unwrap();

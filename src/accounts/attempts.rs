@@ -11,10 +11,10 @@
 //! first and are checked outside any transaction: a crash then leaves the count below the
 //! limit, and on SQLite the database's single writer is held only for the rare last attempt.
 //!
-//! On PostgreSQL the counts (the attempt reserved below the limit, a right secret's reset)
-//! commit without waiting for the disk (`db::count_transaction`); the outcome
-//! that follows — the failure's entry, the session — commits ordinarily and flushes them, so
-//! a login waits for the disk once. A lock always commits ordinarily.
+//! On PostgreSQL the count and the outcome that follows it (the failure's entry, or the
+//! reset count with the session) commit without waiting for the disk
+//! (`db::unflushed_transaction`), so a login waits for the disk only when it locks: a lock
+//! always commits ordinarily.
 //!
 //! The attempt is two steps, so the login can count its throttle in the same transaction as
 //! the attempt ([`reserve`], then [`settle`]); [`counted_check`] does both for one secret.
@@ -28,7 +28,7 @@
 
 use super::login::{lift_lock_if_expired, lock_account, record};
 use crate::app::{AppError, Services};
-use crate::db::{commit_waiting_for_disk, count_transaction, write_transaction, DbConnection};
+use crate::db::{commit_waiting_for_disk, unflushed_transaction, DbConnection};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
@@ -103,11 +103,11 @@ pub fn counted_check<T>(
 ) -> Result<Checked<T>, AppError> {
     lift_lock_if_expired(conn, services, user, ip)?;
     let mut check = Some(check);
-    let reserved = count_transaction(conn, |conn| reserve(conn, services, user, ip, secret, &mut check))?;
+    let reserved = unflushed_transaction(conn, |conn| reserve(conn, services, user, ip, secret, &mut check))?;
     settle(conn, services, user, ip, secret, reserved, check, spend, on_right)
 }
 
-/// The first step: counts the attempt. Call inside a `db::count_transaction` (the caller's,
+/// The first step: counts the attempt. Call inside a `db::unflushed_transaction` (the caller's,
 /// so other counts can share it). The attempt that reaches the limit is settled here, with
 /// `check` taken and run inside the transaction.
 pub fn reserve(
@@ -171,7 +171,7 @@ pub fn settle<T>(
     let now = services.stored_now();
     let number = match reserved {
         Reserved::Settled { checked: Checked::Passed(()), .. } => {
-            return Ok(Checked::Passed(write_transaction(conn, on_right)?))
+            return Ok(Checked::Passed(unflushed_transaction(conn, on_right)?))
         }
         Reserved::Settled { checked, locked_now } => {
             // Counted once the lock has committed.
@@ -182,13 +182,13 @@ pub fn settle<T>(
         }
         Reserved::Locked => {
             spend();
-            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+            unflushed_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
             return Ok(Checked::Locked);
         }
         Reserved::Below(number) => number,
     };
     if check.is_some_and(|check| check()) {
-        return write_transaction(conn, |conn| {
+        return unflushed_transaction(conn, |conn| {
             // A concurrent attempt may have locked the account meanwhile: the lock wins.
             if count_right(conn, user, secret)? {
                 Ok(Checked::Passed(on_right(conn)?))
@@ -199,7 +199,8 @@ pub fn settle<T>(
         });
     }
     let max = policy.max_failed_attempts;
-    record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;
+    let detail = format!("attempt {number} of {max}");
+    unflushed_transaction(conn, |conn| record(conn, user, now, secret.failed_event(), ip, &detail))?;
     Ok(Checked::Wrong)
 }
 
@@ -227,6 +228,6 @@ pub fn shadow_settle(conn: &mut DbConnection, services: &Services, spend: impl F
     spend();
     let now = services.stored_now();
     let day = chrono::Duration::days(1);
-    store::throttle::count(conn, UNKNOWN_ADDRESS_ATTEMPTS, now, now - day)?;
+    unflushed_transaction(conn, |conn| store::throttle::count(conn, UNKNOWN_ADDRESS_ATTEMPTS, now, now - day))?;
     Ok(())
 }

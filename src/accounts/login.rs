@@ -6,7 +6,7 @@
 use super::attempts::{reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret};
 use super::throttle::{self, Bucket};
 use crate::app::{AppError, Services};
-use crate::db::{count_transaction, write_transaction, DbConnection};
+use crate::db::{unflushed_transaction, write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::metrics::{Login, UnlockSource};
 use crate::store::events::{self, Actor, NewEvent};
@@ -73,7 +73,7 @@ fn attempt(
     let mut check = found.as_ref().map(|user| || services.passwords.verify(password, &user.password_hash));
     // Counted before the password is looked at, in one statement with its check: a burst of
     // concurrent attempts from one address cannot slip past the limit.
-    let counted = count_transaction(conn, |conn| {
+    let counted = unflushed_transaction(conn, |conn| {
         if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
             return Ok::<_, AppError>(Counted::Throttled(wait));
         }

@@ -1,10 +1,10 @@
 //! Throttles in use: the buckets Keydesk counts in (`store::throttle`) and what their counts
 //! mean (`keydesk_core::throttle`). Each `take` counts and checks in one statement, in a
-//! transaction that need not wait for the disk (`db::count_transaction`): a count is a rate
+//! transaction that need not wait for the disk (`db::unflushed_transaction`): a count is a rate
 //! limit, and what follows it commits ordinarily.
 
 use crate::app::{AppError, Services};
-use crate::db::{count_transaction, in_transaction, DbConnection};
+use crate::db::{in_transaction, unflushed_transaction, DbConnection};
 use crate::ids::UserId;
 use crate::store;
 use keydesk_core::throttle::ThrottlePolicy;
@@ -48,7 +48,7 @@ pub fn take(
     let count = |conn: &mut DbConnection| store::throttle::count(conn, &name, now, expired_before);
     // One statement, whole on its own: inside another transaction (intake's batch) it needs
     // no savepoint, which would cost two more round trips per message.
-    let counted = if in_transaction(conn) { count(conn)? } else { count_transaction(conn, count)? };
+    let counted = if in_transaction(conn) { count(conn)? } else { unflushed_transaction(conn, count)? };
     Ok(policy.verdict(counted.count, counted.window_start, now))
 }
 

@@ -236,17 +236,19 @@ pub fn in_transaction(conn: &mut DbConnection) -> bool {
     matches!(DbConnection::transaction_manager_status_mut(conn).transaction_depth(), Ok(Some(_)))
 }
 
-/// Runs `work` in a write transaction (as [`write_transaction`]) for counts — a throttle's,
-/// a login attempt's — whose commit need not wait for the disk: on PostgreSQL it begins with
-/// `SET LOCAL synchronous_commit = off`, sent with `BEGIN` in one round trip. A login then
-/// waits for the disk once, at its outcome, instead of once per count: PostgreSQL writes its
-/// log in order, so the outcome's ordinary commit flushes the counts before it. A crash of
-/// Keydesk loses nothing; only a crash of PostgreSQL itself within a fraction of a second of
-/// such a commit, with no ordinary commit after it, can forget a count — one attempt given
-/// back. Work that turns into more than a count (a lock) calls [`commit_waiting_for_disk`].
-/// Nested in another transaction it is a plain savepoint: the enclosing commit is not its
-/// to change. SQLite (WAL, `synchronous = NORMAL`) never waits for the disk at commit.
-pub fn count_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+/// Runs `work` in a write transaction (as [`write_transaction`]) whose commit need not wait
+/// for the disk: a count (a throttle's, a login attempt's) or what a sign-in leaves behind
+/// (its activity entry, its session). On PostgreSQL it begins with `SET LOCAL
+/// synchronous_commit = off`, sent with `BEGIN` in one round trip, so a login never waits for
+/// the disk unless it locks an account. A crash of Keydesk loses nothing: PostgreSQL has the
+/// commit. Only a crash of PostgreSQL itself (or of its machine) can forget such commits from
+/// its last fraction of a second — a count (one attempt given back), a sign-in's entry or
+/// session (the person signs in again) — as SQLite here (WAL, `synchronous = NORMAL`) can for
+/// any commit. PostgreSQL writes its log in order, so it forgets only the newest, and the
+/// next ordinary commit flushes them all. Work that turns into more than a count (a lock)
+/// calls [`commit_waiting_for_disk`]. Nested in another transaction it is a plain savepoint:
+/// the enclosing commit is not its to change.
+pub fn unflushed_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
@@ -261,7 +263,7 @@ where
     }
 }
 
-/// Inside a [`count_transaction`] that turned out to decide more than a count (the attempt
+/// Inside an [`unflushed_transaction`] that turned out to decide more than a count (the attempt
 /// that locks an account): its commit waits for the disk after all.
 pub fn commit_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
