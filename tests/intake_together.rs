@@ -19,6 +19,7 @@ on_both_backends!(
     a_batch_gives_what_filing_its_messages_one_at_a_time_gives,
     the_real_world_corpus_filed_in_batches_gives_what_one_at_a_time_gives,
     a_ticket_the_database_refuses_is_quarantined_alone_and_the_rest_filed,
+    a_message_answering_forty_thousand_message_ids_is_filed_with_its_batch,
 );
 
 fn email(from: &str, message_id: &str, subject: &str, extra_headers: &str, body: &str) -> Vec<u8> {
@@ -380,4 +381,19 @@ async fn a_ticket_the_database_refuses_is_quarantined_alone_and_the_rest_filed(b
         "{outcomes:?}"
     );
     assert_eq!(app.tickets().await.len(), 1 + 5, "Carol's and the five others");
+}
+
+/// Each Message-ID looked up is a statement parameter, and SQLite takes at most 32,766: a
+/// sender listing 40,000 in References must not fail its batch, pass after pass.
+async fn a_message_answering_forty_thousand_message_ids_is_filed_with_its_batch(backend: Backend) {
+    let app = acme(backend).await;
+    let references: Vec<String> = (0..40_000).map(|n| format!("<old-{n}@elsewhere.test>")).collect();
+    let header = format!("References: {}\r\n", references.join("\r\n "));
+    let mut messages: Vec<Vec<u8>> = (0..5)
+        .map(|n| email(&format!("<person{n}@elsewhere.test>"), &format!("p{n}@elsewhere.test"), "Locked", "", "locked"))
+        .collect();
+    messages.insert(2, email("<many@elsewhere.test>", "many@elsewhere.test", "Re: Locked", &header, "locked"));
+    let outcomes = file(&app, &messages, Some(200)).await;
+    assert!(outcomes.iter().all(|o| matches!(o, IntakeOutcome::NewTicket(_))), "{outcomes:?}");
+    assert_eq!(app.tickets().await.len(), 1 + 6);
 }

@@ -138,6 +138,6 @@ fn thread_target(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Opti
             return Ok(Some(number));
         }
     }
-    let answered: Vec<String> = parsed.in_reply_to.iter().chain(parsed.references.iter()).cloned().collect();
+    let answered: Vec<String> = parsed.answered_message_ids().map(str::to_owned).collect();
     Ok(tickets::by_message_id(conn, &answered)?)
 }

@@ -35,8 +35,10 @@ pub(super) fn file_machine_mail(
 /// The ticket a machine message refers to: a Message-ID of the ticket's thread (what Keydesk
 /// sent, most often), else the first "[#N]" tag naming a ticket that exists.
 fn referred_ticket(conn: &mut DbConnection, parsed: &ParsedMessage) -> Result<Option<TicketNumber>, AppError> {
-    let ids: Vec<String> =
-        parsed.in_reply_to.iter().chain(&parsed.references).chain(&parsed.mentions.message_ids).cloned().collect();
+    // Bounded, as each one looked up is a statement parameter: a reply's are, and mentions
+    // stop at 64.
+    let mentioned = parsed.mentions.message_ids.iter().map(String::as_str);
+    let ids: Vec<String> = parsed.answered_message_ids().chain(mentioned).map(str::to_owned).collect();
     if let Some(ticket) = tickets::by_message_id(conn, &ids)? {
         return Ok(Some(ticket));
     }

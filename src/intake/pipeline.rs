@@ -129,7 +129,7 @@ pub fn take_in_batch(
 ) -> Result<Vec<IntakeOutcome>, AppError> {
     let prepared: Vec<Prepared> = raws.iter().map(|raw| prepare(services, raw)).collect();
     let outcomes = write_transaction(conn, |conn| {
-        let together = super::together::file_together(conn, services, &prepared)?;
+        let together = super::together::file_together(conn, services, &prepared);
         prepared
             .iter()
             .zip(together)

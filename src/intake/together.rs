@@ -31,19 +31,33 @@ const _: () = assert!(super::BATCH_MESSAGES * WIDEST_ROWS_PER_MESSAGE < 32_766, 
 
 /// Files the batch's independent new requests; each message's outcome when it was settled
 /// here (filed, or taken in before at its source), `None` when it is to be filed on its own.
-/// A failure to write them leaves them all to be filed on their own.
+/// All of it — the lookups too — runs in a savepoint: whatever fails here (a statement the
+/// database refuses) leaves every message to be filed on its own.
 pub(super) fn file_together(
     conn: &mut DbConnection,
     services: &Services,
     batch: &[Prepared<'_>],
-) -> Result<Vec<Option<IntakeOutcome>>, AppError> {
-    let mut outcomes = vec![None; batch.len()];
-    let Some(source) = batch.first().map(|m| m.raw.source.as_str()) else { return Ok(outcomes) };
+) -> Vec<Option<IntakeOutcome>> {
+    let Some(source) = batch.first().map(|m| m.raw.source.as_str()) else { return Vec::new() };
     // Batches as the sources cut them (one source, within the bind limits); any other is
     // filed one by one.
     if batch.len() > super::BATCH_MESSAGES || batch.iter().any(|m| m.raw.source != source) {
-        return Ok(outcomes);
+        return vec![None; batch.len()];
     }
+    write_transaction(conn, |conn| settle_independent(conn, services, batch, source)).unwrap_or_else(|failure| {
+        let said = crate::logs::without_addresses(&failure.to_string()).into_owned();
+        tracing::warn!("intake: a batch's new requests could not be filed together ({said}): filing them one by one");
+        vec![None; batch.len()]
+    })
+}
+
+fn settle_independent(
+    conn: &mut DbConnection,
+    services: &Services,
+    batch: &[Prepared<'_>],
+    source: &str,
+) -> Result<Vec<Option<IntakeOutcome>>, AppError> {
+    let mut outcomes = vec![None; batch.len()];
     let keys: Vec<&str> = batch.iter().map(|m| m.raw.source_key.as_str()).collect();
     let hashes: Vec<&str> = batch.iter().map(|m| m.content_hash.as_str()).collect();
     let (seen_keys, seen_hashes) = inbound::taken_in_before_many(conn, source, &keys, &hashes)?;
@@ -56,6 +70,7 @@ pub(super) fn file_together(
             outcomes[i] = Some(IntakeOutcome::Duplicate);
             continue;
         }
+        // `|`, not `||`: every message's bytes count for the ones after it.
         let duplicate = seen_hashes.contains(&message.content_hash) | !hashes_before.insert(&message.content_hash);
         if let Decision::Person(parsed) = message.decide(duplicate) {
             people_of.insert(i, parsed);
@@ -76,15 +91,9 @@ pub(super) fn file_together(
         }
         before.add(Some(parsed), account);
     }
-    if independent.is_empty() {
-        return Ok(outcomes);
-    }
-    let count = independent.len();
-    match write_transaction(conn, |conn| write(conn, services, batch, independent)) {
-        Ok(filed) => filed.into_iter().for_each(|(i, ticket)| outcomes[i] = Some(IntakeOutcome::NewTicket(ticket))),
-        Err(failure) => {
-            let said = crate::logs::without_addresses(&failure.to_string()).into_owned();
-            tracing::warn!("intake: {count} new requests could not be filed together ({said}): filing them one by one");
+    if !independent.is_empty() {
+        for (i, ticket) in write(conn, services, batch, independent)? {
+            outcomes[i] = Some(IntakeOutcome::NewTicket(ticket));
         }
     }
     Ok(outcomes)
@@ -132,9 +141,9 @@ impl Lookups {
     }
 }
 
-/// The Message-IDs a message answers.
+/// The Message-IDs a message answers (as `filing` looks them up).
 fn answered(parsed: &ParsedMessage) -> impl Iterator<Item = &str> {
-    parsed.in_reply_to.iter().chain(&parsed.references).map(String::as_str)
+    parsed.answered_message_ids()
 }
 
 /// What the batch's earlier messages may have changed for a later one: tickets opened for

@@ -173,3 +173,19 @@ fn a_forwarders_own_request_stays_theirs() {
     assert_eq!(fields.registered_email.map(|f| f.value).as_deref(), Some("jane@acme.test"));
     assert_eq!(fields.description.map(|f| f.value).as_deref(), Some("I got this and cannot log in."));
 }
+
+#[test]
+fn only_the_newest_references_are_looked_up() {
+    let references: Vec<String> = (0..1_000).map(|n| format!("<r{n}@x.test>")).collect();
+    let raw = format!(
+        "From: a@x.test\nSubject: Re: hi\nIn-Reply-To: <parent@x.test>\nReferences: {}\n\nhello\n",
+        references.join(" ")
+    );
+    let parsed = parse(&raw).unwrap();
+    assert_eq!(parsed.references.len(), 1_000, "all are kept");
+    let looked_up: Vec<&str> = parsed.answered_message_ids().collect();
+    assert_eq!(looked_up.len(), 1 + crate::intake::MAX_REFERENCES_LOOKED_UP);
+    assert_eq!(looked_up[0], "parent@x.test");
+    assert_eq!(looked_up[1], "r950@x.test");
+    assert_eq!(looked_up.last(), Some(&"r999@x.test"));
+}

@@ -184,7 +184,20 @@ impl ParsedMessage {
     pub fn machine_class(&self) -> Option<MachineClass> {
         self.automated.as_ref().map(AutomatedReason::class)
     }
+
+    /// The Message-IDs it answers, as intake looks them up to thread it: In-Reply-To and
+    /// the newest [`MAX_REFERENCES_LOOKED_UP`] of References (a thread's newest messages
+    /// are listed last). The sender can list thousands, and each one looked up is a
+    /// parameter of the statement that looks them up.
+    pub fn answered_message_ids(&self) -> impl Iterator<Item = &str> + Clone {
+        let newest = self.references.len().saturating_sub(MAX_REFERENCES_LOOKED_UP);
+        self.in_reply_to.iter().take(MAX_REFERENCES_LOOKED_UP).chain(&self.references[newest..]).map(String::as_str)
+    }
 }
+
+/// How many of a message's References intake looks up (see
+/// [`ParsedMessage::answered_message_ids`]).
+pub const MAX_REFERENCES_LOOKED_UP: usize = 50;
 
 /// Why a message could not become a ticket; the text is shown in the quarantine list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
