@@ -139,14 +139,22 @@ async fn machine_senders_and_list_mail_make_no_ticket_and_get_no_reply(backend: 
 
 async fn a_flooding_sender_gets_three_acknowledgements_an_hour(backend: Backend) {
     let app = acme(backend).await;
-    for n in 0..5 {
+    // However the address is spelt: one mailbox, one allowance (intake reads a sender in its
+    // canonical form).
+    for (n, address) in
+        ["sam@elsewhere.test", "Sam@Elsewhere.test", "SAM@elsewhere.test", "sam@ELSEWHERE.TEST", "sam@elsewhere.test"]
+            .iter()
+            .enumerate()
+    {
         app.drop_mail(&format!(
-            "From: Sam <sam@elsewhere.test>\nSubject: help {n}\nMessage-ID: <s{n}@elsewhere.test>\n\nhelp {n}"
+            "From: Sam <{address}>\nSubject: help {n}\nMessage-ID: <s{n}@elsewhere.test>\n\nhelp {n}"
         ));
     }
     let summary = app.intake_once().await;
     assert_eq!(summary.new_tickets, 5, "every message is still taken in");
-    assert_eq!(app.mail_to("sam@elsewhere.test").await.len(), 3);
+    let to_sam =
+        |mail: &Vec<common::Mail>| mail.iter().filter(|m| m.to.eq_ignore_ascii_case("sam@elsewhere.test")).count();
+    assert_eq!(to_sam(&app.mail().await), 3);
     let withheld = app.tickets().await;
     let last = app.history_of(withheld[4].id).await;
     assert!(last
@@ -157,7 +165,7 @@ async fn a_flooding_sender_gets_three_acknowledgements_an_hour(backend: Backend)
     app.clock.advance(chrono::Duration::minutes(61));
     app.drop_mail("From: Sam <sam@elsewhere.test>\nSubject: still locked\nMessage-ID: <s9@elsewhere.test>\n\nplease");
     app.intake_once().await;
-    assert_eq!(app.mail_to("sam@elsewhere.test").await.len(), 4);
+    assert_eq!(to_sam(&app.mail().await), 4);
 }
 
 async fn forged_or_spam_flagged_mail_opens_a_ticket_without_an_answer(backend: Backend) {
