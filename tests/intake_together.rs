@@ -41,15 +41,16 @@ fn dependent_batch() -> Vec<Vec<u8>> {
         boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFull name: Dora Doe\r\nIssue: locked out.\r\n--b\r\n\
         Content-Type: image/png\r\nContent-Disposition: attachment; filename=\"screen.png\"\r\nContent-Transfer-Encoding: \
         base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
+    let jane_asks = email(
+        "Jane Doe <jane@acme.test>",
+        "jane-1@acme.test",
+        "Account locked",
+        "",
+        &request("Jane Doe", "jane@acme.test"),
+    );
     let mut batch = vec![
         // Jane, twice: the second threads onto the first's new ticket.
-        email(
-            "Jane Doe <jane@acme.test>",
-            "jane-1@acme.test",
-            "Account locked",
-            "",
-            &request("Jane Doe", "jane@acme.test"),
-        ),
+        jane_asks.clone(),
         email("Jane Doe <jane@acme.test>", "jane-2@acme.test", "Still locked", "", "Any news?"),
         // An admin for an employee, then the employee: one ticket, about Bob, asked by Alice.
         email(
@@ -69,13 +70,7 @@ fn dependent_batch() -> Vec<Vec<u8>> {
             "Writing from home.",
         ),
         // The same bytes as Jane's first message, delivered again under another name.
-        email(
-            "Jane Doe <jane@acme.test>",
-            "jane-1@acme.test",
-            "Account locked",
-            "",
-            &request("Jane Doe", "jane@acme.test"),
-        ),
+        jane_asks,
         // Carol already has an open ticket: threaded onto it.
         email("Carol <carol@acme.test>", "carol-2@acme.test", "Locked again?", "", "Hello again."),
         // A tag naming no ticket, and a reply to a message no thread holds: new tickets.

@@ -59,26 +59,7 @@ pub struct NewInbound<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewInbound<'_>) -> QueryResult<LedgerId> {
-    diesel::insert_into(inbound_messages::table)
-        .values((
-            inbound_messages::source.eq(new.source),
-            inbound_messages::source_key.eq(new.source_key),
-            inbound_messages::message_id.eq(new.message_id),
-            inbound_messages::content_hash.eq(new.content_hash),
-            inbound_messages::received_at.eq(new.received_at),
-            inbound_messages::raw.eq(new.raw),
-            inbound_messages::raw_complete.eq(new.raw_complete),
-            inbound_messages::size_bytes.eq(i64::try_from(new.size_bytes).unwrap_or(i64::MAX)),
-            inbound_messages::from_header.eq(new.from_header),
-            inbound_messages::subject.eq(new.subject),
-            inbound_messages::machine_class.eq(new.machine_class),
-            inbound_messages::authentication_results.eq(new.authentication_results),
-            inbound_messages::outcome.eq(new.outcome.as_str()),
-            inbound_messages::reason.eq(new.reason),
-            inbound_messages::ticket_id.eq(new.ticket_id),
-        ))
-        .returning(inbound_messages::id)
-        .get_result(conn)
+    insert_many(conn, &[new])?.pop().ok_or(NotFound)
 }
 
 /// As [`insert`], several rows in one statement; their ids in the same order.
