@@ -35,36 +35,7 @@ pub(super) fn open_tickets(
     services: &Services,
     requests: &[NewRequest<'_>],
 ) -> Result<Vec<TicketNumber>, AppError> {
-    fn field(f: Option<&Extracted>) -> tickets::Sourced<'_> {
-        f.map(|e| (e.value.as_str(), e.source))
-    }
-    let new_tickets: Vec<NewTicket> = requests
-        .iter()
-        .map(|request| {
-            let (parsed, People { writer, account }) = (request.parsed, &request.people);
-            // The From name is the writer's. When the writer has an account of their own and
-            // the ticket is about someone else's (an admin writing for an employee), it is not
-            // the user's name: only a name stated in the body is.
-            let writes_for_someone_else =
-                writer.as_ref().is_some_and(|w| account.as_ref().is_some_and(|a| a.id != w.id));
-            let full_name = parsed
-                .fields
-                .full_name
-                .as_ref()
-                .filter(|name| !(writes_for_someone_else && name.source == FieldSource::Header));
-            NewTicket {
-                received_at: request.raw.arrived_at,
-                sender: sender_of(parsed),
-                sender_name: parsed.from.as_ref().and_then(|m| m.name.as_deref()),
-                subject: &parsed.subject,
-                full_name: field(full_name),
-                registered_email: field(parsed.fields.registered_email.as_ref()),
-                description: field(parsed.fields.description.as_ref()),
-                account_user_id: account.as_ref().map(|u| u.id),
-                requester_user_id: requester(account.as_ref(), writer.as_ref()).map(|u| u.id),
-            }
-        })
-        .collect();
+    let new_tickets: Vec<NewTicket> = requests.iter().map(new_ticket).collect();
     let opened = tickets::insert_many(conn, &new_tickets)?;
     let refusals = acknowledgement_refusals(conn, services, requests)?;
     let (now, replied_at) = (services.stored_now(), services.now());
@@ -108,6 +79,35 @@ pub(super) fn open_tickets(
     tickets::add_messages(conn, &thread)?;
     store::ticket_events::record_many(conn, &history)?;
     Ok(opened.iter().map(|ticket| ticket.id).collect())
+}
+
+/// The ticket a request opens: its fields as parsed, linked to its account, and to whoever
+/// asked on the account's behalf.
+fn new_ticket<'a>(request: &'a NewRequest<'_>) -> NewTicket<'a> {
+    fn field(f: Option<&Extracted>) -> tickets::Sourced<'_> {
+        f.map(|e| (e.value.as_str(), e.source))
+    }
+    let (parsed, People { writer, account }) = (request.parsed, &request.people);
+    // The From name is the writer's. When the writer has an account of their own and the
+    // ticket is about someone else's (an admin writing for an employee), it is not the user's
+    // name: only a name stated in the body is.
+    let writes_for_someone_else = writer.as_ref().is_some_and(|w| account.as_ref().is_some_and(|a| a.id != w.id));
+    let full_name = parsed
+        .fields
+        .full_name
+        .as_ref()
+        .filter(|name| !(writes_for_someone_else && name.source == FieldSource::Header));
+    NewTicket {
+        received_at: request.raw.arrived_at,
+        sender: sender_of(parsed),
+        sender_name: parsed.from.as_ref().and_then(|m| m.name.as_deref()),
+        subject: &parsed.subject,
+        full_name: field(full_name),
+        registered_email: field(parsed.fields.registered_email.as_ref()),
+        description: field(parsed.fields.description.as_ref()),
+        account_user_id: account.as_ref().map(|u| u.id),
+        requester_user_id: requester(account.as_ref(), writer.as_ref()).map(|u| u.id),
+    }
 }
 
 /// Recorded once, at intake, so reports count suspected spoofs from the history.
