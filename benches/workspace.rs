@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{admin_url, csrf_token, median, quiet_figment};
+use common::{admin_url, csrf_token, median, quiet_figment, statements};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use keydesk::app::Services;
@@ -212,6 +212,11 @@ async fn run(label: &str, url: &str) {
         .collect();
     print_table(label, &measured, unresolved, seeding);
     if std::env::var("KEYDESK_BENCH_EXPLAIN").is_ok() {
+        // Every statement the queue's first page runs, with its time.
+        statements::start();
+        let started = Instant::now();
+        client.get("/queue").dispatch().await.into_string().await;
+        statements::print("GET /queue", &statements::stop(), started.elapsed());
         explain(label, url, &email);
     }
 }
@@ -351,6 +356,7 @@ fn postgres_url() -> Option<String> {
 
 #[rocket::main]
 async fn main() {
+    statements::install();
     let only = std::env::var("KEYDESK_BENCH_BACKENDS").unwrap_or_default();
     if only.is_empty() || only.contains("sqlite") {
         run("SQLite", &sqlite_url()).await;
