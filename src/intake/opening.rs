@@ -10,11 +10,12 @@ use crate::app::{AppError, Services};
 use crate::db::DbConnection;
 use crate::ids::{LedgerId, TicketNumber};
 use crate::mail::emails::TicketAcknowledgement;
-use crate::mail::{QueuedReply, TicketReply};
+use crate::mail::{Outbox, QueuedReply, TicketReply};
 use crate::store;
 use crate::store::ticket_events::NewTicketEvent;
 use crate::store::tickets::{self, NewTicket, Outgoing, Ticket};
 use crate::store::users::User;
+use chrono::{DateTime, Utc};
 use keydesk_core::intake::{acknowledgement_withheld, Extracted, FieldSource, ParsedMessage};
 use keydesk_core::{EmailAddress, TicketEventKind};
 
@@ -40,6 +41,7 @@ pub(super) fn open_tickets(
     let refusals = acknowledgement_refusals(conn, services, requests)?;
     let (now, replied_at) = (services.stored_now(), services.now());
     let outbox = services.outbox(replied_at.naive_utc());
+    let promise = Promise::at(services, replied_at);
     let message_ids: Vec<String> = requests.iter().map(|r| message_id_of(r.parsed, r.ledger_id)).collect();
     let received: Vec<String> = requests.iter().map(|r| format!("from {}", sender_of(r.parsed))).collect();
     let spoofs: Vec<Option<String>> =
@@ -57,7 +59,8 @@ pub(super) fn open_tickets(
         }
         match &refusals[i] {
             None => {
-                replies.push((ticket.id, acknowledgement(services, ticket, request.parsed, &message_ids[i])?));
+                let reply = acknowledgement(&outbox, &promise, ticket, request.parsed, &message_ids[i])?;
+                replies.push((ticket.id, reply));
                 history.push(event(TicketEventKind::Acknowledged, "automatic reply queued"));
             }
             Some(why) => history.push(event(TicketEventKind::AcknowledgementWithheld, why)),
@@ -165,29 +168,43 @@ fn acknowledgement_refusals(
         .collect())
 }
 
+/// The promise about when, the same in every acknowledgement queued at one instant: the
+/// support hours, and the next opening when support is closed then.
+struct Promise {
+    support_hours: String,
+    next_opening: Option<String>,
+}
+
+impl Promise {
+    fn at(services: &Services, now: DateTime<Utc>) -> Promise {
+        let calendar = &services.calendar;
+        let next_opening = if calendar.is_open(now) { None } else { calendar.next_opening(now) };
+        let zone = calendar.timezone();
+        Promise {
+            support_hours: calendar.describe_hours(),
+            next_opening: next_opening
+                .map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())),
+        }
+    }
+}
+
 /// The automatic reply to a new ticket, rendered: its number in the subject, threaded to the
 /// user's message (`answering`).
 fn acknowledgement(
-    services: &Services,
+    outbox: &Outbox,
+    promise: &Promise,
     ticket: &Ticket,
     parsed: &ParsedMessage,
     answering: &str,
 ) -> Result<TicketReply, AppError> {
-    // The promise about when: the support hours, and the next opening when closed now.
-    let calendar = &services.calendar;
-    let now = services.now();
-    let next_opening = if calendar.is_open(now) { None } else { calendar.next_opening(now) };
-    let zone = calendar.timezone();
     let email = TicketAcknowledgement {
         number: ticket.id,
         subject: &parsed.subject,
         full_name: ticket.full_name.as_deref(),
         missing_name: ticket.full_name.is_none(),
         missing_email: ticket.registered_email.is_none(),
-        support_hours: calendar.describe_hours(),
-        next_opening: next_opening
-            .map(|at| format!("{} ({})", at.with_timezone(&zone).format("%A %-d %B at %H:%M"), zone.name())),
+        support_hours: promise.support_hours.clone(),
+        next_opening: promise.next_opening.clone(),
     };
-    let outbox = services.outbox(now.naive_utc());
     Ok(outbox.render_ticket_reply(sender_of(parsed), &email, ticket.id, answering)?)
 }
