@@ -1,7 +1,7 @@
 //! Throttles in use: the buckets Keydesk counts in (`store::throttle`) and what their counts
 //! mean (`keydesk_core::throttle`). Each `take` counts and checks in one statement, in a
-//! transaction that need not wait for the disk (`db::unflushed_transaction`): a count is a rate
-//! limit, and what follows it commits ordinarily.
+//! transaction that need not wait for the disk (`db::unflushed_transaction`): a count is a
+//! rate limit, and losing one to a crash of the database gives one event back.
 
 use crate::app::{AppError, Services};
 use crate::db::{in_transaction, unflushed_transaction, DbConnection};
@@ -43,13 +43,12 @@ pub fn take(
     if policy.is_off() {
         return Ok(Ok(()));
     }
-    let now = services.stored_now();
-    let (name, expired_before) = (bucket.name(), policy.expired_before(now));
-    let count = |conn: &mut DbConnection| store::throttle::count(conn, &name, now, expired_before);
-    // One statement, whole on its own: inside another transaction (intake's batch) it needs
-    // no savepoint, which would cost two more round trips per message.
-    let counted = if in_transaction(conn) { count(conn)? } else { unflushed_transaction(conn, count)? };
-    Ok(policy.verdict(counted.count, counted.window_start, now))
+    let buckets = std::slice::from_ref(bucket);
+    let take = |conn: &mut DbConnection| take_many(conn, services, buckets, policy);
+    // One statement, whole on its own: inside another transaction (the login's count, a
+    // reset email's) it needs no savepoint, which would cost two more round trips.
+    let verdicts = if in_transaction(conn) { take(conn)? } else { unflushed_transaction(conn, take)? };
+    verdicts.into_iter().next().ok_or_else(|| diesel::result::Error::NotFound.into())
 }
 
 /// As [`take`], one event in each of several distinct buckets under one policy, counted in one

@@ -28,14 +28,8 @@ pub fn count(
     now: NaiveDateTime,
     expired_before: NaiveDateTime,
 ) -> QueryResult<Counted> {
-    let upsert = format!("INSERT INTO throttle (bucket, window_start, count) VALUES ($3, $1, 1) {ON_CONFLICT}");
-    on_backend!(conn, |c, dialect| {
-        diesel::sql_query(dialect.statement(&upsert))
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(expired_before)
-            .bind::<Text, _>(bucket)
-            .get_result(c)
-    })
+    let counted = count_many(conn, &[bucket], now, expired_before)?;
+    counted.into_iter().next().map(|c| c.counted).ok_or(diesel::result::Error::NotFound)
 }
 
 /// How a counted event meets its bucket's row: `$1` is now, `$2` when an older window is over.
