@@ -170,13 +170,7 @@ async fn everything_filed(app: &TestApp) -> Vec<String> {
             use keydesk::db::schema;
             use keydesk::store::{inbound, ticket_events, tickets, users};
             let mut ledger = Vec::new();
-            for outcome in [
-                LedgerOutcome::Ticket,
-                LedgerOutcome::Threaded,
-                LedgerOutcome::Ignored,
-                LedgerOutcome::Quarantined,
-                LedgerOutcome::Duplicate,
-            ] {
+            for outcome in LedgerOutcome::ALL {
                 ledger.extend(inbound::with_outcome(conn, outcome, 10_000)?);
             }
             ledger.sort_by(|a, b| a.source_key.cmp(&b.source_key));
