@@ -20,6 +20,7 @@ on_both_backends!(
     the_real_world_corpus_filed_in_batches_gives_what_one_at_a_time_gives,
     a_ticket_the_database_refuses_is_quarantined_alone_and_the_rest_filed,
     a_message_answering_forty_thousand_message_ids_is_filed_with_its_batch,
+    batches_of_another_shape_are_filed_one_by_one_with_the_same_result,
 );
 
 fn email(from: &str, message_id: &str, subject: &str, extra_headers: &str, body: &str) -> Vec<u8> {
@@ -139,7 +140,10 @@ fn raws(messages: &[Vec<u8>], app: &TestApp) -> Vec<RawMessage> {
 /// Files `messages` in batches of `batch` (the intake sources' largest), or one at a time
 /// through `take_in`, which never files together.
 async fn file(app: &TestApp, messages: &[Vec<u8>], batch: Option<usize>) -> Vec<IntakeOutcome> {
-    let raws = raws(messages, app);
+    file_raws(app, raws(messages, app), batch).await
+}
+
+async fn file_raws(app: &TestApp, raws: Vec<RawMessage>, batch: Option<usize>) -> Vec<IntakeOutcome> {
     app.services()
         .run(move |conn, services: &Services| {
             let mut outcomes = Vec::new();
@@ -268,14 +272,17 @@ async fn acknowledgements(app: &TestApp) -> BTreeMap<String, usize> {
     sent
 }
 
+/// Each outcome's kind ("NewTicket", "Threaded", …), without the ids that differ.
+fn outcome_kinds(outcomes: &[IntakeOutcome]) -> Vec<String> {
+    outcomes.iter().map(|o| format!("{o:?}").split('(').next().unwrap().to_owned()).collect()
+}
+
 async fn a_batch_gives_what_filing_its_messages_one_at_a_time_gives(backend: Backend) {
     let messages = dependent_batch();
     let (together, alone) = (acme(backend).await, acme(backend).await);
     let filed_together = file(&together, &messages, Some(200)).await;
     let filed_alone = file(&alone, &messages, None).await;
-    let kinds = |outcomes: &[IntakeOutcome]| -> Vec<String> {
-        outcomes.iter().map(|o| format!("{o:?}").split('(').next().unwrap().to_owned()).collect()
-    };
+    let kinds = outcome_kinds;
     assert_eq!(kinds(&filed_together), kinds(&filed_alone));
     let (told_together, told_alone) = (everything_filed(&together).await, everything_filed(&alone).await);
     assert_same(&told_together, &told_alone);
@@ -381,4 +388,44 @@ async fn a_message_answering_forty_thousand_message_ids_is_filed_with_its_batch(
     let outcomes = file(&app, &messages, Some(200)).await;
     assert!(outcomes.iter().all(|o| matches!(o, IntakeOutcome::NewTicket(_))), "{outcomes:?}");
     assert_eq!(app.tickets().await.len(), 1 + 6);
+}
+
+/// A batch longer than the sources cut (more than 200) or holding two sources' messages is
+/// not filed together (the bind limits and the ledger's per-source lookups are sized for
+/// one source's batch): every message of it is filed on its own, with the same result.
+async fn batches_of_another_shape_are_filed_one_by_one_with_the_same_result(backend: Backend) {
+    let mut messages = dependent_batch();
+    for n in 0..(260 - messages.len()) {
+        let from = format!("Someone {n} <someone{n}@elsewhere.test>");
+        messages.push(email(
+            &from,
+            &format!("s{n}@elsewhere.test"),
+            "Locked",
+            "",
+            &request(&format!("Someone {n}"), ""),
+        ));
+    }
+    let (long, alone) = (acme(backend).await, acme(backend).await);
+    let long_outcomes = file(&long, &messages, Some(messages.len())).await;
+    let alone_outcomes = file(&alone, &messages, None).await;
+    assert_eq!(long_outcomes.len(), 260);
+    assert_eq!(outcome_kinds(&long_outcomes), outcome_kinds(&alone_outcomes));
+    assert_same(&everything_filed(&long).await, &everything_filed(&alone).await);
+    assert_eq!(acknowledgements(&long).await, acknowledgements(&alone).await);
+
+    // Two sources in one batch: every other message from a second mailbox.
+    let two_sources = |app: &TestApp| -> Vec<RawMessage> {
+        let mut raws = raws(&dependent_batch(), app);
+        for raw in raws.iter_mut().skip(1).step_by(2) {
+            raw.source = "test:other".into();
+        }
+        raws
+    };
+    let (mixed, alone) = (acme(backend).await, acme(backend).await);
+    let mixed_outcomes = file_raws(&mixed, two_sources(&mixed), Some(200)).await;
+    let alone_outcomes = file_raws(&alone, two_sources(&alone), None).await;
+    assert_eq!(outcome_kinds(&mixed_outcomes), outcome_kinds(&alone_outcomes));
+    assert_same(&everything_filed(&mixed).await, &everything_filed(&alone).await);
+    assert_eq!(acknowledgements(&mixed).await, acknowledgements(&alone).await);
+    assert!(mixed_outcomes.iter().filter(|o| matches!(o, IntakeOutcome::NewTicket(_))).count() >= 20);
 }
