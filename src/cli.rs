@@ -101,8 +101,13 @@ pub enum DemoAction {
 pub enum ReportsAction {
     /// Rewrite every ticket's stored report history from its history rows. The database
     /// keeps it as history is recorded; run this after restoring or editing history by hand.
-    /// Safe while Keydesk runs.
+    /// Safe while Keydesk runs. Every kept day is forgotten and kept again by the worker.
     Rebuild,
+    /// Keep every ended day's resolved tickets as measured rows now, so long reports fold
+    /// them instead of measuring each ticket. The worker does this every hour; run it after
+    /// changing `[working_hours]` or `[sla]` for fast long reports at once. Safe while
+    /// Keydesk runs.
+    Keep,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +202,22 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         println!("Retention applied: {run}.");
         return Ok(());
     }
+    if let Command::Reports { action: ReportsAction::Keep } = command {
+        let services = crate::open_services(config).context("opening the database")?;
+        let started = std::time::Instant::now();
+        let now = services.now();
+        let kept = rocket::tokio::runtime::Handle::current().block_on(services.run(move |conn, services| {
+            let targets = services.config.sla.targets();
+            Ok::<_, crate::app::AppError>(crate::reports::keep::keep_ended_days(
+                conn,
+                &services.calendar,
+                targets,
+                now,
+            )?)
+        }))?;
+        println!("Kept the measured rows of {kept} ended days in {:.1} s.", started.elapsed().as_secs_f64());
+        return Ok(());
+    }
     if let Command::Demo { action: DemoAction::Seed { tickets, days, seed, password_stdin } } = command {
         let options = DemoOptions {
             tickets,
@@ -230,7 +251,8 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
         | Command::Demo { .. }
         | Command::Backup { .. }
         | Command::Doctor
-        | Command::Retention { .. } => {
+        | Command::Retention { .. }
+        | Command::Reports { action: ReportsAction::Keep } => {
             unreachable!("handled above")
         }
         Command::Org { action: OrgAction::Create { name, slug, unlock_policy } } => {

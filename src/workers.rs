@@ -1,8 +1,9 @@
-//! The background work: the outbox sender, mail intake, the SLA watch and retention. `keydesk serve`
-//! runs it beside the web server unless told not to (`--no-worker`, `worker = false`), and
-//! `keydesk worker` runs it alone, so the two can be scaled apart. Any number of processes may
-//! run it against one database: each outbox message is claimed by one sender, each mailbox is
-//! read by the one process holding its lease, and each SLA alert is claimed once.
+//! The background work: the outbox sender, mail intake, the SLA watch, retention and the
+//! reports' kept days. `keydesk serve` runs it beside the web server unless told not to
+//! (`--no-worker`, `worker = false`), and `keydesk worker` runs it alone, so the two can be
+//! scaled apart. Any number of processes may run it against one database: each outbox
+//! message is claimed by one sender, each mailbox is read by the one process holding its
+//! lease, each SLA alert is claimed once, and a day is kept by one process at a time.
 
 use crate::app::Services;
 use crate::config::IntakeSourceKind;
@@ -24,5 +25,6 @@ pub fn spawn(services: &Services, transport: Transport) {
     }
     if config.retention.background {
         rocket::tokio::spawn(crate::ops::retention::run_daily(services.clone()));
+        rocket::tokio::spawn(crate::reports::keep::run_hourly(services.clone()));
     }
 }

@@ -131,6 +131,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_days (day_start) {
+        day_start -> Timestamp,
+        day_end -> Timestamp,
+        rules -> Text,
+        latest_at -> Nullable<Timestamp>,
+        open_ticket_ids -> Text,
+        settled -> Binary,
+    }
+}
+
+diesel::table! {
     ticket_report_rows (ticket_id) {
         ticket_id -> BigInt,
         received_at -> Timestamp,

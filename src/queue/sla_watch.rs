@@ -158,7 +158,8 @@ fn digest(
     let window =
         ReportWindow::new(calendar, yesterday, yesterday, now).map_err(|e| AppError::Invalid(e.to_string()))?;
     let scope = Audience::Everything.scope(None, None).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let input = crate::reports::load(conn, None, calendar, services.config.sla.targets(), window, scope)?;
+    let targets = services.config.sla.targets();
+    let input = crate::reports::load(conn, None, calendar, targets, window, scope, crate::reports::Reading::Figures)?;
     let summary = build(&input);
     let breaches: Vec<DigestBreach> = open
         .iter()

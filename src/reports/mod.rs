@@ -1,10 +1,11 @@
 //! Service-hours reports: reads a range's tickets with their stored history
 //! (store::reports), rebuilds each ticket's facts with the core's rules, and names the
-//! agents and organisations in it.
+//! agents and organisations in it. Days whose rows were kept (`keep`) are folded as kept.
 //! The arithmetic is `keydesk_core::reports`; the pages and the API are in `web`.
 
 pub mod charts;
 pub mod export;
+pub mod keep;
 pub mod page;
 pub mod view;
 
@@ -17,10 +18,20 @@ use keydesk_core::BusinessCalendar;
 use crate::db::DbConnection;
 use crate::store::reports::{self as reads, epoch_seconds, TicketRead};
 
-/// Reads everything a report over `window` needs, for `scope`: one row per ticket, each with
-/// its stored history.
-/// With a `second` connection, the range's tickets are read and worked out in two halves at
-/// once (the biggest part, and the machine has cores to spare).
+/// Whether a report may fold kept rows (`keep`) or must measure every ticket itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The figures only: kept rows stand in for the tickets they were measured from.
+    Figures,
+    /// Every ticket's row too (the CSV export): each ticket is read and measured.
+    EveryTicket,
+}
+
+/// Reads everything a report over `window` needs, for `scope`: the rows kept for its days,
+/// and one row per other ticket, each with its stored history.
+/// With a `second` connection, the tickets are read and worked out in two halves of the
+/// range at once (the biggest part, and the machine has cores to spare).
+#[allow(clippy::too_many_arguments)]
 pub fn load<'a>(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
@@ -28,10 +39,20 @@ pub fn load<'a>(
     targets: SlaTargets,
     window: ReportWindow,
     scope: ReportScope,
+    reading: Reading,
 ) -> diesel::QueryResult<ReportInput<'a>> {
     let (start, end, as_of) = (window.start, window.end, window.as_of);
+    let kept = match reading {
+        Reading::Figures => keep::usable(conn, calendar, targets, &window, scope.organisation)?,
+        Reading::EveryTicket => keep::Kept::default(),
+    };
     let received_facts = |conn: &mut DbConnection, from, until| {
-        reads::tickets_received(conn, from, until, scope.organisation, |ticket| ticket_facts(ticket, as_of))
+        let mut facts = Vec::new();
+        for (from, until) in kept.gaps(from, until) {
+            let each = |ticket| ticket_facts(ticket, as_of);
+            facts.extend(reads::tickets_received(conn, from, until, scope.organisation, each)?);
+        }
+        Ok::<_, diesel::result::Error>(facts)
     };
     let unlock_sources =
         |conn: &mut DbConnection| reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent);
@@ -42,8 +63,15 @@ pub fn load<'a>(
             older.into_iter().filter(|t| t.open.iter().any(|span| span.end.is_none_or(|end| end > start))).collect(),
         )
     };
+    // The kept days' tickets that were still open then.
+    let open_then =
+        |conn: &mut DbConnection| facts(reads::tickets_by_id(conn, &kept.open_ticket_ids, scope.organisation)?, as_of);
     let (mut received, mut carried_over, unlock_sources): (Vec<TicketFacts>, Vec<TicketFacts>, _) = match second {
-        None => (received_facts(conn, start, end)?, carried_over(conn)?, unlock_sources(conn)?),
+        None => {
+            let mut received = received_facts(conn, start, end)?;
+            received.extend(open_then(conn)?);
+            (received, carried_over(conn)?, unlock_sources(conn)?)
+        }
         Some(second) => {
             // Each connection reads half the range, then one the older tickets and the other
             // the unlocks.
@@ -52,10 +80,12 @@ pub fn load<'a>(
                 let early = threads.spawn(|| {
                     Ok::<_, diesel::result::Error>((received_facts(second, start, middle)?, unlock_sources(second)?))
                 });
-                let late = received_facts(conn, middle, end).and_then(|late| Ok((late, carried_over(conn)?)));
+                let late = received_facts(conn, middle, end)
+                    .and_then(|late| Ok((late, open_then(conn)?, carried_over(conn)?)));
                 let (mut received, unlocks) = early.join().expect("the reading thread does not panic")?;
-                let (late, older) = late?;
+                let (late, open, older) = late?;
                 received.extend(late);
+                received.extend(open);
                 Ok::<_, diesel::result::Error>((received, older, unlocks))
             })?
         }
@@ -65,7 +95,16 @@ pub fn load<'a>(
     }
     carried_over.sort_unstable_by_key(|t| t.ticket_id);
 
-    Ok(ReportInput { window, calendar, targets, agent: scope.agent, received, carried_over, unlock_sources })
+    Ok(ReportInput {
+        window,
+        calendar,
+        targets,
+        agent: scope.agent,
+        received,
+        settled: kept.settled,
+        carried_over,
+        unlock_sources,
+    })
 }
 
 /// The facts of a few tickets as they stand at `now` (for the queue's SLA markers and the
@@ -104,14 +143,18 @@ fn facts(tickets: Vec<TicketRead>, as_of: chrono::DateTime<chrono::Utc>) -> dies
 }
 
 fn ticket_facts(t: TicketRead, as_of: chrono::DateTime<chrono::Utc>) -> diesel::QueryResult<TicketFacts> {
-    let history = TicketHistory {
+    Ok(TicketFacts::from_history(&ticket_history(t)?, as_of))
+}
+
+/// A ticket's history from its report row.
+fn ticket_history(t: TicketRead) -> diesel::QueryResult<TicketHistory> {
+    Ok(TicketHistory {
         ticket_id: t.ticket_id,
         received_at: epoch_seconds(t.received_at),
         organisation_id: t.organisation_id,
         verification_method: t.verification_method.and_then(|m| m.parse::<VerificationMethod>().ok()),
         events: read_stored_history(t.ticket_id, &t.history).map_err(unreadable)?,
-    };
-    Ok(TicketFacts::from_history(&history, as_of))
+    })
 }
 
 /// A stored history that does not read back fails the report, naming the ticket and the fix.

@@ -79,6 +79,7 @@ pub fn dates(request: &ReportRequest, today: NaiveDate) -> Result<(NaiveDate, Na
     Ok((from, to))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn report<'a>(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
@@ -87,6 +88,7 @@ pub fn report<'a>(
     audience: Audience,
     request: &ReportRequest,
     now: DateTime<Utc>,
+    reading: super::Reading,
 ) -> Result<Report<'a>, ReportError> {
     let (from, to) = dates(request, calendar.local_date(now))?;
     let window = ReportWindow::new(calendar, from, to, now)?;
@@ -104,7 +106,7 @@ pub fn report<'a>(
         },
     };
     let scope = audience.scope(organisation, request.agent)?;
-    let input = super::load(conn, second, calendar, targets, window, scope)?;
+    let input = super::load(conn, second, calendar, targets, window, scope, reading)?;
     let summary = build(&input);
     let agent_ids: Vec<UserId> = summary.agents.iter().map(|a| a.agent_id).chain(scope.agent).map(UserId).collect();
     let names = Names {

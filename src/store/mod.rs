@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod queue;
 pub mod recovery_codes;
+pub mod report_days;
 pub mod report_history;
 pub mod reports;
 pub mod retention;

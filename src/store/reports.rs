@@ -121,6 +121,42 @@ pub fn tickets_open_during(
     })
 }
 
+#[derive(QueryableByName)]
+struct Oldest {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    received_at: Option<i64>,
+}
+
+/// When the first ticket was received, if any.
+pub fn oldest_received(conn: &mut DbConnection) -> QueryResult<Option<DateTime<Utc>>> {
+    let oldest: Oldest = on_backend!(conn, |c, dialect| {
+        let sql = format!("SELECT {} AS received_at FROM ticket_report_rows", dialect.epoch("MIN(received_at)"));
+        diesel::sql_query(sql).get_result(c)
+    })?;
+    Ok(oldest.received_at.map(epoch_seconds))
+}
+
+/// These tickets (of `organisation` only, when given), in chunks.
+pub fn tickets_by_id(
+    conn: &mut DbConnection,
+    ticket_ids: &[i64],
+    organisation: Option<i64>,
+) -> QueryResult<Vec<TicketRead>> {
+    let mut rows = Vec::new();
+    for chunk in ticket_ids.chunks(500) {
+        let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let mut read: Vec<TicketRead> = on_backend!(&mut *conn, |c, dialect| {
+            let sql = format!(
+                "{} WHERE r.ticket_id IN ({ids}) AND ($1 IS NULL OR u.organisation_id = $1)",
+                ticket_select(dialect, None)
+            );
+            diesel::sql_query(dialect.statement(&sql)).bind::<Nullable<BigInt>, _>(organisation).load(c)
+        })?;
+        rows.append(&mut read);
+    }
+    Ok(rows)
+}
+
 /// A ticket's stored history.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct HistoryRead {
@@ -163,24 +199,28 @@ pub fn unlocks_by_source(
     actor: Option<i64>,
 ) -> QueryResult<keydesk_core::reports::UnlockSources> {
     // The action is written out, not bound: the partial index is used only for a query
-    // that names its condition.
-    let unlocked = format!("e.action = {}", sql_list(&[EventKind::AccountUnlocked.label()]));
-    let in_range = format!("{unlocked} AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.organisation_id = $3)");
-    let sql = format!(
-        "WITH RECURSIVE actors(id) AS ( \
-           SELECT MIN(e.actor_id) FROM events e WHERE {unlocked} \
-           UNION ALL \
-           SELECT (SELECT MIN(e.actor_id) FROM events e WHERE {unlocked} AND e.actor_id > actors.id) \
-           FROM actors WHERE actors.id IS NOT NULL), \
-         counted(actor_id, unlocks) AS ( \
-           SELECT a.id, (SELECT COUNT(*) FROM events e WHERE {in_range} AND e.actor_id = a.id) \
-           FROM actors a WHERE a.id IS NOT NULL AND ($4 IS NULL OR a.id = $4) \
-           UNION ALL \
-           SELECT NULL, (SELECT COUNT(*) FROM events e WHERE {in_range} AND e.actor_id IS NULL) WHERE $4 IS NULL) \
-         SELECT actor_id, unlocks FROM counted WHERE unlocks > 0"
-    );
+    // that names its condition. SQLite is told to use it: left alone, it would find the
+    // first actor by reading every unlock in the older (action, at) index.
+    let sql = |dialect: Dialect| {
+        let events = format!("events e {}", dialect.index_hint("events_unlocks_by_actor"));
+        let unlocked = format!("e.action = {}", sql_list(&[EventKind::AccountUnlocked.label()]));
+        let in_range = format!("{unlocked} AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.organisation_id = $3)");
+        dialect.statement(&format!(
+            "WITH RECURSIVE actors(id) AS ( \
+               SELECT MIN(e.actor_id) FROM {events} WHERE {unlocked} \
+               UNION ALL \
+               SELECT (SELECT MIN(e.actor_id) FROM {events} WHERE {unlocked} AND e.actor_id > actors.id) \
+               FROM actors WHERE actors.id IS NOT NULL), \
+             counted(actor_id, unlocks) AS ( \
+               SELECT a.id, (SELECT COUNT(*) FROM {events} WHERE {in_range} AND e.actor_id = a.id) \
+               FROM actors a WHERE a.id IS NOT NULL AND ($4 IS NULL OR a.id = $4) \
+               UNION ALL \
+               SELECT NULL, (SELECT COUNT(*) FROM {events} WHERE {in_range} AND e.actor_id IS NULL) WHERE $4 IS NULL) \
+             SELECT actor_id, unlocks FROM counted WHERE unlocks > 0"
+        ))
+    };
     let counts: Vec<UnlockCount> = on_backend!(&mut *conn, |c, dialect| {
-        diesel::sql_query(dialect.statement(&sql))
+        diesel::sql_query(sql(dialect))
             .bind::<Timestamp, _>(naive(start))
             .bind::<Timestamp, _>(naive(until))
             .bind::<Nullable<BigInt>, _>(organisation)

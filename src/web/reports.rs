@@ -7,7 +7,7 @@ use super::guards::{ApiCaller, ReportViewer};
 use super::page::Layout;
 use crate::app::{AppError, Services};
 use crate::reports::view::{self, Report, ReportError, ReportRequest};
-use crate::reports::{export, page};
+use crate::reports::{export, page, Reading};
 use crate::store::{self, users::User};
 use keydesk_core::reports::Audience;
 use rocket::http::{ContentType, Header, Status};
@@ -34,6 +34,7 @@ async fn with_report<T: Send + 'static>(
     services: &Services,
     user: User,
     request: ReportRequest,
+    reading: Reading,
     shape: impl FnOnce(&Report, Audience, &mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
 ) -> Result<Result<T, ReportError>, AppError> {
     let Some(audience) = audience(&user) else { return Err(AppError::Forbidden) };
@@ -43,7 +44,16 @@ async fn with_report<T: Send + 'static>(
             let targets = services.config.sla.targets();
             // A second connection, when the pool has one free, reads half the history.
             let mut second = services.db.pool().try_get();
-            match view::report(conn, second.as_deref_mut(), &services.calendar, targets, audience, &request, now) {
+            match view::report(
+                conn,
+                second.as_deref_mut(),
+                &services.calendar,
+                targets,
+                audience,
+                &request,
+                now,
+                reading,
+            ) {
                 Ok(report) => Ok(Ok(shape(&report, audience, conn)?)),
                 Err(ReportError::Db(error)) => Err(error.into()),
                 Err(refused) => Ok(Err(refused)),
@@ -65,7 +75,7 @@ pub async fn reports_page(
     let today = services.calendar.local_date(services.now());
     let asked = request.clone();
     let goal_percent = services.config.sla.compliance_goal;
-    let context = with_report(services, user, request.clone(), move |report, audience, conn| {
+    let context = with_report(services, user, request.clone(), Reading::Figures, move |report, audience, conn| {
         let staff = match audience {
             Audience::Everything => {
                 store::users::support_staff(conn)?.into_iter().map(|u| (u.id.0, u.full_name)).collect()
@@ -119,7 +129,9 @@ async fn csv(
     request: ReportRequest,
     kind: &'static str,
 ) -> Result<Result<CsvFile, (Status, String)>, AppError> {
-    let file = with_report(services, user, request, move |report, _, _| {
+    // The tickets' CSV lists every ticket's row, so none may stand in kept rows.
+    let reading = if kind == "tickets" { Reading::EveryTicket } else { Reading::Figures };
+    let file = with_report(services, user, request, reading, move |report, _, _| {
         let bytes = if kind == "tickets" { export::ticket_rows(report) } else { export::summary(report) };
         let bytes = bytes.map_err(|e| AppError::Invalid(format!("CSV: {e}")))?;
         Ok(CsvFile::new(format!("keydesk-{kind}-{}-{}.csv", report.summary.from, report.summary.to), bytes))
@@ -152,7 +164,7 @@ pub async fn service_hours(request: ReportRequest, caller: ApiCaller, services: 
     if audience(&caller.0).is_none() {
         return Err(api_error(Status::Forbidden, "forbidden"));
     }
-    let summary = with_report(services, caller.0, request, |report, _, _| {
+    let summary = with_report(services, caller.0, request, Reading::Figures, |report, _, _| {
         Ok(serde_json::to_value(&report.summary).unwrap_or(Value::Null))
     })
     .await

@@ -112,4 +112,12 @@ impl Keydesk {
     pub async fn app(self) -> TestApp {
         TestApp::open(self.backend, self.database, self.dir).await
     }
+
+    /// [`Keydesk::app`], with `configure` applied over the tests' configuration.
+    pub async fn app_with(
+        self,
+        configure: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
+    ) -> TestApp {
+        TestApp::open_with(self.backend, self.database, self.dir, configure).await
+    }
 }

@@ -467,7 +467,17 @@ impl TestApp {
     /// the usual test configuration in `dir`. Its clock starts at the system's time, as the
     /// command line's did, so what it records follows what the command line wrote.
     pub async fn open(backend: Backend, database: TestDatabase, dir: tempfile::TempDir) -> TestApp {
-        let figment = test_figment(&database.url, dir.path());
+        Self::open_with(backend, database, dir, |figment| figment).await
+    }
+
+    /// [`TestApp::open`], with `configure` applied over the usual test configuration.
+    pub async fn open_with(
+        backend: Backend,
+        database: TestDatabase,
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(Figment) -> Figment,
+    ) -> TestApp {
+        let figment = configure(test_figment(&database.url, dir.path()));
         Self::launch(backend, database, dir, figment, SettableClock::starting_now()).await
     }
 }

@@ -94,6 +94,12 @@ impl BusinessCalendar {
         self.schedule.timezone
     }
 
+    /// Everything the calendar's answers depend on, as text: equal for calendars that answer
+    /// alike (what figures measured by it are kept with).
+    pub fn rules_fingerprint(&self) -> String {
+        format!("{:?}", self.schedule)
+    }
+
     /// The weekly hours in words, e.g. "Monday to Friday, 9:00–17:00 (Europe/London)".
     pub fn describe_hours(&self) -> String {
         describe::describe_hours(&self.schedule)

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::history::TicketFacts;
 use super::measure::{Measurer, SlaOutcome, SlaTargets, TicketRow};
 use super::range::ReportWindow;
+use super::settled::SettledTicket;
 use super::stats::Summary;
 use crate::verification::VerificationMethod;
 use crate::BusinessCalendar;
@@ -43,8 +44,12 @@ pub struct ReportInput<'a> {
     pub targets: SlaTargets,
     /// Only the tickets this agent handled.
     pub agent: Option<i64>,
-    /// Tickets received in the range.
+    /// Tickets received in the range, to be measured.
     pub received: Vec<TicketFacts>,
+    /// Tickets received in the range whose rows were measured and kept before
+    /// (`settled`): folded as they are. The per-ticket rows ([`ReportInput::rows`], the CSV)
+    /// are only `received`'s, so an export reads none of these.
+    pub settled: Vec<SettledTicket>,
     /// Tickets received earlier and still open at some point in the range: they count in
     /// the backlog only.
     pub carried_over: Vec<TicketFacts>,
@@ -53,7 +58,11 @@ pub struct ReportInput<'a> {
 
 impl ReportInput<'_> {
     fn in_scope(&self, ticket: &TicketFacts) -> bool {
-        self.agent.is_none_or(|agent| ticket.handled_by.contains(&agent))
+        self.handled_in_scope(&ticket.handled_by)
+    }
+
+    fn handled_in_scope(&self, handled_by: &[i64]) -> bool {
+        self.agent.is_none_or(|agent| handled_by.contains(&agent))
     }
 
     /// The per-ticket rows of the tickets received in the range, oldest first.
@@ -81,6 +90,8 @@ impl ReportInput<'_> {
             });
             first.into_iter().chain(second).for_each(&mut fold);
         }
+        let settled = self.settled.iter().filter(|ticket| self.handled_in_scope(ticket.handled_by()));
+        settled.map(SettledTicket::row).for_each(fold);
     }
 }
 
@@ -287,6 +298,8 @@ pub fn build(input: &ReportInput) -> ServiceHours {
         }
         verification.spoof_suspected += usize::from(row.spoof_suspected);
     });
+    // Oldest ticket first, as the rows came before any were kept.
+    sla.breaches.sort_by_key(|breach| (breach.ticket_id, breach.target == SlaTarget::Unlock));
     sla.first_response_met = sla.first_response.met_share();
     sla.unlock_met = sla.unlock.met_share();
 
@@ -342,7 +355,9 @@ pub fn build(input: &ReportInput) -> ServiceHours {
 fn backlog(input: &ReportInput, day_ends: &[DateTime<Utc>]) -> Vec<u32> {
     let mut change = vec![0i64; day_ends.len() + 1];
     let tickets = input.received.iter().chain(&input.carried_over).filter(|ticket| input.in_scope(ticket));
-    for span in tickets.flat_map(|ticket| &ticket.open) {
+    let settled = input.settled.iter().filter(|ticket| input.handled_in_scope(ticket.handled_by()));
+    let spans = tickets.flat_map(|ticket| ticket.open.iter().copied()).chain(settled.flat_map(SettledTicket::open));
+    for span in spans {
         // Open at a day's end `e` when `start < e` and (no end, or `end > e`).
         let first = day_ends.partition_point(|end| *end <= span.start);
         let last = span.end.map_or(day_ends.len(), |closed| day_ends.partition_point(|end| *end < closed));

@@ -30,6 +30,9 @@ pub enum SlaOutcome {
 }
 
 impl SlaOutcome {
+    pub const ALL: [SlaOutcome; 4] =
+        [SlaOutcome::Met, SlaOutcome::Breached, SlaOutcome::Pending, SlaOutcome::NotApplicable];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SlaOutcome::Met => "met",

@@ -157,6 +157,7 @@ fn report_for(from: &str, to: &str, agent: Option<i64>, histories: Vec<TicketHis
         targets: SlaTargets { first_response_seconds: HOUR, unlock_seconds: 4 * HOUR },
         agent,
         received: facts(histories),
+        settled: Vec::new(),
         carried_over: facts(carried_over()),
         unlock_sources: UnlockSources { self_serve: 2, support: 3, automatic: 0 },
     };
@@ -392,6 +393,7 @@ fn rows_measured_on_two_threads_are_the_rows_in_order() {
         targets: SlaTargets { first_response_seconds: HOUR, unlock_seconds: 4 * HOUR },
         agent: None,
         received,
+        settled: Vec::new(),
         carried_over: Vec::new(),
         unlock_sources: UnlockSources::default(),
     };
@@ -399,4 +401,50 @@ fn rows_measured_on_two_threads_are_the_rows_in_order() {
     input.fold_rows(|row| folded.push(row));
     assert_eq!(folded.len(), 140_000);
     assert!(folded.iter().zip(input.rows()).all(|(folded, one_thread)| *folded == one_thread));
+}
+
+/// A resolved ticket's row, kept (measured in a window of its own day up to a later instant)
+/// and read back, gives every figure the report's own measuring gives, whatever the range,
+/// the agent or the instant of the report; open tickets are never kept.
+#[test]
+fn kept_rows_of_resolved_tickets_give_the_same_report() {
+    let calendar = calendar();
+    let targets = SlaTargets { first_response_seconds: HOUR, unlock_seconds: 4 * HOUR };
+    let kept_at = at("2026-10-31T08:00:00");
+    let keep = |history: &TicketHistory| {
+        let day = calendar.local_date(history.received_at);
+        let window = ReportWindow::new(&calendar, day, day, kept_at).unwrap();
+        let window = ReportWindow { as_of: kept_at, ..window };
+        let facts = TicketFacts::from_history(history, kept_at);
+        let settled = SettledTicket::of(&facts, &Measurer::new(&calendar, &window, targets).row(&facts));
+        let bytes = encode_settled(settled.as_slice());
+        decode_settled(&bytes).unwrap().pop()
+    };
+    let week = week();
+    let kept: Vec<Option<SettledTicket>> = week.iter().map(keep).collect();
+    assert!(kept.iter().any(Option::is_some) && kept.iter().any(Option::is_none), "some resolved, some open");
+    for (from, to, agent, now) in [
+        ("2026-10-19", "2026-10-26", None, "2026-11-01T12:00:00"),
+        ("2026-10-19", "2026-10-26", Some(AGENT_A), "2026-11-01T12:00:00"),
+        ("2026-10-18", "2026-10-30", Some(AGENT_B), "2026-12-01T12:00:00"),
+        ("2026-10-01", "2026-12-31", None, "2026-10-31T09:00:00"),
+    ] {
+        let window = ReportWindow::new(&calendar, date(from), date(to), at(now)).unwrap();
+        let facts = |list: &[TicketHistory]| list.iter().map(|h| TicketFacts::from_history(h, window.as_of)).collect();
+        let input = |received, settled| ReportInput {
+            window,
+            calendar: &calendar,
+            targets,
+            agent,
+            received,
+            settled,
+            carried_over: facts(&carried_over()),
+            unlock_sources: UnlockSources::default(),
+        };
+        let measured = build(&input(facts(&week), Vec::new()));
+        let open: Vec<TicketHistory> =
+            week.iter().zip(&kept).filter(|(_, kept)| kept.is_none()).map(|(h, _)| h.clone()).collect();
+        let settled: Vec<SettledTicket> = kept.iter().flatten().cloned().collect();
+        assert_eq!(build(&input(facts(&open), settled)), measured, "{from}–{to} for {agent:?} at {now}");
+    }
 }
