@@ -9,7 +9,8 @@
 //!   kept (or kept with other rules, or with history after its end) ticket by ticket, so
 //!   kept rows only ever save time: the figures are the same either way (tests/report_days.rs).
 //! - A day with history at or after the instant it would be kept at (a clock ahead of this
-//!   one) is left for a later pass.
+//!   one) is left for a later pass. Days kept with other rules (the hours or targets have
+//!   changed) are forgotten by the next pass.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -110,6 +111,7 @@ pub fn keep_ended_days(
 ) -> diesel::QueryResult<usize> {
     let Some(oldest) = reads::oldest_received(conn)? else { return Ok(0) };
     let rules = rules_key(calendar, targets);
+    report_days::forget_other_rules(conn, &rules)?;
     let today = calendar.local_date(now);
     let first = calendar.local_date(oldest).max(today - chrono::Duration::days(MAX_DAYS));
     let since = calendar.start_of_day(first).naive_utc();

@@ -42,17 +42,24 @@ pub fn load<'a>(
     reading: Reading,
 ) -> diesel::QueryResult<ReportInput<'a>> {
     let (start, end, as_of) = (window.start, window.end, window.as_of);
-    let kept = match reading {
-        Reading::Figures => keep::usable(conn, calendar, targets, &window, scope.organisation)?,
-        Reading::EveryTicket => keep::Kept::default(),
-    };
-    let received_facts = |conn: &mut DbConnection, from, until| {
+    // The tickets received in `[from, until)`: the kept days' rows as kept, and the other
+    // tickets (those of days not kept, and those the kept days left open) each measured.
+    let received = |conn: &mut DbConnection, from, until| {
+        let kept = match reading {
+            Reading::Figures => {
+                let part = ReportWindow { start: from, end: until, ..window };
+                keep::usable(conn, calendar, targets, &part, scope.organisation)?
+            }
+            Reading::EveryTicket => keep::Kept::default(),
+        };
         let mut facts = Vec::new();
         for (from, until) in kept.gaps(from, until) {
             let each = |ticket| ticket_facts(ticket, as_of);
             facts.extend(reads::tickets_received(conn, from, until, scope.organisation, each)?);
         }
-        Ok::<_, diesel::result::Error>(facts)
+        let open_then = reads::tickets_by_id(conn, &kept.open_ticket_ids, scope.organisation)?;
+        facts.extend(self::facts(open_then, as_of)?);
+        Ok::<_, diesel::result::Error>((facts, kept.settled))
     };
     let unlock_sources =
         |conn: &mut DbConnection| reads::unlocks_by_source(conn, start, as_of, scope.organisation, scope.agent);
@@ -63,48 +70,33 @@ pub fn load<'a>(
             older.into_iter().filter(|t| t.open.iter().any(|span| span.end.is_none_or(|end| end > start))).collect(),
         )
     };
-    // The kept days' tickets that were still open then.
-    let open_then =
-        |conn: &mut DbConnection| facts(reads::tickets_by_id(conn, &kept.open_ticket_ids, scope.organisation)?, as_of);
-    let (mut received, mut carried_over, unlock_sources): (Vec<TicketFacts>, Vec<TicketFacts>, _) = match second {
-        None => {
-            let mut received = received_facts(conn, start, end)?;
-            received.extend(open_then(conn)?);
-            (received, carried_over(conn)?, unlock_sources(conn)?)
-        }
-        Some(second) => {
-            // Each connection reads half the range, then one the older tickets and the other
-            // the unlocks.
-            let middle = start + (end - start) / 2;
-            std::thread::scope(|threads| {
-                let early = threads.spawn(|| {
-                    Ok::<_, diesel::result::Error>((received_facts(second, start, middle)?, unlock_sources(second)?))
-                });
-                let late = received_facts(conn, middle, end)
-                    .and_then(|late| Ok((late, open_then(conn)?, carried_over(conn)?)));
-                let (mut received, unlocks) = early.join().expect("the reading thread does not panic")?;
-                let (late, open, older) = late?;
-                received.extend(late);
-                received.extend(open);
-                Ok::<_, diesel::result::Error>((received, older, unlocks))
-            })?
-        }
-    };
+    let ((mut received, settled), mut carried_over, unlock_sources): ((Vec<TicketFacts>, _), Vec<TicketFacts>, _) =
+        match second {
+            None => (received(conn, start, end)?, carried_over(conn)?, unlock_sources(conn)?),
+            Some(second) => {
+                // Each connection reads half the range (split at a local midnight, so no kept
+                // day is cut in two), then one the older tickets and the other the unlocks.
+                let middle = calendar.start_of_day(calendar.local_date(start + (end - start) / 2)).clamp(start, end);
+                std::thread::scope(|threads| {
+                    let early = threads.spawn(|| {
+                        Ok::<_, diesel::result::Error>((received(second, start, middle)?, unlock_sources(second)?))
+                    });
+                    let late = received(conn, middle, end).and_then(|late| Ok((late, carried_over(conn)?)));
+                    let ((mut received, mut settled), unlocks) =
+                        early.join().expect("the reading thread does not panic")?;
+                    let ((late, mut late_settled), older) = late?;
+                    received.extend(late);
+                    settled.append(&mut late_settled);
+                    Ok::<_, diesel::result::Error>(((received, settled), older, unlocks))
+                })?
+            }
+        };
     if !received.is_sorted_by_key(|t| t.ticket_id) {
         received.sort_unstable_by_key(|t| t.ticket_id);
     }
     carried_over.sort_unstable_by_key(|t| t.ticket_id);
 
-    Ok(ReportInput {
-        window,
-        calendar,
-        targets,
-        agent: scope.agent,
-        received,
-        settled: kept.settled,
-        carried_over,
-        unlock_sources,
-    })
+    Ok(ReportInput { window, calendar, targets, agent: scope.agent, received, settled, carried_over, unlock_sources })
 }
 
 /// The facts of a few tickets as they stand at `now` (for the queue's SLA markers and the

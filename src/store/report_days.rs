@@ -61,6 +61,12 @@ pub fn keep(conn: &mut DbConnection, day: &KeptDay) -> QueryResult<()> {
     diesel::insert_into(d::report_days).values(day).execute(conn).map(drop)
 }
 
+/// Forgets the days kept with other rules (the working hours or targets have changed since).
+pub fn forget_other_rules(conn: &mut DbConnection, rules: &str) -> QueryResult<usize> {
+    use report_days::dsl as d;
+    diesel::delete(d::report_days.filter(d::rules.ne(rules))).execute(conn)
+}
+
 /// How many days are kept (for tests and checks).
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     report_days::table.count().get_result(conn)

@@ -200,7 +200,8 @@ pub fn unlocks_by_source(
 ) -> QueryResult<keydesk_core::reports::UnlockSources> {
     // The action is written out, not bound: the partial index is used only for a query
     // that names its condition. SQLite is told to use it: left alone, it would find the
-    // first actor by reading every unlock in the older (action, at) index.
+    // first actor by reading every unlock in the older (action, at) index. Actors with no
+    // unlock in the range count 0 (a filter on the count would have PostgreSQL count twice).
     let sql = |dialect: Dialect| {
         let events = format!("events e {}", dialect.index_hint("events_unlocks_by_actor"));
         let unlocked = format!("e.action = {}", sql_list(&[EventKind::AccountUnlocked.label()]));
@@ -216,7 +217,7 @@ pub fn unlocks_by_source(
                FROM actors a WHERE a.id IS NOT NULL AND ($4 IS NULL OR a.id = $4) \
                UNION ALL \
                SELECT NULL, (SELECT COUNT(*) FROM {events} WHERE {in_range} AND e.actor_id IS NULL) WHERE $4 IS NULL) \
-             SELECT actor_id, unlocks FROM counted WHERE unlocks > 0"
+             SELECT actor_id, unlocks FROM counted"
         ))
     };
     let counts: Vec<UnlockCount> = on_backend!(&mut *conn, |c, dialect| {

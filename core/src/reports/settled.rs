@@ -16,6 +16,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::history::{Span, TicketFacts};
 use super::measure::{SlaOutcome, SlaTargets, TicketRow};
@@ -63,9 +64,9 @@ pub struct SettledTicket {
     verification: Option<u8>,
     spoof_suspected: bool,
     reopened: u32,
-    handled_by: Vec<i64>,
+    handled_by: SmallVec<[i64; 2]>,
     /// When it was open, `[start, end)`: every span has ended.
-    open: Vec<(i64, i64)>,
+    open: SmallVec<[(i64, i64); 1]>,
 }
 
 /// A kept day that does not read back: written by another build, or damaged.
@@ -139,7 +140,7 @@ impl SettledTicket {
                 .map(|index| index as u8),
             spoof_suspected: row.spoof_suspected,
             reopened: row.reopened,
-            handled_by: facts.handled_by.clone(),
+            handled_by: facts.handled_by.iter().copied().collect(),
             open: facts.open.iter().filter_map(|span| Some((span.start.timestamp(), span.end?.timestamp()))).collect(),
         })
     }
