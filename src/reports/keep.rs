@@ -190,3 +190,31 @@ pub async fn run_hourly(services: Services) {
         rocket::tokio::time::sleep(EVERY).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Kept;
+    use chrono::{DateTime, Utc};
+
+    fn at(hour: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(hour * 3600, 0).unwrap()
+    }
+
+    #[test]
+    fn gaps_are_what_no_kept_day_covers() {
+        let kept = |days: &[(i64, i64)]| Kept {
+            days: days.iter().map(|(start, end)| (at(*start), at(*end))).collect(),
+            ..Kept::default()
+        };
+        let hours = |gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>| -> Vec<(i64, i64)> {
+            gaps.into_iter().map(|(start, end)| (start.timestamp() / 3600, end.timestamp() / 3600)).collect()
+        };
+        assert_eq!(hours(kept(&[]).gaps(at(0), at(48))), [(0, 48)]);
+        // Two kept days side by side, a day not kept after them, and today.
+        let days = kept(&[(24, 48), (48, 72), (96, 120)]);
+        assert_eq!(hours(days.gaps(at(0), at(130))), [(0, 24), (72, 96), (120, 130)]);
+        // A range that starts and ends on kept days.
+        assert_eq!(hours(days.gaps(at(24), at(120))), [(72, 96)]);
+        assert_eq!(hours(days.gaps(at(24), at(72))), []);
+    }
+}
