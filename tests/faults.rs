@@ -1,7 +1,8 @@
 //! Keydesk's processes ride out their servers' restarts: PostgreSQL restarted mid-run (every
 //! connection cut) or down while an email is on its way out, and Dovecot restarted while a
 //! process IDLEs on the support mailbox. No mail is lost, none is taken in or sent twice, and
-//! the processes recover without being restarted.
+//! the processes recover without being restarted. PostgreSQL crashing under logins forgets
+//! no lock and leaves no account bricked.
 //! (A UIDVALIDITY change is `imap_boundary.rs`'s, a killed reader `several_processes.rs`'s.)
 //!
 //! These restart the servers every other test uses, so they are ignored in the main run;
@@ -181,4 +182,104 @@ fn dovecot_restarted_while_a_process_idles_takes_every_email_in_once() {
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(tickets_in(&database.url), Some(100), "none twice");
     assert!(healthy(&server));
+}
+
+/// PostgreSQL crashing (an immediate stop: no checkpoint, and the commits not yet flushed are
+/// lost) while logins run. A login's count and outcome commit without waiting for the disk,
+/// so the crash may forget the last of them, but never a lock: an account is never left at
+/// the limit without a lock, never locked without its "Account locked" entry, and a session
+/// never outlives its "Login succeeded" entry. Afterwards every account not locked signs in.
+#[test]
+#[ignore = "crashes the shared PostgreSQL: scripts/test runs it alone, after the rest"]
+fn postgresql_crashing_under_logins_forgets_no_lock_and_bricks_no_account() {
+    use keydesk::accounts::users::{create_organisation, create_user, UserDetails};
+    use keydesk::db::schema::{events, sessions, users};
+    use keydesk::store::events::Actor;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Postgres, dir.path());
+    let services = keydesk::open_services(keydesk::config::Config {
+        database_url: database.url.clone(),
+        database_pool_size: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let emails: Vec<String> = (0..12).map(|n| format!("person{n}@acme.test")).collect();
+    {
+        let conn = &mut *services.db.pool().get().unwrap();
+        let now = services.stored_now();
+        let org = create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now).unwrap();
+        let hash = services.passwords.hash(common::PASSWORD);
+        for email in &emails {
+            let details =
+                UserDetails { email, full_name: "A Person", role: "member".parse().unwrap(), organisation: Some(&org) };
+            create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
+        }
+    }
+    let settings = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}"), ("ROCKET_DATABASE_POOL_SIZE", "4")];
+    let server = server::start(&database.url, dir.path(), &settings);
+
+    // Half the people type a wrong password over and over (each locks at the fifth), half
+    // the right one; each as its own visitor, until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let typists: Vec<_> = emails
+        .iter()
+        .enumerate()
+        .map(|(n, email)| {
+            let (stop, email, base) = (stop.clone(), email.clone(), server.base.clone());
+            let password = if n % 2 == 0 { "a wrong password" } else { common::PASSWORD };
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+                    let Ok(page) = agent.get(&format!("{base}/login")).call() else { continue };
+                    let Some(token) = page.into_string().ok().and_then(|p| common::hidden_csrf_token(&p)) else {
+                        continue;
+                    };
+                    let form = [("csrf_token", token.as_str()), ("email", email.as_str()), ("password", password)];
+                    let _ = agent.post(&format!("{base}/login")).send_form(&form);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    script("postgres.sh", "crash_postgres");
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    typists.into_iter().for_each(|typist| typist.join().unwrap());
+
+    let pool = keydesk::db::connect(&DatabaseUrl::parse(&database.url), 1).unwrap();
+    let conn = &mut *pool.get().unwrap();
+    let accounts: Vec<(i64, String, i32, Option<chrono::NaiveDateTime>)> =
+        users::table.select((users::id, users::email, users::failed_attempts, users::locked_at)).load(conn).unwrap();
+    let entries = |conn: &mut DbConnection, user: i64, action: &str| -> i64 {
+        events::table
+            .filter(events::target_user_id.eq(user))
+            .filter(events::action.eq(action))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    let max = i32::try_from(services.config.lockout_policy().max_failed_attempts).unwrap();
+    let mut signed_in = 0;
+    for (id, email, failed, locked_at) in accounts {
+        assert!(failed < max || locked_at.is_some(), "{email}: {failed} failures and no lock");
+        if locked_at.is_some() {
+            assert_eq!(entries(conn, id, "Account locked"), 1, "{email}: locked, with its entry once");
+        }
+        let sessions: i64 = sessions::table.filter(sessions::user_id.eq(id)).count().get_result(conn).unwrap();
+        assert!(sessions <= entries(conn, id, "Login succeeded"), "{email}: a session without its entry");
+        signed_in += sessions;
+        if locked_at.is_none() {
+            // Not bricked: the right password still signs in.
+            let before = entries(conn, id, "Login succeeded");
+            assert!(eventually(Duration::from_secs(30), || healthy(&server)), "the server recovered");
+            let (agent, token) = server.visitor();
+            let form = [("csrf_token", token.as_str()), ("email", email.as_str()), ("password", common::PASSWORD)];
+            agent.post(&format!("{}/login", server.base)).send_form(&form).unwrap();
+            assert_eq!(entries(conn, id, "Login succeeded"), before + 1, "{email} signs in after the crash");
+        }
+    }
+    assert!(signed_in > 0, "logins ran before and after the crash");
 }

@@ -103,3 +103,11 @@ start_postgres() {
 restart_postgres() {
     stop_postgres && start_postgres
 }
+
+# crash_postgres: the cluster stopped as a crash stops it (immediate: no checkpoint, and
+# commits not yet flushed are lost), then started again; returns once it answers.
+crash_postgres() {
+    local ver
+    ver=$(_keydesk_pg_cluster) || return 1
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main stop -m immediate && start_postgres
+}
