@@ -31,7 +31,8 @@ pub struct RetentionConfig {
     /// The raw bytes of messages taken in (the intake ledger, quarantine included) older than
     /// this are cleared; the tickets and their threads stay.
     pub raw_mail: RetentionPeriod,
-    /// Apply it at start and then daily in this process (tests apply it themselves).
+    /// Apply it at start and then daily in this process, and keep the reports' ended days
+    /// (`reports::keep`) at start and then hourly (tests do both themselves).
     pub background: bool,
 }
 
