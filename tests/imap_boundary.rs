@@ -16,10 +16,6 @@ fn support_session() -> imap::Session<imap::Connection> {
     imap_as("support@keydesk.test")
 }
 
-fn unique_box() -> String {
-    format!("boundary{}", &keydesk_core::PlainToken::generate().expose()[..10])
-}
-
 async fn imap_app(backend: Backend, mailbox: &str, max_bytes: usize) -> TestApp {
     let mailbox = mailbox.to_owned();
     TestApp::with(backend, move |f| {
@@ -47,9 +43,8 @@ const MESSAGES: [&str; 3] = [
 ];
 
 async fn a_uidvalidity_change_takes_nothing_in_twice(backend: Backend) {
-    let mailbox = unique_box();
+    let mailbox = common::mail_stack::new_support_folder("boundary");
     let mut session = support_session();
-    session.create(&mailbox).unwrap();
     let before = session.select(&mailbox).unwrap().uid_validity;
     for raw in MESSAGES {
         append(&mut session, &mailbox, raw);
@@ -78,9 +73,8 @@ async fn a_uidvalidity_change_takes_nothing_in_twice(backend: Backend) {
 }
 
 async fn an_oversized_message_is_never_downloaded_whole(backend: Backend) {
-    let mailbox = unique_box();
+    let mailbox = common::mail_stack::new_support_folder("boundary");
     let mut session = support_session();
-    session.create(&mailbox).unwrap();
     let big = format!(
         "From: Big <big@sender.test>\nSubject: Huge\nMessage-ID: <huge@sender.test>\n\n{}\n",
         "z".repeat(60_000)

@@ -20,10 +20,6 @@ on_both_backends!(
     the_full_loop_over_the_real_mail_servers,
 );
 
-fn unique_box() -> String {
-    format!("box{}", &keydesk_core::PlainToken::generate().expose()[..10])
-}
-
 fn send_over_smtp(from: &str, to: &str, subject: &str, body: &str) {
     let message = Message::builder()
         .from(from.parse().unwrap())
@@ -79,8 +75,7 @@ where
 
 /// Sends Jane's request into `mailbox` and takes it in by polling.
 async fn round_trip(backend: Backend, port: &str, security: &str) {
-    let mailbox = unique_box();
-    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    let mailbox = common::mail_stack::new_support_folder("box");
     let app = imap_app(backend, &mailbox, port, security, false).await;
     let jane = format!("Jane Doe <jane+{mailbox}@acme.test>");
     send_over_smtp(
@@ -141,8 +136,7 @@ async fn intake_works_over_imaps(backend: Backend) {
 }
 
 async fn with_idle_new_mail_becomes_a_ticket_within_seconds(backend: Backend) {
-    let mailbox = unique_box();
-    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    let mailbox = common::mail_stack::new_support_folder("box");
     // Polling every ten minutes: only IDLE can bring the mail in quickly.
     let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
     let services = app.services().clone();
@@ -204,8 +198,7 @@ async fn read_over_imap(user: &str, mailbox: &str, needle: &str) -> String {
 }
 
 async fn the_full_loop_over_the_real_mail_servers(backend: Backend) {
-    let mailbox = unique_box();
-    imap_as("support@keydesk.test").create(&mailbox).unwrap();
+    let mailbox = common::mail_stack::new_support_folder("box");
     let app = imap_app(backend, &mailbox, &env("KEYDESK_IMAP_PORT"), "none", false).await;
     // Jane's registered address is plus-addressed, so all her mail lands in this test's folder.
     let jane = format!("jane+{mailbox}@acme.test");

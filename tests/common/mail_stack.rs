@@ -23,9 +23,18 @@ pub fn imap_as(user: &str) -> imap::Session<imap::Connection> {
 
 /// A new, empty folder of the support mailbox, reached as support+NAME@keydesk.test.
 pub fn new_support_folder(prefix: &str) -> String {
-    let name = format!("{prefix}{}", &keydesk_core::PlainToken::generate().expose()[..10]);
-    imap_as("support@keydesk.test").create(&name).unwrap();
-    name
+    let mut support = imap_as("support@keydesk.test");
+    // Dovecot now and then answers a CREATE from one of the tests running side by side with
+    // "[ALREADYEXISTS]" for a name nobody has used; another name then goes through.
+    let mut refusals = Vec::new();
+    for _ in 0..5 {
+        let name = format!("{prefix}{}", &keydesk_core::PlainToken::generate().expose()[..10]);
+        match support.create(&name) {
+            Ok(()) => return name,
+            Err(refused) => refusals.push(refused.to_string()),
+        }
+    }
+    panic!("Dovecot refused to create a support folder: {refusals:?}")
 }
 
 /// Postfix's plain SMTP port, for sending as a locked user would.
