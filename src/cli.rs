@@ -205,16 +205,7 @@ pub fn run_admin(command: Command, config: Config) -> anyhow::Result<()> {
     if let Command::Reports { action: ReportsAction::Keep } = command {
         let services = crate::open_services(config).context("opening the database")?;
         let started = std::time::Instant::now();
-        let now = services.now();
-        let kept = rocket::tokio::runtime::Handle::current().block_on(services.run(move |conn, services| {
-            let targets = services.config.sla.targets();
-            Ok::<_, crate::app::AppError>(crate::reports::keep::keep_ended_days(
-                conn,
-                &services.calendar,
-                targets,
-                now,
-            )?)
-        }))?;
+        let kept = rocket::tokio::runtime::Handle::current().block_on(crate::reports::keep::apply(&services))?;
         println!("Kept the measured rows of {kept} ended days in {:.1} s.", started.elapsed().as_secs_f64());
         return Ok(());
     }

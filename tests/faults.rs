@@ -192,32 +192,14 @@ fn dovecot_restarted_while_a_process_idles_takes_every_email_in_once() {
 #[test]
 #[ignore = "crashes the shared PostgreSQL: scripts/test runs it alone, after the rest"]
 fn postgresql_crashing_under_logins_forgets_no_lock_and_bricks_no_account() {
-    use keydesk::accounts::users::{create_organisation, create_user, UserDetails};
     use keydesk::db::schema::{events, sessions, users};
-    use keydesk::store::events::Actor;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let services = keydesk::open_services(keydesk::config::Config {
-        database_url: database.url.clone(),
-        database_pool_size: 2,
-        ..Default::default()
-    })
-    .unwrap();
     let emails: Vec<String> = (0..12).map(|n| format!("person{n}@acme.test")).collect();
-    {
-        let conn = &mut *services.db.pool().get().unwrap();
-        let now = services.stored_now();
-        let org = create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now).unwrap();
-        let hash = services.passwords.hash(common::PASSWORD);
-        for email in &emails {
-            let details =
-                UserDetails { email, full_name: "A Person", role: "member".parse().unwrap(), organisation: Some(&org) };
-            create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
-        }
-    }
+    let (services, _) = common::acme_members(&database.url, &emails.iter().map(String::as_str).collect::<Vec<_>>());
     let settings = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}"), ("ROCKET_DATABASE_POOL_SIZE", "4")];
     let server = server::start(&database.url, dir.path(), &settings);
 

@@ -16,7 +16,6 @@ use common::{wait_until as eventually, Backend, TestDatabase};
 use diesel::prelude::*;
 use keydesk::db::schema::{outbox, tickets, worker_leases};
 use keydesk::db::{DatabaseUrl, DbConnection, DbPool};
-use keydesk::store::events::Actor;
 use keydesk_core::outgoing::EmailKind;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -42,25 +41,9 @@ fn tally(ids: &[String]) -> HashMap<&str, usize> {
 fn fifty_wrong_attempts_across_three_processes_lock_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Postgres, dir.path());
-    let services = keydesk::open_services(keydesk::config::Config {
-        database_url: database.url.clone(),
-        database_pool_size: 2,
-        ..Default::default()
-    })
-    .unwrap();
+    let (services, members) = common::acme_members(&database.url, &["jane@acme.test"]);
+    let jane = &members[0];
     let conn = &mut *services.db.pool().get().unwrap();
-    let now = services.stored_now();
-    let org =
-        keydesk::accounts::users::create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now)
-            .unwrap();
-    let hash = services.passwords.hash(common::PASSWORD);
-    let details = keydesk::accounts::users::UserDetails {
-        email: "jane@acme.test",
-        full_name: "Jane Doe",
-        role: "member".parse().unwrap(),
-        organisation: Some(&org),
-    };
-    let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
 
     let no_throttle = [("ROCKET_THROTTLE", "{max_failures_per_ip=0}"), POOL];
     let servers: Vec<Server> = (0..3).map(|_| server::start(&database.url, dir.path(), &no_throttle)).collect();

@@ -22,7 +22,7 @@ use keydesk_core::reports::{
 };
 use keydesk_core::BusinessCalendar;
 
-use crate::app::Services;
+use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::store::report_days::{self, KeptDay};
 use crate::store::reports as reads;
@@ -172,17 +172,22 @@ fn keep_day(
     Ok(true)
 }
 
+/// Keeps the ended days now, with the configured calendar and targets (the worker's pass and
+/// `keydesk reports keep`); returns how many it kept.
+pub async fn apply(services: &Services) -> Result<usize, AppError> {
+    let now = services.now();
+    services
+        .run(move |conn, services| {
+            let targets = services.config.sla.targets();
+            Ok(keep_ended_days(conn, &services.calendar, targets, now)?)
+        })
+        .await
+}
+
 /// The worker's loop: keeps the ended days every hour.
 pub async fn run_hourly(services: Services) {
     loop {
-        let now = services.now();
-        let kept = services
-            .run(move |conn, services| {
-                let targets = services.config.sla.targets();
-                Ok::<_, crate::app::AppError>(keep_ended_days(conn, &services.calendar, targets, now)?)
-            })
-            .await;
-        match kept {
+        match apply(&services).await {
             Ok(0) => {}
             Ok(days) => tracing::info!("reports: kept the measured rows of {days} ended days"),
             Err(error) => tracing::error!("reports: keeping ended days failed: {error}"),

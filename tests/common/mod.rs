@@ -66,6 +66,34 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Keydesk's services on `database_url` (two connections, default configuration), with the
+/// organisation Acme and these members in it (password [`PASSWORD`]): the desk that tests
+/// driving `keydesk serve` processes sign in to.
+pub fn acme_members(database_url: &str, emails: &[&str]) -> (Services, Vec<User>) {
+    use keydesk::accounts::users::{create_organisation, create_user, UserDetails};
+    let services = keydesk::open_services(keydesk::config::Config {
+        database_url: database_url.to_owned(),
+        database_pool_size: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let members = {
+        let conn = &mut *services.db.pool().get().unwrap();
+        let now = services.stored_now();
+        let org = create_organisation(conn, "Acme", "acme", UnlockPolicy::Admins, now).unwrap();
+        let hash = services.passwords.hash(PASSWORD);
+        emails
+            .iter()
+            .map(|email| {
+                let role = "member".parse().unwrap();
+                let details = UserDetails { email, full_name: "A Person", role, organisation: Some(&org) };
+                create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap()
+            })
+            .collect()
+    };
+    (services, members)
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("KEYDESK_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }

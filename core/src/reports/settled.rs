@@ -100,7 +100,7 @@ impl SettledTicket {
     /// The row to keep for `facts`, measured as `row`; `None` while the ticket is open.
     pub fn of(facts: &TicketFacts, row: &TicketRow) -> Option<SettledTicket> {
         let resolved = facts.resolved?;
-        if facts.is_open() || facts.open.iter().any(|span| span.end.is_none()) {
+        if facts.open.iter().any(|span| span.end.is_none()) {
             return None;
         }
         let reached = |at: Option<DateTime<Utc>>, by, business: Option<i64>, calendar: Option<i64>| {
@@ -143,10 +143,6 @@ impl SettledTicket {
             handled_by: facts.handled_by.iter().copied().collect(),
             open: facts.open.iter().filter_map(|span| Some((span.start.timestamp(), span.end?.timestamp()))).collect(),
         })
-    }
-
-    pub fn ticket_id(&self) -> i64 {
-        self.ticket_id
     }
 
     pub fn organisation_id(&self) -> Option<i64> {
