@@ -26,6 +26,7 @@ on_both_backends!(
     kept_days_give_the_figures_measuring_every_ticket_gives,
     a_change_to_a_ticket_of_a_kept_day_forgets_that_day,
     rows_kept_with_other_rules_are_not_used,
+    two_processes_keeping_at_once_both_finish_and_the_figures_hold,
 );
 
 /// A desk with 20 days of demo tickets, most of them resolved, and its ended days kept.
@@ -210,6 +211,40 @@ async fn rows_kept_with_other_rules_are_not_used(backend: Backend) {
                 build(&input)
             };
             assert_eq!(read(conn, Reading::Figures), read(conn, Reading::EveryTicket));
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Two workers (a second process, or `keydesk reports keep` beside the server) keeping the
+/// same days at once: each day is kept one at a time, neither fails, and the figures hold.
+async fn two_processes_keeping_at_once_both_finish_and_the_figures_hold(backend: Backend) {
+    let app = kept_desk(backend).await;
+    let now = app.now();
+    let services = app.services().clone();
+    services
+        .run(|conn, _| {
+            diesel::sql_query("DELETE FROM report_days").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let keepers: Vec<_> = (0..2)
+        .map(|_| {
+            let services = services.clone();
+            std::thread::spawn(move || {
+                let mut conn = services.db.pool().get().unwrap();
+                keep_days(&mut conn, &services, now)
+            })
+        })
+        .collect();
+    let kept: usize = keepers.into_iter().map(|keeper| keeper.join().expect("a keeper fails")).sum();
+    assert!(kept >= 19, "every day kept, some twice over: {kept}");
+    services
+        .run(move |conn, services| {
+            assert!(kept_count(conn) >= 19);
+            assert_same_figures(conn, services, now);
             Ok(())
         })
         .await
