@@ -75,21 +75,28 @@ async fn run(label: &str, database_url: &str) {
     let mut bare = Vec::with_capacity(SAMPLES);
     let mut right = Vec::with_capacity(SAMPLES);
     let mut wrong = Vec::with_capacity(SAMPLES);
-    // Interleaved, so that drift in the machine's speed hits all three alike.
-    for _ in 0..SAMPLES {
+    // Interleaved, so that drift in the machine's speed hits all three alike; the two logins
+    // take turns at coming first after the bare verification, since whatever runs first after
+    // an Argon2 run finds the processor's caches emptied by its 19 MiB (a login's first
+    // statement then takes two or three times as long), and a fixed order gave that cost to
+    // the right password every time.
+    for round in 0..SAMPLES {
         let started = Instant::now();
         assert!(services.passwords.verify(PASSWORD, &stored));
         bare.push(started.elapsed());
-
-        let started = Instant::now();
-        let response = login(&client, &token, "bench@acme.test", PASSWORD).dispatch().await;
-        right.push(started.elapsed());
-        assert_eq!(response.status().code, 303);
-
-        let started = Instant::now();
-        let response = login(&client, &token, "bench@acme.test", "wrong password").dispatch().await;
-        wrong.push(started.elapsed());
-        assert_eq!(response.status().code, 200);
+        for right_password in if round % 2 == 0 { [true, false] } else { [false, true] } {
+            let password = if right_password { PASSWORD } else { "wrong password" };
+            let started = Instant::now();
+            let response = login(&client, &token, "bench@acme.test", password).dispatch().await;
+            let took = started.elapsed();
+            if right_password {
+                assert_eq!(response.status().code, 303);
+                right.push(took);
+            } else {
+                assert_eq!(response.status().code, 200);
+                wrong.push(took);
+            }
+        }
     }
     // Each round's login against the same round's floor as well: on a busy machine the two
     // medians can come from different moments, a round's pair from the same one.
@@ -167,6 +174,23 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         "  bare verification here {} / in a hop to a blocking thread {} (medians)",
         ms(median(here)),
         ms(median(there))
+    );
+    // The login's own work (the count, the verification, the session), without HTTP around it.
+    let stored = services.passwords.hash(PASSWORD);
+    let (mut bare, mut work) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    for _ in 0..SAMPLES {
+        let started = Instant::now();
+        assert!(services.passwords.verify(PASSWORD, &stored));
+        bare.push(started.elapsed());
+        let started = Instant::now();
+        let outcome = keydesk::accounts::login::log_in(services, "bench@acme.test", PASSWORD, None).await.unwrap();
+        work.push(started.elapsed());
+        assert!(matches!(outcome, keydesk::accounts::login::LoginOutcome::LoggedIn { .. }));
+    }
+    println!(
+        "  the login's own work, right password, without HTTP: {} against {} bare",
+        ms(median(work)),
+        ms(median(bare))
     );
     for (label, password) in [("right password", PASSWORD), ("wrong password", "wrong password")] {
         statements::start();

@@ -94,6 +94,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         background: Arc::new(app::Background::default()),
         instance: instance_name().into(),
         metrics: Arc::new(metrics::Metrics::new()),
+        throttled_addresses: Arc::default(),
     })
 }
 

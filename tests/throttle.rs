@@ -18,6 +18,7 @@ on_both_backends!(
     a_hundred_concurrent_failures_from_one_address_get_at_most_the_limit_through,
     an_account_gets_at_most_its_share_of_reset_emails_and_the_same_page_either_way,
     one_address_cannot_flood_forgot_password,
+    a_throttled_address_costs_no_more_password_verifications,
 );
 
 const FROM: &str = "198.51.100.20:50000";
@@ -63,6 +64,31 @@ async fn a_spoofed_x_real_ip_is_ignored_unless_a_proxy_is_trusted(backend: Backe
         let response = log_in_from(&proxied, "127.0.0.1:40000", &[("X-Real-IP", &client)], "nobody@acme.test").await;
         assert_eq!(response.status(), Status::Ok, "client {client} behind the proxy");
     }
+}
+
+/// A login verifies the password beside its count (`accounts::verification`); once this
+/// process has refused an address as throttled, that address's attempts are counted first
+/// again and refused without a verification, so a throttled client cannot keep a core busy.
+async fn a_throttled_address_costs_no_more_password_verifications(backend: Backend) {
+    let app = TestApp::with(backend, throttled(3)).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    let passwords = app.services().passwords.clone();
+    for (n, email) in ["jane@acme.test", "nobody@acme.test", "jane@acme.test"].into_iter().enumerate() {
+        let before = passwords.verifications();
+        assert_eq!(log_in_from(&app, FROM, &[], email).await.status(), Status::Ok, "attempt {n}");
+        assert_eq!(passwords.verifications(), before + 1, "attempt {n} costs one verification, account or not");
+    }
+    // The first refusal comes from the count, after its verification began beside it.
+    assert_eq!(log_in_from(&app, FROM, &[], "jane@acme.test").await.status(), Status::TooManyRequests);
+    let known = passwords.verifications();
+    for email in ["jane@acme.test", "nobody@acme.test"] {
+        assert_eq!(log_in_from(&app, FROM, &[], email).await.status(), Status::TooManyRequests);
+    }
+    assert_eq!(passwords.verifications(), known, "throttled attempts run no verification");
+    // Another address is not held back by this one's refusals.
+    assert_eq!(log_in_from(&app, "198.51.100.21:50000", &[], "jane@acme.test").await.status(), Status::Ok);
+    assert_eq!(passwords.verifications(), known + 1);
 }
 
 async fn a_hundred_concurrent_failures_from_one_address_get_at_most_the_limit_through(backend: Backend) {

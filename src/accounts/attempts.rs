@@ -20,6 +20,10 @@
 //! the attempt ([`reserve`], then [`settle`]); [`counted_check`] does both for one secret.
 //! A right secret's reset commits with what it completes (the session), in one transaction.
 //!
+//! "Checked" here means the verdict is read: a login's Argon2 verification may already be
+//! running beside the count (`verification`), but its verdict is read only where this module
+//! asks for it, for an attempt the count allowed.
+//!
 //! Every refusal has the same shape, so none can be told apart by its time: one transaction
 //! that counts, one secret verification (a dummy one when there is nothing to check), one
 //! statement that records. An unknown address goes through the same three steps
@@ -28,7 +32,7 @@
 
 use super::login::{lift_lock_if_expired, lock_account, record};
 use crate::app::{AppError, Services};
-use crate::db::{commit_waiting_for_disk, unflushed_transaction, DbConnection};
+use crate::db::{commit_waiting_for_disk, unflushed_transaction, unflushed_transaction_after, DbConnection};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
@@ -181,27 +185,27 @@ pub fn settle<T>(
             return Ok(if checked == Checked::Wrong { Checked::Wrong } else { Checked::Locked });
         }
         Reserved::Locked => {
-            spend();
-            unflushed_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
+            unflushed_transaction_after(conn, spend, |conn, ()| {
+                record(conn, user, now, EventKind::LoginFailedLocked, ip, "")
+            })?;
             return Ok(Checked::Locked);
         }
         Reserved::Below(number) => number,
     };
-    if check.is_some_and(|check| check()) {
-        return unflushed_transaction(conn, |conn| {
-            // A concurrent attempt may have locked the account meanwhile: the lock wins.
-            if count_right(conn, user, secret)? {
-                Ok(Checked::Passed(on_right(conn)?))
-            } else {
-                record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
-                Ok(Checked::Locked)
-            }
-        });
-    }
-    let max = policy.max_failed_attempts;
-    let detail = format!("attempt {number} of {max}");
-    unflushed_transaction(conn, |conn| record(conn, user, now, secret.failed_event(), ip, &detail))?;
-    Ok(Checked::Wrong)
+    let check = || check.is_some_and(|check| check());
+    unflushed_transaction_after(conn, check, |conn, right| {
+        if !right {
+            let max = policy.max_failed_attempts;
+            record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;
+            Ok(Checked::Wrong)
+        } else if count_right(conn, user, secret)? {
+            Ok(Checked::Passed(on_right(conn)?))
+        } else {
+            // A concurrent attempt locked the account meanwhile: the lock wins.
+            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+            Ok(Checked::Locked)
+        }
+    })
 }
 
 /// A right secret's effect on the count; false when the account is locked.
@@ -225,9 +229,10 @@ pub fn shadow_reserve(conn: &mut DbConnection) -> Result<(), AppError> {
 
 /// The shadow attempt's second step, as long as `settle`'s for a wrong secret.
 pub fn shadow_settle(conn: &mut DbConnection, services: &Services, spend: impl FnOnce()) -> Result<(), AppError> {
-    spend();
     let now = services.stored_now();
     let day = chrono::Duration::days(1);
-    unflushed_transaction(conn, |conn| store::throttle::count(conn, UNKNOWN_ADDRESS_ATTEMPTS, now, now - day))?;
+    unflushed_transaction_after(conn, spend, |conn, ()| {
+        store::throttle::count(conn, UNKNOWN_ADDRESS_ATTEMPTS, now, now - day)
+    })?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use super::attempts::{reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret};
 use super::throttle::{self, Bucket};
+use super::verification::Verification;
 use crate::app::{AppError, Services};
 use crate::db::{unflushed_transaction, write_transaction, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
@@ -70,35 +71,62 @@ fn attempt(
     let bucket = Bucket::LoginsFrom(ip);
     let policy = services.config.throttle.logins_per_ip();
     let secret = Secret::Password { second_factor_follows: found.as_ref().is_some_and(User::has_second_factor) };
-    let mut check = found.as_ref().map(|user| || services.passwords.verify(password, &user.password_hash));
-    // Counted before the password is looked at, in one statement with its check: a burst of
-    // concurrent attempts from one address cannot slip past the limit.
-    let counted = unflushed_transaction(conn, |conn| {
-        if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
-            return Ok::<_, AppError>(Counted::Throttled(wait));
-        }
-        Ok(match &found {
-            None => {
-                shadow_reserve(conn)?;
-                Counted::UnknownAccount
+    let now = services.stored_now();
+    let beside_the_count = !services.throttled_addresses.is_throttled(ip, now);
+    let hash = found.as_ref().map(|user| user.password_hash.as_str());
+    std::thread::scope(|scope| {
+        let verification = Verification::start(scope, &services.passwords, password, hash, beside_the_count);
+        let mut check = found.as_ref().map(|_| || verification.verdict());
+        // Counted in one statement with its check: a burst of concurrent attempts from one
+        // address cannot slip past the limit. The verdict is read only once this allows it.
+        let counted = unflushed_transaction(conn, |conn| {
+            if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
+                return Ok::<_, AppError>(Counted::Throttled(wait));
             }
-            Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
-        })
-    })?;
-    let spend = || services.passwords.verify_dummy(password);
-    let (user, reserved) = match (counted, found.as_ref()) {
-        (Counted::Throttled(wait), _) => return Ok((LoginOutcome::Throttled { wait }, Login::Throttled)),
-        (Counted::Attempt(reserved), Some(user)) => (user, reserved),
-        _ => {
-            // Unknown addresses leave no activity entry: what was typed may be a password.
-            shadow_settle(conn, services, spend)?;
-            return Ok((LoginOutcome::Refused, Login::UnknownAccount));
-        }
-    };
+            Ok(match &found {
+                None => {
+                    shadow_reserve(conn)?;
+                    Counted::UnknownAccount
+                }
+                Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
+            })
+        })?;
+        let spend = || verification.spend();
+        let (user, reserved) = match (counted, found.as_ref()) {
+            (Counted::Throttled(wait), _) => {
+                services.throttled_addresses.refused(ip, now + wait, now);
+                return Ok((LoginOutcome::Throttled { wait }, Login::Throttled));
+            }
+            (Counted::Attempt(reserved), Some(user)) => (user, reserved),
+            _ => {
+                // Unknown addresses leave no activity entry: what was typed may be a password.
+                shadow_settle(conn, services, spend)?;
+                return Ok((LoginOutcome::Refused, Login::UnknownAccount));
+            }
+        };
+        settle_login(conn, services, user, ip, secret, reserved, check, spend, &bucket)
+    })
+}
+
+/// The login's second step, once its attempt is counted: the verdict, and the session a right
+/// password opens.
+#[allow(clippy::too_many_arguments)]
+fn settle_login(
+    conn: &mut DbConnection,
+    services: &Services,
+    user: &User,
+    ip: Option<&str>,
+    secret: Secret,
+    reserved: Reserved,
+    check: Option<impl FnOnce() -> bool>,
+    spend: impl FnOnce(),
+    bucket: &Bucket<'_>,
+) -> Result<(LoginOutcome, Login), AppError> {
+    let policy = services.config.throttle.logins_per_ip();
     let stage = session_stage(services, user);
     let open_session = |conn: &mut DbConnection| {
         // A right password uses up none of the address's allowance.
-        throttle::give_back(conn, &bucket, policy)?;
+        throttle::give_back(conn, bucket, policy)?;
         open_session(conn, services, user, stage, ip)
     };
     match settle(conn, services, user, ip, secret, reserved, check, spend, open_session)? {

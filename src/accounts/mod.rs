@@ -11,3 +11,4 @@ pub mod passwords;
 pub mod throttle;
 pub mod unlock;
 pub mod users;
+pub mod verification;

@@ -40,6 +40,8 @@ pub struct Services {
     pub instance: Arc<str>,
     /// This process's counters, for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Addresses whose logins this process has refused as throttled lately.
+    pub throttled_addresses: Arc<crate::accounts::verification::ThrottledAddresses>,
 }
 
 impl Services {

@@ -263,6 +263,32 @@ where
     }
 }
 
+/// As [`unflushed_transaction`], for work that must first wait for `wait` (a password's
+/// verification running on another thread): `work` gets what `wait` returned. On PostgreSQL
+/// the transaction begins before the wait, so its round trip is not added to the wait's time;
+/// a `BEGIN` holds no lock there. On SQLite it begins after, since it takes the database's
+/// one write lock (and a round trip there costs next to nothing).
+pub fn unflushed_transaction_after<W, T, E, F>(
+    conn: &mut DbConnection,
+    wait: impl FnOnce() -> W,
+    work: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection, W) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Postgres(_) => unflushed_transaction(conn, |conn| {
+            let waited = wait();
+            work(conn, waited)
+        }),
+        DbConnection::Sqlite(_) => {
+            let waited = wait();
+            unflushed_transaction(conn, |conn| work(conn, waited))
+        }
+    }
+}
+
 /// Inside an [`unflushed_transaction`] that turned out to decide more than a count (the attempt
 /// that locks an account): its commit waits for the disk after all.
 pub fn commit_waiting_for_disk(conn: &mut DbConnection) -> QueryResult<()> {
