@@ -159,21 +159,35 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
     println!("  one spawn_blocking hop with a pool checkout (median): {:.3} ms", median(hops).as_secs_f64() * 1000.0);
     // The floor again, where a login runs it: on a blocking thread, after a checkout.
     let stored = services.passwords.hash(PASSWORD);
-    let (mut there, mut here) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    let (mut there, mut here, mut beside) =
+        (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
     for _ in 0..SAMPLES {
         let started = Instant::now();
         assert!(services.passwords.verify(PASSWORD, &stored));
         here.push(started.elapsed());
-        let stored = stored.clone();
+        let stored_there = stored.clone();
         let started = Instant::now();
-        let verified = services.run(move |_, services| Ok(services.passwords.verify(PASSWORD, &stored))).await;
+        let verified = services.run(move |_, services| Ok(services.passwords.verify(PASSWORD, &stored_there))).await;
         assert!(verified.unwrap());
         there.push(started.elapsed());
+        // As a login runs it: on a thread of its own, started and joined from the blocking one.
+        let stored_beside = stored.clone();
+        let started = Instant::now();
+        let verified = services
+            .run(move |_, services| {
+                Ok(std::thread::scope(|scope| {
+                    scope.spawn(|| services.passwords.verify(PASSWORD, &stored_beside)).join().unwrap()
+                }))
+            })
+            .await;
+        assert!(verified.unwrap());
+        beside.push(started.elapsed());
     }
     println!(
-        "  bare verification here {} / in a hop to a blocking thread {} (medians)",
+        "  bare verification here {} / in a hop to a blocking thread {} / on a thread of its own from there {} (medians)",
         ms(median(here)),
-        ms(median(there))
+        ms(median(there)),
+        ms(median(beside))
     );
     // The login's own work (the count, the verification, the session), without HTTP around it.
     let stored = services.passwords.hash(PASSWORD);

@@ -66,9 +66,10 @@ async fn a_spoofed_x_real_ip_is_ignored_unless_a_proxy_is_trusted(backend: Backe
     }
 }
 
-/// A login verifies the password beside its count (`accounts::verification`); once this
-/// process has refused an address as throttled, that address's attempts are counted first
-/// again and refused without a verification, so a throttled client cannot keep a core busy.
+/// On PostgreSQL a login verifies the password beside its count (`accounts::verification`);
+/// once this process has refused an address as throttled, that address's attempts are
+/// counted first again and refused without a verification, so a throttled client cannot keep
+/// a core busy. (SQLite always counts first: the same answers.)
 async fn a_throttled_address_costs_no_more_password_verifications(backend: Backend) {
     let app = TestApp::with(backend, throttled(3)).await;
     let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
@@ -79,7 +80,7 @@ async fn a_throttled_address_costs_no_more_password_verifications(backend: Backe
         assert_eq!(log_in_from(&app, FROM, &[], email).await.status(), Status::Ok, "attempt {n}");
         assert_eq!(passwords.verifications(), before + 1, "attempt {n} costs one verification, account or not");
     }
-    // The first refusal comes from the count, after its verification began beside it.
+    // The first refusal comes from the count (on PostgreSQL its verification began beside it).
     assert_eq!(log_in_from(&app, FROM, &[], "jane@acme.test").await.status(), Status::TooManyRequests);
     let known = passwords.verifications();
     for email in ["jane@acme.test", "nobody@acme.test"] {
