@@ -94,7 +94,6 @@ fn attempt(
                 Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
             })
         })?;
-        let spend = || verification.spend();
         let (user, reserved) = match (counted, found.as_ref()) {
             (Counted::Throttled(wait), _) => {
                 services.throttled_addresses.refused(ip, now + wait, now);
@@ -103,28 +102,34 @@ fn attempt(
             (Counted::Attempt(reserved), Some(user)) => (user, reserved),
             _ => {
                 // Unknown addresses leave no activity entry: what was typed may be a password.
-                shadow_settle(conn, services, spend)?;
+                shadow_settle(conn, services, || verification.spend())?;
                 return Ok((LoginOutcome::Refused, Login::UnknownAccount));
             }
         };
-        settle_login(conn, services, user, ip, secret, reserved, check, spend, &bucket)
+        let password_attempt = PasswordAttempt { user, ip, secret, bucket: &bucket };
+        settle_login(conn, services, password_attempt, reserved, check, || verification.spend())
     })
+}
+
+/// A counted login attempt at one account's password, from one address.
+struct PasswordAttempt<'a> {
+    user: &'a User,
+    ip: Option<&'a str>,
+    secret: Secret,
+    bucket: &'a Bucket<'a>,
 }
 
 /// The login's second step, once its attempt is counted: the verdict, and the session a right
 /// password opens.
-#[allow(clippy::too_many_arguments)]
 fn settle_login(
     conn: &mut DbConnection,
     services: &Services,
-    user: &User,
-    ip: Option<&str>,
-    secret: Secret,
+    password_attempt: PasswordAttempt<'_>,
     reserved: Reserved,
     check: Option<impl FnOnce() -> bool>,
     spend: impl FnOnce(),
-    bucket: &Bucket<'_>,
 ) -> Result<(LoginOutcome, Login), AppError> {
+    let PasswordAttempt { user, ip, secret, bucket } = password_attempt;
     let policy = services.config.throttle.logins_per_ip();
     let stage = session_stage(services, user);
     let open_session = |conn: &mut DbConnection| {
