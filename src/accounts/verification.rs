@@ -4,10 +4,12 @@
 //! Run one after the other, the round trips add to every login's time (on PostgreSQL, about
 //! 0.7 ms of it). So on PostgreSQL the verification starts as soon as the account's hash is
 //! read, and the count runs meanwhile. (On SQLite the count takes about 0.1 ms, less than
-//! starting the thread, so there it runs first, as below the throttle.) Its verdict is still *used* only as `attempts` says: once the count
-//! allows the attempt, and never for an attempt the count refused (a locked account, a
-//! throttled address). A verdict nobody reads tells nobody anything, and every refusal waits
-//! for its verification all the same, so refusals still cost one verification's time.
+//! starting a thread, so there the count comes first and the verification after it.)
+//!
+//! Its verdict is still *used* only as `attempts` says: once the count allows the attempt,
+//! and never for an attempt the count refused (a locked account, a throttled address). A
+//! verdict nobody reads tells nobody anything, and every refusal waits for its verification
+//! all the same, so refusals still cost one verification's time.
 //!
 //! What this must not give away is the throttle's protection of the processor: an address
 //! that has used up its attempts gets a quick refusal, not a verification. So a process that
