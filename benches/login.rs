@@ -190,7 +190,6 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         ms(median(beside))
     );
     // The login's own work (the count, the verification, the session), without HTTP around it.
-    let stored = services.passwords.hash(PASSWORD);
     let (mut bare, mut work) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
     for _ in 0..SAMPLES {
         let started = Instant::now();

@@ -192,8 +192,8 @@ pub fn settle<T>(
         }
         Reserved::Below(number) => number,
     };
-    let check = || check.is_some_and(|check| check());
-    unflushed_transaction_after(conn, check, |conn, right| {
+    let read_verdict = || check.is_some_and(|check| check());
+    unflushed_transaction_after(conn, read_verdict, |conn, right| {
         if !right {
             let max = policy.max_failed_attempts;
             record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;

@@ -32,10 +32,8 @@ pub struct Verification<'a, 'scope> {
     state: Cell<State<'scope>>,
 }
 
-#[derive(Default)]
 enum State<'scope> {
     /// Not started: run it where the verdict is asked for.
-    #[default]
     Waiting,
     Running(ScopedJoinHandle<'scope, bool>),
     /// Its verdict was read (a second read gets `false`: no attempt is checked twice).
@@ -110,17 +108,17 @@ impl ThrottledAddresses {
                 remembered.clear();
             }
         }
-        remembered.insert(key(ip), until);
+        remembered.insert(key(ip).to_owned(), until);
     }
 
     pub fn is_throttled(&self, ip: Option<&str>, now: NaiveDateTime) -> bool {
         let remembered = self.until.lock().unwrap_or_else(|e| e.into_inner());
-        remembered.get(&key(ip)).is_some_and(|until| *until > now)
+        remembered.get(key(ip)).is_some_and(|until| *until > now)
     }
 }
 
-fn key(ip: Option<&str>) -> String {
-    ip.unwrap_or("unknown").to_owned()
+fn key(ip: Option<&str>) -> &str {
+    ip.unwrap_or("unknown")
 }
 
 #[cfg(test)]
