@@ -17,6 +17,7 @@ on_both_backends!(
     temporary_locks_expire,
     one_address_is_throttled_after_its_allowance,
     an_account_left_at_the_limit_without_a_lock_is_locked_properly,
+    a_lock_that_wins_during_a_right_passwords_verification_opens_no_session,
 );
 
 async fn a_right_password_logs_in_and_resets_the_count(backend: Backend) {
@@ -239,4 +240,60 @@ async fn an_account_left_at_the_limit_without_a_lock_is_locked_properly(backend:
     let mail = app.mail().await;
     assert_eq!(mail.iter().filter(|m| m.subject == "Account Locked" && m.to == "jane@acme.test").count(), 1);
     assert!(mail.iter().any(|m| m.to == "adam@acme.test" && m.subject.contains("locked")), "and the admin is told");
+}
+
+/// A right password's writes (its count's reset, its session, its entry) go to the database as
+/// one statement once its verification ends. If another process locked the account during
+/// that verification, the reset matches no row: the lock wins, nothing of the sign-in stays
+/// (on PostgreSQL the statement wrote the rest all the same, and the transaction is rolled
+/// back), and the attempt is recorded as "Login failed (locked)".
+async fn a_lock_that_wins_during_a_right_passwords_verification_opens_no_session(backend: Backend) {
+    use keydesk::accounts::attempts::{reserve, settle, Checked, Completion, Secret};
+    use keydesk::db::{unflushed_transaction, write_transaction, AnyWrite};
+    use keydesk::store::{self, events, sessions::NewSession};
+    use keydesk_core::{second_factor::SessionStage, EventKind};
+    let app = TestApp::new(backend).await;
+    let org = app.org("Acme", "acme", UnlockPolicy::Admins).await;
+    let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
+    let (services, user) = (app.services().clone(), jane.clone());
+    let (checked, session_left) = services
+        .clone()
+        .run(move |conn, services| {
+            let secret = Secret::Password { second_factor_follows: false };
+            let mut counted_first: Option<fn() -> bool> = None;
+            let reserved =
+                unflushed_transaction(conn, |conn| reserve(conn, services, &user, None, secret, &mut counted_first))?;
+            // The verification: right, but only after another connection has locked the account.
+            let lock_meanwhile = || {
+                let mut other = services.db.pool().get().expect("a second connection");
+                let now = services.stored_now();
+                write_transaction(&mut other, |other| store::users::lock(other, user.id, now)).expect("locked");
+                true
+            };
+            let now = services.stored_now();
+            let token = keydesk_core::PlainToken::generate().hashed();
+            let session = NewSession {
+                user_id: user.id,
+                token: &token,
+                stage: SessionStage::SignedIn,
+                second_factor_at: None,
+                expires_at: now + chrono::Duration::hours(1),
+            };
+            let actor = events::Actor::Anonymous { typed: user.email.clone() };
+            let entry = keydesk::accounts::login::event(&actor, &user, now, EventKind::LoginSucceeded, None, "");
+            let writes: Vec<AnyWrite> =
+                vec![Box::new(store::sessions::create_write(session, now)), Box::new(events::record_write(entry))];
+            let right = Completion { writes: &writes, then: |_: &mut keydesk::db::DbConnection| Ok(()) };
+            let checked = settle(conn, services, &user, None, secret, reserved, Some(lock_meanwhile), || (), right)?;
+            let left = store::sessions::find(conn, &token, now)?;
+            Ok((checked, left.is_some()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(checked, Checked::Locked, "the lock wins");
+    assert!(!session_left, "no session was opened");
+    let jane = app.reload(&jane).await;
+    assert!(jane.locked_at.is_some());
+    assert_eq!(jane.failed_attempts, 1, "the count is as the attempt left it, not reset");
+    assert_eq!(app.actions_of(&jane).await, ["User created", "Login failed (locked)"]);
 }

@@ -18,7 +18,10 @@
 //!
 //! The attempt is two steps, so the login can count its throttle in the same transaction as
 //! the attempt ([`reserve`], then [`settle`]); [`counted_check`] does both for one secret.
-//! A right secret's reset commits with what it completes (the session), in one transaction.
+//! A right secret's reset commits with what it completes (the session), in one transaction;
+//! the writes that always go with it are sent with it as one statement (`Completion`,
+//! `db::execute_guarded`), one round trip after the verdict on PostgreSQL. The reset matches
+//! no row once the account is locked: then the whole transaction rolls back and the lock wins.
 //!
 //! "Checked" here means the verdict is read: a login's Argon2 verification may already be
 //! running beside the count (`verification`), but its verdict is read only where this module
@@ -32,7 +35,10 @@
 
 use super::login::{lift_lock_if_expired, lock_account, record};
 use crate::app::{AppError, Services};
-use crate::db::{commit_waiting_for_disk, unflushed_transaction, unflushed_transaction_after, DbConnection};
+use crate::db::{
+    commit_waiting_for_disk, execute, execute_guarded, unflushed_transaction, unflushed_transaction_after, AnyWrite,
+    DbConnection,
+};
 use crate::store::{self, users::User};
 use keydesk_core::{AttemptOutcome, EventKind};
 
@@ -108,7 +114,31 @@ pub fn counted_check<T>(
     lift_lock_if_expired(conn, services, user, ip)?;
     let mut check = Some(check);
     let reserved = unflushed_transaction(conn, |conn| reserve(conn, services, user, ip, secret, &mut check))?;
-    settle(conn, services, user, ip, secret, reserved, check, spend, on_right)
+    let right = Completion { writes: &[], then: on_right };
+    settle(conn, services, user, ip, secret, reserved, check, spend, right)
+}
+
+/// What a right secret completes, committed with its count's reset: `writes` sent in one
+/// statement with the reset (built before the verdict, so a right password costs one round
+/// trip after Argon2, not one per write), then `then` (work that reads or decides, run once
+/// the reset has gone through).
+pub struct Completion<'w, F> {
+    pub writes: &'w [AnyWrite<'w>],
+    pub then: F,
+}
+
+/// Why a right secret's transaction did not commit.
+enum Stopped {
+    /// A concurrent attempt locked the account while this one was verified: what the
+    /// transaction wrote is rolled back, and the lock wins.
+    LockWon,
+    Failed(AppError),
+}
+
+impl<E: Into<AppError>> From<E> for Stopped {
+    fn from(error: E) -> Self {
+        Stopped::Failed(error.into())
+    }
 }
 
 /// The first step: counts the attempt. Call inside a `db::unflushed_transaction` (the caller's,
@@ -139,7 +169,8 @@ pub fn reserve(
     let right = number == max && check.take().is_some_and(|check| check());
     match policy.outcome(number, right) {
         AttemptOutcome::Succeeded => {
-            count_right(conn, user, secret)?;
+            // The account's row is this transaction's since its count: the reset cannot miss.
+            execute(conn, count_right(user, secret).as_ref())?;
             Ok(Reserved::Settled { checked: Checked::Passed(()), locked_now: false })
         }
         outcome => {
@@ -157,8 +188,8 @@ pub fn reserve(
 }
 
 /// The second step, once the count has committed: checks the secret (below the limit) and
-/// records the outcome. A right secret resets the count in the same transaction as
-/// `on_right`, which commits ordinarily (and so flushes the counts before it).
+/// records the outcome. A right secret resets the count in the same transaction as what it
+/// completes (`right`).
 #[allow(clippy::too_many_arguments)]
 pub fn settle<T>(
     conn: &mut DbConnection,
@@ -169,13 +200,19 @@ pub fn settle<T>(
     reserved: Reserved,
     check: Option<impl FnOnce() -> bool>,
     spend: impl FnOnce(),
-    on_right: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    right: Completion<'_, impl FnOnce(&mut DbConnection) -> Result<T, AppError>>,
 ) -> Result<Checked<T>, AppError> {
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
     let number = match reserved {
         Reserved::Settled { checked: Checked::Passed(()), .. } => {
-            return Ok(Checked::Passed(unflushed_transaction(conn, on_right)?))
+            // The count was reset with the attempt that reached the limit.
+            return Ok(Checked::Passed(unflushed_transaction(conn, |conn| {
+                for write in right.writes {
+                    execute(conn, write.as_ref())?;
+                }
+                (right.then)(conn)
+            })?));
         }
         Reserved::Settled { checked, locked_now } => {
             // Counted once the lock has committed.
@@ -193,28 +230,36 @@ pub fn settle<T>(
         Reserved::Below(number) => number,
     };
     let read_verdict = || check.is_some_and(|check| check());
-    unflushed_transaction_after(conn, read_verdict, |conn, right| {
-        if !right {
+    let count_right = count_right(user, secret);
+    let settled = unflushed_transaction_after(conn, read_verdict, |conn, is_right| {
+        if !is_right {
             let max = policy.max_failed_attempts;
             record(conn, user, now, secret.failed_event(), ip, &format!("attempt {number} of {max}"))?;
-            Ok(Checked::Wrong)
-        } else if count_right(conn, user, secret)? {
-            Ok(Checked::Passed(on_right(conn)?))
-        } else {
-            // A concurrent attempt locked the account meanwhile: the lock wins.
-            record(conn, user, now, EventKind::LoginFailedLocked, ip, "")?;
+            return Ok(Checked::Wrong);
+        }
+        // The reset guards the rest: it changes nothing once the account is locked.
+        if !execute_guarded(conn, count_right.as_ref(), right.writes)? {
+            return Err(Stopped::LockWon);
+        }
+        Ok(Checked::Passed((right.then)(conn)?))
+    });
+    match settled {
+        Ok(checked) => Ok(checked),
+        Err(Stopped::LockWon) => {
+            unflushed_transaction(conn, |conn| record(conn, user, now, EventKind::LoginFailedLocked, ip, ""))?;
             Ok(Checked::Locked)
         }
-    })
+        Err(Stopped::Failed(error)) => Err(error),
+    }
 }
 
-/// A right secret's effect on the count; false when the account is locked.
-fn count_right(conn: &mut DbConnection, user: &User, secret: Secret) -> Result<bool, AppError> {
-    Ok(if secret.completes_sign_in() {
-        store::users::reset_failures(conn, user.id)?
+/// A right secret's effect on the count, which changes nothing once the account is locked.
+fn count_right(user: &User, secret: Secret) -> AnyWrite<'static> {
+    if secret.completes_sign_in() {
+        Box::new(store::users::reset_failures_write(user.id))
     } else {
-        store::users::give_back_attempt(conn, user.id)?
-    })
+        Box::new(store::users::give_back_attempt_write(user.id))
+    }
 }
 
 /// An attempt for an address with no account goes through the same three steps as any

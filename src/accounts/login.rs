@@ -3,11 +3,11 @@
 //! account at the limit without its lock. Every failure, whatever its cause, looks the same
 //! from outside and costs the same time.
 
-use super::attempts::{reserve, settle, shadow_reserve, shadow_settle, Checked, Reserved, Secret};
+use super::attempts::{reserve, settle, shadow_reserve, shadow_settle, Checked, Completion, Reserved, Secret};
 use super::throttle::{self, Bucket};
 use super::verification::Verification;
 use crate::app::{AppError, Services};
-use crate::db::{unflushed_transaction, write_transaction, DbConnection};
+use crate::db::{unflushed_transaction, write_transaction, AnyWrite, DbConnection};
 use crate::mail::emails::{AccountLocked, AccountLockedAdmin};
 use crate::metrics::{Login, UnlockSource};
 use crate::store::events::{self, Actor, NewEvent};
@@ -16,7 +16,7 @@ use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
 use keydesk_core::second_factor::SessionStage;
-use keydesk_core::{EmailAddress, EventKind, OrgRole, PlainToken, Role};
+use keydesk_core::{EmailAddress, EventKind, HashedToken, OrgRole, PlainToken, Role};
 
 pub enum LoginOutcome {
     /// The password was right: the cookie gets this new session token, signed in or (with a
@@ -130,17 +130,16 @@ fn settle_login(
     spend: impl FnOnce(),
 ) -> Result<(LoginOutcome, Login), AppError> {
     let PasswordAttempt { user, ip, secret, bucket } = password_attempt;
-    let policy = services.config.throttle.logins_per_ip();
-    let stage = session_stage(services, user);
-    let open_session = |conn: &mut DbConnection| {
-        // A right password uses up none of the address's allowance.
-        throttle::give_back(conn, bucket, policy)?;
-        open_session(conn, services, user, stage, ip)
-    };
-    match settle(conn, services, user, ip, secret, reserved, check, spend, open_session)? {
+    let sign_in = SignIn::prepare(services, user);
+    let writes = sign_in.writes(services, user, bucket, ip);
+    let right = Completion { writes: &writes, then: |_: &mut DbConnection| Ok(()) };
+    let checked = settle(conn, services, user, ip, secret, reserved, check, spend, right)?;
+    drop(writes);
+    match checked {
         Checked::Wrong => Ok((LoginOutcome::Refused, Login::WrongPassword)),
         Checked::Locked => Ok((LoginOutcome::Refused, Login::Locked)),
-        Checked::Passed(session) => {
+        Checked::Passed(()) => {
+            let SignIn { session, stage, .. } = sign_in;
             let counted =
                 if stage == SessionStage::AwaitingCode { Login::SecondFactorRequired } else { Login::Success };
             Ok((LoginOutcome::LoggedIn { session, stage }, counted))
@@ -160,29 +159,52 @@ fn session_stage(services: &Services, user: &User) -> SessionStage {
     }
 }
 
-/// The session a right password opens (inside the transaction that resets the count), and
-/// "Login succeeded" unless a code is still to come (then `mfa` records it).
-fn open_session(
-    conn: &mut DbConnection,
-    services: &Services,
-    user: &User,
+/// The session a right password opens, prepared before its verdict: its writes go in one
+/// statement with the count's reset (`attempts::Completion`).
+struct SignIn {
+    session: PlainToken,
+    token: HashedToken,
     stage: SessionStage,
-    ip: Option<&str>,
-) -> Result<PlainToken, AppError> {
-    let now = services.stored_now();
-    let session = PlainToken::generate();
-    let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
-    let new =
-        NewSession { user_id: user.id, token: &session.hashed(), stage, second_factor_at: None, expires_at: now + ttl };
-    store::sessions::create(conn, new, now)?;
-    match stage {
-        SessionStage::SignedIn => record(conn, user, now, EventKind::LoginSucceeded, ip, "")?,
-        SessionStage::MustEnrol => {
-            record(conn, user, now, EventKind::LoginSucceeded, ip, "must set up a second factor")?
-        }
-        SessionStage::AwaitingCode => {}
+    actor: Actor,
+    now: NaiveDateTime,
+}
+
+impl SignIn {
+    fn prepare(services: &Services, user: &User) -> SignIn {
+        let session = PlainToken::generate();
+        let token = session.hashed();
+        let actor = Actor::Anonymous { typed: user.email.clone() };
+        SignIn { session, token, stage: session_stage(services, user), actor, now: services.stored_now() }
     }
-    Ok(session)
+
+    /// The address's attempt given back (a right password uses up none of its allowance), the
+    /// session, and "Login succeeded" unless a code is still to come (then `mfa` records it).
+    fn writes<'a>(
+        &'a self,
+        services: &Services,
+        user: &'a User,
+        bucket: &Bucket<'_>,
+        ip: Option<&'a str>,
+    ) -> Vec<AnyWrite<'a>> {
+        let policy = services.config.throttle.logins_per_ip();
+        let ttl = chrono::Duration::from_std(services.config.session_ttl).unwrap_or(chrono::Duration::hours(12));
+        let (stage, now) = (self.stage, self.now);
+        let new =
+            NewSession { user_id: user.id, token: &self.token, stage, second_factor_at: None, expires_at: now + ttl };
+        let mut writes: Vec<AnyWrite<'a>> = Vec::with_capacity(3);
+        writes.extend(throttle::give_back_write(bucket, policy));
+        writes.push(Box::new(store::sessions::create_write(new, now)));
+        let detail = match stage {
+            SessionStage::SignedIn => Some(""),
+            SessionStage::MustEnrol => Some("must set up a second factor"),
+            SessionStage::AwaitingCode => None,
+        };
+        if let Some(detail) = detail {
+            let entry = event(&self.actor, user, now, EventKind::LoginSucceeded, ip, detail);
+            writes.push(Box::new(events::record_write(entry)));
+        }
+        writes
+    }
 }
 
 /// Locks the account once (call inside the transaction that decides it): ends its sessions, voids its reset links, records the lock and

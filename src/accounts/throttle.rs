@@ -4,7 +4,7 @@
 //! rate limit, and losing one to a crash of the database gives one event back.
 
 use crate::app::{AppError, Services};
-use crate::db::{in_transaction, unflushed_transaction, DbConnection};
+use crate::db::{in_transaction, unflushed_transaction, AnyWrite, DbConnection};
 use crate::ids::UserId;
 use crate::store;
 use keydesk_core::throttle::ThrottlePolicy;
@@ -78,11 +78,8 @@ pub fn take_many(
         .collect()
 }
 
-/// Gives one event back: a login that turned out right uses up no allowance. Called inside
-/// the sign-in's own transaction, so it costs no commit of its own.
-pub fn give_back(conn: &mut DbConnection, bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Result<(), AppError> {
-    if !policy.is_off() {
-        store::throttle::uncount(conn, &bucket.name())?;
-    }
-    Ok(())
+/// The statement that gives back one event counted in `bucket` (none with the throttle off),
+/// sent with the other writes of what turned out right.
+pub fn give_back_write(bucket: &Bucket<'_>, policy: ThrottlePolicy) -> Option<AnyWrite<'static>> {
+    (!policy.is_off()).then(|| Box::new(store::throttle::uncount_write(bucket.name())) as AnyWrite<'static>)
 }

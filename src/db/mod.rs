@@ -3,8 +3,10 @@
 
 pub mod schema;
 mod stored_text;
+mod together;
 
 pub use stored_text::OptionalText;
+pub use together::{execute, execute_guarded, AnyWrite, Write};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;

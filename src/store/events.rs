@@ -1,7 +1,7 @@
 //! The activity log. Entries are written in the same transaction as the change they record.
 
 use crate::db::schema::events;
-use crate::db::DbConnection;
+use crate::db::{self, DbConnection, Write};
 use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -58,26 +58,28 @@ pub struct NewEvent<'a> {
 }
 
 pub fn record(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
+    db::execute(conn, &record_write(event)).map(drop)
+}
+
+/// [`record`]'s statement, to send with others (`db::execute_guarded`).
+pub fn record_write(event: NewEvent<'_>) -> impl Write + '_ {
     let (actor_id, actor_label) = match event.actor {
-        Actor::User { id, email } => (Some(*id), email.clone()),
-        Actor::Anonymous { typed } => (None, typed.clone()),
-        Actor::System(name) => (None, (*name).to_owned()),
+        Actor::User { id, email } => (Some(*id), email.as_str()),
+        Actor::Anonymous { typed } => (None, typed.as_str()),
+        Actor::System(name) => (None, *name),
     };
     // Labels and details may carry typed text: keep each entry on one line.
-    diesel::insert_into(events::table)
-        .values((
-            events::at.eq(event.at),
-            events::action.eq(event.kind.label()),
-            events::actor_id.eq(actor_id),
-            events::actor_label.eq(one_line(&actor_label)),
-            events::target_user_id.eq(event.target_user_id),
-            events::target_label.eq(one_line(event.target_label)),
-            events::organisation_id.eq(event.organisation_id),
-            events::ip.eq(event.ip),
-            events::detail.eq(one_line(event.detail)),
-        ))
-        .execute(conn)
-        .map(drop)
+    diesel::insert_into(events::table).values((
+        events::at.eq(event.at),
+        events::action.eq(event.kind.label()),
+        events::actor_id.eq(actor_id),
+        events::actor_label.eq(one_line(actor_label)),
+        events::target_user_id.eq(event.target_user_id),
+        events::target_label.eq(one_line(event.target_label)),
+        events::organisation_id.eq(event.organisation_id),
+        events::ip.eq(event.ip),
+        events::detail.eq(one_line(event.detail)),
+    ))
 }
 
 /// Which entries to list; `None` means any.

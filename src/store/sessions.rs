@@ -2,7 +2,7 @@
 //! a session (logout, lock, password reset) is deleting rows.
 
 use crate::db::schema::sessions;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Write};
 use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -28,18 +28,17 @@ pub struct NewSession<'a> {
     pub expires_at: NaiveDateTime,
 }
 
-pub fn create(conn: &mut DbConnection, session: NewSession<'_>, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::token_hash.eq(&session.token.0),
-            sessions::user_id.eq(session.user_id),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(session.expires_at),
-            sessions::stage.eq(session.stage.as_str()),
-            sessions::second_factor_at.eq(session.second_factor_at),
-        ))
-        .execute(conn)
-        .map(drop)
+/// The statement that opens a session, sent with the sign-in's other writes
+/// (`db::execute_guarded`).
+pub fn create_write(session: NewSession<'_>, now: NaiveDateTime) -> impl Write + '_ {
+    diesel::insert_into(sessions::table).values((
+        sessions::token_hash.eq(&session.token.0),
+        sessions::user_id.eq(session.user_id),
+        sessions::created_at.eq(now),
+        sessions::expires_at.eq(session.expires_at),
+        sessions::stage.eq(session.stage.as_str()),
+        sessions::second_factor_at.eq(session.second_factor_at),
+    ))
 }
 
 /// A live session.

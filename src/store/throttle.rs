@@ -5,7 +5,7 @@
 
 use super::dialect::on_backend;
 use crate::db::schema::throttle;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Write};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
@@ -71,12 +71,11 @@ pub fn count_many(
     })
 }
 
-/// Takes one event back (a login that turned out right does not use up the allowance).
-pub fn uncount(conn: &mut DbConnection, bucket: &str) -> QueryResult<()> {
+/// The statement that takes one event back (a login that turned out right does not use up
+/// the allowance), sent with the login's other writes (`db::execute_guarded`).
+pub fn uncount_write(bucket: String) -> impl Write {
     diesel::update(throttle::table.find(bucket).filter(throttle::count.gt(0)))
         .set(throttle::count.eq(throttle::count - 1))
-        .execute(conn)
-        .map(drop)
 }
 
 /// Forgets windows that are over (kept small; any process may run it).

@@ -2,7 +2,7 @@
 //! statements here, each a single UPDATE, so concurrent logins cannot race past them.
 
 use crate::db::schema::users;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Write};
 use crate::ids::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -122,21 +122,17 @@ pub fn reserve_login_attempt(conn: &mut DbConnection, id: UserId) -> QueryResult
         .optional()
 }
 
-/// Resets the count after a successful login; false when the account got locked meanwhile.
-pub fn reset_failures(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
-    diesel::update(users::table.find(id).filter(users::locked_at.is_null()))
-        .set(users::failed_attempts.eq(0))
-        .execute(conn)
-        .map(|rows| rows == 1)
+/// The statement that resets the count after a successful login, sent with the sign-in's
+/// other writes (`db::execute_guarded`); it changes no row once the account is locked.
+pub fn reset_failures_write(id: UserId) -> impl Write {
+    diesel::update(users::table.find(id).filter(users::locked_at.is_null())).set(users::failed_attempts.eq(0))
 }
 
-/// Takes back one counted attempt (a right password with a code still to come); false when
-/// the account is locked.
-pub fn give_back_attempt(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
+/// The statement that takes back one counted attempt (a right password with a code still to
+/// come); it changes no row once the account is locked.
+pub fn give_back_attempt_write(id: UserId) -> impl Write {
     diesel::update(users::table.find(id).filter(users::locked_at.is_null()).filter(users::failed_attempts.gt(0)))
         .set(users::failed_attempts.eq(users::failed_attempts - 1))
-        .execute(conn)
-        .map(|rows| rows == 1)
 }
 
 /// Locks the account; false when it was locked already (so the caller records one lock).
