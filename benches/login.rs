@@ -17,6 +17,7 @@ use common::{
     add_user, admin_url, csrf_token, drop_bench_databases, fresh_postgres_database, median, quiet_figment, statements,
 };
 use diesel::{Connection, PgConnection};
+use keydesk::accounts::verification::Verification;
 use keydesk::app::Services;
 use rocket::http::{ContentType, Cookie};
 use rocket::local::asynchronous::{Client, LocalRequest};
@@ -178,8 +179,8 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
     println!("  one spawn_blocking hop with a pool checkout (median): {:.3} ms", median(hops).as_secs_f64() * 1000.0);
     // The floor again, where a login runs it: on a blocking thread, after a checkout.
     let stored = services.passwords.hash(PASSWORD);
-    let (mut there, mut here, mut beside) =
-        (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));
+    let (mut there, mut here, mut beside, mut kept) =
+        (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::new());
     for _ in 0..SAMPLES {
         let started = Instant::now();
         assert!(services.passwords.verify(PASSWORD, &stored));
@@ -189,7 +190,19 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         let verified = services.run(move |_, services| Ok(services.passwords.verify(PASSWORD, &stored_there))).await;
         assert!(verified.unwrap());
         there.push(started.elapsed());
-        // As a login runs it: on a thread of its own, started and joined from the blocking one.
+        // As a login runs it: handed to a kept verifier from the blocking thread.
+        let stored_kept = stored.clone();
+        let started = Instant::now();
+        let verified = services
+            .run(move |_, services| {
+                let verification =
+                    Verification::start(&services.verifiers, &services.passwords, PASSWORD, Some(&stored_kept), true);
+                Ok(verification.verdict())
+            })
+            .await;
+        assert!(verified.unwrap());
+        kept.push(started.elapsed());
+        // As a login ran it before: on a thread of its own, started and joined from there.
         let stored_beside = stored.clone();
         let started = Instant::now();
         let verified = services
@@ -203,9 +216,11 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         beside.push(started.elapsed());
     }
     println!(
-        "  bare verification here {} / in a hop to a blocking thread {} / on a thread of its own from there {} (medians)",
+        "  bare verification here {} / in a hop to a blocking thread {} / handed from there to a kept verifier {} \
+         (as a login does) / to a thread started for it {} (medians)",
         ms(median(here)),
         ms(median(there)),
+        ms(median(kept)),
         ms(median(beside))
     );
     // The login's own work (the count, the verification, the session), without HTTP around it.

@@ -95,6 +95,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         instance: instance_name().into(),
         metrics: Arc::new(metrics::Metrics::new()),
         throttled_addresses: Arc::default(),
+        verifiers: Arc::default(),
     })
 }
 

@@ -72,43 +72,41 @@ fn attempt(
     let policy = services.config.throttle.logins_per_ip();
     let secret = Secret::Password { second_factor_follows: found.as_ref().is_some_and(User::has_second_factor) };
     let now = services.stored_now();
-    // Only where the count's round trips cost more than starting a thread (0.1-0.3 ms): on
-    // PostgreSQL. SQLite counts in about 0.1 ms, inside this process.
+    // Only where the count's round trips cost more than handing the verification to another
+    // thread: on PostgreSQL. SQLite counts in about 0.1 ms, inside this process.
     let beside_the_count =
         matches!(conn, DbConnection::Postgres(_)) && !services.throttled_addresses.is_throttled(ip, now);
     let hash = found.as_ref().map(|user| user.password_hash.as_str());
-    std::thread::scope(|scope| {
-        let verification = Verification::start(scope, &services.passwords, password, hash, beside_the_count);
-        let mut check = found.as_ref().map(|_| || verification.verdict());
-        // Counted in one statement with its check: a burst of concurrent attempts from one
-        // address cannot slip past the limit. The verdict is read only once this allows it.
-        let counted = unflushed_transaction(conn, |conn| {
-            if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
-                return Ok::<_, AppError>(Counted::Throttled(wait));
+    let verification = Verification::start(&services.verifiers, &services.passwords, password, hash, beside_the_count);
+    let mut check = found.as_ref().map(|_| || verification.verdict());
+    // Counted in one statement with its check: a burst of concurrent attempts from one
+    // address cannot slip past the limit. The verdict is read only once this allows it.
+    let counted = unflushed_transaction(conn, |conn| {
+        if let Err(wait) = throttle::take(conn, services, &bucket, policy)? {
+            return Ok::<_, AppError>(Counted::Throttled(wait));
+        }
+        Ok(match &found {
+            None => {
+                shadow_reserve(conn)?;
+                Counted::UnknownAccount
             }
-            Ok(match &found {
-                None => {
-                    shadow_reserve(conn)?;
-                    Counted::UnknownAccount
-                }
-                Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
-            })
-        })?;
-        let (user, reserved) = match (counted, found.as_ref()) {
-            (Counted::Throttled(wait), _) => {
-                services.throttled_addresses.refused(ip, now + wait, now);
-                return Ok((LoginOutcome::Throttled { wait }, Login::Throttled));
-            }
-            (Counted::Attempt(reserved), Some(user)) => (user, reserved),
-            _ => {
-                // Unknown addresses leave no activity entry: what was typed may be a password.
-                shadow_settle(conn, services, || verification.spend())?;
-                return Ok((LoginOutcome::Refused, Login::UnknownAccount));
-            }
-        };
-        let password_attempt = PasswordAttempt { user, ip, secret, bucket: &bucket };
-        settle_login(conn, services, password_attempt, reserved, check, || verification.spend())
-    })
+            Some(user) => Counted::Attempt(reserve(conn, services, user, ip, secret, &mut check)?),
+        })
+    })?;
+    let (user, reserved) = match (counted, found.as_ref()) {
+        (Counted::Throttled(wait), _) => {
+            services.throttled_addresses.refused(ip, now + wait, now);
+            return Ok((LoginOutcome::Throttled { wait }, Login::Throttled));
+        }
+        (Counted::Attempt(reserved), Some(user)) => (user, reserved),
+        _ => {
+            // Unknown addresses leave no activity entry: what was typed may be a password.
+            shadow_settle(conn, services, || verification.spend())?;
+            return Ok((LoginOutcome::Refused, Login::UnknownAccount));
+        }
+    };
+    let password_attempt = PasswordAttempt { user, ip, secret, bucket: &bucket };
+    settle_login(conn, services, password_attempt, reserved, check, || verification.spend())
 }
 
 /// A counted login attempt at one account's password, from one address.

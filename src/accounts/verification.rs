@@ -1,10 +1,12 @@
-//! A login's password verification, run on its own thread beside the attempt's count.
+//! A login's password verification, run on a kept thread beside the attempt's count.
 //!
-//! Argon2 takes about 14 ms; counting the attempt takes four round trips to the database.
+//! Argon2 takes about 14-20 ms; counting the attempt takes four round trips to the database.
 //! Run one after the other, the round trips add to every login's time (on PostgreSQL, about
-//! 0.7 ms of it). So on PostgreSQL the verification starts as soon as the account's hash is
-//! read, and the count runs meanwhile. (On SQLite the count takes about 0.1 ms, less than
-//! starting a thread, so there the count comes first and the verification after it.)
+//! 0.5 ms of it). So on PostgreSQL the verification starts as soon as the account's hash is
+//! read, on one of the threads [`Verifiers`] keeps waiting for work, and the count runs
+//! meanwhile. (On SQLite the count takes about 0.1 ms, less than handing work to another
+//! thread, so there the count comes first and the verification after it, where the login
+//! runs.)
 //!
 //! Its verdict is still *used* only as `attempts` says: once the count allows the attempt,
 //! and never for an attempt the count refused (a locked account, a throttled address). A
@@ -21,40 +23,111 @@ use super::passwords::Passwords;
 use chrono::NaiveDateTime;
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::thread::{Scope, ScopedJoinHandle};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
-/// One password's verification against one stored hash (or, with no account, the dummy one).
-pub struct Verification<'a, 'scope> {
-    passwords: &'a Passwords,
-    password: &'a str,
-    hash: Option<&'a str>,
-    state: Cell<State<'scope>>,
+/// Threads kept waiting to verify passwords beside a login's count. A thread started for each
+/// login cost it 0.4-0.9 ms (its start, and its first run on the other core); one kept
+/// waiting costs about half that.
+///
+/// Keydesk's own threads (tokio's blocking pool, in a runtime of their own), not the ones
+/// the requests' runtime runs blocking work on: a login waits on one of those for its
+/// verdict, so a burst of logins could fill them all with waiters whose verifications could
+/// then never start. A verifier waits for nothing but Argon2.
+pub struct Verifiers {
+    /// Only its blocking pool is used. An `Option` so that dropping it never blocks (a
+    /// runtime dropped where the requests' runtime runs would panic).
+    runtime: Option<rocket::tokio::runtime::Runtime>,
 }
 
-enum State<'scope> {
+/// More than ever verify at once: each login holds one of the pool's connections while its
+/// verification runs.
+const MOST_VERIFIERS: usize = 64;
+/// How long a thread waits for the next verification before it ends: long enough that the
+/// logins of a quiet hour still find one waiting.
+const VERIFIER_KEPT_FOR: Duration = Duration::from_secs(3600);
+
+impl Verifiers {
+    pub fn new() -> Self {
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(MOST_VERIFIERS)
+            .thread_keep_alive(VERIFIER_KEPT_FOR)
+            .thread_name("keydesk-verifier")
+            .build()
+            .expect("a runtime with no I/O or timers starts");
+        Verifiers { runtime: Some(runtime) }
+    }
+
+    /// Starts `work` on a kept thread; [`Running::wait`] gives its result, or its panic.
+    fn start<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Running<T> {
+        let (tell, told) = mpsc::sync_channel(1);
+        let runtime = self.runtime.as_ref().expect("the verifiers run until dropped");
+        runtime.spawn_blocking(move || {
+            // Caught, so the thread stays kept and the login gets the panic.
+            let _ = tell.send(catch_unwind(AssertUnwindSafe(work)));
+        });
+        Running(told)
+    }
+}
+
+impl Default for Verifiers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Verifiers {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Work running on a verifier.
+struct Running<T>(mpsc::Receiver<std::thread::Result<T>>);
+
+impl<T> Running<T> {
+    fn wait(self) -> T {
+        match self.0.recv() {
+            Ok(Ok(result)) => result,
+            // A panic in Argon2 stays a panic, as it was when it ran here.
+            Ok(Err(panic)) => resume_unwind(panic),
+            Err(mpsc::RecvError) => panic!("the verifiers stopped before the verification ran"),
+        }
+    }
+}
+
+/// One password's verification against one stored hash (or, with no account, the dummy one).
+pub struct Verification<'a> {
+    passwords: &'a Arc<Passwords>,
+    password: &'a str,
+    hash: Option<&'a str>,
+    state: Cell<State>,
+}
+
+enum State {
     /// Not started: run it where the verdict is asked for.
     Waiting,
-    Running(ScopedJoinHandle<'scope, bool>),
+    Running(Running<bool>),
     /// Its verdict was read (a second read gets `false`: no attempt is checked twice).
     Read,
 }
 
-impl<'a, 'scope> Verification<'a, 'scope> {
-    /// Starts the verification on a thread of `scope` when `beside_the_count`, else prepares
-    /// it to run when asked.
-    pub fn start<'env>(
-        scope: &'scope Scope<'scope, 'env>,
-        passwords: &'a Passwords,
+impl<'a> Verification<'a> {
+    /// Starts the verification on a verifier when `beside_the_count`, else prepares it to run
+    /// when asked.
+    pub fn start(
+        verifiers: &Verifiers,
+        passwords: &'a Arc<Passwords>,
         password: &'a str,
         hash: Option<&'a str>,
         beside_the_count: bool,
-    ) -> Self
-    where
-        'a: 'scope,
-    {
+    ) -> Self {
         let state = if beside_the_count {
-            State::Running(scope.spawn(move || verify(passwords, password, hash)))
+            let (passwords, password, hash) = (Arc::clone(passwords), password.to_owned(), hash.map(str::to_owned));
+            State::Running(verifiers.start(move || verify(&passwords, &password, hash.as_deref())))
         } else {
             State::Waiting
         };
@@ -65,8 +138,7 @@ impl<'a, 'scope> Verification<'a, 'scope> {
     pub fn verdict(&self) -> bool {
         match self.state.replace(State::Read) {
             State::Waiting => verify(self.passwords, self.password, self.hash),
-            // A panic in Argon2 stays a panic, as it was when it ran here.
-            State::Running(running) => running.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            State::Running(running) => running.wait(),
             State::Read => false,
         }
     }
@@ -152,18 +224,32 @@ mod tests {
 
     #[test]
     fn a_verdict_is_read_once_whether_it_ran_beside_or_here() {
-        let passwords = Passwords::new();
+        let passwords = Arc::new(Passwords::new());
+        let verifiers = Verifiers::new();
         let hash = passwords.hash("right");
         for beside in [true, false] {
-            std::thread::scope(|scope| {
-                let right = Verification::start(scope, &passwords, "right", Some(&hash), beside);
-                assert!(right.verdict());
-                assert!(!right.verdict(), "a second read of a verdict is never a pass");
-                let wrong = Verification::start(scope, &passwords, "wrong", Some(&hash), beside);
-                assert!(!wrong.verdict());
-                let no_account = Verification::start(scope, &passwords, "right", None, beside);
-                assert!(!no_account.verdict());
-            });
+            let right = Verification::start(&verifiers, &passwords, "right", Some(&hash), beside);
+            assert!(right.verdict());
+            assert!(!right.verdict(), "a second read of a verdict is never a pass");
+            let wrong = Verification::start(&verifiers, &passwords, "wrong", Some(&hash), beside);
+            assert!(!wrong.verdict());
+            let no_account = Verification::start(&verifiers, &passwords, "right", None, beside);
+            assert!(!no_account.verdict());
         }
+    }
+
+    #[test]
+    fn verifications_beside_the_count_run_on_kept_threads_which_outlive_a_panic() {
+        let verifiers = Verifiers::new();
+        let thread = || std::thread::current().id();
+        let first = verifiers.start(thread).wait();
+        assert_ne!(first, thread(), "beside: not where the login runs");
+        assert_eq!(verifiers.start(thread).wait(), first, "the same thread, kept waiting");
+        let panicked = catch_unwind(AssertUnwindSafe(|| verifiers.start(|| panic!("argon2")).wait()));
+        assert!(panicked.is_err(), "the login gets the verifier's panic");
+        assert_eq!(verifiers.start(|| 7).wait(), 7, "and the verifiers still verify");
+        // Many at once: none waits for another login's verdict to start.
+        let all: Vec<_> = (0..8).map(|n| verifiers.start(move || n)).collect();
+        assert_eq!(all.into_iter().map(Running::wait).sum::<i32>(), 28);
     }
 }

@@ -42,6 +42,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Addresses whose logins this process has refused as throttled lately.
     pub throttled_addresses: Arc<crate::accounts::verification::ThrottledAddresses>,
+    /// Threads kept to verify a login's password beside its count.
+    pub verifiers: Arc<crate::accounts::verification::Verifiers>,
 }
 
 impl Services {
