@@ -16,15 +16,25 @@ use keydesk_core::{EmailAddress, EventKind, PlainToken};
 
 /// Takes a forgot-password request in the background and returns at once, so that nothing
 /// about the address shows in how long the answer takes.
+///
+/// The work waits until the answer has gone: for an unknown address it is over in tens of
+/// microseconds, and finishing while the answer was still being written made that answer
+/// 3-5 µs slower than a registered address's, in every run of `--bench timing`. The wait's
+/// timer costs every answer about 0.1 ms, whatever the address.
 pub fn request_in_background(services: &Services, typed_email: String, ip: Option<String>) {
     let worker = services.clone();
     services.background.spawn(async move {
+        rocket::tokio::time::sleep(AFTER_THE_ANSWER).await;
         let asked = worker.run(move |conn, services| request_from(conn, services, &typed_email, ip.as_deref())).await;
         if let Err(error) = asked {
             error.log_if_fault("forgot password");
         }
     });
 }
+
+/// Long past the answer's few hundred microseconds, and nothing to the person waiting for
+/// the email.
+const AFTER_THE_ANSWER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A request from a client address, within that address's allowance.
 fn request_from(
