@@ -19,8 +19,8 @@ use keydesk_core::{EmailAddress, EventKind, PlainToken};
 ///
 /// The work waits until the answer has gone: for an unknown address it is over in tens of
 /// microseconds, and finishing while the answer was still being written made that answer
-/// 3-5 µs slower than a registered address's, in every run of `--bench timing`. The wait's
-/// timer costs every answer about 0.1 ms, whatever the address.
+/// 3-5 µs slower than a registered address's (in 10 of 12 runs of `--bench timing`). The
+/// wait's timer costs every answer about 0.1 ms, whatever the address.
 pub fn request_in_background(services: &Services, typed_email: String, ip: Option<String>) {
     let worker = services.clone();
     services.background.spawn(async move {
