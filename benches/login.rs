@@ -179,8 +179,7 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
     println!("  one spawn_blocking hop with a pool checkout (median): {:.3} ms", median(hops).as_secs_f64() * 1000.0);
     // The floor again, where a login runs it: on a blocking thread, after a checkout.
     let stored = services.passwords.hash(PASSWORD);
-    let (mut there, mut here, mut beside, mut kept) =
-        (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES), Vec::new());
+    let [mut there, mut here, mut started_for_it, mut kept] = std::array::from_fn(|_| Vec::with_capacity(SAMPLES));
     for _ in 0..SAMPLES {
         let started = Instant::now();
         assert!(services.passwords.verify(PASSWORD, &stored));
@@ -195,25 +194,24 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         let started = Instant::now();
         let verified = services
             .run(move |_, services| {
-                let verification =
-                    Verification::start(&services.verifiers, &services.passwords, PASSWORD, Some(&stored_kept), true);
+                let verification = Verification::start(&services.verifiers, PASSWORD, Some(&stored_kept), true);
                 Ok(verification.verdict())
             })
             .await;
         assert!(verified.unwrap());
         kept.push(started.elapsed());
         // As a login ran it before: on a thread of its own, started and joined from there.
-        let stored_beside = stored.clone();
+        let stored_started = stored.clone();
         let started = Instant::now();
         let verified = services
             .run(move |_, services| {
                 Ok(std::thread::scope(|scope| {
-                    scope.spawn(|| services.passwords.verify(PASSWORD, &stored_beside)).join().unwrap()
+                    scope.spawn(|| services.passwords.verify(PASSWORD, &stored_started)).join().unwrap()
                 }))
             })
             .await;
         assert!(verified.unwrap());
-        beside.push(started.elapsed());
+        started_for_it.push(started.elapsed());
     }
     println!(
         "  bare verification here {} / in a hop to a blocking thread {} / handed from there to a kept verifier {} \
@@ -221,7 +219,7 @@ async fn breakdown(client: &Client, services: &Services, token: &str) {
         ms(median(here)),
         ms(median(there)),
         ms(median(kept)),
-        ms(median(beside))
+        ms(median(started_for_it))
     );
     // The login's own work (the count, the verification, the session), without HTTP around it.
     let (mut bare, mut work) = (Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES));

@@ -23,6 +23,7 @@ pub mod web;
 pub mod workers;
 
 use accounts::passwords::Passwords;
+use accounts::verification::Verifiers;
 use app::Services;
 use config::Config;
 use keydesk_core::{Clock, SystemClock};
@@ -82,12 +83,14 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         store::inbound::fill_header_columns(&mut conn).map_err(db::DbError::from)?;
     }
     let intake_rules = Arc::new(config.intake_rules());
+    let passwords = Arc::new(Passwords::new());
+    let verifiers = Arc::new(Verifiers::new(Arc::clone(&passwords), config.database_pool_size as usize));
     Ok(Services {
         db: db::Db::new(pool),
         intake_rules,
         config: Arc::new(config),
         mail: Arc::new(MailTemplates::load()?),
-        passwords: Arc::new(Passwords::new()),
+        passwords,
         outbox_wake: Arc::new(Notify::new()),
         calendar,
         clock,
@@ -95,7 +98,7 @@ pub fn open_services_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result
         instance: instance_name().into(),
         metrics: Arc::new(metrics::Metrics::new()),
         throttled_addresses: Arc::default(),
-        verifiers: Arc::default(),
+        verifiers,
     })
 }
 

@@ -102,6 +102,7 @@ async fn a_line_break_typed_into_the_email_field_cannot_forge_an_entry(backend: 
     assert_eq!(events.iter().filter(|e| e.action.label() == "Account unlocked").count(), 0);
     // Through the forgot-password form, where the typed address is echoed nowhere.
     app.post_form("/forgot-password", &[("email", "jane@acme.test\nAccount unlocked")]).await;
+    app.settled().await;
     let events = app_services
         .run(|conn, _| {
             Ok(keydesk::store::events::list(

@@ -202,6 +202,7 @@ async fn every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_pa
     let jane = app.user("jane@acme.test", "Jane Doe", "member", Some(&org)).await;
     app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
     app.post_form("/forgot-password", &[("email", "jane@acme.test")]).await;
+    app.settled().await;
     lock_by_wrong_logins(&app, &jane).await;
     app.logged_in_as("boss@acme.test").await;
     assert_eq!(app.post_form(&format!("/org/users/{}/unlock", jane.id), &[]).await.status(), Status::SeeOther);
@@ -240,6 +241,7 @@ async fn html_parts_escape_values_and_text_parts_keep_them(backend: Backend) {
     let jane = app.user("jane@acme.test", name, "member", Some(&org)).await;
     app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
     app.post_form("/forgot-password", &[("email", "jane@acme.test")]).await;
+    app.settled().await;
     lock_by_wrong_logins(&app, &jane).await;
 
     let reset = app

@@ -274,3 +274,40 @@ async fn a_link_expires_after_password_reset_ttl(backend: Backend) {
     assert!(response.into_string().await.unwrap().contains("This link cannot be used"));
     assert!(password_is(&app, &jane, PASSWORD).await, "an expired link changes nothing");
 }
+
+/// A stop (systemd's SIGTERM) right after a forgot-password answer still sends its link: the
+/// work starts only after the answer, and a stopping server finishes it first.
+#[test]
+fn a_server_stopped_right_after_answering_still_queues_the_link() {
+    use common::{server, TestDatabase};
+    use keydesk::store::events::Actor;
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(Backend::Sqlite, dir.path());
+    let config = keydesk::config::Config { database_url: database.url.clone(), ..Default::default() };
+    let services = keydesk::open_services(config).unwrap();
+    let conn = &mut *services.db.pool().get().unwrap();
+    let now = services.stored_now();
+    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", UnlockPolicy::Admins, now).unwrap();
+    let details = keydesk::accounts::users::UserDetails {
+        email: "jane@acme.test",
+        full_name: "Jane Doe",
+        role: "member".parse().unwrap(),
+        organisation: Some(&org),
+    };
+    let hash = services.passwords.hash(PASSWORD);
+    keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
+
+    let mut server = server::start(&database.url, dir.path(), &[]);
+    let (agent, token) = server.visitor();
+    let form = [("csrf_token", token.as_str()), ("email", "jane@acme.test")];
+    let answer = agent.post(&format!("{}/forgot-password", server.base)).send_form(&form).unwrap();
+    assert_eq!(answer.status(), 200);
+    // No connection left open, so the stop does not wait for one (Rocket's grace period).
+    drop((answer, agent));
+    let _ = std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status();
+    assert!(server.child.wait().unwrap().success(), "a clean stop");
+
+    let queued = keydesk::store::outbox::all(conn).unwrap();
+    let kinds: Vec<&str> = queued.iter().map(|row| row.kind.as_str()).collect();
+    assert_eq!(kinds, ["password_reset"], "the link answered before the stop is queued");
+}

@@ -77,7 +77,7 @@ fn attempt(
     let beside_the_count =
         matches!(conn, DbConnection::Postgres(_)) && !services.throttled_addresses.is_throttled(ip, now);
     let hash = found.as_ref().map(|user| user.password_hash.as_str());
-    let verification = Verification::start(&services.verifiers, &services.passwords, password, hash, beside_the_count);
+    let verification = Verification::start(&services.verifiers, password, hash, beside_the_count);
     let mut check = found.as_ref().map(|_| || verification.verdict());
     // Counted in one statement with its check: a burst of concurrent attempts from one
     // address cannot slip past the limit. The verdict is read only once this allows it.

@@ -28,35 +28,35 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 /// Threads kept waiting to verify passwords beside a login's count. A thread started for each
-/// login cost it 0.4-0.9 ms (its start, and its first run on the other core); one kept
-/// waiting costs about half that.
+/// login cost it 0.2-0.4 ms more than one kept waiting (the bench's breakdown).
 ///
 /// Keydesk's own threads (tokio's blocking pool, in a runtime of their own), not the ones
 /// the requests' runtime runs blocking work on: a login waits on one of those for its
 /// verdict, so a burst of logins could fill them all with waiters whose verifications could
 /// then never start. A verifier waits for nothing but Argon2.
 pub struct Verifiers {
+    passwords: Arc<Passwords>,
     /// Only its blocking pool is used. An `Option` so that dropping it never blocks (a
     /// runtime dropped where the requests' runtime runs would panic).
     runtime: Option<rocket::tokio::runtime::Runtime>,
 }
 
-/// More than ever verify at once: each login holds one of the pool's connections while its
-/// verification runs.
-const MOST_VERIFIERS: usize = 64;
 /// How long a thread waits for the next verification before it ends: long enough that the
 /// logins of a quiet hour still find one waiting.
 const VERIFIER_KEPT_FOR: Duration = Duration::from_secs(3600);
 
 impl Verifiers {
-    pub fn new() -> Self {
+    /// Verifiers for `passwords`, as many at once as `most`: the database pool's size, since
+    /// a login holds one of its connections while its verification runs (any more would wait
+    /// for a connection anyway).
+    pub fn new(passwords: Arc<Passwords>, most: usize) -> Self {
         let runtime = rocket::tokio::runtime::Builder::new_current_thread()
-            .max_blocking_threads(MOST_VERIFIERS)
+            .max_blocking_threads(most.max(1))
             .thread_keep_alive(VERIFIER_KEPT_FOR)
             .thread_name("keydesk-verifier")
             .build()
             .expect("a runtime with no I/O or timers starts");
-        Verifiers { runtime: Some(runtime) }
+        Verifiers { passwords, runtime: Some(runtime) }
     }
 
     /// Starts `work` on a kept thread; [`Running::wait`] gives its result, or its panic.
@@ -64,16 +64,11 @@ impl Verifiers {
         let (tell, told) = mpsc::sync_channel(1);
         let runtime = self.runtime.as_ref().expect("the verifiers run until dropped");
         runtime.spawn_blocking(move || {
-            // Caught, so the thread stays kept and the login gets the panic.
+            // Caught, so the thread stays kept and the login gets the panic. Sending fails only
+            // when nobody waits any more, and then there is nobody to tell.
             let _ = tell.send(catch_unwind(AssertUnwindSafe(work)));
         });
         Running(told)
-    }
-}
-
-impl Default for Verifiers {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -101,7 +96,7 @@ impl<T> Running<T> {
 
 /// One password's verification against one stored hash (or, with no account, the dummy one).
 pub struct Verification<'a> {
-    passwords: &'a Arc<Passwords>,
+    verifiers: &'a Verifiers,
     password: &'a str,
     hash: Option<&'a str>,
     state: Cell<State>,
@@ -118,26 +113,21 @@ enum State {
 impl<'a> Verification<'a> {
     /// Starts the verification on a verifier when `beside_the_count`, else prepares it to run
     /// when asked.
-    pub fn start(
-        verifiers: &Verifiers,
-        passwords: &'a Arc<Passwords>,
-        password: &'a str,
-        hash: Option<&'a str>,
-        beside_the_count: bool,
-    ) -> Self {
+    pub fn start(verifiers: &'a Verifiers, password: &'a str, hash: Option<&'a str>, beside_the_count: bool) -> Self {
         let state = if beside_the_count {
-            let (passwords, password, hash) = (Arc::clone(passwords), password.to_owned(), hash.map(str::to_owned));
+            let passwords = Arc::clone(&verifiers.passwords);
+            let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
             State::Running(verifiers.start(move || verify(&passwords, &password, hash.as_deref())))
         } else {
             State::Waiting
         };
-        Verification { passwords, password, hash, state: Cell::new(state) }
+        Verification { verifiers, password, hash, state: Cell::new(state) }
     }
 
     /// Whether the password is right (false with no account), waiting for it if it runs.
     pub fn verdict(&self) -> bool {
         match self.state.replace(State::Read) {
-            State::Waiting => verify(self.passwords, self.password, self.hash),
+            State::Waiting => verify(&self.verifiers.passwords, self.password, self.hash),
             State::Running(running) => running.wait(),
             State::Read => false,
         }
@@ -146,6 +136,19 @@ impl<'a> Verification<'a> {
     /// Spends the verification's time without reading its verdict (a refused attempt).
     pub fn spend(&self) {
         self.verdict();
+    }
+}
+
+/// A login that ends before it reads its verdict (a throttled address, an account an older
+/// version left past the limit, a database error) still waits for a running verification,
+/// as every refusal does: its answer takes no less time than the others', no more
+/// verifications run than logins hold connections, and the password's copy goes with it.
+impl Drop for Verification<'_> {
+    fn drop(&mut self) {
+        if let State::Running(running) = self.state.replace(State::Read) {
+            // Its verdict, or its panic, is nobody's now.
+            let _ = running.0.recv();
+        }
     }
 }
 
@@ -222,34 +225,46 @@ mod tests {
         assert!(throttled.is_throttled(Some(&format!("10.0.{}.{}", newest / 256, newest % 256)), at(1)));
     }
 
+    fn verifiers() -> Verifiers {
+        Verifiers::new(Arc::new(Passwords::new()), 8)
+    }
+
     #[test]
     fn a_verdict_is_read_once_whether_it_ran_beside_or_here() {
-        let passwords = Arc::new(Passwords::new());
-        let verifiers = Verifiers::new();
-        let hash = passwords.hash("right");
+        let verifiers = verifiers();
+        let hash = verifiers.passwords.hash("right");
         for beside in [true, false] {
-            let right = Verification::start(&verifiers, &passwords, "right", Some(&hash), beside);
+            let right = Verification::start(&verifiers, "right", Some(&hash), beside);
             assert!(right.verdict());
             assert!(!right.verdict(), "a second read of a verdict is never a pass");
-            let wrong = Verification::start(&verifiers, &passwords, "wrong", Some(&hash), beside);
+            let wrong = Verification::start(&verifiers, "wrong", Some(&hash), beside);
             assert!(!wrong.verdict());
-            let no_account = Verification::start(&verifiers, &passwords, "right", None, beside);
+            let no_account = Verification::start(&verifiers, "right", None, beside);
             assert!(!no_account.verdict());
         }
     }
 
     #[test]
     fn verifications_beside_the_count_run_on_kept_threads_which_outlive_a_panic() {
-        let verifiers = Verifiers::new();
-        let thread = || std::thread::current().id();
-        let first = verifiers.start(thread).wait();
-        assert_ne!(first, thread(), "beside: not where the login runs");
-        assert_eq!(verifiers.start(thread).wait(), first, "the same thread, kept waiting");
+        let verifiers = verifiers();
+        let name = || std::thread::current().name().map(str::to_owned);
+        assert_eq!(verifiers.start(name).wait().as_deref(), Some("keydesk-verifier"), "not where the login runs");
         let panicked = catch_unwind(AssertUnwindSafe(|| verifiers.start(|| panic!("argon2")).wait()));
         assert!(panicked.is_err(), "the login gets the verifier's panic");
         assert_eq!(verifiers.start(|| 7).wait(), 7, "and the verifiers still verify");
-        // Many at once: none waits for another login's verdict to start.
-        let all: Vec<_> = (0..8).map(|n| verifiers.start(move || n)).collect();
-        assert_eq!(all.into_iter().map(Running::wait).sum::<i32>(), 28);
+        // More at once than there are verifiers: the rest wait their turn, none is lost.
+        let all: Vec<_> = (0..20).map(|n| verifiers.start(move || n)).collect();
+        assert_eq!(all.into_iter().map(Running::wait).sum::<i32>(), 190);
+    }
+
+    #[test]
+    fn a_verification_left_unread_is_waited_for_so_the_refusal_takes_its_time() {
+        let verifiers = verifiers();
+        let hash = verifiers.passwords.hash("right");
+        let before = verifiers.passwords.verifications();
+        drop(Verification::start(&verifiers, "wrong", Some(&hash), true));
+        assert_eq!(verifiers.passwords.verifications() - before, 1, "it had run by the time the login ended");
+        drop(Verification::start(&verifiers, "wrong", Some(&hash), false));
+        assert_eq!(verifiers.passwords.verifications() - before, 1, "one never started is not run");
     }
 }
