@@ -9,8 +9,8 @@ mod common;
 use common::{server, Backend, TestDatabase, PASSWORD};
 use diesel::prelude::*;
 use keydesk::db::schema::users;
-use keydesk::store::events::{Actor, EventFilter};
-use keydesk_core::{EmailAddress, EventKind, UnlockPolicy};
+use keydesk::store::events::EventFilter;
+use keydesk_core::{EmailAddress, EventKind};
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
 
@@ -31,19 +31,8 @@ fn postgres_a_kill_at_any_instant_leaves_the_account_locked_or_usable() {
 fn crash_loop(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(backend, dir.path());
-    let config = keydesk::config::Config { database_url: database.url.clone(), ..Default::default() };
-    let services = keydesk::open_services(config).unwrap();
+    let (services, jane) = server::open_with_jane(&database.url);
     let conn = &mut *services.db.pool().get().unwrap();
-    let now = services.stored_now();
-    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", UnlockPolicy::Admins, now).unwrap();
-    let details = keydesk::accounts::users::UserDetails {
-        email: "jane@acme.test",
-        full_name: "Jane Doe",
-        role: "member".parse().unwrap(),
-        organisation: Some(&org),
-    };
-    let hash = services.passwords.hash(PASSWORD);
-    let jane = keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
     let jane_email = EmailAddress::parse("jane@acme.test").unwrap();
 
     let seed: u64 = std::env::var("KEYDESK_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261205);

@@ -280,22 +280,10 @@ async fn a_link_expires_after_password_reset_ttl(backend: Backend) {
 #[test]
 fn a_server_stopped_right_after_answering_still_queues_the_link() {
     use common::{server, TestDatabase};
-    use keydesk::store::events::Actor;
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(Backend::Sqlite, dir.path());
-    let config = keydesk::config::Config { database_url: database.url.clone(), ..Default::default() };
-    let services = keydesk::open_services(config).unwrap();
+    let (services, _) = server::open_with_jane(&database.url);
     let conn = &mut *services.db.pool().get().unwrap();
-    let now = services.stored_now();
-    let org = keydesk::accounts::users::create_organisation(conn, "Acme", "acme", UnlockPolicy::Admins, now).unwrap();
-    let details = keydesk::accounts::users::UserDetails {
-        email: "jane@acme.test",
-        full_name: "Jane Doe",
-        role: "member".parse().unwrap(),
-        organisation: Some(&org),
-    };
-    let hash = services.passwords.hash(PASSWORD);
-    keydesk::accounts::users::create_user(conn, details, &hash, &Actor::System("test"), None, now).unwrap();
 
     let mut server = server::start(&database.url, dir.path(), &[]);
     let (agent, token) = server.visitor();

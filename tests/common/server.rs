@@ -88,3 +88,24 @@ fn start_with_output(database_url: &str, dir: &Path, env: &[(&str, &str)], stdou
     }
     server
 }
+
+/// Services opened on `database_url` (migrating it), holding Acme and its member Jane (password
+/// `PASSWORD`): the account that tests running whole processes on that database work on.
+pub fn open_with_jane(database_url: &str) -> (keydesk::app::Services, keydesk::store::users::User) {
+    use keydesk::accounts::users::{create_organisation, create_user, UserDetails};
+    let config = keydesk::config::Config { database_url: database_url.to_owned(), ..Default::default() };
+    let services = keydesk::open_services(config).unwrap();
+    let conn = &mut *services.db.pool().get().unwrap();
+    let now = services.stored_now();
+    let org = create_organisation(conn, "Acme", "acme", keydesk_core::UnlockPolicy::Admins, now).unwrap();
+    let details = UserDetails {
+        email: "jane@acme.test",
+        full_name: "Jane Doe",
+        role: "member".parse().unwrap(),
+        organisation: Some(&org),
+    };
+    let hash = services.passwords.hash(super::PASSWORD);
+    let actor = keydesk::store::events::Actor::System("test");
+    let jane = create_user(conn, details, &hash, &actor, None, now).unwrap();
+    (services, jane)
+}
