@@ -81,11 +81,22 @@ async fn an_oversized_message_is_never_downloaded_whole(backend: Backend) {
     );
     append(&mut session, &mailbox, &big);
     append(&mut session, &mailbox, MESSAGES[0]);
+    // A header block the sender made larger than any sane one: only its first 256 KiB are fetched.
+    let padded = format!(
+        "From: Pad <pad@sender.test>\nSubject: Padded\nMessage-ID: <pad@sender.test>\n{}\nno body\n",
+        "X-Pad: 0123456789012345678901234567890123456789012345678901234567890123456789\n".repeat(9_000)
+    );
+    append(&mut session, &mailbox, &padded);
     let app = imap_app(backend, &mailbox, 8_192).await;
     let summary = app.intake_once().await;
-    assert_eq!((summary.quarantined, summary.new_tickets), (1, 1), "{summary}");
+    assert_eq!((summary.quarantined, summary.new_tickets), (2, 1), "{summary}");
 
-    let entry = app.ledger(LedgerOutcome::Quarantined).await.remove(0);
+    let mut quarantined = app.ledger(LedgerOutcome::Quarantined).await;
+    let pad = quarantined.iter().find(|e| e.subject == "Padded").expect("the padded message").id;
+    let (raw, _) =
+        app.services().run(move |conn, _| Ok(keydesk::store::inbound::raw(conn, pad)?)).await.unwrap().unwrap();
+    assert!(raw.len() <= 256 * 1024, "a header block is read up to 256 KiB: {} bytes", raw.len());
+    let entry = quarantined.remove(quarantined.iter().position(|e| e.subject == "Huge").unwrap());
     assert!(!entry.raw_complete && entry.size_bytes > 60_000, "{entry:?}");
     assert_eq!((entry.from_header.as_str(), entry.subject.as_str()), ("Big <big@sender.test>", "Huge"));
     let id = entry.id;
@@ -95,5 +106,5 @@ async fn an_oversized_message_is_never_downloaded_whole(backend: Backend) {
     // Still on the server, whole.
     session.select(&mailbox).unwrap();
     let all = session.uid_search("ALL").unwrap();
-    assert_eq!(all.len(), 2, "nothing was deleted");
+    assert_eq!(all.len(), 3, "nothing was deleted");
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     attachments_are_listed_and_only_ever_downloaded,
     unreadable_from_headers_are_salvaged_and_8bit_headers_read,
     rows_from_before_the_header_columns_are_filled_at_the_next_start,
+    an_overlong_message_id_neither_stalls_intake_nor_loses_its_thread,
 );
 
 async fn acme(backend: Backend) -> TestApp {
@@ -116,6 +117,39 @@ async fn the_same_bytes_under_new_names_make_nothing_new(backend: Backend) {
     assert_eq!((again.fetched, again.duplicates, again.new_tickets, again.quarantined), (3, 3, 0, 0));
     assert_eq!(app.tickets().await.len(), 2);
     assert_eq!(app.mail().await.len(), sent, "no second acknowledgement");
+}
+
+/// PostgreSQL cannot index a value over about 2,700 bytes: a Message-ID of thousands of
+/// random characters (which Postfix delivers) used to fail its ledger row, and its
+/// quarantine row, at every pass, so nothing behind it was ever taken in.
+async fn an_overlong_message_id_neither_stalls_intake_nor_loses_its_thread(backend: Backend) {
+    let app = acme(backend).await;
+    // Random, so that PostgreSQL cannot compress it under the limit either.
+    let random: String = (0..100).map(|_| keydesk_core::PlainToken::generate().expose().to_owned()).collect();
+    let long_id = format!("{random}@acme.test");
+    assert!(long_id.len() > 4000);
+    let first = request("Jane Doe <jane@acme.test>", &long_id);
+    app.drop_mail(&first);
+    app.drop_mail(&request("Joe <joe@elsewhere.test>", "behind-the-long-one@elsewhere.test"));
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.quarantined), (2, 2, 0), "{summary}");
+
+    // The same bytes again, and Jane's reply to her first message (no ticket tag).
+    app.drop_mail(&first);
+    app.drop_mail(&format!(
+        "From: Jane Doe <jane@acme.test>\nSubject: Re: Locked\nMessage-ID: <jane-reply@acme.test>\n\
+         In-Reply-To: <{long_id}>\nReferences: <{long_id}>\n\nAny news?\n"
+    ));
+    let again = app.intake_once().await;
+    assert_eq!((again.fetched, again.duplicates, again.new_tickets, again.quarantined), (2, 1, 0, 0), "{again}");
+    let tickets = app.tickets().await;
+    assert_eq!(tickets.len(), 2);
+    let janes = tickets.iter().find(|t| t.sender == "jane@acme.test").expect("Jane's ticket").id;
+    let messages =
+        app.services().run(move |conn, _| Ok(keydesk::store::tickets::messages(conn, janes)?)).await.unwrap();
+    let incoming: Vec<_> = messages.iter().filter(|m| m.direction == keydesk_core::MessageDirection::In).collect();
+    assert_eq!(incoming.len(), 2, "the reply joined the ticket its long Message-ID started");
+    assert!(incoming[0].message_id.len() < 120, "stored as a digest: {}", incoming[0].message_id);
 }
 
 async fn attachments_are_listed_and_only_ever_downloaded(backend: Backend) {

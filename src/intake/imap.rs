@@ -10,7 +10,7 @@
 //! blocking thread.
 
 use super::lease::{MailboxLease, RENEW_EVERY};
-use super::{take_in_batch, IntakeSummary, RawMessage};
+use super::{take_in_batch, IntakeSummary, RawMessage, HEADER_READ_LIMIT};
 use crate::app::{AppError, Services, SourceError};
 use crate::config::{IntakeConfig, SmtpSecurity};
 use crate::db::DbError;
@@ -77,9 +77,11 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
     let source = super::health::source_name(services);
     let limit = services.config.intake.max_message_bytes;
     let listed: Vec<u32> = uids.into_iter().filter(|uid| sizes.contains_key(uid)).collect();
-    // What downloading each costs: one over the limit counts as the limit (only its headers
-    // are fetched, but they are the sender's to make large).
-    let costs = listed.iter().map(|uid| u64::from(sizes[uid].0).min(limit as u64));
+    // What downloading each costs: one over the limit costs at most its header block's share.
+    let costs = listed.iter().map(|uid| match u64::from(sizes[uid].0) {
+        size if size > limit as u64 => HEADER_READ_LIMIT,
+        size => size,
+    });
     for range in super::batch_ranges(costs) {
         lease.keep()?;
         let fetched = fetch_batch(session, &listed[range], &sizes, limit, uid_validity, &source, services)?;
@@ -113,7 +115,9 @@ fn fetch_batch(
     let is_complete = |uid: &u32| sizes.get(uid).is_some_and(|&(size, _)| size as usize <= limit);
     let (whole, headers_only): (Vec<u32>, Vec<u32>) = batch.iter().partition(|uid| is_complete(uid));
     let mut bytes: HashMap<u32, Vec<u8>> = HashMap::new();
-    for (uids, query) in [(&whole, "(UID BODY.PEEK[])"), (&headers_only, "(UID BODY.PEEK[HEADER])")] {
+    // The header block is the sender's to make large: only its first bytes are fetched.
+    let headers_query = format!("(UID BODY.PEEK[HEADER]<0.{HEADER_READ_LIMIT}>)");
+    for (uids, query) in [(&whole, "(UID BODY.PEEK[])"), (&headers_only, headers_query.as_str())] {
         if uids.is_empty() {
             continue;
         }
@@ -126,14 +130,17 @@ fn fetch_batch(
         .iter()
         .filter_map(|&uid| {
             let (size, internal_date) = *sizes.get(&uid)?;
+            let bytes = bytes.remove(&uid)?;
+            // RFC822.SIZE is the server's word: more bytes than the limit are never parsed.
+            let size_bytes = (size as usize).max(bytes.len());
             let raw = RawMessage {
                 source: source.to_owned(),
                 source_key: format!("{uid_validity}:{uid}"),
                 // INTERNALDATE is when the server received it.
                 arrived_at: internal_date.unwrap_or_else(|| services.stored_now()),
-                bytes: bytes.remove(&uid)?,
-                complete: is_complete(&uid),
-                size_bytes: size as usize,
+                complete: is_complete(&uid) && bytes.len() <= limit,
+                bytes,
+                size_bytes,
             };
             Some((uid, raw))
         })

@@ -10,7 +10,7 @@
 //! `intake.max_message_bytes` has only its headers read. None of them stops the pass.
 
 use super::lease::MailboxLease;
-use super::{take_in_batch, IntakeSummary, RawMessage};
+use super::{take_in_batch, IntakeSummary, RawMessage, HEADER_READ_LIMIT};
 use crate::app::{AppError, Services, SourceError};
 use crate::db::DbConnection;
 use crate::store;
@@ -24,9 +24,6 @@ use std::path::{Path, PathBuf};
 pub fn source_name(dir: &Path) -> String {
     format!("maildir:{}", dir.display())
 }
-
-/// The most of an oversized message that is read: enough for any sane header block.
-const HEADER_READ_LIMIT: u64 = 256 * 1024;
 
 /// One pass over `dir/new`, renewing `lease` as it goes (blocking).
 pub(super) fn pass(services: &Services, dir: &Path, lease: &MailboxLease) -> Result<IntakeSummary, AppError> {

@@ -29,6 +29,9 @@ use std::fmt;
 
 /// The most messages filed in one transaction, and about the most bytes read for one batch.
 const BATCH_MESSAGES: usize = 200;
+/// The most of an oversized message that is read, from a Maildir or over IMAP: enough for any
+/// sane header block (a header block the sender made larger is cut, and quarantined so).
+const HEADER_READ_LIMIT: u64 = 256 * 1024;
 const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Cuts a source's messages into batches, given what reading each costs in bytes: at most

@@ -23,10 +23,9 @@ pub struct Mentions {
 
 impl Mentions {
     fn add_id(&mut self, id: &str) {
-        let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
-        if !id.is_empty() && self.message_ids.len() < MAX_MENTIONS && !self.message_ids.iter().any(|known| known == id)
-        {
-            self.message_ids.push(id.to_owned());
+        let Some(id) = super::message_id::stored(id) else { return };
+        if self.message_ids.len() < MAX_MENTIONS && !self.message_ids.contains(&id) {
+            self.message_ids.push(id);
         }
     }
 

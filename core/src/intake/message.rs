@@ -68,7 +68,7 @@ fn parse(raw: &[u8], rules: &IntakeRules) -> Result<ParsedMessage, ParseError> {
     let fields = request_fields(&message, &body_text, &reply_text, &subject, from.as_ref(), rules);
 
     let parsed = ParsedMessage {
-        message_id: message.message_id().map(without_angle_brackets).filter(|id| !id.is_empty()),
+        message_id: message.message_id().and_then(super::message_id::stored),
         in_reply_to: message_ids(message.in_reply_to()),
         references: message_ids(message.references()),
         ticket_number: subject_tag(&subject),
@@ -231,11 +231,7 @@ fn message_ids(value: &HeaderValue) -> Vec<String> {
         HeaderValue::TextList(ids) => ids.iter().map(|id| id.as_ref()).collect(),
         _ => Vec::new(),
     };
-    ids.into_iter().map(without_angle_brackets).filter(|id| !id.is_empty()).collect()
-}
-
-fn without_angle_brackets(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    ids.into_iter().filter_map(super::message_id::stored).collect()
 }
 
 /// The text a person would read: every inline text part, with HTML parts converted. An

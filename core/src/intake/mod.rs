@@ -26,6 +26,7 @@ mod mail_words;
 mod mailbox;
 mod mentions;
 mod message;
+pub mod message_id;
 mod names;
 mod quoting;
 mod subject;

@@ -70,7 +70,7 @@ fn summarise(raw: &[u8]) -> HeaderSummary {
         None => message.header_raw("From").unwrap_or_default().trim().to_owned(),
     };
     HeaderSummary {
-        message_id: message.message_id().map(|id| id.trim_matches(['<', '>', ' ']).replace('\0', "")),
+        message_id: message.message_id().and_then(super::message_id::stored),
         from_header: cut(&from_header),
         subject: cut(message.subject().unwrap_or_default().trim()),
         authentication_results: message
