@@ -266,7 +266,7 @@ async fn an_account_unlocked_another_way_is_resolved_without_unlocking(backend: 
         .await;
     // Jane's admin unlocked her meanwhile.
     let jane = app.tickets().await[0].account_user_id.unwrap();
-    app.services().run(move |conn, _| Ok(keydesk::store::users::unlock(conn, jane)?)).await.unwrap();
+    app.lift_lock(jane).await;
     let (status, body) = post_json(&app, &agent, format!("/api/v1/tickets/{number}/unlock"), json!({})).await;
     let message = "The account is already unlocked — resolve without unlocking.";
     let refusal = json!({"error": "not_locked", "reason": "not_locked", "message": message});

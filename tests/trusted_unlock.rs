@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     a_verification_before_the_current_lock_is_stale_until_verified_again,
     a_resolved_ticket_unlocks_nothing_and_a_new_lock_needs_a_new_verification,
+    a_forged_reply_on_an_old_authenticated_thread_verifies_nothing,
     an_owner_or_admin_needs_another_managers_approval_and_the_organisation_is_told,
     a_staff_account_needs_approval_too,
     the_fourth_support_unlock_in_thirty_days_needs_approval,
@@ -147,11 +148,53 @@ async fn a_verification_before_the_current_lock_is_stale_until_verified_again(ba
     );
     assert!(page.contains(r#"id="verify-form""#));
 
-    // Verified again, after the new lock: the unlock goes through.
+    // Her mail from before the new lock shows nobody now: an agent cannot verify on it.
+    let (status, body) = desk.verify(&desk.agent, number).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("the sender is not authenticated"), "{body}");
+
+    // She writes again on the thread: verified on that, the unlock goes through.
+    let again = desk.writes("Jane Doe", "jane@acme.test", "second@acme.test", "In-Reply-To: <first@acme.test>\n").await;
+    assert_eq!(again, number, "threaded onto the same ticket");
     assert_eq!(desk.verify(&desk.agent, number).await.0, Status::Ok);
     let (status, body) = desk.unlock(number).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert!(!desk.is_locked("jane@acme.test").await);
+}
+
+/// An attacker who has locked Jane out answers her old, authenticated ticket with a forged
+/// From and a guessed ticket number. The reply reopens the ticket, but it is judged on its
+/// own headers: an agent cannot verify on the old mail's evidence.
+async fn a_forged_reply_on_an_old_authenticated_thread_verifies_nothing(backend: Backend) {
+    let desk = desk(backend).await;
+    desk.lock("jane@acme.test").await;
+    let number = desk.writes("Jane Doe", "jane@acme.test", "honest@acme.test", "").await;
+    assert_eq!(desk.verify(&desk.agent, number).await.0, Status::Ok);
+    assert_eq!(desk.unlock(number).await.0, Status::Ok);
+
+    desk.app.clock.advance(Duration::days(30));
+    desk.lock("jane@acme.test").await;
+    desk.app.drop_mail(&format!(
+        "From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Re: Locked [#{number}]\n\
+         Message-ID: <forged@evil.test>\nAuthentication-Results: mx.keydesk.test; dmarc=fail header.from=acme.test\n\n\
+         Locked again, please unlock me quickly.\n"
+    ));
+    desk.app.intake_once().await;
+    desk.app.clock.advance(Duration::minutes(1));
+    assert_eq!(desk.app.tickets().await.len(), 1, "the forged reply joined the old ticket");
+
+    let ticket = desk.app.client.get(format!("/api/v1/tickets/{number}")).header(desk.agent.clone()).dispatch().await;
+    let ticket: Value = ticket.into_json().await.unwrap();
+    let checks = ticket["checks"].as_array().expect("the checks");
+    let authenticated = checks.iter().find(|c| c["name"] == "sender_authenticated").expect("sender_authenticated");
+    assert_eq!(authenticated["passed"], false, "judged on the forged reply, not on the first mail: {ticket}");
+
+    let (status, body) = desk.verify(&desk.agent, number).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("the sender is not authenticated"), "{body}");
+    let (status, body) = desk.unlock(number).await;
+    assert_eq!((status, refusal(&body).0), (Status::Conflict, "not_verified"));
+    assert!(desk.is_locked("jane@acme.test").await);
 }
 
 async fn a_resolved_ticket_unlocks_nothing_and_a_new_lock_needs_a_new_verification(backend: Backend) {

@@ -19,6 +19,7 @@ on_both_backends!(
     a_pin_expires_after_ten_minutes,
     five_wrong_pins_close_the_challenge,
     a_pin_is_bound_to_its_owner_and_its_user,
+    a_pin_or_an_unlock_decided_under_an_earlier_lock_lifts_nothing,
     nobody_sees_or_unlocks_another_organisations_users,
     adding_a_user_never_reveals_who_has_an_account_elsewhere,
 );
@@ -226,6 +227,41 @@ async fn a_pin_is_bound_to_its_owner_and_its_user(backend: Backend) {
     app.logged_in_as("owner2@acme.test").await;
     app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
     assert!(app.reload(&jane).await.locked_at.is_some());
+}
+
+/// Jane is unlocked another way while the owner's PIN is on its way, and locks herself out
+/// again: the PIN was asked for about the first lock and confirms nothing about the second;
+/// likewise an unlock decided about the first lock (read before the second began) lifts
+/// nothing.
+async fn a_pin_or_an_unlock_decided_under_an_earlier_lock_lifts_nothing(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    let first_lock = jane.locked_at.unwrap();
+    let jane_id = jane.id;
+    let lifted =
+        app.services().run(move |conn, _| Ok(keydesk::store::users::unlock(conn, jane_id, first_lock)?)).await.unwrap();
+    assert!(lifted, "support lifted the first lock");
+    app.clock.advance(chrono::Duration::minutes(2));
+    for _ in 0..5 {
+        app.log_in("jane@acme.test", "wrong password").await;
+    }
+    let second_lock = app.reload(&jane).await.locked_at.expect("locked again");
+    assert!(second_lock > first_lock);
+
+    app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
+    assert_eq!(app.reload(&jane).await.locked_at, Some(second_lock), "the old PIN unlocked nothing");
+    let failed = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!(
+        (failed.action.label(), failed.detail.as_str()),
+        ("Account unlock failed", "PIN from before the current lock")
+    );
+
+    let lifted =
+        app.services().run(move |conn, _| Ok(keydesk::store::users::unlock(conn, jane_id, first_lock)?)).await.unwrap();
+    assert!(!lifted, "an unlock about the first lock does not lift the second");
+    assert_eq!(app.reload(&jane).await.locked_at, Some(second_lock));
 }
 
 async fn keydesk_find_org(app: &TestApp, slug: &'static str) -> keydesk::store::orgs::Organisation {

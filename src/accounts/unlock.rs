@@ -121,6 +121,12 @@ pub fn confirm_pin(
             store::secrets::close_unlock_pin(conn, challenge.id, now)?;
             return failed(conn, UnlockOutcome::PinExpired, "PIN expired");
         }
+        // Asked for under an earlier lock (unlocked another way and locked again since), it
+        // confirms nothing about this one.
+        if target.locked_at.is_some_and(|lock_began| challenge.created_at < lock_began) {
+            store::secrets::close_unlock_pin(conn, challenge.id, now)?;
+            return failed(conn, UnlockOutcome::PinExpired, "PIN from before the current lock");
+        }
         let Some(try_number) = store::secrets::take_unlock_pin_try(conn, challenge.id)? else {
             return failed(conn, UnlockOutcome::PinMissing, "no open PIN");
         };
@@ -156,7 +162,9 @@ pub fn unlock_now(
     ip: Option<&str>,
     detail: &str,
 ) -> Result<UnlockOutcome, AppError> {
-    if !store::users::unlock(conn, target.id)? {
+    // The lock as `target` was read: the decision to unlock was made about that one.
+    let Some(lock_began) = target.locked_at else { return Ok(UnlockOutcome::NotLocked) };
+    if !store::users::unlock(conn, target.id, lock_began)? {
         return Ok(UnlockOutcome::NotLocked);
     }
     events::record(conn, event(who, target, now, EventKind::AccountUnlocked, ip, detail))?;

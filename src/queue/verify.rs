@@ -1,6 +1,9 @@
-//! Identity checks and verification. The checks are computed from the ticket's first
-//! message (its Authentication-Results, recorded at intake) and the linked account; an agent
-//! then marks the sender verified with a method and a note, under the core's one rule
+//! Identity checks and verification. The checks are computed from the ticket's newest
+//! message from outside (its sender and Authentication-Results, recorded at intake) and the
+//! linked account: whoever wrote last is who asks now, so a reply on an old thread — a
+//! forged From included — is judged on its own headers, and a message from before the
+//! account's current lock shows nobody now. An agent then marks the sender verified with a
+//! method and a note, under the core's one rule
 //! (`keydesk_core::verification::may_verify_ticket`).
 
 use super::unlock::{account_of, unlock_facts};
@@ -9,7 +12,7 @@ use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
 use crate::store::{self, tickets::Ticket, users::User};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use keydesk_core::tickets::AccountLock;
 use keydesk_core::verification::{
     may_verify_ticket, registered_sender_authenticated, run_checks, AccountFacts, Check, CheckInput, Requester,
@@ -19,14 +22,14 @@ use keydesk_core::{EmailAddress, MessageDirection, Role, StaffRole, TicketEventK
 
 /// The five checks for a ticket, with their evidence.
 pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> Result<Vec<Check>, AppError> {
-    let first = store::tickets::messages(conn, ticket.id)?.into_iter().find(|m| m.direction == MessageDirection::In);
+    let newest = store::tickets::messages(conn, ticket.id)?.into_iter().rfind(|m| m.direction == MessageDirection::In);
     // Recorded at intake: nothing parses the raw message again.
-    let authentication_results = match first.and_then(|m| m.inbound_message_id) {
+    let authentication_results = match newest.as_ref().and_then(|m| m.inbound_message_id) {
         Some(id) => store::inbound::authentication_results(conn, id)?,
         None => Vec::new(),
     };
     let registered = ticket.registered_email.as_deref().and_then(|e| EmailAddress::parse(e).ok());
-    let sender = EmailAddress::parse(&ticket.sender).ok();
+    let sender = EmailAddress::parse(newest.as_ref().map_or(&ticket.sender, |m| &m.sender)).ok();
     let account = match &registered {
         Some(email) => store::users::find_by_email(conn, email)?,
         None => None,
@@ -39,6 +42,13 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
         (Some(account), Some(email)) => Some(AccountFacts { email, full_name: &account.full_name, locked }),
         _ => None,
     };
+    let lock_began = account.as_ref().and_then(|a| a.locked_at).filter(|_| locked);
+    // Arrival times are the mail server's, to the second (IMAP's INTERNALDATE): a message
+    // from the lock's own second counts as written under it.
+    let written_before_the_lock = match (&newest, lock_began) {
+        (Some(message), Some(since)) => message.at < since.trunc_subsecs(0),
+        _ => false,
+    };
     Ok(run_checks(&CheckInput {
         stated_full_name: ticket.full_name.as_deref(),
         registered_email: registered.as_ref(),
@@ -46,6 +56,7 @@ pub fn checks(conn: &mut DbConnection, services: &Services, ticket: &Ticket) -> 
         authentication_results: &authentication_results,
         trusted_authserv_id: &services.config.verification.trusted_authserv_id,
         account: facts,
+        written_before_the_lock,
     }))
 }
 

@@ -143,10 +143,11 @@ pub fn lock(conn: &mut DbConnection, id: UserId, at: NaiveDateTime) -> QueryResu
         .map(|rows| rows == 1)
 }
 
-/// Unlocks the account and resets its count; false when it was not locked (so two unlocks at
-/// once record one).
-pub fn unlock(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
-    diesel::update(users::table.find(id).filter(users::locked_at.is_not_null()))
+/// Lifts the lock that began at `lock_began` and resets the count; false when the account is
+/// not under that lock — not locked (so two unlocks at once record one), or unlocked and
+/// locked again since it was read: whatever was decided about one lock never lifts another.
+pub fn unlock(conn: &mut DbConnection, id: UserId, lock_began: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(users::table.find(id).filter(users::locked_at.eq(lock_began)))
         .set((users::locked_at.eq(None::<NaiveDateTime>), users::failed_attempts.eq(0)))
         .execute(conn)
         .map(|rows| rows == 1)

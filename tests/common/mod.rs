@@ -306,6 +306,18 @@ impl TestApp {
         assert_eq!(response.status(), Status::SeeOther, "login of {email} should succeed");
     }
 
+    /// Lifts the user's current lock straight in the store, as someone else (an admin, a
+    /// support agent) would meanwhile.
+    pub async fn lift_lock(&self, user: keydesk::ids::UserId) {
+        self.services()
+            .run(move |conn, _| {
+                let lock_began = keydesk::store::users::find(conn, user)?.and_then(|u| u.locked_at).expect("locked");
+                Ok(keydesk::store::users::unlock(conn, user, lock_began)?)
+            })
+            .await
+            .unwrap();
+    }
+
     pub async fn tickets(&self) -> Vec<keydesk::store::tickets::Ticket> {
         let mut tickets =
             self.services().run(|conn, _| Ok(keydesk::store::tickets::list(conn, None, 1000)?)).await.unwrap();

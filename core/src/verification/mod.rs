@@ -38,6 +38,9 @@ pub struct CheckInput<'a> {
     pub trusted_authserv_id: &'a str,
     /// The account the registered email names.
     pub account: Option<AccountFacts<'a>>,
+    /// The message judged came before the account's current lock began: whatever it proves
+    /// is about an earlier request, not about who asks now.
+    pub written_before_the_lock: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +101,10 @@ pub fn registered_sender_authenticated(checks: &[Check]) -> bool {
 }
 
 fn sender_authenticated_check(input: &CheckInput) -> Check {
+    if input.written_before_the_lock {
+        let detail = "the newest message came before the account's current lock began: only mail written since can show who asks now";
+        return Check::new(Check::SENDER_AUTHENTICATED, false, detail);
+    }
     let from_domain = input.sender.map(EmailAddress::domain).unwrap_or_default();
     let verdict = sender_authenticated(input.authentication_results, input.trusted_authserv_id, from_domain);
     Check::new(Check::SENDER_AUTHENTICATED, verdict.passed(), verdict.to_string())

@@ -14,6 +14,8 @@ struct Case {
     auth: &'static [&'static str],
     /// (email, full name, locked)
     account: Option<(&'static str, &'static str, bool)>,
+    /// Received before the account's current lock began.
+    before_the_lock: bool,
 }
 
 /// Jane, locked out, writing from her own address through our server, which passed DMARC.
@@ -24,6 +26,7 @@ const HONEST: Case = Case {
     from: Some("jane@acme.test"),
     auth: &["mx.keydesk.test; dmarc=pass header.from=acme.test"],
     account: Some(("jane@acme.test", "Jane Doe", true)),
+    before_the_lock: false,
 };
 
 impl Case {
@@ -44,6 +47,7 @@ impl Case {
                 full_name,
                 locked,
             }),
+            written_before_the_lock: self.before_the_lock,
         };
         let checks = run_checks(&input);
         let names: Vec<&str> = checks.iter().map(|check| check.name).collect();
@@ -69,6 +73,12 @@ fn crafted_messages_never_verify_the_sender() {
                 ..HONEST
             },
             &[C::SENDER_IS_REGISTERED_ADDRESS],
+        ),
+        // Authenticated, from the registered address, but written before the current lock:
+        // a reply on an old thread is judged on itself, and an old one proves nothing now.
+        (
+            Case { what: "an authenticated message from before the current lock", before_the_lock: true, ..HONEST },
+            &[C::SENDER_AUTHENTICATED],
         ),
         (
             Case {
