@@ -2,7 +2,9 @@
 //! UIDVALIDITY changes (the folder is recreated or restored and every message comes back
 //! under new UIDs) — nothing is taken in twice; and a message over the size limit — only
 //! its headers are fetched (RFC822.SIZE first), it is quarantined with them, and it stays
-//! on the server for someone to fetch once the limit is raised.
+//! on the server for someone to fetch once the limit is raised; and a message the server
+//! cannot read — the rest are taken in, it stays unseen on the server and is named on
+//! /intake, and it is taken in once the server can read it again.
 
 mod common;
 
@@ -10,7 +12,11 @@ use common::mail_stack::{env, imap_as};
 use common::{Backend, TestApp};
 use keydesk_core::intake::LedgerOutcome;
 
-on_both_backends!(a_uidvalidity_change_takes_nothing_in_twice, an_oversized_message_is_never_downloaded_whole);
+on_both_backends!(
+    a_uidvalidity_change_takes_nothing_in_twice,
+    an_oversized_message_is_never_downloaded_whole,
+    a_message_the_server_cannot_read_holds_up_nothing_behind_it,
+);
 
 fn support_session() -> imap::Session<imap::Connection> {
     imap_as("support@keydesk.test")
@@ -107,4 +113,53 @@ async fn an_oversized_message_is_never_downloaded_whole(backend: Backend) {
     session.select(&mailbox).unwrap();
     let all = session.uid_search("ALL").unwrap();
     assert_eq!(all.len(), 3, "nothing was deleted");
+}
+
+/// Dovecot, asked for a message whose file it cannot read, closes the connection ("BYE
+/// FETCH failed: Internal error occurred"), and the batch's one FETCH failed at every pass:
+/// nothing in the mailbox was ever taken in again.
+async fn a_message_the_server_cannot_read_holds_up_nothing_behind_it(backend: Backend) {
+    use std::os::unix::fs::PermissionsExt;
+    let mailbox = common::mail_stack::new_support_folder("unreadable");
+    let mut session = support_session();
+    append(&mut session, &mailbox, MESSAGES[0]);
+    append(
+        &mut session,
+        &mailbox,
+        "From: Joe <joe@elsewhere.test>\nSubject: Locked\nMessage-ID: <unreadable@elsewhere.test>\n\nI am locked out.\n",
+    );
+    append(
+        &mut session,
+        &mailbox,
+        "From: Ann <ann@elsewhere.test>\nSubject: Locked\nMessage-ID: <behind@elsewhere.test>\n\nMe too.\n",
+    );
+    // Its file in Dovecot's Maildir, made unreadable to Dovecot (as a disk error would).
+    let folder =
+        std::path::Path::new(&env("KEYDESK_MAILDIR_ROOT")).join("support@keydesk.test").join(format!(".{mailbox}"));
+    // Dovecot moves it from new/ to cur/ on its own: looked up again each time.
+    let file = || {
+        ["new", "cur"]
+            .iter()
+            .flat_map(|sub| std::fs::read_dir(folder.join(sub)).into_iter().flatten())
+            .map(|entry| entry.unwrap().path())
+            .find(|path| std::fs::read(path).is_ok_and(|bytes| bytes.windows(10).any(|w| w == b"unreadable")))
+            .expect("the message's file")
+    };
+    let mode = std::fs::metadata(file()).unwrap().permissions().mode();
+    std::fs::set_permissions(file(), std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let app = imap_app(backend, &mailbox, 1024 * 1024).await;
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.skipped), (2, 2, 1), "{summary}");
+    let health = app.services().run(|conn, _| Ok(keydesk::store::inbound::health(conn)?)).await.unwrap();
+    let skipped = &health.iter().find(|h| h.source.starts_with("imap")).expect("the IMAP source's health").skipped;
+    assert!(skipped.starts_with("UID 2: the server closed the connection on it"), "{skipped}");
+
+    // Readable again: the next pass takes it in, and nothing is named any more.
+    std::fs::set_permissions(file(), std::fs::Permissions::from_mode(mode)).unwrap();
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.skipped), (1, 1, 0), "{summary}");
+    assert_eq!(app.tickets().await.len(), 3);
+    session.select(&mailbox).unwrap();
+    assert!(session.uid_search("UNSEEN").unwrap().is_empty(), "each marked done once taken in");
 }

@@ -65,7 +65,10 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").map_err(imap_error)?.into_iter().collect();
     uids.sort_unstable();
     let mut summary = IntakeSummary::default();
+    let source = super::health::source_name(services);
     if uids.is_empty() {
+        // Nothing unseen: nothing is held back either (a refused message deleted meanwhile).
+        record_skipped(services, &source, &[])?;
         return Ok(summary);
     }
     // Sizes and arrival times first, in one command: nothing over the limit is downloaded whole.
@@ -74,7 +77,6 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
         .iter()
         .filter_map(|f| Some((f.uid?, (f.size.unwrap_or(0), f.internal_date().map(|d| d.naive_utc())))))
         .collect();
-    let source = super::health::source_name(services);
     let limit = services.config.intake.max_message_bytes;
     let listed: Vec<u32> = uids.into_iter().filter(|uid| sizes.contains_key(uid)).collect();
     // What downloading each costs: one over the limit costs at most its header block's share.
@@ -82,9 +84,11 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
         size if size > limit as u64 => HEADER_READ_LIMIT,
         size => size,
     });
+    let mut skipped: Vec<String> = Vec::new();
     for range in super::batch_ranges(costs) {
         lease.keep()?;
-        let fetched = fetch_batch(session, &listed[range], &sizes, limit, uid_validity, &source, services)?;
+        let batch = &listed[range];
+        let fetched = fetch_batch(session, batch, &sizes, limit, uid_validity, &source, services, &mut skipped)?;
         let (done, raws): (Vec<u32>, Vec<RawMessage>) = fetched.into_iter().unzip();
         let mut conn = services.db.pool().get().map_err(DbError::from)?;
         let outcomes = take_in_batch(&mut conn, services, &raws)?;
@@ -96,13 +100,22 @@ fn pass(services: &Services, session: &mut ImapSession, lease: &MailboxLease) ->
             session.uid_store(uid_set(&done), "+FLAGS (\\Seen)").map_err(imap_error)?;
         }
     }
+    summary.skipped = skipped.len();
+    record_skipped(services, &source, &skipped)?;
     services.outbox_wake.notify_one();
     Ok(summary)
 }
 
+/// What this pass left unseen, and why, for /intake (one line each; none clears it).
+fn record_skipped(services: &Services, source: &str, skipped: &[String]) -> Result<(), AppError> {
+    let mut conn = services.db.pool().get().map_err(DbError::from)?;
+    Ok(crate::store::inbound::record_skipped(&mut conn, source, &skipped.join("\n"))?)
+}
+
 /// Downloads a batch — whole messages in one FETCH, the headers of those over the limit in
-/// another — in UID order, each with its UID; a message gone from the server meanwhile is
-/// left out.
+/// another — in UID order, each with its UID. A message the server did not serve (gone
+/// meanwhile, or one it refuses) is left out, unseen, and named in `skipped` for /intake.
+#[allow(clippy::too_many_arguments)]
 fn fetch_batch(
     session: &mut ImapSession,
     batch: &[u32],
@@ -111,20 +124,21 @@ fn fetch_batch(
     uid_validity: u32,
     source: &str,
     services: &Services,
+    skipped: &mut Vec<String>,
 ) -> Result<Vec<(u32, RawMessage)>, AppError> {
     let is_complete = |uid: &u32| sizes.get(uid).is_some_and(|&(size, _)| size as usize <= limit);
     let (whole, headers_only): (Vec<u32>, Vec<u32>) = batch.iter().partition(|uid| is_complete(uid));
     let mut bytes: HashMap<u32, Vec<u8>> = HashMap::new();
+    let mut refused: HashMap<u32, String> = HashMap::new();
     // The header block is the sender's to make large: only its first bytes are fetched.
     let headers_query = format!("(UID BODY.PEEK[HEADER]<0.{HEADER_READ_LIMIT}>)");
+    let reopen = || reopen(services, uid_validity);
     for (uids, query) in [(&whole, "(UID BODY.PEEK[])"), (&headers_only, headers_query.as_str())] {
-        if uids.is_empty() {
-            continue;
-        }
-        for fetch in session.uid_fetch(uid_set(uids), query).map_err(imap_error)?.iter() {
-            let (Some(uid), Some(data)) = (fetch.uid, fetch.body().or(fetch.header())) else { continue };
-            bytes.insert(uid, data.to_vec());
-        }
+        fetch_each_if_refused(session, &reopen, uids, query, &mut bytes, &mut refused)?;
+    }
+    for &uid in batch.iter().filter(|uid| !bytes.contains_key(uid)) {
+        let why = refused.remove(&uid).unwrap_or_else(|| "not served: gone from the mailbox, or no body".into());
+        skipped.push(format!("UID {uid}: {why}"));
     }
     Ok(batch
         .iter()
@@ -145,6 +159,71 @@ fn fetch_batch(
             Some((uid, raw))
         })
         .collect())
+}
+
+/// Fetches `query` for `uids` into `bytes`. A server that cannot read one message (a
+/// corrupted or unreadable file) refuses the whole command, at every pass: Dovecot closes
+/// the connection ("BYE FETCH failed: Internal error occurred"), others answer a tagged NO
+/// (Gmail's "Some messages could not be FETCHed"). Then each UID is asked for alone, on a
+/// new connection when the last was closed, and those refused go to `refused` with the
+/// server's answer, so that the rest are taken in. Each is tried twice, so a server that
+/// restarts once is not taken for one that refuses. Any other error ends the pass.
+fn fetch_each_if_refused(
+    session: &mut ImapSession,
+    reopen: &dyn Fn() -> Result<ImapSession, AppError>,
+    uids: &[u32],
+    query: &str,
+    bytes: &mut HashMap<u32, Vec<u8>>,
+    refused: &mut HashMap<u32, String>,
+) -> Result<(), AppError> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    match session.uid_fetch(uid_set(uids), query) {
+        Ok(fetches) => {
+            keep_bodies(&fetches, bytes);
+            return Ok(());
+        }
+        Err(imap::Error::No(_)) => {}
+        Err(error) if closed_the_connection(&error) => *session = reopen()?,
+        Err(error) => return Err(imap_error(error)),
+    }
+    for &uid in uids {
+        match session.uid_fetch(uid.to_string(), query) {
+            Ok(fetches) => keep_bodies(&fetches, bytes),
+            Err(imap::Error::No(answer)) => {
+                refused.insert(uid, format!("the server would not serve it ({answer})"));
+            }
+            Err(error) if closed_the_connection(&error) => {
+                refused.insert(uid, format!("the server closed the connection on it ({error})"));
+                *session = reopen()?;
+            }
+            Err(error) => return Err(imap_error(error)),
+        }
+    }
+    Ok(())
+}
+
+fn keep_bodies(fetches: &imap::types::Fetches, bytes: &mut HashMap<u32, Vec<u8>>) {
+    for fetch in fetches.iter() {
+        let (Some(uid), Some(data)) = (fetch.uid, fetch.body().or(fetch.header())) else { continue };
+        bytes.insert(uid, data.to_vec());
+    }
+}
+
+fn closed_the_connection(error: &imap::Error) -> bool {
+    matches!(error, imap::Error::Bye(_) | imap::Error::ConnectionLost | imap::Error::Io(_))
+}
+
+/// A new session on the mailbox being read, after the server closed the last one; an error
+/// when none can be had, or the mailbox is no longer the one listed (its UIDVALIDITY changed).
+fn reopen(services: &Services, uid_validity: u32) -> Result<ImapSession, AppError> {
+    let mut session = connect(&services.config.intake)?;
+    let mailbox = session.select(&services.config.intake.mailbox).map_err(imap_error)?;
+    if mailbox.uid_validity.unwrap_or_default() != uid_validity {
+        return Err(imap_error("the mailbox changed (UIDVALIDITY) while it was read; the next pass reads it again"));
+    }
+    Ok(session)
 }
 
 /// "1:3,7,9:10": sorted UIDs as an IMAP sequence set, runs collapsed (a short command line
