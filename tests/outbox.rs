@@ -18,6 +18,7 @@ on_both_backends!(
     delivering_twice_writes_each_message_once,
     every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_part,
     html_parts_escape_values_and_text_parts_keep_them,
+    a_message_that_can_never_be_written_is_given_up_not_retried_forever,
 );
 
 /// A port on 127.0.0.1 where nothing listens.
@@ -72,7 +73,7 @@ async fn an_unreachable_smtp_server_leaves_the_message_queued_for_a_retry_in_ten
     lock_jane_alone(&app).await;
 
     let (report, before, after) = timed_delivery(&app).await;
-    assert_eq!(report, DeliveryReport { sent: 0, failed: 1 });
+    assert_eq!(report, DeliveryReport { sent: 0, failed: 1, given_up: 0 });
     let rows = outbox(&app).await;
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
@@ -95,10 +96,14 @@ async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long
 ) {
     let app = app_with_unreachable_smtp(backend).await;
     lock_jane_alone(&app).await;
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 1 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 1, given_up: 0 });
     let first = outbox(&app).await.remove(0);
 
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 }, "not due yet: no early retry");
+    assert_eq!(
+        app.deliver_mail().await,
+        DeliveryReport { sent: 0, failed: 0, given_up: 0 },
+        "not due yet: no early retry"
+    );
     let unchanged = outbox(&app).await.remove(0);
     assert_eq!(unchanged.attempts, 1);
     assert_eq!(unchanged.next_attempt_at, first.next_attempt_at);
@@ -116,7 +121,7 @@ async fn a_failed_message_is_not_retried_before_its_time_and_waits_twice_as_long
         .await
         .unwrap();
     let (report, before, after) = timed_delivery(&app).await;
-    assert_eq!(report, DeliveryReport { sent: 0, failed: 1 });
+    assert_eq!(report, DeliveryReport { sent: 0, failed: 1, given_up: 0 });
     let second = outbox(&app).await.remove(0);
     assert_eq!(second.attempts, 2);
     assert!(second.sent_at.is_none());
@@ -144,20 +149,20 @@ async fn delivering_twice_writes_each_message_once(backend: Backend) {
     app.user("boss@acme.test", "Olive Owner", "owner", Some(&org)).await;
     lock_by_wrong_logins(&app, &jane).await;
 
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 2, failed: 0 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 2, failed: 0, given_up: 0 });
     let files = mail_folder_entries(&app);
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.iter().all(|f| f.ends_with(".eml")), "only whole messages: {files:?}");
     let rows = outbox(&app).await;
     assert!(rows.iter().all(|r| r.sent_at.is_some() && r.attempts == 1 && r.last_error.is_none()), "{rows:?}");
 
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0, given_up: 0 });
     assert_eq!(mail_folder_entries(&app), files, "a second delivery writes nothing");
 
     // A new email adds exactly one file.
     assert_eq!(app.post_form("/forgot-password", &[("email", "boss@acme.test")]).await.status(), Status::Ok);
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 1, failed: 0 });
-    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 1, failed: 0, given_up: 0 });
+    assert_eq!(app.deliver_mail().await, DeliveryReport { sent: 0, failed: 0, given_up: 0 });
     assert_eq!(mail_folder_entries(&app).len(), 3);
 }
 
@@ -268,4 +273,34 @@ async fn html_parts_escape_values_and_text_parts_keep_them(backend: Backend) {
             parts.text[0]
         );
     }
+}
+
+/// Real mailboxes exist that the mail library will not write (Japanese carriers handed out
+/// addresses like taro..yamada@docomo.ne.jp for years); Keydesk's own parser takes them in.
+/// Their acknowledgement can never be sent as it stands: it is given up — kept with its
+/// error and counted for the operator — instead of being tried every 15 minutes for ever,
+/// and the mail beside it goes out.
+async fn a_message_that_can_never_be_written_is_given_up_not_retried_forever(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    app.drop_mail(
+        "From: Taro Yamada <taro..yamada@docomo.example>\nSubject: Locked\nMessage-ID: <taro@docomo.example>\n\n\
+         Full name: Taro Yamada\nI am locked out.\n",
+    );
+    app.drop_mail(
+        "From: Jane Doe <jane@acme.test>\nSubject: Locked\nMessage-ID: <jane@acme.test>\n\nFull name: Jane Doe\nLocked.\n",
+    );
+    let summary = app.intake_once().await;
+    assert_eq!(summary.new_tickets, 2, "{summary}");
+    let report = app.deliver_mail().await;
+    assert_eq!((report.sent, report.failed, report.given_up), (1, 0, 1), "{report:?}");
+    let rows = outbox(&app).await;
+    let taro = rows.iter().find(|m| m.to_address.starts_with("taro")).expect("Taro's acknowledgement");
+    assert!(taro.given_up_at.is_some() && taro.sent_at.is_none(), "{taro:?}");
+    assert!(taro.last_error.as_deref().unwrap_or_default().contains("recipient"), "{taro:?}");
+
+    // Never tried again, and no longer pending.
+    app.clock.advance(Duration::days(1));
+    assert_eq!(app.deliver_mail().await, DeliveryReport::default());
+    let health = app.services().run(|conn, _| Ok(keydesk::store::outbox::health(conn)?)).await.unwrap();
+    assert_eq!((health.queued, health.given_up), (0, 1));
 }

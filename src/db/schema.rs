@@ -127,6 +127,7 @@ diesel::table! {
         claimed_until -> Nullable<Timestamp>,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        given_up_at -> Nullable<Timestamp>,
     }
 }
 

@@ -48,7 +48,10 @@ pub enum Transport {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub sent: usize,
+    /// Failed this time, to be tried again.
     pub failed: usize,
+    /// Found undeliverable as they stand, and given up.
+    pub given_up: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,17 @@ pub enum SendError {
     Timeout(Duration),
     #[error("writing the mail folder: {0}")]
     File(#[from] std::io::Error),
+}
+
+impl SendError {
+    /// Whether trying again can never succeed: the message itself cannot be written (an
+    /// address the mail library refuses, which Keydesk's own, more lenient parser took in).
+    /// What a server answers is never taken as final, even a 5xx: that may be Keydesk's own
+    /// setup (relaying denied, a wrong login), and mail is delayed, never dropped, until the
+    /// operator fixes it.
+    fn is_for_good(&self) -> bool {
+        matches!(self, SendError::Build(_))
+    }
 }
 
 impl Transport {
@@ -159,6 +173,7 @@ pub async fn deliver_due(
         let lane = lane?;
         report.sent += lane.sent;
         report.failed += lane.failed;
+        report.given_up += lane.given_up;
     }
     Ok(report)
 }
@@ -187,6 +202,15 @@ impl Sender<'_> {
                 Ok(()) => {
                     report.sent += 1;
                     self.record_sent(id).await?;
+                }
+                Err(error) if error.is_for_good() => {
+                    report.given_up += 1;
+                    let said = crate::logs::without_addresses(&error.to_string()).into_owned();
+                    tracing::warn!("email {id} ({}) can never be sent as it stands, given up: {said}", row.kind);
+                    let (error, now) = (error.to_string(), stored_now(self.clock));
+                    self.db
+                        .run(move |conn| Ok::<_, DbError>(store::outbox::give_up(conn, id, lease, now, &error)?))
+                        .await?;
                 }
                 Err(error) => {
                     report.failed += 1;
@@ -243,8 +267,8 @@ pub async fn run_forever(
 ) {
     loop {
         match deliver_due(&db, &config, clock.as_ref(), &transport).await {
-            Ok(report) if report.sent + report.failed > 0 => {
-                tracing::info!("outbox: {} sent, {} to retry", report.sent, report.failed)
+            Ok(report) if report.sent + report.failed + report.given_up > 0 => {
+                tracing::info!("outbox: {} sent, {} to retry, {} given up", report.sent, report.failed, report.given_up)
             }
             Ok(_) => {}
             Err(error) => tracing::error!("outbox: {error}"),

@@ -27,6 +27,8 @@ pub struct OutboxMessage {
     pub claimed_until: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    /// When it was found undeliverable as it stands: no longer tried.
+    pub given_up_at: Option<NaiveDateTime>,
 }
 
 pub struct NewOutboxMessage<'a> {
@@ -94,6 +96,7 @@ pub fn claim_next(
     let free = outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now));
     let due = outbox::table
         .filter(outbox::sent_at.is_null())
+        .filter(outbox::given_up_at.is_null())
         .filter(outbox::next_attempt_at.le(now))
         .filter(free)
         .order(outbox::id.asc())
@@ -151,6 +154,26 @@ pub fn mark_failed(
         .map(drop)
 }
 
+/// Gives message `id` up (it can never be sent as it stands) and releases the claim — only if
+/// the claim is still this sender's (`lease`), as [`mark_failed`].
+pub fn give_up(
+    conn: &mut DbConnection,
+    id: i64,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id).filter(outbox::claimed_until.eq(lease)))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::given_up_at.eq(now),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Everything queued, oldest first (for tests and the operator).
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<OutboxMessage>> {
     outbox::table.order(outbox::id.asc()).select(OutboxMessage::as_select()).load(conn)
@@ -160,8 +183,10 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<OutboxMessage>> {
 /// went out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboxHealth {
-    /// Not sent yet (including those failing).
+    /// Not sent yet and still tried (including those failing).
     pub queued: i64,
+    /// Given up as undeliverable (see [`give_up`]).
+    pub given_up: i64,
     /// Not sent yet, with at least one failed attempt.
     pub failing: i64,
     pub oldest_queued_at: Option<NaiveDateTime>,
@@ -172,8 +197,9 @@ pub struct OutboxHealth {
 
 pub fn health(conn: &mut DbConnection) -> QueryResult<OutboxHealth> {
     use diesel::dsl::{count_star, max, min};
-    let unsent = outbox::table.filter(outbox::sent_at.is_null());
+    let unsent = outbox::table.filter(outbox::sent_at.is_null()).filter(outbox::given_up_at.is_null());
     let (queued, oldest_queued_at) = unsent.select((count_star(), min(outbox::created_at))).get_result(conn)?;
+    let given_up = outbox::table.filter(outbox::given_up_at.is_not_null()).count().get_result(conn)?;
     let failing = unsent.filter(outbox::attempts.gt(0)).count().get_result(conn)?;
     let last_sent_at = outbox::table.select(max(outbox::sent_at)).get_result(conn)?;
     let last_error = unsent
@@ -183,5 +209,5 @@ pub fn health(conn: &mut DbConnection) -> QueryResult<OutboxHealth> {
         .first::<Option<String>>(conn)
         .optional()?
         .flatten();
-    Ok(OutboxHealth { queued, failing, oldest_queued_at, last_sent_at, last_error })
+    Ok(OutboxHealth { queued, given_up, failing, oldest_queued_at, last_sent_at, last_error })
 }

@@ -58,6 +58,7 @@ pub fn health_rows(health: &[IntakeHealth]) -> Vec<Value> {
 pub fn outbox_health(outbox: &OutboxHealth) -> Value {
     json!({
         "queued": outbox.queued,
+        "given_up": outbox.given_up,
         "failing": outbox.failing,
         "oldest_queued_at": outbox.oldest_queued_at.map(when),
         "last_sent_at": outbox.last_sent_at.map(when),
