@@ -32,10 +32,21 @@ pub struct Attachment {
     pub note: Option<String>,
 }
 
-/// The attachments of `message`, in order, within `limits`.
+/// Files listed from one message, kept or not; the rest are counted in one last line. A
+/// sender can pack hundreds of thousands of tiny parts into a message within the size limit,
+/// and each listed file is a database row and a line on the ticket page.
+pub const MAX_LISTED: usize = 200;
+
+/// The attachments of `message`, in order, within `limits`: at most [`MAX_LISTED`], then one
+/// line saying how many more were left out.
 pub(crate) fn attachments_of(message: &Message, limits: AttachmentLimits) -> Vec<Attachment> {
     let mut found = Vec::new();
+    let mut not_listed = 0usize;
     for (position, part) in message.attachments().enumerate() {
+        if found.len() >= MAX_LISTED {
+            not_listed += usize::from(!matches!(part.body, PartType::Multipart(_)));
+            continue;
+        }
         let bytes: &[u8] = match &part.body {
             PartType::Message(inner) => inner.raw_message(),
             PartType::Multipart(_) => continue,
@@ -55,6 +66,18 @@ pub(crate) fn attachments_of(message: &Message, limits: AttachmentLimits) -> Vec
             attachment.note = what_it_is(&attachment);
         }
         found.push(attachment);
+    }
+    if not_listed > 0 {
+        found.push(Attachment {
+            filename: format!("{not_listed} more files"),
+            content_type: "application/octet-stream".into(),
+            size_bytes: 0,
+            kept: false,
+            bytes: Vec::new(),
+            note: Some(format!(
+                "not listed: a message lists at most {MAX_LISTED} files; {not_listed} more were left out"
+            )),
+        });
     }
     found
 }
@@ -123,6 +146,22 @@ mod tests {
         assert_eq!(safe_filename(None, 3, "message/rfc822"), "attachment-3.eml");
         assert_eq!(safe_filename(Some("   "), 4, "application/x-unknown"), "attachment-4");
         assert_eq!(safe_filename(Some(&format!("{}.pdf", "x".repeat(300))), 1, "").chars().count(), 120);
+    }
+
+    #[test]
+    fn a_message_of_thousands_of_tiny_parts_lists_a_bounded_few_and_counts_the_rest() {
+        let mut raw = String::from("From: a@b.test\nContent-Type: multipart/mixed; boundary=m\n\n--m\n\nhello\n");
+        for _ in 0..5_000 {
+            raw.push_str("--m\nContent-Type: a/b\n\n\n");
+        }
+        raw.push_str("--m--\n");
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let found = attachments_of(&message, AttachmentLimits::default());
+        assert_eq!(found.len(), MAX_LISTED + 1);
+        let last = found.last().unwrap();
+        assert!(!last.kept && last.filename.ends_with("more files"), "{last:?}");
+        let counted: usize = last.filename.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(MAX_LISTED + counted, 5_000, "every part is listed or counted");
     }
 
     #[test]
