@@ -153,7 +153,6 @@ pub fn reserve(
     check: &mut Option<impl FnOnce() -> bool>,
 ) -> Result<Reserved, AppError> {
     let policy = services.config.lockout_policy();
-    let now = services.stored_now();
     let max = policy.max_failed_attempts;
     let Some(number) = store::users::reserve_login_attempt(conn, user.id)? else {
         return Ok(Reserved::Locked);
@@ -167,6 +166,9 @@ pub fn reserve(
     // longer only a count.
     commit_waiting_for_disk(conn)?;
     let right = number == max && check.take().is_some_and(|check| check());
+    // Read after the verification (Argon2's time): the lock is dated when it is decided, so
+    // nothing done before it is ever taken for something done under it.
+    let now = services.stored_now();
     match policy.outcome(number, right) {
         AttemptOutcome::Succeeded => {
             // The account's row is this transaction's since its count: the reset cannot miss.

@@ -95,9 +95,11 @@ pub fn unlock(
     number: TicketNumber,
     via: UnlockSource,
 ) -> Result<TicketUnlock, AppError> {
-    let now = services.now();
-    let stored_now = now.naive_utc();
     let outcome = write_transaction::<_, AppError, _>(conn, |conn| {
+        // Read once the transaction has its turn (SQLite's writer may have kept it waiting):
+        // the working hours are checked at the instant the unlock commits.
+        let now = services.now();
+        let stored_now = now.naive_utc();
         let ticket = ticket(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let facts = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;

@@ -107,8 +107,10 @@ pub fn verify(
     let method: VerificationMethod = method
         .parse()
         .map_err(|e: keydesk_core::verification::UnknownVerificationMethod| AppError::Invalid(e.to_string()))?;
-    let now = services.now();
     write_transaction(conn, |conn| {
+        // Read once the transaction has its turn, so the verification is dated after any lock
+        // committed before it.
+        let now = services.now();
         let ticket = ticket(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let lock = unlock_facts(conn, services, &ticket, account.as_ref(), now)?.account;
