@@ -68,6 +68,18 @@ impl Desk {
         ticket.id.0
     }
 
+    /// Jane locked, her authenticated request (`message_id`) verified and unlocked by support;
+    /// `later`, she locks herself out again. The old ticket's number.
+    async fn unlocked_by_support_then_locked_again(&self, message_id: &str, later: Duration) -> i64 {
+        self.lock("jane@acme.test").await;
+        let number = self.writes("Jane Doe", "jane@acme.test", message_id, "").await;
+        assert_eq!(self.verify(&self.agent, number).await.0, Status::Ok);
+        assert_eq!(self.unlock(number).await.0, Status::Ok);
+        self.app.clock.advance(later);
+        self.lock("jane@acme.test").await;
+        number
+    }
+
     async fn post(&self, who: &Header<'static>, number: i64, action: &str, body: Value) -> (Status, Value) {
         let response = self
             .app
@@ -167,13 +179,7 @@ async fn a_verification_before_the_current_lock_is_stale_until_verified_again(ba
 /// own headers: an agent cannot verify on the old mail's evidence.
 async fn a_forged_reply_on_an_old_authenticated_thread_verifies_nothing(backend: Backend) {
     let desk = desk(backend).await;
-    desk.lock("jane@acme.test").await;
-    let number = desk.writes("Jane Doe", "jane@acme.test", "honest@acme.test", "").await;
-    assert_eq!(desk.verify(&desk.agent, number).await.0, Status::Ok);
-    assert_eq!(desk.unlock(number).await.0, Status::Ok);
-
-    desk.app.clock.advance(Duration::days(30));
-    desk.lock("jane@acme.test").await;
+    let number = desk.unlocked_by_support_then_locked_again("honest@acme.test", Duration::days(30)).await;
     desk.app.drop_mail(&format!(
         "From: Jane Doe <jane@acme.test>\nTo: support@keydesk.test\nSubject: Re: Locked [#{number}]\n\
          Message-ID: <forged@evil.test>\nAuthentication-Results: mx.keydesk.test; dmarc=fail header.from=acme.test\n\n\
@@ -199,14 +205,8 @@ async fn a_forged_reply_on_an_old_authenticated_thread_verifies_nothing(backend:
 
 async fn a_resolved_ticket_unlocks_nothing_and_a_new_lock_needs_a_new_verification(backend: Backend) {
     let desk = desk(backend).await;
-    desk.lock("jane@acme.test").await;
-    let number = desk.writes("Jane Doe", "jane@acme.test", "old@acme.test", "").await;
-    assert_eq!(desk.verify(&desk.agent, number).await.0, Status::Ok);
-    assert_eq!(desk.unlock(number).await.0, Status::Ok);
-
-    // Two months later she is locked out again.
-    desk.app.clock.advance(Duration::days(60));
-    desk.lock("jane@acme.test").await;
+    // Two months after support unlocked her, she is locked out again.
+    let number = desk.unlocked_by_support_then_locked_again("old@acme.test", Duration::days(60)).await;
     let (status, body) = desk.unlock(number).await;
     assert_eq!((status, refusal(&body)), (Status::Conflict, ("not_verified", "ticket_resolved")));
     assert!(desk.is_locked("jane@acme.test").await, "the old verification unlocked nothing");

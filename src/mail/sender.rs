@@ -10,7 +10,8 @@
 
 use crate::config::{Config, MailTransportKind, SmtpSecurity};
 use crate::db::{Db, DbError};
-use crate::store::{self, outbox::OutboxMessage};
+use crate::store;
+use crate::store::outbox::{AfterFailure, OutboxMessage};
 use chrono::Duration as ChronoDuration;
 use chrono::{NaiveDateTime, SubsecRound};
 use keydesk_core::retry::backoff_after;
@@ -203,27 +204,29 @@ impl Sender<'_> {
                     report.sent += 1;
                     self.record_sent(id).await?;
                 }
-                Err(error) if error.is_for_good() => {
-                    report.given_up += 1;
-                    let said = crate::logs::without_addresses(&error.to_string()).into_owned();
-                    tracing::warn!("email {id} ({}) can never be sent as it stands, given up: {said}", row.kind);
-                    let (error, now) = (error.to_string(), stored_now(self.clock));
-                    self.db
-                        .run(move |conn| Ok::<_, DbError>(store::outbox::give_up(conn, id, lease, now, &error)?))
-                        .await?;
-                }
                 Err(error) => {
-                    report.failed += 1;
-                    let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-                    let wait = backoff_after(attempt, self.config.mail.max_backoff);
-                    let next = stored_now(self.clock) + ChronoDuration::from_std(wait).unwrap_or(LEASE);
+                    let now = stored_now(self.clock);
                     // The recipient address is personal data and stays out of the log, also where
                     // the server's answer quotes it.
                     let said = crate::logs::without_addresses(&error.to_string()).into_owned();
-                    tracing::warn!("email {id} ({}) not delivered, retrying in {}s: {said}", row.kind, wait.as_secs());
+                    let after = if error.is_for_good() {
+                        report.given_up += 1;
+                        tracing::warn!("email {id} ({}) can never be sent as it stands, given up: {said}", row.kind);
+                        AfterFailure::GiveUp(now)
+                    } else {
+                        report.failed += 1;
+                        let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+                        let wait = backoff_after(attempt, self.config.mail.max_backoff);
+                        tracing::warn!(
+                            "email {id} ({}) not delivered, retrying in {}s: {said}",
+                            row.kind,
+                            wait.as_secs()
+                        );
+                        AfterFailure::RetryAt(now + ChronoDuration::from_std(wait).unwrap_or(LEASE))
+                    };
                     let error = error.to_string();
                     self.db
-                        .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, next, &error)?))
+                        .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, after, &error)?))
                         .await?;
                 }
             }

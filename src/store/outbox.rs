@@ -134,44 +134,36 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
         .map(drop)
 }
 
-/// Records a failed try and releases the claim — only if the claim is still this sender's
-/// (`lease`): a sender that overran its lease must not free a message another is now sending.
+/// What follows a failed try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Tried again from this instant.
+    RetryAt(NaiveDateTime),
+    /// Never tried again: it can never be sent as it stands (given up at this instant).
+    GiveUp(NaiveDateTime),
+}
+
+/// Records a failed try, what follows it, and releases the claim — only if the claim is
+/// still this sender's (`lease`): a sender that overran its lease must not free a message
+/// another is now sending.
 pub fn mark_failed(
     conn: &mut DbConnection,
     id: i64,
     lease: NaiveDateTime,
-    next_attempt_at: NaiveDateTime,
+    after: AfterFailure,
     error: &str,
 ) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id).filter(outbox::claimed_until.eq(lease)))
-        .set((
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::next_attempt_at.eq(next_attempt_at),
-            outbox::claimed_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(error),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Gives message `id` up (it can never be sent as it stands) and releases the claim — only if
-/// the claim is still this sender's (`lease`), as [`mark_failed`].
-pub fn give_up(
-    conn: &mut DbConnection,
-    id: i64,
-    lease: NaiveDateTime,
-    now: NaiveDateTime,
-    error: &str,
-) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id).filter(outbox::claimed_until.eq(lease)))
-        .set((
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::given_up_at.eq(now),
-            outbox::claimed_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(error),
-        ))
-        .execute(conn)
-        .map(drop)
+    let mine = outbox::table.find(id).filter(outbox::claimed_until.eq(lease));
+    let failed = (
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(error),
+    );
+    match after {
+        AfterFailure::RetryAt(at) => diesel::update(mine).set((failed, outbox::next_attempt_at.eq(at))).execute(conn),
+        AfterFailure::GiveUp(at) => diesel::update(mine).set((failed, outbox::given_up_at.eq(at))).execute(conn),
+    }
+    .map(drop)
 }
 
 /// Everything queued, oldest first (for tests and the operator).
@@ -185,7 +177,7 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<OutboxMessage>> {
 pub struct OutboxHealth {
     /// Not sent yet and still tried (including those failing).
     pub queued: i64,
-    /// Given up as undeliverable (see [`give_up`]).
+    /// Given up as undeliverable (see [`AfterFailure::GiveUp`]).
     pub given_up: i64,
     /// Not sent yet, with at least one failed attempt.
     pub failing: i64,

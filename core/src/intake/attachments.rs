@@ -43,15 +43,15 @@ pub(crate) fn attachments_of(message: &Message, limits: AttachmentLimits) -> Vec
     let mut found = Vec::new();
     let mut not_listed = 0usize;
     for (position, part) in message.attachments().enumerate() {
-        if found.len() >= MAX_LISTED {
-            not_listed += usize::from(!matches!(part.body, PartType::Multipart(_)));
-            continue;
-        }
         let bytes: &[u8] = match &part.body {
             PartType::Message(inner) => inner.raw_message(),
             PartType::Multipart(_) => continue,
             _ => part.contents(),
         };
+        if found.len() >= MAX_LISTED {
+            not_listed += 1;
+            continue;
+        }
         let content_type = declared_type(part);
         let filename = safe_filename(part.attachment_name(), position + 1, &content_type);
         let mut attachment =
