@@ -19,6 +19,7 @@ on_both_backends!(
     auto_replies_bounces_and_our_own_mail_make_no_ticket_and_get_no_reply,
     unreadable_and_oversized_mail_is_quarantined_and_listed,
     a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice,
+    a_new_message_under_a_name_the_deliverer_reused_is_taken_in_not_dropped,
     the_tickets_api_shows_the_ticket_and_its_thread,
     staff_see_intake_health_and_reprocess_or_discard_quarantined_mail,
     the_acknowledgement_states_the_hours_and_when_closed_the_next_opening,
@@ -244,6 +245,43 @@ async fn a_crash_after_the_commit_but_before_the_move_takes_nothing_in_twice(bac
     assert_eq!((summary.fetched, summary.duplicates, summary.new_tickets), (1, 1, 0));
     assert_eq!(app.tickets().await.len(), 1);
     assert!(!path.exists());
+}
+
+/// A delivery script that names its files `1`, `2`, ... and starts again (or an IMAP server
+/// that hands a UID out again): the source's key is taken, but by another message.
+async fn a_new_message_under_a_name_the_deliverer_reused_is_taken_in_not_dropped(backend: Backend) {
+    let app = acme(backend).await;
+    let intake = app.dir.path().join("intake");
+    let deliver = |raw: &str| {
+        std::fs::create_dir_all(intake.join("new")).unwrap();
+        std::fs::write(intake.join("new/1764000000.1.script"), raw.replace('\n', "\r\n")).unwrap();
+    };
+    let janes = email("Jane Doe <jane@acme.test>", "jane-1@acme.test", "Locked", JANE_ASKS);
+    let bobs =
+        email("Bob Roe <bob@elsewhere.test>", "bob-1@elsewhere.test", "Me too", "Full name: Bob Roe\nLocked out.");
+    deliver(&janes);
+    assert_eq!(app.intake_once().await.new_tickets, 1);
+
+    deliver(&bobs);
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.duplicates), (1, 1, 0), "{summary:?}");
+    let senders: Vec<String> = app.tickets().await.into_iter().map(|t| t.sender).collect();
+    assert_eq!(senders, ["jane@acme.test", "bob@elsewhere.test"]);
+    let mut kept: Vec<String> = std::fs::read_dir(intake.join("cur"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 2, "the earlier message's file in cur/ is not overwritten");
+    assert!(kept[0].contains("Bob Roe") && kept[1].contains("Jane Doe"));
+
+    // The process died before moving Bob's file: found again, it is taken in before.
+    deliver(&bobs);
+    let summary = app.intake_once().await;
+    assert_eq!((summary.fetched, summary.new_tickets, summary.duplicates), (1, 0, 1), "{summary:?}");
+    assert_eq!(app.tickets().await.len(), 2);
+    let acks = app.mail().await.iter().filter(|m| m.subject.starts_with("[#")).count();
+    assert_eq!(acks, 2, "each acknowledged once");
 }
 
 async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {

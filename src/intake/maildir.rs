@@ -64,7 +64,7 @@ fn pass_blocking(
         let outcomes = take_in_batch(conn, services, &raws)?;
         outcomes.iter().for_each(|outcome| summary.count(outcome));
         for entry in entries {
-            let done = dir.join("cur").join(format!("{}:2,S", entry.key()));
+            let done = free_name_in_cur(&dir.join("cur"), entry.key());
             if let Err(error) = fs::rename(&entry.path, &done) {
                 let why = format!("taken in, but not moved to cur/: {error}");
                 skipped.push(Skipped { name: entry.name.clone(), why });
@@ -78,6 +78,19 @@ fn pass_blocking(
         services.outbox_wake.notify_one();
     }
     Ok(summary)
+}
+
+/// Where a message taken in goes: `cur/NAME:2,S`, or, when a deliverer reused a name that
+/// is there already (`source_key`), a free name beside it: a rename would overwrite the
+/// earlier message. One process holds the mailbox at a time, so nothing takes the name
+/// between the look and the move.
+fn free_name_in_cur(cur: &Path, key: &str) -> PathBuf {
+    let taken = |path: &PathBuf| path.symlink_metadata().is_ok();
+    let first = cur.join(format!("{key}:2,S"));
+    if !taken(&first) {
+        return first;
+    }
+    (2..).map(|n| cur.join(format!("{key}.reused-{n}:2,S"))).find(|path| !taken(path)).expect("an endless range")
 }
 
 /// A file in `new/` that looks like a message.

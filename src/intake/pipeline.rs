@@ -11,6 +11,7 @@ use crate::ids::{LedgerId, TicketNumber};
 use crate::store;
 use crate::store::inbound::{self, NewInbound};
 use chrono::NaiveDateTime;
+use keydesk_core::intake::source_key::Arriving;
 use keydesk_core::intake::{parse_message, read_headers, HeaderSummary, LedgerOutcome, ParsedMessage};
 use sha2::{Digest, Sha256};
 
@@ -94,6 +95,7 @@ pub struct Prepared<'a> {
     pub(super) raw: &'a RawMessage,
     reading: Reading,
     pub(super) content_hash: String,
+    message_id: Option<String>,
 }
 
 impl Prepared<'_> {
@@ -105,6 +107,15 @@ impl Prepared<'_> {
         }
     }
 
+    /// What the ledger's keys are checked against.
+    pub(super) fn arriving(&self) -> Arriving<'_> {
+        Arriving {
+            source_key: &self.raw.source_key,
+            content_hash: &self.content_hash,
+            message_id: self.message_id.as_deref(),
+        }
+    }
+
     /// What becomes of it, given whether its bytes were taken in before.
     pub(super) fn decide(&self, duplicate: bool) -> Decision<'_> {
         decide(&self.reading, self.raw, duplicate)
@@ -113,7 +124,17 @@ impl Prepared<'_> {
 
 /// Reads `raw`: the work done outside any transaction.
 pub fn prepare<'a>(services: &Services, raw: &'a RawMessage) -> Prepared<'a> {
-    Prepared { raw, reading: read(services, raw), content_hash: hex::encode(Sha256::digest(&raw.bytes)) }
+    let reading = read(services, raw);
+    let message_id = match &reading {
+        Reading::Parsed(parsed) => parsed.message_id.clone(),
+        _ => read_headers(&raw.bytes).message_id,
+    };
+    Prepared { raw, reading, content_hash: content_hash(raw), message_id }
+}
+
+/// What the ledger knows the bytes by.
+pub(super) fn content_hash(raw: &RawMessage) -> String {
+    hex::encode(Sha256::digest(&raw.bytes))
 }
 
 /// Takes in a batch of messages in one transaction — one commit, so one flush to disk, for
@@ -163,8 +184,11 @@ pub(super) fn take_in_guarded(
     raw: &RawMessage,
     guard: impl FnOnce(&mut DbConnection) -> Result<(), AppError>,
 ) -> Result<IntakeOutcome, AppError> {
-    // Cheap and read-only: a message seen before is not parsed again.
-    if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
+    // Cheap and read-only: a message seen before is not parsed again (its Message-ID is not
+    // known yet, so only the same bytes count here).
+    let content_hash = content_hash(raw);
+    let unparsed = Arriving { source_key: &raw.source_key, content_hash: &content_hash, message_id: None };
+    if inbound::taken_in_before(conn, &raw.source, &unparsed)?.0.ledger_key(&unparsed).is_none() {
         return Ok(IntakeOutcome::Duplicate);
     }
     let prepared = prepare(services, raw);
@@ -176,15 +200,14 @@ pub(super) fn take_in_guarded(
 
 /// Records a read message in the ledger and files it, inside the caller's transaction.
 fn file(conn: &mut DbConnection, services: &Services, prepared: &Prepared) -> Result<IntakeOutcome, AppError> {
-    let Prepared { raw, reading, content_hash } = prepared;
+    let Prepared { raw, reading, content_hash, .. } = prepared;
     // Checked inside the transaction: another process may have taken it in meanwhile.
-    let (seen_at_source, duplicate) = inbound::taken_in_before(conn, &raw.source, &raw.source_key, content_hash)?;
-    if seen_at_source {
-        return Ok(IntakeOutcome::Duplicate);
-    }
+    let arriving = prepared.arriving();
+    let (under_keys, duplicate) = inbound::taken_in_before(conn, &raw.source, &arriving)?;
+    let Some(ledger_key) = under_keys.ledger_key(&arriving) else { return Ok(IntakeOutcome::Duplicate) };
     let decision = decide(reading, raw, duplicate);
     let parsed = decision.parsed();
-    let ledger_id = record(conn, raw, content_hash, parsed, &decision)?;
+    let ledger_id = record(conn, (raw, &ledger_key), content_hash, parsed, &decision)?;
     if let Some(parsed) = parsed {
         store::attachments::insert_all(conn, ledger_id, &parsed.attachments)?;
     }
@@ -263,36 +286,40 @@ fn decide<'a>(reading: &'a Reading, raw: &RawMessage, duplicate: bool) -> Decisi
 /// The ledger row: the bytes as read, and what pages show without reading them.
 fn record(
     conn: &mut DbConnection,
-    raw: &RawMessage,
+    keyed: (&RawMessage, &str),
     content_hash: &str,
     parsed: Option<&ParsedMessage>,
     decision: &Decision,
 ) -> Result<LedgerId, AppError> {
     let summary = match parsed {
         Some(parsed) => HeaderSummary::of(parsed),
-        None => read_headers(&raw.bytes),
+        None => read_headers(&keyed.0.bytes),
     };
     let (outcome, reason) = decision.ledger();
     let machine_class = parsed.and_then(ParsedMessage::machine_class).map(|class| class.as_str());
-    record_raw(conn, raw, content_hash, &summary, machine_class, (outcome, reason))
+    record_raw(conn, keyed, content_hash, &summary, machine_class, (outcome, reason))
 }
 
-/// A ledger row for `raw`, with what was read of its headers.
+/// A ledger row for a message under its ledger key, with what was read of its headers.
 pub(super) fn record_raw(
     conn: &mut DbConnection,
-    raw: &RawMessage,
+    keyed: (&RawMessage, &str),
     content_hash: &str,
     summary: &HeaderSummary,
     machine_class: Option<&str>,
     outcome: (LedgerOutcome, &str),
 ) -> Result<LedgerId, AppError> {
     let authentication_results = summary.authentication_results.join("\n");
-    Ok(inbound::insert(conn, ledger_row(raw, content_hash, summary, &authentication_results, machine_class, outcome))?)
+    Ok(inbound::insert(
+        conn,
+        ledger_row(keyed, content_hash, summary, &authentication_results, machine_class, outcome),
+    )?)
 }
 
-/// The ledger's row for `raw`: the bytes as read, and what pages show without reading them.
+/// The ledger's row for a message under its ledger key (`source_key`): the bytes as read,
+/// and what pages show without reading them.
 pub(super) fn ledger_row<'a>(
-    raw: &'a RawMessage,
+    (raw, ledger_key): (&'a RawMessage, &'a str),
     content_hash: &'a str,
     summary: &'a HeaderSummary,
     authentication_results: &'a str,
@@ -301,7 +328,7 @@ pub(super) fn ledger_row<'a>(
 ) -> NewInbound<'a> {
     NewInbound {
         source: &raw.source,
-        source_key: &raw.source_key,
+        source_key: ledger_key,
         message_id: summary.message_id.as_deref(),
         content_hash,
         received_at: raw.arrived_at,

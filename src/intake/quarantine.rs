@@ -2,13 +2,13 @@
 //! large, or refused by the database — kept byte-exact (or, over the size limit, its
 //! headers, the message staying at its source) for staff to take in again or discard.
 
-use super::pipeline::{record_raw, take_in_guarded, IntakeOutcome, RawMessage};
+use super::pipeline::{content_hash, record_raw, take_in_guarded, IntakeOutcome, RawMessage};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::LedgerId;
 use crate::store::inbound;
+use keydesk_core::intake::source_key::Arriving;
 use keydesk_core::intake::{read_headers, LedgerOutcome};
-use sha2::{Digest, Sha256};
 
 /// Takes a quarantined message in again (after a fix, or a raised size limit). The check
 /// that it is still quarantined and the change to "reprocessed" happen in the filing
@@ -73,12 +73,17 @@ pub fn quarantine_after_failure(
 ) -> Result<IntakeOutcome, AppError> {
     let summary = read_headers(&raw.bytes);
     let reason = format!("could not be filed: {failure}").replace('\0', "");
-    let content_hash = hex::encode(Sha256::digest(&raw.bytes));
+    let content_hash = content_hash(raw);
+    let arriving = Arriving {
+        source_key: &raw.source_key,
+        content_hash: &content_hash,
+        message_id: summary.message_id.as_deref(),
+    };
     write_transaction(conn, |conn| {
-        if inbound::seen_at_source(conn, &raw.source, &raw.source_key)? {
+        let Some(ledger_key) = inbound::taken_in_before(conn, &raw.source, &arriving)?.0.ledger_key(&arriving) else {
             return Ok(IntakeOutcome::Duplicate);
-        }
-        record_raw(conn, raw, &content_hash, &summary, None, (LedgerOutcome::Quarantined, &reason))?;
+        };
+        record_raw(conn, (raw, &ledger_key), &content_hash, &summary, None, (LedgerOutcome::Quarantined, &reason))?;
         Ok(IntakeOutcome::Quarantined(reason.clone()))
     })
 }

@@ -67,7 +67,9 @@ fn settle_independent(
     let mut people_of: HashMap<usize, &ParsedMessage> = HashMap::new();
     for (i, message) in batch.iter().enumerate() {
         if seen_keys.contains(&message.raw.source_key) {
-            outcomes[i] = Some(IntakeOutcome::Duplicate);
+            // Taken in before, or a new message under a reused key (`source_key`): filed on
+            // its own, where the two are told apart. Its bytes still come first.
+            hashes_before.insert(&message.content_hash);
             continue;
         }
         // `|`, not `||`: every message's bytes count for the ones after it.
@@ -196,7 +198,14 @@ fn write(
         .map(|((i, _, _), (summary, results))| {
             let message = &batch[*i];
             // Settled as filed once the tickets are written (`set_ticket_outcomes`).
-            ledger_row(message.raw, &message.content_hash, summary, results, None, (LedgerOutcome::Ticket, ""))
+            ledger_row(
+                (message.raw, &message.raw.source_key),
+                &message.content_hash,
+                summary,
+                results,
+                None,
+                (LedgerOutcome::Ticket, ""),
+            )
         })
         .collect();
     let ledger_ids: Vec<LedgerId> = inbound::insert_many(conn, &rows)?;

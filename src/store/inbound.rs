@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::Error::NotFound;
 use diesel::sql_types::{BigInt, Text};
+use keydesk_core::intake::source_key::{Arriving, StoredUnderKey};
 use keydesk_core::intake::LedgerOutcome;
 use std::collections::{HashMap, HashSet};
 
@@ -149,33 +150,49 @@ pub fn set_ticket_outcomes(
     })
 }
 
-pub fn seen_at_source(conn: &mut DbConnection, source: &str, source_key: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        inbound_messages::table
-            .filter(inbound_messages::source.eq(source))
-            .filter(inbound_messages::source_key.eq(source_key)),
-    ))
-    .get_result(conn)
+/// What the ledger holds under an arriving message's keys at its source (the rule that reads
+/// it: `source_key`).
+pub struct UnderKeys {
+    /// The content hash and Message-ID of the row under its own key, when there is one.
+    under_key: Option<(String, Option<String>)>,
+    reused_key_taken: bool,
 }
 
-/// Whether a message was taken in before: at this source under this key, and (the second)
-/// with the same bytes from any source under any key (a redelivery, a mailbox whose
+impl UnderKeys {
+    /// The key to record `arriving` under; None when it was taken in before.
+    pub fn ledger_key(&self, arriving: &Arriving) -> Option<String> {
+        let under_key = self
+            .under_key
+            .as_ref()
+            .map(|(content_hash, message_id)| StoredUnderKey { content_hash, message_id: message_id.as_deref() });
+        arriving.ledger_key(under_key, self.reused_key_taken)
+    }
+}
+
+/// What the ledger holds under `arriving`'s keys at `source`, and (the second) whether the
+/// same bytes were taken in from any source under any key (a redelivery, a mailbox whose
 /// UIDVALIDITY changed). For the bytes, rows that were themselves duplicates, or that were
 /// handed back to intake ("reprocessed"), do not count. One query, one round trip.
-pub fn taken_in_before(
-    conn: &mut DbConnection,
-    source: &str,
-    source_key: &str,
-    content_hash: &str,
-) -> QueryResult<(bool, bool)> {
+pub fn taken_in_before(conn: &mut DbConnection, source: &str, arriving: &Arriving) -> QueryResult<(UnderKeys, bool)> {
     let passed_on = [LedgerOutcome::Duplicate.as_str(), LedgerOutcome::Reprocessed.as_str()];
-    let at_source = inbound_messages::table
-        .filter(inbound_messages::source.eq(source))
-        .filter(inbound_messages::source_key.eq(source_key));
+    let at_source = |key: String| {
+        inbound_messages::table
+            .filter(inbound_messages::source.eq(source.to_owned()))
+            .filter(inbound_messages::source_key.eq(key))
+    };
     let same_bytes = inbound_messages::table
-        .filter(inbound_messages::content_hash.eq(content_hash))
+        .filter(inbound_messages::content_hash.eq(arriving.content_hash))
         .filter(inbound_messages::outcome.ne_all(passed_on));
-    diesel::select((diesel::dsl::exists(at_source), diesel::dsl::exists(same_bytes))).get_result(conn)
+    let key = arriving.source_key.to_owned();
+    let (hash, message_id, reused_key_taken, same_bytes): (Option<String>, Option<String>, bool, bool) =
+        diesel::select((
+            at_source(key.clone()).select(inbound_messages::content_hash).single_value(),
+            at_source(key).select(inbound_messages::message_id).single_value(),
+            diesel::dsl::exists(at_source(arriving.reused_key())),
+            diesel::dsl::exists(same_bytes),
+        ))
+        .get_result(conn)?;
+    Ok((UnderKeys { under_key: hash.map(|hash| (hash, message_id)), reused_key_taken }, same_bytes))
 }
 
 /// The raw bytes of one row (whole, or its headers when it was not read whole); `None`

@@ -29,6 +29,7 @@ mod message;
 pub mod message_id;
 mod names;
 mod quoting;
+pub mod source_key;
 mod subject;
 mod summary;
 
