@@ -22,6 +22,9 @@ on_both_backends!(
     a_pin_or_an_unlock_decided_under_an_earlier_lock_lifts_nothing,
     nobody_sees_or_unlocks_another_organisations_users,
     adding_a_user_never_reveals_who_has_an_account_elsewhere,
+    asking_for_pin_after_pin_buys_no_more_than_two_pins_of_guesses_per_lock,
+    a_pin_entered_after_its_owner_was_demoted_unlocks_nothing,
+    an_admin_may_not_unlock_an_owner_nor_is_asked_to,
 );
 
 struct Clinic {
@@ -318,4 +321,87 @@ async fn adding_a_user_never_reveals_who_has_an_account_elsewhere(backend: Backe
         errors.push(error.trim().to_owned());
     }
     assert!(!errors[0].is_empty() && errors.windows(2).all(|w| w[0] == w[1]), "{errors:#?}");
+}
+
+/// Whoever holds an owner's session could otherwise ask for a fresh PIN after every five
+/// wrong tries and guess on for good.
+async fn asking_for_pin_after_pin_buys_no_more_than_two_pins_of_guesses_per_lock(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    let pin_path = format!("/org/users/{}/unlock/pin", jane.id);
+    for _ in 0..2 {
+        app.post_form(&unlock_path(&jane), &[]).await;
+        let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+        for _ in 0..5 {
+            app.post_form(&pin_path, &[("pin", &wrong_pin_for(&pin))]).await;
+        }
+    }
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.headers().get_one("Location"), Some("/org/users"), "no third PIN form");
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(page.contains("PINs have had all their tries"), "{page}");
+    let pins = app.mail_to("owner@acme.test").await.iter().filter(|m| m.subject == "User Account Unlock").count();
+    assert_eq!(pins, 2, "no third PIN is sent");
+    let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!(refusal.action.label(), "Account unlock failed");
+    assert!(refusal.detail.contains("all their tries"), "{}", refusal.detail);
+
+    // The next lock starts afresh.
+    app.lift_lock(jane.id).await;
+    app.clock.advance(chrono::Duration::minutes(1));
+    for _ in 0..5 {
+        app.log_in("jane@acme.test", "wrong password").await;
+    }
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.headers().get_one("Location"), Some(pin_path.as_str()));
+}
+
+async fn a_pin_entered_after_its_owner_was_demoted_unlocks_nothing(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+    let owner = app.reload_email("owner@acme.test").await;
+    app.services()
+        .db
+        .run(move |conn| {
+            use keydesk::db::schema::users;
+            diesel::update(users::table.find(owner.id)).set(users::role.eq("admin")).execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    app.post_form(&format!("/org/users/{}/unlock/pin", jane.id), &[("pin", &pin)]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some(), "an admin's PIN unlocks nothing under owner_pin");
+    let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!(refusal.action.label(), "Account unlock failed");
+}
+
+/// An owner locked out (someone guessing their password): every unlock gives the guesser
+/// five more tries, and an admin may not edit an owner, so may not unlock one either.
+async fn an_admin_may_not_unlock_an_owner_nor_is_asked_to(backend: Backend) {
+    let Clinic { app, .. } = clinic(backend, UnlockPolicy::Admins).await;
+    let org = keydesk_find_org(&app, "acme").await;
+    app.user("owner2@acme.test", "Otto Owner", "owner", Some(&org)).await;
+    for _ in 0..5 {
+        app.log_in("owner@acme.test", "wrong password").await;
+    }
+    let olive = app.reload_email("owner@acme.test").await;
+    assert!(olive.locked_at.is_some());
+    let told = |mail: &[common::Mail]| mail.iter().any(|m| m.subject == "Olive Owner's account is locked");
+    assert!(!told(&app.mail_to("admin@acme.test").await), "the admin is not asked to unlock the owner");
+    assert!(told(&app.mail_to("owner2@acme.test").await), "the other owner is");
+
+    app.logged_in_as("admin@acme.test").await;
+    let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
+    assert!(!page.contains("aria-label=\"Unlock Olive Owner\""), "no active key for the owner");
+    app.post_form(&unlock_path(&olive), &[]).await;
+    assert!(app.reload(&olive).await.locked_at.is_some());
+    let refusal = app.events_of(&olive).await.into_iter().next().unwrap();
+    assert_eq!(refusal.action.label(), "Account unlock failed");
+    assert_eq!(refusal.detail, "an admin may not unlock an owner");
+
+    app.logged_in_as("owner2@acme.test").await;
+    app.post_form(&unlock_path(&olive), &[]).await;
+    assert!(app.reload(&olive).await.locked_at.is_none(), "another owner may");
 }

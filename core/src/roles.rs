@@ -114,9 +114,12 @@ impl Role {
         matches!(self, Role::Staff(StaffRole::Agent | StaffRole::Manager))
     }
 
-    /// What this person may do about a locked user of their own organisation.
-    pub fn unlock_permission(self, policy: UnlockPolicy) -> UnlockPermission {
+    /// What this person may do about a locked user of their own organisation whose role is
+    /// `target`. An admin may not unlock an owner, as they may not edit one: each unlock
+    /// gives whoever is guessing the owner's password five more tries.
+    pub fn unlock_permission(self, target: Role, policy: UnlockPolicy) -> UnlockPermission {
         match (self, policy) {
+            (Role::Org(OrgRole::Admin), _) if target == Role::Org(OrgRole::Owner) => UnlockPermission::Denied,
             (Role::Org(OrgRole::Admin | OrgRole::Owner), UnlockPolicy::Admins) => UnlockPermission::Unlock,
             (Role::Org(OrgRole::Owner), UnlockPolicy::OwnerPin) => UnlockPermission::UnlockWithPin,
             _ => UnlockPermission::Denied,
@@ -199,9 +202,20 @@ mod tests {
             ("manager", UnlockPolicy::OwnerPin, Denied),
             ("operator", UnlockPolicy::Admins, Denied),
         ];
+        let member = Role::Org(OrgRole::Member);
         for (role, policy, expected) in table {
-            assert_eq!(role.parse::<Role>().unwrap().unlock_permission(policy), expected, "{role} under {policy:?}");
+            assert_eq!(
+                role.parse::<Role>().unwrap().unlock_permission(member, policy),
+                expected,
+                "{role} under {policy:?}"
+            );
         }
+        // An owner's lock is lifted by another owner (or support), never by an admin.
+        let (owner, admin) = (Role::Org(OrgRole::Owner), Role::Org(OrgRole::Admin));
+        assert_eq!(admin.unlock_permission(owner, UnlockPolicy::Admins), Denied);
+        assert_eq!(admin.unlock_permission(admin, UnlockPolicy::Admins), Unlock);
+        assert_eq!(owner.unlock_permission(owner, UnlockPolicy::Admins), Unlock);
+        assert_eq!(owner.unlock_permission(owner, UnlockPolicy::OwnerPin), UnlockWithPin);
     }
 
     #[test]

@@ -236,10 +236,19 @@ pub(super) fn lock_account(
     if let Some(org_id) = user.organisation_id {
         let organisation = store::orgs::find(conn, org_id)?.ok_or(AppError::NotFound)?;
         let colleagues = store::users::list_for_organisation(conn, org_id)?;
-        let owner = colleagues.iter().find(|u| u.role == Role::Org(OrgRole::Owner)).map(|u| u.full_name.as_str());
+        let owner = colleagues
+            .iter()
+            .find(|u| u.id != user.id && u.role == Role::Org(OrgRole::Owner))
+            .map(|u| u.full_name.as_str());
         let unlockers = colleagues.iter().filter(|u| u.id != user.id && u.role.may_manage_users());
         for unlocker in unlockers {
-            let may_unlock = unlocker.role.unlock_permission(organisation.unlock_policy) != UnlockPermission::Denied;
+            let may_unlock =
+                unlocker.role.unlock_permission(user.role, organisation.unlock_policy) != UnlockPermission::Denied;
+            // A locked owner is unlocked by another owner or by support: an admin told to
+            // "ask the owner" could only ask the locked one.
+            if !may_unlock && user.role == Role::Org(OrgRole::Owner) {
+                continue;
+            }
             let note = AccountLockedAdmin {
                 full_name: &user.full_name,
                 email: &user.email,

@@ -62,24 +62,33 @@ impl Passwords {
             .to_string()
     }
 
-    /// True when `password` matches `hash`. A malformed stored hash never matches.
-    ///
-    /// What `argon2`'s `PasswordVerifier` does — hash again with the stored hash's algorithm,
-    /// version, parameters and salt, and compare in constant time — in kept memory.
+    /// True when `password` matches `hash`. A malformed stored hash never matches, and costs
+    /// one verification all the same: an account whose owner has not chosen a password yet
+    /// (`unusable_hash`) must not answer sooner than one that has, or than none at all.
     pub fn verify(&self, password: &str, hash: &str) -> bool {
-        self.verifications.fetch_add(1, Ordering::Relaxed);
-        let Ok(parsed) = PasswordHash::new(hash) else { return false };
-        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return false };
-        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else { return false };
-        let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
-        let Ok(params) = Params::try_from(&parsed) else { return false };
+        self.try_verify(password, hash).unwrap_or_else(|| {
+            let _ = self.try_verify(password, &self.dummy_hash);
+            false
+        })
+    }
+
+    /// What `argon2`'s `PasswordVerifier` does — hash again with the stored hash's algorithm,
+    /// version, parameters and salt, and compare in constant time — in kept memory. None
+    /// when `hash` is not a hash this can check.
+    fn try_verify(&self, password: &str, hash: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return None };
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).ok()?;
+        let version = parsed.version.map_or(Ok(Version::default()), Version::try_from).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
         let blocks = params.block_count();
         let argon2 = Argon2::new(algorithm, version, params);
         let mut computed = vec![0u8; expected.len()];
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let hashed = self.memory.with(blocks, |memory| {
             argon2.hash_password_into_with_memory(password.as_bytes(), salt, &mut computed, memory).is_ok()
         });
-        hashed && bool::from(computed.ct_eq(expected.as_bytes()))
+        Some(hashed && bool::from(computed.ct_eq(expected.as_bytes())))
     }
 
     /// Spends the time of one verification and learns nothing.
@@ -117,6 +126,17 @@ mod tests {
         assert!(passwords.verify("correct horse battery", &hash));
         assert!(!passwords.verify("wrong horse battery", &hash));
         assert!(!passwords.verify("anything", &Passwords::unusable_hash()));
+    }
+
+    #[test]
+    fn a_hash_no_password_matches_costs_one_verification_like_any_other() {
+        let passwords = Passwords::new();
+        let hash = passwords.hash("correct horse battery");
+        for stored in [hash.as_str(), &Passwords::unusable_hash(), "", "$argon2id$v=19$m=19456,t=2,p=1$cut"] {
+            let before = passwords.verifications();
+            assert!(!passwords.verify("guess", stored));
+            assert_eq!(passwords.verifications() - before, 1, "Argon2 ran once for {stored:?}");
+        }
     }
 
     #[test]

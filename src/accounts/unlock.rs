@@ -12,12 +12,16 @@ use crate::store::events::{self, Actor};
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
-use keydesk_core::{EventKind, Pin};
+use keydesk_core::{EventKind, OrgRole, Pin, Role};
 use subtle::ConstantTimeEq;
 
 /// Tries a PIN allows, and how long it lives (the second seed's product).
 pub const PIN_TRIES: i32 = 5;
 pub const PIN_TTL_MINUTES: i64 = 10;
+/// Wrong tries all of one lock's PINs allow together: two PINs' worth for an owner's typos.
+/// Without it, asking for a fresh PIN after every five wrong tries would let whoever holds an
+/// owner's session guess on for good (each PIN is one in a million; the guesses add up).
+pub const PIN_TRIES_PER_LOCK: i64 = 2 * PIN_TRIES as i64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnlockOutcome {
@@ -28,6 +32,10 @@ pub enum UnlockOutcome {
     NotLocked,
     /// This person may not unlock (shown greyed out; recorded).
     NotPermitted,
+    /// An admin may not unlock an owner: another owner, or support, does.
+    OwnersOnly,
+    /// This lock's PINs have had all their tries ([`PIN_TRIES_PER_LOCK`]): support unlocks.
+    PinsUsedUp,
     PinWrong {
         tries_left: i32,
     },
@@ -58,20 +66,27 @@ pub fn request(
     let who = Actor::user(actor);
     let now = services.stored_now();
     let outcome = write_transaction(conn, |conn| {
-        if target.locked_at.is_none() {
-            return Ok(UnlockOutcome::NotLocked);
-        }
-        match actor.role.unlock_permission(organisation.unlock_policy) {
+        let Some(lock_began) = target.locked_at else { return Ok(UnlockOutcome::NotLocked) };
+        let refused = |conn: &mut DbConnection, outcome: UnlockOutcome, detail: &str| {
+            events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, detail))?;
+            Ok::<_, AppError>(outcome)
+        };
+        match actor.role.unlock_permission(target.role, organisation.unlock_policy) {
+            UnlockPermission::Denied if target.role == Role::Org(OrgRole::Owner) => {
+                refused(conn, UnlockOutcome::OwnersOnly, "an admin may not unlock an owner")
+            }
             UnlockPermission::Denied => {
                 let detail =
                     format!("{} may not unlock under the {} policy", actor.role, organisation.unlock_policy.as_str());
-                events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, &detail))?;
-                Ok(UnlockOutcome::NotPermitted)
+                refused(conn, UnlockOutcome::NotPermitted, &detail)
             }
             UnlockPermission::Unlock => {
                 unlock_now(conn, services, &who, &target, now, ip, "unlocked from Manage Users")
             }
             UnlockPermission::UnlockWithPin => {
+                if store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK {
+                    return refused(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
+                }
                 let expires = now + chrono::Duration::minutes(PIN_TTL_MINUTES);
                 let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, now, expires)?;
                 let pin = Pin::generate();
@@ -107,6 +122,8 @@ pub fn confirm_pin(
     ip: Option<&str>,
 ) -> Result<UnlockOutcome, AppError> {
     let target = colleague(conn, actor, target_id)?;
+    let organisation =
+        store::orgs::find(conn, target.organisation_id.unwrap_or_default())?.ok_or(AppError::NotFound)?;
     let who = Actor::user(actor);
     let now = services.stored_now();
     let outcome = write_transaction(conn, |conn| {
@@ -114,6 +131,11 @@ pub fn confirm_pin(
             events::record(conn, event(&who, &target, now, EventKind::AccountUnlockFailed, ip, detail))?;
             Ok::<_, AppError>(outcome)
         };
+        // Asked for when the actor could, entered when they no longer can (demoted, or the
+        // policy changed): the PIN confirms a permission that is gone.
+        if actor.role.unlock_permission(target.role, organisation.unlock_policy) != UnlockPermission::UnlockWithPin {
+            return failed(conn, UnlockOutcome::NotPermitted, "no longer permitted to unlock with a PIN");
+        }
         let Some(challenge) = store::secrets::open_unlock_pin(conn, actor.id, target.id)? else {
             return failed(conn, UnlockOutcome::PinMissing, "no open PIN");
         };

@@ -168,6 +168,21 @@ pub fn set_unlock_pin_hash(conn: &mut DbConnection, id: i64, hash: &HashedToken)
     diesel::update(unlock_pins::table.find(id)).set(unlock_pins::pin_hash.eq(&hash.0)).execute(conn).map(drop)
 }
 
+/// The PIN tries spent on `target_user_id` by any owner since `since` (the current lock's
+/// start).
+pub fn unlock_pin_tries_since(
+    conn: &mut DbConnection,
+    target_user_id: UserId,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    let tries: Option<i64> = unlock_pins::table
+        .filter(unlock_pins::target_user_id.eq(target_user_id))
+        .filter(unlock_pins::created_at.ge(since))
+        .select(diesel::dsl::sum(unlock_pins::tries))
+        .first(conn)?;
+    Ok(tries.unwrap_or(0))
+}
+
 /// The newest unused PIN challenge of this owner for this user.
 pub fn open_unlock_pin(
     conn: &mut DbConnection,

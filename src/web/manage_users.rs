@@ -44,14 +44,16 @@ pub async fn list(manager: UserManager, layout: Layout, services: &State<Service
             Ok((org, people))
         })
         .await?;
-    let permission = layout.signed_in.as_ref().map(|s| s.user.role.unlock_permission(organisation.unlock_policy));
+    let viewer = layout.signed_in.as_ref().map(|s| s.user.role);
+    let permission = |target: &User| {
+        viewer.map_or(UnlockPermission::Denied, |role| role.unlock_permission(target.role, organisation.unlock_policy))
+    };
     let policy = services.config.lockout_policy();
     let now = services.stored_now();
     // Locked people first (longest locked first): they are why an owner opens this page.
     let mut people: Vec<_> = people.iter().map(|u| (u, policy.is_locked(u.locked_at, now))).collect();
     people.sort_by_key(|(u, locked)| (!locked, locked.then_some(u.locked_at).flatten()));
-    let rows: Vec<Value> =
-        people.iter().map(|(u, locked)| user_row(u, permission.unwrap_or(UnlockPermission::Denied), *locked)).collect();
+    let rows: Vec<Value> = people.iter().map(|(u, locked)| user_row(u, permission(u), *locked)).collect();
     Ok(layout.render(
         "users/list",
         "Manage Users",
@@ -75,8 +77,10 @@ pub async fn unlock_confirm(
             Ok((target, org.unlock_policy))
         })
         .await?;
-    let permission =
-        layout.signed_in.as_ref().map(|s| s.user.role.unlock_permission(policy)).unwrap_or(UnlockPermission::Denied);
+    let permission = layout
+        .signed_in
+        .as_ref()
+        .map_or(UnlockPermission::Denied, |s| s.user.role.unlock_permission(target.role, policy));
     let locked = services.config.lockout_policy().is_locked(target.locked_at, services.stored_now());
     Ok(layout.render(
         "users/unlock_confirm",
@@ -154,6 +158,8 @@ fn flash_for(id: UserId, outcome: UnlockOutcome) -> Flash<Redirect> {
         UnlockOutcome::Unlocked => Flash::success(list(), "Account unlocked. We have emailed the user to reset their password with Forgot Password before logging in again."),
         UnlockOutcome::NotLocked => Flash::warning(list(), "That account is not locked (anymore): nothing to unlock."),
         UnlockOutcome::NotPermitted => Flash::error(list(), "Only the organisation's owner can unlock accounts here."),
+        UnlockOutcome::OwnersOnly => Flash::error(list(), "An owner's account is unlocked by another owner, or by support."),
+        UnlockOutcome::PinsUsedUp => Flash::error(list(), "This lock's PINs have had all their tries. Support can unlock the account: the user can write to them."),
         UnlockOutcome::PinSent => Flash::success(pin(), "We have emailed you a PIN. It expires in 10 minutes."),
         UnlockOutcome::PinWrong { tries_left: 0 } => Flash::error(list(), "Wrong PIN, and no tries left. Start the unlock again for a new PIN."),
         UnlockOutcome::PinWrong { tries_left } => Flash::error(pin(), format!("Wrong PIN. {tries_left} tries left.")),
