@@ -4,7 +4,7 @@
 
 mod common;
 
-use keydesk_core::TicketStatus;
+use keydesk_core::{TicketEventKind, TicketStatus};
 
 use common::{Backend, TestApp};
 use keydesk_core::UnlockPolicy;
@@ -282,6 +282,40 @@ async fn a_new_message_under_a_name_the_deliverer_reused_is_taken_in_not_dropped
     assert_eq!(app.tickets().await.len(), 2);
     let acks = app.mail().await.iter().filter(|m| m.subject.starts_with("[#")).count();
     assert_eq!(acks, 2, "each acknowledged once");
+}
+
+/// On PostgreSQL an agent's resolve and intake's filing of a reply can overlap: the reply
+/// must not land on the resolved ticket without reopening it (it would drop out of the queue
+/// with the user's newest words unread).
+#[rocket::async_test]
+async fn a_reply_filed_while_an_agent_resolves_its_ticket_reopens_it() {
+    let app = acme(Backend::Postgres).await;
+    app.drop_mail(&email("Jane Doe <jane@acme.test>", "first@acme.test", "Locked", JANE_ASKS));
+    app.intake_once().await;
+    let ticket = app.tickets().await.remove(0);
+    let (resolved, wait) = std::sync::mpsc::channel();
+    let resolver = std::thread::spawn({
+        let pool = app.services().db.pool().clone();
+        let now = app.services().stored_now();
+        move || {
+            let conn = &mut *pool.get().unwrap();
+            diesel::Connection::transaction(conn, |conn| {
+                // What `queue::work::resolve` writes, with intake's pass arriving before it commits.
+                keydesk::store::tickets::resolve_if_open(conn, ticket.id, now)?;
+                resolved.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                keydesk::store::ticket_events::record(conn, ticket.id, now, None, TicketEventKind::Resolved, "")
+            })
+        }
+    });
+    wait.recv().unwrap();
+    let subject = format!("Re: [#{}] We have your request", ticket.id);
+    app.drop_mail(&email("Jane Doe <jane@acme.test>", "second@acme.test", &subject, "Still locked."));
+    let summary = app.intake_once().await;
+    resolver.join().unwrap().unwrap();
+    assert_eq!(summary.threaded, 1);
+    let ticket = app.tickets().await.remove(0);
+    assert_eq!(ticket.status, TicketStatus::Open, "the reply reopened the ticket resolved meanwhile");
 }
 
 async fn the_tickets_api_shows_the_ticket_and_its_thread(backend: Backend) {

@@ -227,3 +227,35 @@ async fn rebuild_rewrites_a_damaged_history_even_while_rows_are_recorded(backend
     assert_eq!(second, Ok(vec![200; 3]), "the second rebuild's runs");
     assert_all_agree(conn);
 }
+
+/// Intake threading a reply writes the history row first and the ticket's status after; a
+/// rebuild slice locks tickets first and history after. Caught between the two, PostgreSQL
+/// would abort one of them as a deadlock; the rebuild gives way instead, and both finish.
+#[test]
+fn a_rebuild_gives_way_to_a_writer_holding_history_and_waiting_for_its_ticket() {
+    let keydesk = seeded(Backend::Postgres, "20");
+    let pool = connect(&keydesk);
+    let conn = &mut *pool.get().unwrap();
+    let staff = a_staff_member(conn);
+    let ticket = ticket_ids(conn)[0];
+    let (history_written, wait) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let conn = &mut *pool.get().unwrap();
+            conn.transaction(|conn| {
+                record(conn, ticket, Utc::now().naive_utc(), &staff, TicketEventKind::UserReplied);
+                history_written.send(()).unwrap();
+                // The rebuild now holds tickets and waits for history.
+                std::thread::sleep(std::time::Duration::from_millis(600));
+                diesel::update(tickets::table.find(ticket)).set(tickets::status.eq("open")).execute(conn)
+            })
+            .map_err(|e| e.to_string())
+        }
+    });
+    wait.recv().unwrap();
+    let rebuilt = store::report_history::rebuild(conn, &mut |_, _| {}).map_err(|e| e.to_string());
+    assert_eq!(writer.join().unwrap(), Ok(1), "the writer finishes");
+    assert_eq!(rebuilt, Ok(20), "and so does the rebuild");
+    assert_all_agree(conn);
+}

@@ -24,12 +24,18 @@ pub(super) fn file_as_ticket(
 ) -> Result<IntakeOutcome, AppError> {
     let people = People::of(parsed, |address| Ok(store::users::find_by_email(conn, address)?))?;
     let existing = match thread_target(conn, parsed)? {
-        Some(id) => tickets::find(conn, id)?,
+        Some(id) => Some(id),
+        // One open ticket per lock: a user who writes three times has one ticket.
         None => match &people.account {
-            // One open ticket per lock: a user who writes three times has one ticket.
-            Some(user) => tickets::open_for_account(conn, user.id)?,
+            Some(user) => tickets::open_for_account(conn, user.id)?.map(|ticket| ticket.id),
             None => None,
         },
+    };
+    // Held, then read (`queue::ticket_to_change`): an agent resolving it meanwhile commits
+    // first, and this reply then reopens it.
+    let existing = match existing {
+        Some(id) => Some(crate::queue::ticket_to_change(conn, id)?),
+        None => None,
     };
     let Some(ticket) = existing else {
         let request = NewRequest { raw, parsed, ledger_id, people };

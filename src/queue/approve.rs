@@ -3,7 +3,7 @@
 //! the verification of the account's current lock (`keydesk_core::tickets::may_approve`).
 
 use super::unlock::{account_of, unlock_facts};
-use super::{actor, ticket};
+use super::{actor, ticket_to_change};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
@@ -29,7 +29,7 @@ pub fn approve(
     }
     let now = services.now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let facts = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;
         if let Err(refusal) = may_approve(&facts, manager.id.0) {

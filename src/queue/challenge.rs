@@ -2,7 +2,7 @@
 //! expiring link to the account's *registered* address (never the sender's); following it
 //! shows "mailbox confirmed" on the ticket.
 
-use super::{actor, ticket};
+use super::{actor, ticket_to_change};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
@@ -22,7 +22,7 @@ pub fn send(
 ) -> Result<String, AppError> {
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         let account_id = ticket.account_user_id.ok_or_else(|| {
             AppError::Invalid(
                 "the ticket is not linked to an account: there is no registered address to challenge".into(),

@@ -5,7 +5,7 @@
 //! actor and the ticket as detail, resolves the ticket and queues the notifications. Two
 //! agents at once, or a double click, unlock once.
 
-use super::{actor, ticket};
+use super::{actor, ticket_to_change};
 use crate::accounts::unlock::{unlock_now, UnlockOutcome};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
@@ -100,7 +100,7 @@ pub fn unlock(
         // the working hours are checked at the instant the unlock commits.
         let now = services.now();
         let stored_now = now.naive_utc();
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let facts = unlock_facts(conn, services, &ticket, account.as_ref(), now)?;
         if let Err(refusal) = may_unlock(&facts, &services.calendar, now) {

@@ -7,7 +7,7 @@
 //! (`keydesk_core::verification::may_verify_ticket`).
 
 use super::unlock::{account_of, unlock_facts};
-use super::{actor, ticket};
+use super::{actor, ticket_to_change};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
@@ -111,7 +111,7 @@ pub fn verify(
         // Read once the transaction has its turn, so the verification is dated after any lock
         // committed before it.
         let now = services.now();
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         let account = account_of(conn, &ticket)?;
         let lock = unlock_facts(conn, services, &ticket, account.as_ref(), now)?.account;
         // A verification made before the account's current lock began is stale: verify again.

@@ -2,7 +2,7 @@
 //! outbox, threaded), wait on the user, resolve. Which status each leads to is the core's
 //! (`keydesk_core::tickets::transitions`).
 
-use super::{actor, ticket};
+use super::{actor, ticket_to_change};
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::TicketNumber;
@@ -32,7 +32,7 @@ fn apply(conn: &mut DbConnection, ticket: &Ticket, transition: Transition, now: 
 pub fn take(conn: &mut DbConnection, services: &Services, agent: &User, number: TicketNumber) -> Result<(), AppError> {
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         store::tickets::assign(conn, ticket.id, Some(agent.id), now)?;
         apply(conn, &ticket, transitions::take(ticket.status), now)?;
         let detail = format!("to {}", agent.email);
@@ -51,7 +51,7 @@ pub fn add_note(
     let text = written(text, "note")?;
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         store::ticket_events::record(conn, ticket.id, now, actor(agent), TicketEventKind::Note, text)?;
         Ok(())
     })
@@ -83,10 +83,9 @@ pub fn reply(
     let text = written(text, "reply")?;
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        // Taking the ticket's row first makes two replies at once queue behind each other, so
-        // the second sees the first's message below.
-        store::tickets::lock_row(conn, number)?;
-        let ticket = ticket(conn, number)?;
+        // Held first (`ticket_to_change`): two replies at once queue behind each other, so the
+        // second sees the first's message below.
+        let ticket = ticket_to_change(conn, number)?;
         let thread = store::tickets::messages(conn, ticket.id)?;
         if let (Some(seen), Some(newest)) = (seen_last, thread.iter().max_by_key(|m| m.id)) {
             if newest.id > seen {
@@ -124,7 +123,7 @@ pub fn mark_waiting(
 ) -> Result<(), AppError> {
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         let transition =
             transitions::wait_on_user(ticket.status).map_err(|refusal| AppError::Invalid(refusal.to_string()))?;
         apply(conn, &ticket, transition, now)?;
@@ -144,7 +143,7 @@ pub fn resolve(
 ) -> Result<bool, AppError> {
     let now = services.stored_now();
     write_transaction(conn, |conn| {
-        let ticket = ticket(conn, number)?;
+        let ticket = ticket_to_change(conn, number)?;
         if transitions::resolve(ticket.status).is_err() {
             return Ok(false);
         }

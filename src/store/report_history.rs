@@ -59,21 +59,53 @@ pub fn rebuild(conn: &mut DbConnection, progress: &mut dyn FnMut(i64, i64)) -> Q
     let mut start = first;
     while start <= last {
         let end = start.saturating_add(TICKETS_PER_TRANSACTION);
-        done += db::write_transaction(conn, |conn| {
+        done += rebuild_slice(conn, start, end)? as i64;
+        progress((end - first).min(total), total);
+        start = end;
+    }
+    Ok(done)
+}
+
+/// How long a slice waits for its SHARE locks before it gives way (PostgreSQL's deadlock
+/// check starts at 1 s: giving way sooner means no writer is ever the one aborted).
+const LOCK_WAIT: &str = "250ms";
+/// How long a slice keeps trying before the rebuild gives up with the lock error.
+const GIVE_WAY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Rewrites the tickets `start..end` in one transaction. On PostgreSQL it takes its locks
+/// table after table, and a writer can hold the second while waiting for the first (intake
+/// threads a reply: history row first, then the ticket's status): neither would move. So the
+/// slice waits at most [`LOCK_WAIT`] for them, then gives way — its transaction ends, the
+/// writer goes on — and tries again.
+fn rebuild_slice(conn: &mut DbConnection, start: i64, end: i64) -> QueryResult<usize> {
+    let began = std::time::Instant::now();
+    loop {
+        let slice = db::write_transaction(conn, |conn| {
             on_backend!(conn, |c, dialect| {
                 if let Dialect::Postgres = dialect {
                     // Two rebuilds at once take their slices in turn: both hold the SHARE
                     // lock, and their upserts of the same rows could otherwise deadlock.
                     diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REBUILD_LOCK})")).execute(c)?;
+                    diesel::sql_query(format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'")).execute(c)?;
                     diesel::sql_query("LOCK TABLE tickets, ticket_events IN SHARE MODE").execute(c)?;
+                    diesel::sql_query("SET LOCAL lock_timeout = 0").execute(c)?;
                 }
                 diesel::sql_query(rebuild_statement(dialect)).bind::<BigInt, _>(start).bind::<BigInt, _>(end).execute(c)
             })
-        })? as i64;
-        progress((end - first).min(total), total);
-        start = end;
+        });
+        match slice {
+            Err(error) if gave_way(&error) && began.elapsed() < GIVE_WAY_FOR => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
-    Ok(done)
+}
+
+/// Whether PostgreSQL refused a lock for waiting longer than `lock_timeout` (SQLSTATE 55P03;
+/// diesel passes on only its message).
+fn gave_way(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
 /// Every ticket's stored history, by number (for tests and checks; small databases); `none`
