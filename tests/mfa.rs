@@ -19,6 +19,7 @@ on_both_backends!(
     recovery_codes_sign_in_once_each,
     wrong_codes_count_towards_the_lockout,
     unlocking_asks_for_a_fresh_code_after_the_step_up_window,
+    changing_a_users_address_asks_for_a_fresh_code_after_the_step_up_window,
     a_locked_user_with_an_authenticator_answers_the_challenge_with_its_code,
     owners_and_managers_reset_a_lost_second_factor_but_never_their_own,
 );
@@ -338,4 +339,25 @@ async fn owners_and_managers_reset_a_lost_second_factor_but_never_their_own(back
     // The agent is taken to set up a new one at the next sign-in.
     new_browser(&app);
     assert_eq!(location(&app.log_in("agent@support.test", PASSWORD).await).as_deref(), Some("/security"));
+}
+
+/// A new address is where password-reset links go: an owner's session left open (or stolen)
+/// does not change one without a fresh code.
+async fn changing_a_users_address_asks_for_a_fresh_code_after_the_step_up_window(backend: Backend) {
+    let app = desk(backend).await;
+    let (secret, _) = enrol(&app, "olive@acme.test").await;
+    let code = secret.code_at(app.now());
+    assert_eq!(log_in_with_code(&app, "olive@acme.test", &code).await.as_deref(), Some("/start"));
+    let jane = app.reload_email("jane@acme.test").await;
+    app.clock.advance(Duration::minutes(11));
+    let path = format!("/org/users/{}", jane.id);
+    let fields = [("email", "jane@elsewhere.test"), ("full_name", "Jane Doe"), ("role", "member")];
+    let asked = app.post_form(&path, &fields).await;
+    assert_eq!(asked.status(), Status::Ok);
+    assert!(asked.into_string().await.unwrap().contains("Confirm it is you"));
+    assert_eq!(app.reload(&jane).await.email, "jane@acme.test", "nothing changed before the code");
+    let fresh = secret.code_at(app.now());
+    let done = app.post_form(&path, &[fields[0], fields[1], fields[2], ("code", &fresh)]).await;
+    assert_eq!(done.status(), Status::SeeOther);
+    assert_eq!(app.reload_email("jane@elsewhere.test").await.id, jane.id, "the change carried on");
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, PASSWORD};
+use common::{Backend, TestApp, TestClient, PASSWORD};
 use diesel::prelude::*;
 use keydesk::db::schema::unlock_pins;
 use keydesk::store::users::User;
@@ -25,6 +25,9 @@ on_both_backends!(
     asking_for_pin_after_pin_buys_no_more_than_two_pins_of_guesses_per_lock,
     a_pin_entered_after_its_owner_was_demoted_unlocks_nothing,
     an_admin_may_not_unlock_an_owner_nor_is_asked_to,
+    a_changed_address_is_told_to_the_old_one_and_ends_sessions_and_reset_links,
+    a_pin_never_goes_to_an_address_changed_within_a_day,
+    a_new_role_ends_the_sessions_made_under_the_old_one,
 );
 
 struct Clinic {
@@ -404,4 +407,91 @@ async fn an_admin_may_not_unlock_an_owner_nor_is_asked_to(backend: Backend) {
     app.logged_in_as("owner2@acme.test").await;
     app.post_form(&unlock_path(&olive), &[]).await;
     assert!(app.reload(&olive).await.locked_at.is_none(), "another owner may");
+}
+
+fn edit(user: &User, email: &str, role: &str) -> (String, Vec<(&'static str, String)>) {
+    let fields = vec![("email", email.to_owned()), ("full_name", user.full_name.clone()), ("role", role.to_owned())];
+    (format!("/org/users/{}", user.id), fields)
+}
+
+async fn post_edit(app: &TestApp, user: &User, email: &str, role: &str) -> Status {
+    let (path, fields) = edit(user, email, role);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post_form(&path, &fields).await.status()
+}
+
+/// Whoever can change Jane's address can have her password-reset links sent to the new one:
+/// the old address, the one an impostor does not hold, is told; what was open under it ends.
+async fn a_changed_address_is_told_to_the_old_one_and_ends_sessions_and_reset_links(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    app.lift_lock(jane.id).await;
+    let janes_browser = TestClient::new(&app).await;
+    assert_eq!(janes_browser.log_in("jane@acme.test", PASSWORD).await.status(), Status::SeeOther);
+    assert_eq!(janes_browser.post_form("/forgot-password", &[("email", "jane@acme.test")]).await.status(), Status::Ok);
+    janes_browser.settled().await;
+    let link = app
+        .mail_to("jane@acme.test")
+        .await
+        .iter()
+        .find(|m| m.subject == "Reset your password")
+        .and_then(|m| m.text.split_whitespace().find(|w| w.contains("/reset-password/")).map(str::to_owned))
+        .expect("a reset link");
+    let link = link.trim_start_matches("http://keydesk.test").to_owned();
+
+    app.logged_in_as("admin@acme.test").await;
+    assert_eq!(post_edit(&app, &jane, "jane@elsewhere.test", "member").await, Status::SeeOther);
+
+    let notice = app
+        .mail_to("jane@acme.test")
+        .await
+        .into_iter()
+        .find(|m| m.subject == "Your sign-in address was changed")
+        .expect("the old address is told");
+    assert!(notice.text.contains("from jane@acme.test to jane@elsewhere.test by Adam Admin (admin@acme.test)"));
+    assert!(app.mail_to("jane@elsewhere.test").await.iter().all(|m| m.subject != "Your sign-in address was changed"));
+    let response = janes_browser.client.get("/").dispatch().await;
+    assert_eq!(response.headers().get_one("Location"), Some("/login"), "Jane's session ended");
+    let reset = janes_browser.post_form(&link, &[("password", "a brand new password 9")]).await;
+    assert_ne!(reset.status(), Status::SeeOther, "the link sent to the old address is void");
+    assert!(app.services().passwords.verify(PASSWORD, &app.reload_email("jane@elsewhere.test").await.password_hash));
+}
+
+/// A stolen owner session that points the owner's address at the thief's mailbox gets no
+/// PIN there for a day, while the real owner's old address hears of the change.
+async fn a_pin_never_goes_to_an_address_changed_within_a_day(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    app.logged_in_as("owner@acme.test").await;
+    let olive = app.reload_email("owner@acme.test").await;
+    assert_eq!(post_edit(&app, &olive, "thief@evil.test", "owner").await, Status::SeeOther);
+    assert!(app.mail_to("owner@acme.test").await.iter().any(|m| m.subject == "Your sign-in address was changed"));
+
+    app.logged_in_as("thief@evil.test").await;
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.headers().get_one("Location"), Some("/org/users"));
+    assert!(app.mail_to("thief@evil.test").await.iter().all(|m| m.subject != "User Account Unlock"), "no PIN");
+    let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!(refusal.detail, "the owner's address changed less than a day ago");
+
+    app.clock.advance(chrono::Duration::hours(24));
+    app.logged_in_as("thief@evil.test").await;
+    let response = app.post_form(&unlock_path(&jane), &[]).await;
+    assert_eq!(response.headers().get_one("Location"), Some(format!("/org/users/{}/unlock/pin", jane.id).as_str()));
+}
+
+/// Promoted to admin, Jane's session made as a member does not carry the new powers: she
+/// signs in again (and a role that needs a second factor asks for it then).
+async fn a_new_role_ends_the_sessions_made_under_the_old_one(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::Admins).await;
+    app.lift_lock(jane.id).await;
+    let janes_browser = TestClient::new(&app).await;
+    assert_eq!(janes_browser.log_in("jane@acme.test", PASSWORD).await.status(), Status::SeeOther);
+    app.logged_in_as("owner@acme.test").await;
+    assert_eq!(post_edit(&app, &jane, "jane@acme.test", "admin").await, Status::SeeOther);
+    let response = janes_browser.client.get("/org/users").dispatch().await;
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(response.headers().get_one("Location"), Some("/login"));
+    assert!(
+        app.mail_to("jane@acme.test").await.iter().all(|m| m.subject != "Your sign-in address was changed"),
+        "the address did not change"
+    );
 }

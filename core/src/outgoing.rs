@@ -19,6 +19,8 @@ crate::stored_as_text! {
         SlaAlert = "sla_alert", "Service-level alert";
         /// To each manager, once a day when enabled.
         SlaDigest = "sla_digest", "Daily service-level digest";
+        /// To a user's former address when their sign-in address changed.
+        SignInAddressChanged = "sign_in_address_changed", "Sign-in address changed";
     }
 }
 

@@ -22,6 +22,10 @@ pub const PIN_TTL_MINUTES: i64 = 10;
 /// Without it, asking for a fresh PIN after every five wrong tries would let whoever holds an
 /// owner's session guess on for good (each PIN is one in a million; the guesses add up).
 pub const PIN_TRIES_PER_LOCK: i64 = 2 * PIN_TRIES as i64;
+/// How long an owner's new address must have been theirs before a PIN is sent to it: a
+/// stolen session could otherwise point the PIN at the thief's mailbox, and the old address,
+/// told of the change, has this long to raise the alarm.
+pub const PIN_ADDRESS_SETTLES_HOURS: i64 = 24;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnlockOutcome {
@@ -36,6 +40,8 @@ pub enum UnlockOutcome {
     OwnersOnly,
     /// This lock's PINs have had all their tries ([`PIN_TRIES_PER_LOCK`]): support unlocks.
     PinsUsedUp,
+    /// The owner's address changed less than [`PIN_ADDRESS_SETTLES_HOURS`] ago: no PIN goes to it.
+    PinAddressTooNew,
     PinWrong {
         tries_left: i32,
     },
@@ -86,6 +92,11 @@ pub fn request(
             UnlockPermission::UnlockWithPin => {
                 if store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK {
                     return refused(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
+                }
+                let settles = chrono::Duration::hours(PIN_ADDRESS_SETTLES_HOURS);
+                if actor.email_changed_at.is_some_and(|changed| now < changed + settles) {
+                    let detail = "the owner's address changed less than a day ago";
+                    return refused(conn, UnlockOutcome::PinAddressTooNew, detail);
                 }
                 let expires = now + chrono::Duration::minutes(PIN_TTL_MINUTES);
                 let challenge = store::secrets::create_unlock_pin(conn, actor.id, target.id, now, expires)?;

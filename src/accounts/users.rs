@@ -5,6 +5,7 @@ use super::login::event;
 use crate::app::{AppError, Services};
 use crate::db::{write_transaction, DbConnection};
 use crate::ids::UserId;
+use crate::mail::emails::SignInAddressChanged;
 use crate::store::events::{self, Actor};
 use crate::store::orgs::Organisation;
 use crate::store::users::{NewUser, User};
@@ -176,6 +177,40 @@ pub fn update_colleague(
             .map_err(for_the_organisation)?;
         let detail = format!("name {:?}, email {}, role {}", updated.full_name, updated.email, updated.role);
         events::record(conn, event(&who, &updated, now, EventKind::UserUpdated, ip, &detail))?;
+        after_identity_change(conn, services, actor, (&target, &updated), &organisation, now)?;
         Ok(updated)
     })
+}
+
+/// What a changed sign-in address or role undoes, in the change's transaction. A new
+/// address: the old one is told (it is the one an impostor does not hold: whoever holds the
+/// new one can now reset the password), and reset links sent before are void. Either change:
+/// the user's sessions end, so the next one is made under the new address and role (a role
+/// that needs a second factor asks for it at sign-in).
+fn after_identity_change(
+    conn: &mut DbConnection,
+    services: &Services,
+    actor: &User,
+    (before, after): (&User, &User),
+    organisation: &Organisation,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let address_changed = before.email != after.email;
+    if address_changed {
+        store::secrets::void_password_resets(conn, after.id, now)?;
+        let changed_by =
+            if actor.id == after.id { "you".to_owned() } else { format!("{} ({})", actor.full_name, actor.email) };
+        let notice = SignInAddressChanged {
+            full_name: &after.full_name,
+            old_email: &before.email,
+            new_email: &after.email,
+            changed_by: &changed_by,
+            organisation: &organisation.name,
+        };
+        services.outbox(now).queue(conn, &before.email, &notice)?;
+    }
+    if address_changed || before.role != after.role {
+        store::sessions::delete_for_user(conn, after.id, None)?;
+    }
+    Ok(())
 }

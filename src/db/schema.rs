@@ -26,6 +26,7 @@ diesel::table! {
         totp_pending_secret -> Nullable<Text>,
         totp_enrolled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
+        email_changed_at -> Nullable<Timestamp>,
     }
 }
 

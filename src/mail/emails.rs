@@ -67,6 +67,20 @@ pub struct PasswordReset<'a> {
 }
 email!(PasswordReset => PasswordReset);
 
+/// To a user's former address when their sign-in address changed. Whoever can change it
+/// can have password-reset links (and, for an owner, unlock PINs) sent to the new one: the
+/// old one hears of it, as it is the one an impostor does not hold.
+#[derive(Debug, Serialize)]
+pub struct SignInAddressChanged<'a> {
+    pub full_name: &'a str,
+    pub old_email: &'a str,
+    pub new_email: &'a str,
+    /// Who changed it: "Olive Owner (owner@acme.test)", or "you".
+    pub changed_by: &'a str,
+    pub organisation: &'a str,
+}
+email!(SignInAddressChanged => SignInAddressChanged);
+
 /// To the owner who pressed the key under the `owner_pin` policy (the second seed).
 #[derive(Debug, Serialize)]
 pub struct UnlockPin<'a> {
@@ -221,6 +235,17 @@ mod tests {
             unlock_link: "https://keydesk.example/org/users/7/unlock".into(),
             may_unlock: false,
             owner_name: Some("Olive Owner"),
+        }));
+    }
+
+    #[test]
+    fn sign_in_address_changed() {
+        insta::assert_snapshot!(rendered(&SignInAddressChanged {
+            full_name: NAME,
+            old_email: EMAIL,
+            new_email: "jane.doe@acme.test",
+            changed_by: "Olive Owner (owner@acme.test)",
+            organisation: "Acme Clinic",
         }));
     }
 

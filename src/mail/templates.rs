@@ -46,6 +46,7 @@ impl MailTemplates {
             "privileged_unlocked",
             "sla_alert",
             "sla_digest",
+            "sign_in_address_changed",
         ];
         tera.add_raw_templates(sources)?;
         Ok(MailTemplates { tera })

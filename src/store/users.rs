@@ -30,6 +30,8 @@ pub struct User {
     pub totp_enrolled_at: Option<NaiveDateTime>,
     /// The last code's time step accepted: every code works once.
     pub totp_last_step: Option<i64>,
+    /// When the sign-in address last changed (never: None).
+    pub email_changed_at: Option<NaiveDateTime>,
 }
 
 impl User {
@@ -94,6 +96,8 @@ pub fn update_profile(
     role: Role,
     now: NaiveDateTime,
 ) -> QueryResult<User> {
+    let address_changes = users::table.find(id).filter(users::email.ne(email.as_str()));
+    diesel::update(address_changes).set(users::email_changed_at.eq(now)).execute(conn)?;
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(full_name),

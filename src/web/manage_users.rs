@@ -159,6 +159,7 @@ fn flash_for(id: UserId, outcome: UnlockOutcome) -> Flash<Redirect> {
         UnlockOutcome::NotLocked => Flash::warning(list(), "That account is not locked (anymore): nothing to unlock."),
         UnlockOutcome::NotPermitted => Flash::error(list(), "Only the organisation's owner can unlock accounts here."),
         UnlockOutcome::OwnersOnly => Flash::error(list(), "An owner's account is unlocked by another owner, or by support."),
+        UnlockOutcome::PinAddressTooNew => Flash::error(list(), "Your email address changed less than a day ago, and a PIN goes only to an address you have had for a day. Another owner, or support, can unlock the account meanwhile."),
         UnlockOutcome::PinsUsedUp => Flash::error(list(), "This lock's PINs have had all their tries. Support can unlock the account: the user can write to them."),
         UnlockOutcome::PinSent => Flash::success(pin(), "We have emailed you a PIN. It expires in 10 minutes."),
         UnlockOutcome::PinWrong { tries_left: 0 } => Flash::error(list(), "Wrong PIN, and no tries left. Start the unlock again for a new PIN."),
@@ -173,6 +174,8 @@ pub struct UserForm {
     email: String,
     full_name: String,
     role: String,
+    /// A fresh second factor, when the step-up page asked for one (editing a user).
+    code: Option<String>,
 }
 
 fn user_form(layout: &Layout, title: &str, action: &str, values: Value, error: Option<String>) -> Template {
@@ -200,8 +203,15 @@ pub async fn create(
     ip: ClientIp,
     services: &State<Services>,
 ) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
+    let UserForm { email, full_name, role, code } = form.0;
+    // Adding someone (an owner, say) hands out power: a fresh second factor first, as
+    // changing a user's address or role and unlocking ask.
+    let action = "/org/users".to_owned();
+    let fields = vec![("email", email.clone()), ("full_name", full_name.clone()), ("role", role.clone())];
+    if let Err(ask) = step_up(&manager.0, services, &layout, code, ip.0.clone(), &action, fields).await? {
+        return Ok(Err(ask));
+    }
     let me = manager.0.user;
-    let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
     let parsed: Role = role.parse().map_err(|_| AppError::Forbidden)?;
     let result = services
@@ -254,8 +264,15 @@ pub async fn update(
     ip: ClientIp,
     services: &State<Services>,
 ) -> Result<Result<Flash<Redirect>, (Status, Template)>, AppError> {
+    let UserForm { email, full_name, role, code } = form.0;
+    // A new address or role is how an account is taken over (reset links go to the address):
+    // it asks for a fresh second factor, as unlocking does.
+    let action = format!("/org/users/{id}");
+    let fields = vec![("email", email.clone()), ("full_name", full_name.clone()), ("role", role.clone())];
+    if let Err(ask) = step_up(&manager.0, services, &layout, code, ip.0.clone(), &action, fields).await? {
+        return Ok(Err(ask));
+    }
     let me = manager.0.user;
-    let UserForm { email, full_name, role } = form.0;
     let values = json!({"email": email, "full_name": full_name, "role": role});
     let parsed: Role = role.parse().map_err(|_| AppError::Forbidden)?;
     let result = services

@@ -238,7 +238,7 @@ pub async fn step_up(
     }
     let page = CodePage {
         heading: "Confirm it is you",
-        explanation: "Unlocking and verifying accounts is what impostors are after. Type a fresh code from your authenticator app and Keydesk carries on with what you asked.",
+        explanation: "Unlocking and verifying accounts, and changing who can sign in, is what impostors are after. Type a fresh code from your authenticator app and Keydesk carries on with what you asked.",
         action,
         button: "Confirm and carry on",
         fields,
