@@ -173,7 +173,25 @@ pub async fn run_worker(figment: Figment) -> Result<(), StartError> {
     workers::spawn(&services, transport);
     tracing::info!("worker {} running", services.instance);
     wait_for_shutdown().await;
+    finish_background_work(&services).await;
     Ok(())
+}
+
+/// How long a stopping process waits for its work in hand: an email being sent (at most
+/// `SEND_TIMEOUT`, 90 s) and its record, a forgot-password answered in the last moments.
+/// Below systemd's `TimeoutStopSec` in `deploy/`.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(100);
+
+/// On a stop: picks up no more background work and finishes what is in hand (a
+/// forgot-password request answered just before, whose work starts after its answer; an
+/// email handed to the SMTP server and not yet recorded, which cut off here would be sent
+/// again), so a stop loses and repeats nothing; bounded, so a stuck one cannot hold the stop
+/// for ever.
+pub async fn finish_background_work(services: &Services) {
+    services.background.stop();
+    if rocket::tokio::time::timeout(STOP_GRACE, services.background.settled()).await.is_err() {
+        eprintln!("keydesk: stopped with background work still running after {STOP_GRACE:?}");
+    }
 }
 
 /// Returns on SIGTERM (systemd's stop) or SIGINT (Ctrl-C).

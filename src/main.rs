@@ -62,25 +62,14 @@ async fn serve(figment: rocket::figment::Figment) -> ExitCode {
     };
     match rocket.launch().await {
         Ok(rocket) => {
-            finish_background_work(&rocket).await;
+            if let Some(services) = rocket.state::<keydesk::app::Services>() {
+                keydesk::finish_background_work(services).await;
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("keydesk: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// How long a stopping server waits for what its requests left running.
-const BACKGROUND_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Finishes what answered requests left running (a forgot-password request answered in the
-/// last moments before the stop, whose work starts only after its answer), so a stop loses
-/// none of them; bounded, so a stuck one cannot hold the stop for ever.
-async fn finish_background_work(rocket: &rocket::Rocket<rocket::Ignite>) {
-    let Some(services) = rocket.state::<keydesk::app::Services>() else { return };
-    if rocket::tokio::time::timeout(BACKGROUND_GRACE, services.background.settled()).await.is_err() {
-        eprintln!("keydesk: stopped with background work still running after {BACKGROUND_GRACE:?}");
     }
 }

@@ -14,8 +14,8 @@ use crate::{intake, queue};
 pub fn spawn(services: &Services, transport: Transport) {
     let config = &services.config;
     if config.mail.background_sender {
-        let Services { db, config, outbox_wake, clock, .. } = services.clone();
-        rocket::tokio::spawn(sender::run_forever(db, (*config).clone(), clock, transport, outbox_wake));
+        let Services { db, config, outbox_wake, clock, background, .. } = services.clone();
+        rocket::tokio::spawn(sender::run_forever(db, (*config).clone(), clock, transport, outbox_wake, background));
     }
     if config.intake.background && config.intake.source != IntakeSourceKind::Off {
         rocket::tokio::spawn(intake::worker::run_forever(services.clone()));

@@ -19,6 +19,8 @@ on_both_backends!(
     every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_part,
     html_parts_escape_values_and_text_parts_keep_them,
     a_message_that_can_never_be_written_is_given_up_not_retried_forever,
+    a_stop_finishes_the_email_in_hand_and_claims_no_more,
+    a_kind_of_email_this_version_does_not_know_holds_up_nothing,
 );
 
 /// A port on 127.0.0.1 where nothing listens.
@@ -230,6 +232,13 @@ async fn every_message_is_auto_submitted_with_a_message_id_a_text_and_an_html_pa
         assert_eq!(parts.html.len(), 1, "{}: one HTML part", row.kind);
         // Email lines end in CRLF on the wire.
         let lf = |s: &str| s.replace("\r\n", "\n").trim().to_owned();
+        if row.kind == keydesk_core::outgoing::EmailKind::PasswordReset {
+            // Sent, the link is no longer kept: the database and its backups hold no working one.
+            assert!(parts.text[0].contains("/reset-password/"), "the email has the link");
+            let cleared = keydesk::store::outbox::SECRET_CLEARED;
+            assert_eq!((row.text_body.as_str(), row.html_body.as_str()), (cleared, cleared));
+            continue;
+        }
         assert_eq!(lf(&parts.text[0]), lf(&row.text_body), "{}: the text part is the rendered text", row.kind);
         assert!(lf(&parts.html[0]).contains(&lf(&row.html_body)), "{}: the HTML part is the rendered HTML", row.kind);
         assert!(!parts.text[0].contains("<p>"), "{}: the text part is not HTML", row.kind);
@@ -303,4 +312,83 @@ async fn a_message_that_can_never_be_written_is_given_up_not_retried_forever(bac
     assert_eq!(app.deliver_mail().await, DeliveryReport::default());
     let health = app.services().run(|conn, _| Ok(keydesk::store::outbox::health(conn)?)).await.unwrap();
     assert_eq!((health.queued, health.given_up), (0, 1));
+}
+
+/// A stop (SIGTERM at a deploy) is not a crash: the email in hand is recorded as sent before
+/// the process exits, so the next process does not send it again, and nothing more is taken.
+async fn a_stop_finishes_the_email_in_hand_and_claims_no_more(backend: Backend) {
+    let sink = common::smtp_sink::SmtpSink::start(std::time::Duration::from_millis(800));
+    let app = TestApp::with(backend, |f| {
+        f.merge(("mail.transport", "smtp"))
+            .merge(("mail.host", "127.0.0.1"))
+            .merge(("mail.port", sink.port))
+            .merge(("mail.security", "none"))
+            .merge(("mail.connections", 1))
+    })
+    .await;
+    lock_jane_alone(&app).await;
+    let org = app.org("Globex", "globex", UnlockPolicy::Admins).await;
+    let gus = app.user("gus@globex.test", "Gus Globex", "member", Some(&org)).await;
+    lock_by_wrong_logins(&app, &gus).await;
+    assert_eq!(outbox(&app).await.len(), 2);
+
+    let services = app.services();
+    let transport = keydesk::mail::sender::Transport::from_config(&services.config).unwrap();
+    let sender = rocket::tokio::spawn(keydesk::mail::sender::run_forever(
+        services.db.clone(),
+        (*services.config).clone(),
+        services.clock.clone(),
+        transport,
+        services.outbox_wake.clone(),
+        services.background.clone(),
+    ));
+    // The first email is with the (slow) server when the stop comes.
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(sink.message_ids().is_empty());
+    keydesk::finish_background_work(services).await;
+
+    let rows = outbox(&app).await;
+    let sent: Vec<_> = rows.iter().filter(|row| row.sent_at.is_some()).collect();
+    assert_eq!(sent.len(), 1, "the email in hand is recorded before the stop ends: {rows:?}");
+    assert_eq!(rows.iter().filter(|row| row.attempts == 0).count(), 1, "the other is not taken");
+    assert_eq!(sink.message_ids().len(), 1);
+    sender.abort();
+}
+
+/// During a rolling upgrade a newer process may queue a kind of email this one cannot
+/// render or even load: it is left for a process that can, and the mail behind it goes out.
+async fn a_kind_of_email_this_version_does_not_know_holds_up_nothing(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let now = app.services().stored_now();
+    app.services()
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use keydesk::db::schema::outbox;
+            common::outbox::queue_unlock_notices(conn, 2, "known");
+            // Due by the test's clock.
+            diesel::update(outbox::table).set(outbox::next_attempt_at.eq(now)).execute(conn)?;
+            let first = outbox::table.select(diesel::dsl::min(outbox::id)).first::<Option<i64>>(conn)?.unwrap();
+            diesel::update(outbox::table.find(first)).set(outbox::kind.eq("from_a_newer_version")).execute(conn)?;
+            Ok::<_, keydesk::db::DbError>(())
+        })
+        .await
+        .unwrap();
+    let report = app.deliver_mail().await;
+    assert_eq!((report.sent, report.failed), (1, 0), "the known one goes out past the unknown one");
+    let unknown = app
+        .services()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use keydesk::db::schema::outbox;
+            let row = outbox::table
+                .filter(outbox::kind.eq("from_a_newer_version"))
+                .select((outbox::sent_at.is_null(), outbox::attempts))
+                .first::<(bool, i32)>(conn)?;
+            Ok::<_, keydesk::db::DbError>(row)
+        })
+        .await
+        .unwrap();
+    assert_eq!(unknown, (true, 0), "left as it was for a newer process");
 }

@@ -25,6 +25,13 @@ crate::stored_as_text! {
 }
 
 impl EmailKind {
+    /// Whether its body holds a one-time secret (a reset link, a PIN, a challenge's link): such
+    /// a body is kept only until the message has gone (or was given up), so the database and
+    /// its backups hold no working secret.
+    pub fn carries_a_secret(self) -> bool {
+        matches!(self, EmailKind::PasswordReset | EmailKind::UnlockPin | EmailKind::MailboxChallenge)
+    }
+
     /// RFC 3834: every message Keydesk sends on its own carries Auto-Submitted, so that
     /// auto-responders do not answer it and loops cannot start.
     pub fn auto_submitted(self) -> Option<&'static str> {

@@ -5,9 +5,12 @@
 //! even if the database is away for a while (a restart): the sender keeps trying. The only
 //! window for a duplicate is a crash between the server's acceptance and that record (or a
 //! database away for longer than `RECORD_SENT_FOR`), and then the stable Message-ID lets mail
-//! clients fold the two. `mail.connections` senders drain the outbox side by side, each
-//! taking the next message as soon as it is done with one, until nothing is due.
+//! clients fold the two. A stop (SIGTERM) is not a crash: a sender claims nothing more once
+//! the process is stopping, and the stop waits for the message in hand to be recorded.
+//! `mail.connections` senders drain the outbox side by side, each taking the next message as
+//! soon as it is done with one, until nothing is due.
 
+use crate::app::Background;
 use crate::config::{Config, MailTransportKind, SmtpSecurity};
 use crate::db::{Db, DbError};
 use crate::store;
@@ -166,8 +169,20 @@ pub async fn deliver_due(
     clock: &dyn Clock,
     transport: &Transport,
 ) -> Result<DeliveryReport, DbError> {
+    deliver(db, config, clock, transport, &Background::default()).await
+}
+
+/// [`deliver_due`], each message's claim, send and record held in `background` (a shutdown
+/// waits for them), and none claimed once it is stopping.
+async fn deliver(
+    db: &Db,
+    config: &Config,
+    clock: &dyn Clock,
+    transport: &Transport,
+    background: &Background,
+) -> Result<DeliveryReport, DbError> {
     let from: Mailbox = config.mail.from.parse().map_err(|e| DbError::Task(format!("mail.from: {e}")))?;
-    let sender = Sender { db, config, clock, transport, from: &from };
+    let sender = Sender { db, config, clock, transport, from: &from, background };
     let lanes = (0..config.mail.connections.max(1)).map(|_| sender.drain());
     let mut report = DeliveryReport::default();
     for lane in rocket::futures::future::join_all(lanes).await {
@@ -186,51 +201,57 @@ struct Sender<'a> {
     clock: &'a dyn Clock,
     transport: &'a Transport,
     from: &'a Mailbox,
+    background: &'a Background,
 }
 
 impl Sender<'_> {
-    /// Claims and sends one message after another until nothing is due.
+    /// Claims and sends one message after another until nothing is due, or the process stops.
     async fn drain(&self) -> Result<DeliveryReport, DbError> {
         let mut report = DeliveryReport::default();
-        loop {
-            let now = stored_now(self.clock);
-            let lease = now + LEASE;
-            let claimed =
-                self.db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_next(conn, now, lease)?)).await?;
-            let Some(row) = claimed else { return Ok(report) };
-            let id = row.id;
-            match self.send(&row).await {
-                Ok(()) => {
-                    report.sent += 1;
-                    self.record_sent(id).await?;
-                }
-                Err(error) => {
-                    let now = stored_now(self.clock);
-                    // The recipient address is personal data and stays out of the log, also where
-                    // the server's answer quotes it.
-                    let said = crate::logs::without_addresses(&error.to_string()).into_owned();
-                    let after = if error.is_for_good() {
-                        report.given_up += 1;
-                        tracing::warn!("email {id} ({}) can never be sent as it stands, given up: {said}", row.kind);
-                        AfterFailure::GiveUp(now)
-                    } else {
-                        report.failed += 1;
-                        let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-                        let wait = backoff_after(attempt, self.config.mail.max_backoff);
-                        tracing::warn!(
-                            "email {id} ({}) not delivered, retrying in {}s: {said}",
-                            row.kind,
-                            wait.as_secs()
-                        );
-                        AfterFailure::RetryAt(now + ChronoDuration::from_std(wait).unwrap_or(LEASE))
-                    };
-                    let error = error.to_string();
-                    self.db
-                        .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, after, &error)?))
-                        .await?;
-                }
+        while !self.background.stopping() {
+            if !self.background.hold(self.deliver_next(&mut report)).await? {
+                break;
             }
         }
+        Ok(report)
+    }
+
+    /// Claims the next due message, sends it and records what became of it; false when none
+    /// is due.
+    async fn deliver_next(&self, report: &mut DeliveryReport) -> Result<bool, DbError> {
+        let now = stored_now(self.clock);
+        let lease = now + LEASE;
+        let claimed = self.db.run(move |conn| Ok::<_, DbError>(store::outbox::claim_next(conn, now, lease)?)).await?;
+        let Some(row) = claimed else { return Ok(false) };
+        let id = row.id;
+        match self.send(&row).await {
+            Ok(()) => {
+                report.sent += 1;
+                self.record_sent(id).await?;
+            }
+            Err(error) => {
+                let now = stored_now(self.clock);
+                // The recipient address is personal data and stays out of the log, also where
+                // the server's answer quotes it.
+                let said = crate::logs::without_addresses(&error.to_string()).into_owned();
+                let after = if error.is_for_good() {
+                    report.given_up += 1;
+                    tracing::warn!("email {id} ({}) can never be sent as it stands, given up: {said}", row.kind);
+                    AfterFailure::GiveUp(now)
+                } else {
+                    report.failed += 1;
+                    let attempt = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+                    let wait = backoff_after(attempt, self.config.mail.max_backoff);
+                    tracing::warn!("email {id} ({}) not delivered, retrying in {}s: {said}", row.kind, wait.as_secs());
+                    AfterFailure::RetryAt(now + ChronoDuration::from_std(wait).unwrap_or(LEASE))
+                };
+                let error = error.to_string();
+                self.db
+                    .run(move |conn| Ok::<_, DbError>(store::outbox::mark_failed(conn, id, lease, after, &error)?))
+                    .await?;
+            }
+        }
+        Ok(true)
     }
 
     /// Records that message `id` went out. It has left, so giving up at the first database
@@ -267,9 +288,10 @@ pub async fn run_forever(
     clock: std::sync::Arc<dyn Clock>,
     transport: Transport,
     wake: std::sync::Arc<rocket::tokio::sync::Notify>,
+    background: std::sync::Arc<Background>,
 ) {
-    loop {
-        match deliver_due(&db, &config, clock.as_ref(), &transport).await {
+    while !background.stopping() {
+        match deliver(&db, &config, clock.as_ref(), &transport, &background).await {
             Ok(report) if report.sent + report.failed + report.given_up > 0 => {
                 tracing::info!("outbox: {} sent, {} to retry, {} given up", report.sent, report.failed, report.given_up)
             }

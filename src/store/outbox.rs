@@ -94,7 +94,12 @@ pub fn claim_next(
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<OutboxMessage>> {
     let free = outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now));
+    // A kind this version does not know (written by a newer one during a rolling upgrade)
+    // is left to a process that does: taken here, it would fail to load at every claim and
+    // hold up everything behind it.
+    let known = EmailKind::ALL.map(EmailKind::as_str);
     let due = outbox::table
+        .filter(outbox::kind.eq_any(known))
         .filter(outbox::sent_at.is_null())
         .filter(outbox::given_up_at.is_null())
         .filter(outbox::next_attempt_at.le(now))
@@ -130,6 +135,18 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::claimed_until.eq(None::<NaiveDateTime>),
         ))
+        .execute(conn)?;
+    clear_secret(conn, id)
+}
+
+/// What a body holding a one-time secret reads once its message has gone or was given up.
+pub const SECRET_CLEARED: &str = "(cleared once sent: it held a one-time secret)";
+
+/// Clears message `id`'s bodies when they hold a one-time secret (`carries_a_secret`).
+fn clear_secret(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    let secret_kinds = EmailKind::ALL.into_iter().filter(|kind| kind.carries_a_secret()).map(EmailKind::as_str);
+    diesel::update(outbox::table.find(id).filter(outbox::kind.eq_any(secret_kinds)))
+        .set((outbox::text_body.eq(SECRET_CLEARED), outbox::html_body.eq(SECRET_CLEARED)))
         .execute(conn)
         .map(drop)
 }
@@ -161,7 +178,12 @@ pub fn mark_failed(
     );
     match after {
         AfterFailure::RetryAt(at) => diesel::update(mine).set((failed, outbox::next_attempt_at.eq(at))).execute(conn),
-        AfterFailure::GiveUp(at) => diesel::update(mine).set((failed, outbox::given_up_at.eq(at))).execute(conn),
+        AfterFailure::GiveUp(at) => {
+            if diesel::update(mine).set((failed, outbox::given_up_at.eq(at))).execute(conn)? == 1 {
+                clear_secret(conn, id)?;
+            }
+            Ok(1)
+        }
     }
     .map(drop)
 }
