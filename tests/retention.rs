@@ -83,9 +83,9 @@ async fn old_activity_and_raw_mail_go_while_tickets_and_recent_rows_stay(backend
     assert_eq!(run.activity_deleted, old_events as u64);
     assert_eq!(events_before(&app, activity_cutoff).await, 0, "nothing older than 400 days is left");
     assert_eq!(app.actions_of(&jane).await, ["Login succeeded"], "the day-350 sign-in stays");
-    assert_eq!(run.raw_mail_cleared, 2, "the old request and the quarantined message");
+    assert_eq!(run.raw_mail_cleared, 1, "the old request; the quarantined message is nobody's handled mail yet");
     assert_eq!(raw_of(&app, old.id).await, None);
-    assert_eq!(raw_of(&app, quarantined.id).await, None);
+    assert!(raw_of(&app, quarantined.id).await.is_some_and(|raw| !raw.is_empty()), "quarantine keeps its bytes");
     assert!(raw_of(&app, recent.id).await.is_some_and(|raw| !raw.is_empty()), "recent mail keeps its bytes");
     let cleared = ledger_entry(&app, old.id).await;
     assert_eq!((cleared.raw_cleared_at, &cleared.content_hash), (Some(now), &old.content_hash));
@@ -100,28 +100,26 @@ async fn old_activity_and_raw_mail_go_while_tickets_and_recent_rows_stay(backend
     assert!(thread[0].body_text.contains("jane@acme.test is locked"), "{thread:?}");
     assert!(!app.history_of(first).await.is_empty(), "the ticket's history stays");
 
-    // Quarantine says why it cannot take the message in again; a redelivery is still known.
+    // Once staff discard it, the next run clears it; a redelivery of old mail is still known.
     let id = quarantined.id;
-    let refused =
-        app.services().run(move |conn, services| keydesk::intake::reprocess_quarantined(conn, services, id)).await;
-    assert!(matches!(&refused, Err(AppError::Invalid(why)) if why.contains("retention.raw_mail")), "{refused:?}");
-    let staff = common::TestClient::new(&app).await;
-    assert_eq!(staff.log_in("agent@support.test", common::PASSWORD).await.status().code, 303);
-    let page = staff.client.get("/intake").dispatch().await.into_string().await.unwrap();
-    assert!(page.contains("its raw bytes were cleared on"), "the intake page says so");
-    assert!(!page.contains(&format!("/intake/messages/{id}/raw")), "and offers no download of nothing");
+    let discarded =
+        app.services().run(move |conn, _| keydesk::intake::discard_quarantined(conn, id, "agent@support.test")).await;
+    assert!(matches!(discarded, Ok(true)), "{discarded:?}");
+    let after_discard = keydesk::ops::retention::apply(app.services()).await.unwrap();
+    assert_eq!(after_discard.raw_mail_cleared, 1);
+    assert_eq!(raw_of(&app, id).await, None);
     app.drop_mail(&email("Jane Doe <jane@acme.test>", "old@acme.test", "My account jane@acme.test is locked."));
     assert_eq!(app.intake_once().await.duplicates, 1, "a redelivery is still recognised");
 
     // Each run is on the record, for staff to see.
     let runs = retention_runs(&app).await;
-    assert_eq!(runs.len(), 1);
-    assert_eq!((runs[0].at, runs[0].actor_label.as_str()), (now, "keydesk retention"));
-    assert!(runs[0].detail.starts_with(&format!("{old_events} activity entries from before")), "{:?}", runs[0]);
-    assert!(runs[0].detail.contains("raw bytes of 2 messages"), "{:?}", runs[0]);
+    assert_eq!(runs.len(), 2);
+    let first = runs.iter().find(|run| run.detail.starts_with(&format!("{old_events} activity"))).expect("the first");
+    assert_eq!((first.at, first.actor_label.as_str()), (now, "keydesk retention"));
+    assert!(first.detail.contains("raw bytes of 1 message"), "{first:?}");
     let again = keydesk::ops::retention::apply(app.services()).await.unwrap();
     assert_eq!((again.activity_deleted, again.raw_mail_cleared), (0, 0));
-    assert_eq!(retention_runs(&app).await.len(), 2);
+    assert_eq!(retention_runs(&app).await.len(), 3);
 }
 
 async fn big_backlogs_go_in_batches_and_off_keeps_everything(backend: Backend) {
