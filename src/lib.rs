@@ -227,7 +227,6 @@ fn announce_first_steps(services: &Services) -> Result<(), StartError> {
 /// Rocket needs a secret key for private cookies. Without a configured one, Keydesk makes
 /// one on first start and keeps it in the data directory, so sessions survive restarts.
 fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, StartError> {
-    use std::io::Write;
     // Rocket's own defaults supply an all-zero key, which it refuses in release builds.
     let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|key| !key.is_zero());
     if configured {
@@ -236,21 +235,45 @@ fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, Start
     let path = config.data_dir.join("secret_key");
     let failed = |error| StartError::SecretKey { path: path.display().to_string(), error };
     let key = match std::fs::read_to_string(&path) {
-        Ok(key) => key.trim().to_owned(),
+        Ok(key) if !key.trim().is_empty() => key.trim().to_owned(),
+        // Empty: an earlier version was killed while writing it, before anything was signed
+        // with it. Made again, as if missing.
+        Ok(_) => {
+            std::fs::remove_file(&path).or_else(ignore_not_found).map_err(failed)?;
+            generate_secret_key(&path, config).map_err(failed)?
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            use base64::Engine;
-            let mut bytes = [0u8; 64];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-            let key = base64::engine::general_purpose::STANDARD.encode(bytes);
-            private_files::create_private_dir(&config.data_dir).map_err(failed)?;
-            private_files::create_private_file(&path)
-                .and_then(|mut file| file.write_all(key.as_bytes()))
-                .map_err(failed)?;
-            // Rocket's logger is not up yet at this point: say it on standard error.
-            eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
-            key
+            generate_secret_key(&path, config).map_err(failed)?
         }
         Err(error) => return Err(failed(error)),
     };
     Ok(figment.merge(("secret_key", key)))
+}
+
+fn ignore_not_found(error: std::io::Error) -> std::io::Result<()> {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => Ok(()),
+        _ => Err(error),
+    }
+}
+
+/// Makes a secret key and keeps it at `path`, whole or not at all; when another process
+/// starting at the same moment kept its own first, that one is used.
+fn generate_secret_key(path: &std::path::Path, config: &Config) -> std::io::Result<String> {
+    use base64::Engine;
+    let mut bytes = [0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    private_files::create_private_dir(&config.data_dir)?;
+    match private_files::create_private_file_whole(path, |temporary| std::fs::write(temporary, &key)) {
+        Ok(()) => {
+            // Rocket's logger is not up yet at this point: say it on standard error.
+            eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
+            Ok(key)
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(path)?.trim().to_owned())
+        }
+        Err(error) => Err(error),
+    }
 }

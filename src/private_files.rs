@@ -35,6 +35,30 @@ pub fn create_private_file(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)
 }
 
+/// Creates `path` whole or not at all: `fill` writes a temporary file beside it (0600, its
+/// name starting with `.` and ending `.partial`), which is synced and then linked into place.
+/// A crash leaves no file at `path` or the whole one, never a torn one (a backup cut short,
+/// an empty secret key that stops every later start). Fails with `AlreadyExists`, touching
+/// nothing, when `path` exists — also when another process put it there meanwhile.
+pub fn create_private_file_whole(path: &Path, fill: impl FnOnce(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
+    if path.symlink_metadata().is_ok() {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let temporary = dir.join(format!(".{name}.{}-{nanos}.partial", std::process::id()));
+    let written = create_private_file(&temporary)
+        .and_then(|_| fill(&temporary))
+        .and_then(|()| File::open(&temporary)?.sync_all())
+        // A hard link, unlike a rename, never replaces what is there.
+        .and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    written?;
+    // The new name itself on disk.
+    File::open(dir)?.sync_all()
+}
+
 /// Makes sure `path` exists, creating it empty and 0600 when it does not: SQLite then opens
 /// it as an empty database, and gives its `-wal` and `-shm` files the same mode.
 pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
@@ -78,5 +102,24 @@ mod tests {
         assert_eq!(mode_of(&created).unwrap(), Some(0o600));
         assert_eq!(create_private_file(&created).unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(mode_of(&dir.join("none")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_file_created_whole_is_there_whole_or_not_at_all() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("key");
+        let failed = create_private_file_whole(&path, |temporary| {
+            std::fs::write(temporary, "half")?;
+            Err(std::io::Error::other("killed halfway"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "no file, not even the temporary one");
+
+        create_private_file_whole(&path, |temporary| std::fs::write(temporary, "whole")).unwrap();
+        assert_eq!((std::fs::read_to_string(&path).unwrap().as_str(), mode_of(&path).unwrap()), ("whole", Some(0o600)));
+        let again = create_private_file_whole(&path, |temporary| std::fs::write(temporary, "other"));
+        assert_eq!(again.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "whole", "what was there is untouched");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
     }
 }

@@ -126,6 +126,12 @@ async fn a_backup_taken_while_keydesk_serves_and_writes_restores_into_a_working_
     let total = logins.load(Ordering::SeqCst);
     assert!(run.stdout.contains("Backed up into"), "{run:?}");
     assert_eq!(mode(&backup), 0o600, "the backup is private");
+    let leftovers: Vec<_> = std::fs::read_dir(keydesk.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "copied under a temporary name, nothing of it is left: {leftovers:?}");
     keydesk.refused(&["backup", "--output", backup.to_str().unwrap()], None, "already exists");
 
     // The file is an ordinary SQLite database, whole, with the data in it.
@@ -167,4 +173,24 @@ fn backup_refuses_what_it_cannot_copy_and_names_pg_dump_for_postgresql() {
     let postgres = Keydesk::new(Backend::Postgres);
     postgres.refused(&["backup", "--output", output.to_str().unwrap()], None, "pg_dump");
     assert!(!output.exists());
+}
+
+/// An earlier version killed while writing the generated secret key left the file empty, and
+/// every start after refused the empty key: it is made again (nothing was signed with it).
+#[rocket::async_test]
+async fn a_secret_key_left_empty_by_a_crash_is_made_again() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let data = app.dir.path().join("data");
+    let key_file = data.join("secret_key");
+    let first = std::fs::read_to_string(&key_file).unwrap();
+    assert!(first.trim().len() >= 64, "{first:?}");
+    std::fs::write(&key_file, "").unwrap();
+    let figment = common::test_figment(&app.database.url, app.dir.path());
+    keydesk::build(figment).expect("starts on an empty key file");
+    let made = std::fs::read_to_string(&key_file).unwrap();
+    assert!(made.trim().len() >= 64 && made != first, "a new key: {made:?}");
+    assert_eq!(mode(&key_file), 0o600);
+    let partial =
+        std::fs::read_dir(&data).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".partial"));
+    assert!(!partial, "no temporary file left");
 }

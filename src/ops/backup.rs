@@ -47,36 +47,46 @@ pub fn backup(url: &DatabaseUrl, output: &Path) -> Result<BackupReport, BackupEr
     if !source.is_file() {
         return Err(BackupError::NoDatabase(source.clone()));
     }
-    // VACUUM INTO accepts an empty file: created here, the copy keeps this mode.
-    let file = private_files::create_private_file(output).map_err(|error| match error.kind() {
-        std::io::ErrorKind::AlreadyExists => BackupError::Exists(output.to_owned()),
-        _ => BackupError::Create { path: output.to_owned(), error },
-    })?;
-    drop(file);
-    match copy_and_check(source, output) {
-        Ok(bytes) => Ok(BackupReport { path: output.to_owned(), bytes }),
-        Err(error) => {
-            let _ = std::fs::remove_file(output);
-            Err(error)
+    // Copied and checked under a temporary name, then put in place: a backup killed halfway
+    // leaves no file that calls itself one. VACUUM INTO accepts the empty file created for
+    // it, and the copy keeps its mode.
+    let mut failure = None;
+    let placed = private_files::create_private_file_whole(output, |temporary| {
+        copy_and_check(source, temporary, output).map_err(|error| {
+            failure = Some(error);
+            std::io::Error::other("the copy failed")
+        })
+    });
+    match (placed, failure) {
+        (_, Some(error)) => Err(error),
+        (Err(error), None) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(BackupError::Exists(output.to_owned()))
+        }
+        (Err(error), None) => Err(BackupError::Create { path: output.to_owned(), error }),
+        (Ok(()), None) => {
+            let bytes = std::fs::metadata(output).map(|m| m.len()).unwrap_or_default();
+            Ok(BackupReport { path: output.to_owned(), bytes })
         }
     }
 }
 
-fn copy_and_check(source: &Path, output: &Path) -> Result<u64, BackupError> {
+/// Copies `source` into the file at `into` and checks the copy; errors name `output`, the
+/// backup it becomes.
+fn copy_and_check(source: &Path, into: &Path, output: &Path) -> Result<(), BackupError> {
     let failed =
         |error: &dyn std::fmt::Display| BackupError::Copy { path: output.to_owned(), error: error.to_string() };
     let mut conn = SqliteConnection::establish(&source.display().to_string()).map_err(|e| failed(&e))?;
     // A writer holding the lock briefly is waited for, as Keydesk's own connections do.
     diesel::sql_query("PRAGMA busy_timeout = 15000").execute(&mut conn).map_err(|e| failed(&e))?;
     diesel::sql_query("VACUUM INTO ?")
-        .bind::<Text, _>(output.display().to_string())
+        .bind::<Text, _>(into.display().to_string())
         .execute(&mut conn)
         .map_err(|e| failed(&e))?;
     drop(conn);
-    // On disk before it is called a backup.
-    std::fs::File::open(output).and_then(|f| f.sync_all()).map_err(|e| failed(&e))?;
-    check_integrity(output)?;
-    std::fs::metadata(output).map(|m| m.len()).map_err(|e| failed(&e))
+    check_integrity(into).map_err(|error| match error {
+        BackupError::Damaged { problem, .. } => BackupError::Damaged { path: output.to_owned(), problem },
+        other => other,
+    })
 }
 
 #[derive(QueryableByName)]
