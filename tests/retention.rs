@@ -7,7 +7,6 @@ mod common;
 
 use chrono::{Duration, NaiveDateTime};
 use common::{Backend, TestApp};
-use keydesk::app::AppError;
 use keydesk::ids::LedgerId;
 use keydesk::store::events::{Actor, EventFilter, NewEvent};
 use keydesk_core::intake::LedgerOutcome;
