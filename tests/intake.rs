@@ -389,6 +389,7 @@ async fn staff_see_intake_health_and_reprocess_or_discard_quarantined_mail(backe
     let health: serde_json::Value = app.client.get("/healthz").dispatch().await.into_json().await.unwrap();
     assert_eq!(health["intake"][0]["consecutive_errors"], 0);
     assert!(health["intake"][0]["last_success_at"].is_string(), "{health}");
+    assert!(!health.to_string().contains("maildir:"), "the public health names no source: {health}");
     let document = scraper::Html::parse_document(&page);
     let rows: Vec<String> = document
         .select(&scraper::Selector::parse("[id^=quarantined-]").unwrap())
