@@ -17,6 +17,7 @@ use crate::store;
 use crate::store::outbox::{AfterFailure, OutboxMessage};
 use chrono::Duration as ChronoDuration;
 use chrono::{NaiveDateTime, SubsecRound};
+use keydesk_core::outgoing::EmailKind;
 use keydesk_core::retry::backoff_after;
 use keydesk_core::Clock;
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -117,12 +118,14 @@ impl Transport {
                 let path = dir.join(format!("{:08}.eml", row.id));
                 let partial = dir.join(format!(".{:08}.eml.partial", row.id));
                 let (dir, formatted) = (dir.clone(), message.formatted());
-                // Private (a reset link is a password), and written then renamed: a reader
-                // never sees half a message.
+                // Private (a reset link is a password), written then renamed: a reader never
+                // sees half a message; and on disk before it is recorded as sent.
                 rocket::tokio::task::spawn_blocking(move || {
                     crate::private_files::create_private_dir(&dir)?;
                     crate::private_files::write_private_file(&partial, &formatted)?;
-                    std::fs::rename(&partial, &path)
+                    std::fs::File::open(&partial)?.sync_all()?;
+                    std::fs::rename(&partial, &path)?;
+                    std::fs::File::open(&dir)?.sync_all()
                 })
                 .await
                 .map_err(std::io::Error::other)??;
@@ -227,7 +230,7 @@ impl Sender<'_> {
         match self.send(&row).await {
             Ok(()) => {
                 report.sent += 1;
-                self.record_sent(id).await?;
+                self.record_sent(id, row.kind).await?;
             }
             Err(error) => {
                 let now = stored_now(self.clock);
@@ -257,13 +260,13 @@ impl Sender<'_> {
     /// Records that message `id` went out. It has left, so giving up at the first database
     /// error would have it sent again once its claim runs out: the record is retried for up to
     /// `RECORD_SENT_FOR` (real time, whatever the clock says) before the error is returned.
-    async fn record_sent(&self, id: i64) -> Result<(), DbError> {
+    async fn record_sent(&self, id: i64, kind: EmailKind) -> Result<(), DbError> {
         let deadline = std::time::Instant::now() + RECORD_SENT_FOR;
         let mut pause = RECORD_SENT_PAUSE;
         loop {
             let sent_at = stored_now(self.clock);
             let recorded =
-                self.db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, sent_at)?)).await;
+                self.db.run(move |conn| Ok::<_, DbError>(store::outbox::mark_sent(conn, id, kind, sent_at)?)).await;
             match recorded {
                 Err(error) if std::time::Instant::now() + pause < deadline => {
                     tracing::warn!("email {id} was delivered but not yet recorded, trying again: {error}");

@@ -128,15 +128,22 @@ pub fn claim_next(
     })
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::sent_at.eq(now),
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::claimed_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    clear_secret(conn, id)
+/// Records message `id` (of `kind`) as sent; a body holding a one-time secret is cleared in
+/// the same statement (`carries_a_secret`).
+pub fn mark_sent(conn: &mut DbConnection, id: i64, kind: EmailKind, now: NaiveDateTime) -> QueryResult<()> {
+    let sent = (
+        outbox::sent_at.eq(now),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+    );
+    let row = outbox::table.find(id);
+    if kind.carries_a_secret() {
+        let cleared = (outbox::text_body.eq(SECRET_CLEARED), outbox::html_body.eq(SECRET_CLEARED));
+        diesel::update(row).set((sent, cleared)).execute(conn)
+    } else {
+        diesel::update(row).set(sent).execute(conn)
+    }
+    .map(drop)
 }
 
 /// What a body holding a one-time secret reads once its message has gone or was given up.
