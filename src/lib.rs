@@ -178,9 +178,10 @@ pub async fn run_worker(figment: Figment) -> Result<(), StartError> {
 }
 
 /// How long a stopping process waits for its work in hand: an email being sent (at most
-/// `SEND_TIMEOUT`, 90 s) and its record, a forgot-password answered in the last moments.
-/// Below systemd's `TimeoutStopSec` in `deploy/`.
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(100);
+/// `SEND_TIMEOUT`, 90 s) and its record (retried for up to `RECORD_SENT_FOR`, 60 s, while
+/// the database is away), a forgot-password answered in the last moments. Below systemd's
+/// `TimeoutStopSec` in `deploy/`.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(160);
 
 /// On a stop: picks up no more background work and finishes what is in hand (a
 /// forgot-password request answered just before, whose work starts after its answer; an
@@ -234,46 +235,45 @@ fn ensure_secret_key(figment: Figment, config: &Config) -> Result<Figment, Start
     }
     let path = config.data_dir.join("secret_key");
     let failed = |error| StartError::SecretKey { path: path.display().to_string(), error };
-    let key = match std::fs::read_to_string(&path) {
-        Ok(key) if !key.trim().is_empty() => key.trim().to_owned(),
-        // Empty: an earlier version was killed while writing it, before anything was signed
-        // with it. Made again, as if missing.
-        Ok(_) => {
-            std::fs::remove_file(&path).or_else(ignore_not_found).map_err(failed)?;
-            generate_secret_key(&path, config).map_err(failed)?
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            generate_secret_key(&path, config).map_err(failed)?
-        }
-        Err(error) => return Err(failed(error)),
+    let key = match kept_secret_key(&path).map_err(failed)? {
+        Some(key) => key,
+        None => generate_secret_key(&path, config).map_err(failed)?,
     };
     Ok(figment.merge(("secret_key", key)))
 }
 
-fn ignore_not_found(error: std::io::Error) -> std::io::Result<()> {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => Ok(()),
-        _ => Err(error),
+/// The key kept at `path`; None when there is none, or only an empty file (an earlier
+/// version killed while writing it, before anything was signed with it).
+fn kept_secret_key(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_owned())),
+        Ok(_) => Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
-/// Makes a secret key and keeps it at `path`, whole or not at all; when another process
-/// starting at the same moment kept its own first, that one is used.
+/// Makes a secret key and keeps it at `path`, whole or not at all. Several processes
+/// starting at once on one data directory (web instances behind one proxy) must end up with
+/// one key, or each would refuse the others' cookies: they take turns on a lock file, and
+/// each looks again once it holds it, using the key the first one kept.
 fn generate_secret_key(path: &std::path::Path, config: &Config) -> std::io::Result<String> {
     use base64::Engine;
+    private_files::create_private_dir(&config.data_dir)?;
+    let turn = private_files::open_private_file(&config.data_dir.join("secret_key.lock"))?;
+    turn.lock()?;
+    if let Some(key) = kept_secret_key(path)? {
+        return Ok(key);
+    }
+    // Only an empty one can be there: nobody else writes it while this process has its turn.
+    if path.symlink_metadata().is_ok() {
+        std::fs::remove_file(path)?;
+    }
     let mut bytes = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
     let key = base64::engine::general_purpose::STANDARD.encode(bytes);
-    private_files::create_private_dir(&config.data_dir)?;
-    match private_files::create_private_file_whole(path, |temporary| std::fs::write(temporary, &key)) {
-        Ok(()) => {
-            // Rocket's logger is not up yet at this point: say it on standard error.
-            eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
-            Ok(key)
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok(std::fs::read_to_string(path)?.trim().to_owned())
-        }
-        Err(error) => Err(error),
-    }
+    private_files::create_private_file_whole(path, |temporary| std::fs::write(temporary, &key))?;
+    // Rocket's logger is not up yet at this point: say it on standard error.
+    eprintln!("keydesk: no secret_key configured: generated one and kept it in {}", path.display());
+    Ok(key)
 }

@@ -51,12 +51,30 @@ pub fn create_private_file_whole(path: &Path, fill: impl FnOnce(&Path) -> std::i
     let written = create_private_file(&temporary)
         .and_then(|_| fill(&temporary))
         .and_then(|()| File::open(&temporary)?.sync_all())
-        // A hard link, unlike a rename, never replaces what is there.
-        .and_then(|()| std::fs::hard_link(&temporary, path));
+        .and_then(|()| put_in_place(&temporary, path));
     let _ = std::fs::remove_file(&temporary);
     written?;
-    // The new name itself on disk.
-    File::open(dir)?.sync_all()
+    // The new name itself on disk; the file is whole and in place even if this fails.
+    let _ = File::open(dir).and_then(|dir| dir.sync_all());
+    Ok(())
+}
+
+/// Gives `temporary` the name `path` unless something has it. A hard link, unlike a
+/// rename, never replaces what is there; where links are not supported (a FAT or exFAT
+/// drive, some network shares) a rename after a look does, which only a process creating the
+/// same name at that very instant could race.
+fn put_in_place(temporary: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(temporary, path) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists && path.symlink_metadata().is_err() => {
+            std::fs::rename(temporary, path)
+        }
+        linked => linked,
+    }
+}
+
+/// Opens `path` for writing, creating it 0600 when it is not there (a lock file).
+pub fn open_private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).create(true).truncate(false).mode(FILE_MODE).open(path)
 }
 
 /// Makes sure `path` exists, creating it empty and 0600 when it does not: SQLite then opens

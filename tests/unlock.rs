@@ -27,6 +27,7 @@ on_both_backends!(
     an_admin_may_not_unlock_an_owner_nor_is_asked_to,
     a_changed_address_is_told_to_the_old_one_and_ends_sessions_and_reset_links,
     a_pin_never_goes_to_an_address_changed_within_a_day,
+    a_pin_never_goes_to_an_owner_added_within_a_day,
     a_new_role_ends_the_sessions_made_under_the_old_one,
 );
 
@@ -332,19 +333,27 @@ async fn asking_for_pin_after_pin_buys_no_more_than_two_pins_of_guesses_per_lock
     let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
     app.logged_in_as("owner@acme.test").await;
     let pin_path = format!("/org/users/{}/unlock/pin", jane.id);
-    for _ in 0..2 {
-        app.post_form(&unlock_path(&jane), &[]).await;
-        let pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
-        for _ in 0..5 {
+    let mut pin = String::new();
+    // 4 wrong tries on the first PIN, 5 on the second, 1 on the third: ten in all.
+    for wrong in [4, 5, 1] {
+        let response = app.post_form(&unlock_path(&jane), &[]).await;
+        assert_eq!(response.headers().get_one("Location"), Some(pin_path.as_str()), "PIN after {wrong} more");
+        pin = emailed_pin(&app, "owner@acme.test", "Jane Doe").await;
+        for _ in 0..wrong {
             app.post_form(&pin_path, &[("pin", &wrong_pin_for(&pin))]).await;
         }
     }
+    app.post_form(&pin_path, &[("pin", &pin)]).await;
+    assert!(app.reload(&jane).await.locked_at.is_some(), "the right PIN after the lock's ten wrong tries is refused");
+    let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert!(refusal.detail.contains("all their tries"), "{}", refusal.detail);
+
     let response = app.post_form(&unlock_path(&jane), &[]).await;
-    assert_eq!(response.headers().get_one("Location"), Some("/org/users"), "no third PIN form");
+    assert_eq!(response.headers().get_one("Location"), Some("/org/users"), "no fourth PIN form");
     let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
     assert!(page.contains("PINs have had all their tries"), "{page}");
     let pins = app.mail_to("owner@acme.test").await.iter().filter(|m| m.subject == "User Account Unlock").count();
-    assert_eq!(pins, 2, "no third PIN is sent");
+    assert_eq!(pins, 3, "no fourth PIN is sent");
     let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
     assert_eq!(refusal.action.label(), "Account unlock failed");
     assert!(refusal.detail.contains("all their tries"), "{}", refusal.detail);
@@ -470,7 +479,7 @@ async fn a_pin_never_goes_to_an_address_changed_within_a_day(backend: Backend) {
     assert_eq!(response.headers().get_one("Location"), Some("/org/users"));
     assert!(app.mail_to("thief@evil.test").await.iter().all(|m| m.subject != "User Account Unlock"), "no PIN");
     let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
-    assert_eq!(refusal.detail, "the owner's address changed less than a day ago");
+    assert_eq!(refusal.detail, "the owner's address is less than a day old");
 
     app.clock.advance(chrono::Duration::hours(24));
     app.logged_in_as("thief@evil.test").await;
@@ -494,4 +503,33 @@ async fn a_new_role_ends_the_sessions_made_under_the_old_one(backend: Backend) {
         app.mail_to("jane@acme.test").await.iter().all(|m| m.subject != "Your sign-in address was changed"),
         "the address did not change"
     );
+}
+
+/// A stolen owner session could add an owner with the thief's address, and then have PINs
+/// sent there: an address typed in Manage Users is as new as a changed one.
+async fn a_pin_never_goes_to_an_owner_added_within_a_day(backend: Backend) {
+    let Clinic { app, jane } = clinic(backend, UnlockPolicy::OwnerPin).await;
+    let olive = app.reload_email("owner@acme.test").await;
+    app.services()
+        .run(move |conn, services| {
+            let owner = keydesk_core::Role::Org(keydesk_core::OrgRole::Owner);
+            let added = keydesk::accounts::users::add_colleague(
+                conn,
+                services,
+                &olive,
+                "thief@evil.test",
+                "T Hief",
+                owner,
+                None,
+            )?;
+            let hash = services.passwords.hash(PASSWORD);
+            Ok(keydesk::store::users::set_password_hash(conn, added.id, &hash, services.stored_now())?)
+        })
+        .await
+        .unwrap();
+    app.logged_in_as("thief@evil.test").await;
+    app.post_form(&unlock_path(&jane), &[]).await;
+    assert!(app.mail_to("thief@evil.test").await.iter().all(|m| m.subject != "User Account Unlock"), "no PIN");
+    let refusal = app.events_of(&jane).await.into_iter().next().unwrap();
+    assert_eq!(refusal.detail, "the owner's address is less than a day old");
 }

@@ -94,8 +94,8 @@ pub fn request(
                     return refused(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
                 }
                 let settles = chrono::Duration::hours(PIN_ADDRESS_SETTLES_HOURS);
-                if actor.email_changed_at.is_some_and(|changed| now < changed + settles) {
-                    let detail = "the owner's address changed less than a day ago";
+                if actor.email_changed_at.is_some_and(|since| now < since + settles) {
+                    let detail = "the owner's address is less than a day old";
                     return refused(conn, UnlockOutcome::PinAddressTooNew, detail);
                 }
                 let expires = now + chrono::Duration::minutes(PIN_TTL_MINUTES);
@@ -159,6 +159,12 @@ pub fn confirm_pin(
         if target.locked_at.is_some_and(|lock_began| challenge.created_at < lock_began) {
             store::secrets::close_unlock_pin(conn, challenge.id, now)?;
             return failed(conn, UnlockOutcome::PinExpired, "PIN from before the current lock");
+        }
+        // The lock's allowance counts every PIN's tries, this one's so far included.
+        let lock_began = target.locked_at.unwrap_or(challenge.created_at);
+        if store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK {
+            store::secrets::close_unlock_pin(conn, challenge.id, now)?;
+            return failed(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
         }
         let Some(try_number) = store::secrets::take_unlock_pin_try(conn, challenge.id)? else {
             return failed(conn, UnlockOutcome::PinMissing, "no open PIN");

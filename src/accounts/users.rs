@@ -143,8 +143,11 @@ pub fn add_colleague(
     let details = UserDetails { email, full_name, role, organisation: Some(&organisation) };
     let unusable = super::passwords::Passwords::unusable_hash();
     write_transaction(conn, |conn| {
-        let user =
-            create_user(conn, details, &unusable, &who, ip, services.stored_now()).map_err(for_the_organisation)?;
+        let now = services.stored_now();
+        let user = create_user(conn, details, &unusable, &who, ip, now).map_err(for_the_organisation)?;
+        // An address someone in the organisation just typed, as a changed one is: an owner
+        // added by a stolen session gets no unlock PIN for a day.
+        store::users::address_set_at(conn, user.id, now)?;
         // The welcome is a password-reset link: one mechanism for choosing a password.
         super::password_reset::request(conn, services, &user.email, ip)?;
         Ok(user)

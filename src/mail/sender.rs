@@ -211,12 +211,19 @@ impl Sender<'_> {
     /// Claims and sends one message after another until nothing is due, or the process stops.
     async fn drain(&self) -> Result<DeliveryReport, DbError> {
         let mut report = DeliveryReport::default();
-        while !self.background.stopping() {
-            if !self.background.hold(self.deliver_next(&mut report)).await? {
-                break;
+        loop {
+            // Asked again once held: a stop that came between the two is seen here, and one
+            // that comes after waits for this message.
+            let next = self.background.hold(async {
+                match self.background.stopping() {
+                    true => Ok(false),
+                    false => self.deliver_next(&mut report).await,
+                }
+            });
+            if !next.await? {
+                return Ok(report);
             }
         }
-        Ok(report)
     }
 
     /// Claims the next due message, sends it and records what became of it; false when none

@@ -88,7 +88,7 @@ fn rebuild_slice(conn: &mut DbConnection, start: i64, end: i64) -> QueryResult<u
                     diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REBUILD_LOCK})")).execute(c)?;
                     diesel::sql_query(format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'")).execute(c)?;
                     diesel::sql_query("LOCK TABLE tickets, ticket_events IN SHARE MODE").execute(c)?;
-                    diesel::sql_query("SET LOCAL lock_timeout = 0").execute(c)?;
+                    diesel::sql_query("SET LOCAL lock_timeout = DEFAULT").execute(c)?;
                 }
                 diesel::sql_query(rebuild_statement(dialect)).bind::<BigInt, _>(start).bind::<BigInt, _>(end).execute(c)
             })

@@ -109,6 +109,11 @@ pub fn update_profile(
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
+/// Records that the user's sign-in address was set (added in Manage Users) at `now`.
+pub fn address_set_at(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id)).set(users::email_changed_at.eq(now)).execute(conn).map(drop)
+}
+
 pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
