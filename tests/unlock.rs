@@ -407,6 +407,9 @@ async fn an_admin_may_not_unlock_an_owner_nor_is_asked_to(backend: Backend) {
     app.logged_in_as("admin@acme.test").await;
     let page = app.client.get("/org/users").dispatch().await.into_string().await.unwrap();
     assert!(!page.contains("aria-label=\"Unlock Olive Owner\""), "no active key for the owner");
+    assert!(page.contains("only another owner or support can unlock an owner"), "a greyed one that says why");
+    let confirm = app.client.get(unlock_path(&olive)).dispatch().await.into_string().await.unwrap();
+    assert!(confirm.contains("unlocked by another owner, or by support") && !confirm.contains("confirm-unlock"));
     app.post_form(&unlock_path(&olive), &[]).await;
     assert!(app.reload(&olive).await.locked_at.is_some());
     let refusal = app.events_of(&olive).await.into_iter().next().unwrap();

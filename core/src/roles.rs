@@ -51,6 +51,8 @@ pub enum UnlockPermission {
     UnlockWithPin,
     /// Shown greyed out: the button is visible but may not be used.
     Denied,
+    /// An admin about an owner: greyed out too, for another owner or support unlocks an owner.
+    OwnersOnly,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,7 +121,7 @@ impl Role {
     /// gives whoever is guessing the owner's password five more tries.
     pub fn unlock_permission(self, target: Role, policy: UnlockPolicy) -> UnlockPermission {
         match (self, policy) {
-            (Role::Org(OrgRole::Admin), _) if target == Role::Org(OrgRole::Owner) => UnlockPermission::Denied,
+            (Role::Org(OrgRole::Admin), _) if target == Role::Org(OrgRole::Owner) => UnlockPermission::OwnersOnly,
             (Role::Org(OrgRole::Admin | OrgRole::Owner), UnlockPolicy::Admins) => UnlockPermission::Unlock,
             (Role::Org(OrgRole::Owner), UnlockPolicy::OwnerPin) => UnlockPermission::UnlockWithPin,
             _ => UnlockPermission::Denied,
@@ -212,7 +214,8 @@ mod tests {
         }
         // An owner's lock is lifted by another owner (or support), never by an admin.
         let (owner, admin) = (Role::Org(OrgRole::Owner), Role::Org(OrgRole::Admin));
-        assert_eq!(admin.unlock_permission(owner, UnlockPolicy::Admins), Denied);
+        assert_eq!(admin.unlock_permission(owner, UnlockPolicy::Admins), OwnersOnly);
+        assert_eq!(admin.unlock_permission(owner, UnlockPolicy::OwnerPin), OwnersOnly);
         assert_eq!(admin.unlock_permission(admin, UnlockPolicy::Admins), Unlock);
         assert_eq!(owner.unlock_permission(owner, UnlockPolicy::Admins), Unlock);
         assert_eq!(owner.unlock_permission(owner, UnlockPolicy::OwnerPin), UnlockWithPin);

@@ -242,13 +242,13 @@ pub(super) fn lock_account(
             .map(|u| u.full_name.as_str());
         let unlockers = colleagues.iter().filter(|u| u.id != user.id && u.role.may_manage_users());
         for unlocker in unlockers {
-            let may_unlock =
-                unlocker.role.unlock_permission(user.role, organisation.unlock_policy) != UnlockPermission::Denied;
-            // A locked owner is unlocked by another owner or by support: an admin told to
-            // "ask the owner" could only ask the locked one.
-            if !may_unlock && user.role == Role::Org(OrgRole::Owner) {
-                continue;
-            }
+            let may_unlock = match unlocker.role.unlock_permission(user.role, organisation.unlock_policy) {
+                UnlockPermission::Unlock | UnlockPermission::UnlockWithPin => true,
+                UnlockPermission::Denied => false,
+                // A locked owner is unlocked by another owner or by support: an admin told to
+                // "ask the owner" could only ask the locked one.
+                UnlockPermission::OwnersOnly => continue,
+            };
             let note = AccountLockedAdmin {
                 full_name: &user.full_name,
                 email: &user.email,

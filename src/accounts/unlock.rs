@@ -12,7 +12,7 @@ use crate::store::events::{self, Actor};
 use crate::store::{self, users::User};
 use chrono::NaiveDateTime;
 use keydesk_core::roles::UnlockPermission;
-use keydesk_core::{EventKind, OrgRole, Pin, Role};
+use keydesk_core::{EventKind, Pin};
 use subtle::ConstantTimeEq;
 
 /// Tries a PIN allows, and how long it lives (the second seed's product).
@@ -78,7 +78,7 @@ pub fn request(
             Ok::<_, AppError>(outcome)
         };
         match actor.role.unlock_permission(target.role, organisation.unlock_policy) {
-            UnlockPermission::Denied if target.role == Role::Org(OrgRole::Owner) => {
+            UnlockPermission::OwnersOnly => {
                 refused(conn, UnlockOutcome::OwnersOnly, "an admin may not unlock an owner")
             }
             UnlockPermission::Denied => {
@@ -90,8 +90,8 @@ pub fn request(
                 unlock_now(conn, services, &who, &target, now, ip, "unlocked from Manage Users")
             }
             UnlockPermission::UnlockWithPin => {
-                if store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK {
-                    return refused(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
+                if pins_used_up(conn, &target, lock_began)? {
+                    return refused(conn, UnlockOutcome::PinsUsedUp, PINS_USED_UP);
                 }
                 let settles = chrono::Duration::hours(PIN_ADDRESS_SETTLES_HOURS);
                 if actor.email_changed_at.is_some_and(|since| now < since + settles) {
@@ -115,6 +115,15 @@ pub fn request(
     count_unlock(services, &outcome, UnlockSource::Admin);
     Ok(outcome)
 }
+
+/// Whether the PINs asked for about `target` since `lock_began` have had the lock's
+/// allowance of tries ([`PIN_TRIES_PER_LOCK`]), whichever owner asked.
+fn pins_used_up(conn: &mut DbConnection, target: &User, lock_began: NaiveDateTime) -> Result<bool, AppError> {
+    Ok(store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK)
+}
+
+/// How a refusal for [`pins_used_up`] is recorded.
+const PINS_USED_UP: &str = "this lock's PINs have had all their tries";
 
 /// Counts a committed unlock.
 fn count_unlock(services: &Services, outcome: &UnlockOutcome, source: UnlockSource) {
@@ -160,11 +169,10 @@ pub fn confirm_pin(
             store::secrets::close_unlock_pin(conn, challenge.id, now)?;
             return failed(conn, UnlockOutcome::PinExpired, "PIN from before the current lock");
         }
-        // The lock's allowance counts every PIN's tries, this one's so far included.
-        let lock_began = target.locked_at.unwrap_or(challenge.created_at);
-        if store::secrets::unlock_pin_tries_since(conn, target.id, lock_began)? >= PIN_TRIES_PER_LOCK {
+        // This PIN's tries so far count too.
+        if pins_used_up(conn, &target, target.locked_at.unwrap_or(challenge.created_at))? {
             store::secrets::close_unlock_pin(conn, challenge.id, now)?;
-            return failed(conn, UnlockOutcome::PinsUsedUp, "this lock's PINs have had all their tries");
+            return failed(conn, UnlockOutcome::PinsUsedUp, PINS_USED_UP);
         }
         let Some(try_number) = store::secrets::take_unlock_pin_try(conn, challenge.id)? else {
             return failed(conn, UnlockOutcome::PinMissing, "no open PIN");

@@ -200,6 +200,7 @@ fn after_identity_change(
 ) -> Result<(), AppError> {
     let address_changed = before.email != after.email;
     if address_changed {
+        store::users::address_set_at(conn, after.id, now)?;
         store::secrets::void_password_resets(conn, after.id, now)?;
         let changed_by =
             if actor.id == after.id { "you".to_owned() } else { format!("{} ({})", actor.full_name, actor.email) };

@@ -124,12 +124,17 @@ impl Prepared<'_> {
 
 /// Reads `raw`: the work done outside any transaction.
 pub fn prepare<'a>(services: &Services, raw: &'a RawMessage) -> Prepared<'a> {
+    prepare_hashed(services, raw, content_hash(raw))
+}
+
+/// [`prepare`], the bytes' hash already taken.
+fn prepare_hashed<'a>(services: &Services, raw: &'a RawMessage, content_hash: String) -> Prepared<'a> {
     let reading = read(services, raw);
     let message_id = match &reading {
         Reading::Parsed(parsed) => parsed.message_id.clone(),
         _ => read_headers(&raw.bytes).message_id,
     };
-    Prepared { raw, reading, content_hash: content_hash(raw), message_id }
+    Prepared { raw, reading, content_hash, message_id }
 }
 
 /// What the ledger knows the bytes by.
@@ -191,7 +196,7 @@ pub(super) fn take_in_guarded(
     if inbound::taken_in_before(conn, &raw.source, &unparsed)?.0.ledger_key(&unparsed).is_none() {
         return Ok(IntakeOutcome::Duplicate);
     }
-    let prepared = prepare(services, raw);
+    let prepared = prepare_hashed(services, raw, content_hash);
     write_transaction(conn, |conn| {
         guard(conn)?;
         file(conn, services, &prepared)

@@ -107,7 +107,7 @@ pub fn confirm(
         // The ticket's row first, as every writer of a ticket takes it (`ticket_to_change`):
         // an agent's unlock holds it and then the user's row, and this would otherwise take
         // the user's row (the code's time step) and then wait for the ticket's.
-        ticket_to_change(conn, ticket)?;
+        store::tickets::lock_row(conn, ticket)?;
         let account = account_of(conn, &challenge.email)?;
         let secret = account.as_ref().and_then(|a| a.totp_secret.as_deref()).and_then(TotpSecret::from_base32);
         let Some(secret) = secret else {

@@ -96,8 +96,6 @@ pub fn update_profile(
     role: Role,
     now: NaiveDateTime,
 ) -> QueryResult<User> {
-    let address_changes = users::table.find(id).filter(users::email.ne(email.as_str()));
-    diesel::update(address_changes).set(users::email_changed_at.eq(now)).execute(conn)?;
     diesel::update(users::table.find(id))
         .set((
             users::full_name.eq(full_name),
@@ -109,7 +107,7 @@ pub fn update_profile(
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
-/// Records that the user's sign-in address was set (added in Manage Users) at `now`.
+/// Records that the user's sign-in address was set (added or changed in Manage Users) at `now`.
 pub fn address_set_at(conn: &mut DbConnection, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id)).set(users::email_changed_at.eq(now)).execute(conn).map(drop)
 }
